@@ -1,0 +1,246 @@
+"""Validation and normalisation of what citizens type.
+
+Every validator returns the normalised value or raises ``ValidationError(field, code, params)``.
+``code`` is stable (``<field>.<problem>``) and keys the message catalogue; ``params`` only ever hold
+limits such as a maximum length, never the rejected input, so errors are safe to log.
+
+Input is NFKC-normalised first so full-width digits and letters typed with a Chinese input method
+("１１０１…", "Ｘ") are accepted like their ASCII forms.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Literal
+
+from rules import regions
+from rules.regions import Region
+
+# --- errors -----------------------------------------------------------------------------------
+
+
+class ValidationError(ValueError):
+    """Input that cannot be accepted. ``code`` is the catalogue key, e.g. ``resident_id.checksum``."""
+
+    def __init__(self, field: str, code: str, message_params: dict[str, str] | None = None) -> None:
+        self.field = field
+        self.code = code
+        self.message_params: dict[str, str] = dict(message_params or {})
+        detail = ", ".join(f"{key}={value}" for key, value in sorted(self.message_params.items()))
+        super().__init__(f"{field}: {code}" + (f" ({detail})" if detail else ""))
+
+
+def _nfkc(text: str) -> str:
+    return unicodedata.normalize("NFKC", text)
+
+
+# --- names ------------------------------------------------------------------------------------
+
+NAME_MAX_LENGTH = 50
+# Bidirectional overrides let a name display differently from what is stored (spoofing).
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def validate_name(text: str) -> str:
+    """A display name: trimmed, inner whitespace collapsed, 1..50 characters, no control characters.
+
+    ``<``, ``&``, quotes and emoji are kept as typed: escaping is the renderer's job. Length counts
+    code points, not graphemes.
+    """
+    name = " ".join(unicodedata.normalize("NFC", text).split())
+    if not name:
+        raise ValidationError("name", "name.empty")
+    if any(unicodedata.category(ch) == "Cc" or ch in _BIDI_CONTROLS for ch in name):
+        raise ValidationError("name", "name.control_characters")
+    if len(name) > NAME_MAX_LENGTH:
+        raise ValidationError("name", "name.too_long", {"max": str(NAME_MAX_LENGTH)})
+    return name
+
+
+def mask_name(name: str) -> str:
+    """Hide most of a name for display to others.
+
+    Names that start with a CJK character (Chinese family name first) keep that character and show
+    one ``*`` for every further character, at least one: 张三 → 张*, 欧阳娜娜 → 欧***, 张 → 张*.
+    Any other name keeps its first two characters followed by exactly three stars, so the length is
+    not revealed: Abigail → Ab***, Li Wei → Li***.
+    """
+    name = name.strip()
+    if not name:
+        return "*"
+    if _is_cjk(name[0]):
+        return name[0] + "*" * max(1, len(name) - 1)
+    return name[:2] + "***"
+
+
+def _is_cjk(ch: str) -> bool:
+    # Wide letters: Han ideographs, kana and hangul, but not emoji (those are symbols, not letters).
+    return unicodedata.category(ch) == "Lo" and unicodedata.east_asian_width(ch) in ("W", "F")
+
+
+# --- resident identity numbers (GB 11643-1999) -------------------------------------------------
+
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK_CHARS = "10X98765432"
+_EARLIEST_BIRTH_YEAR = 1900
+
+Sex = Literal["male", "female"]
+
+
+def resident_id_check_char(first17: str) -> str:
+    """The GB 11643-1999 check character for the first 17 digits."""
+    total = sum(int(digit) * weight for digit, weight in zip(first17, _ID_WEIGHTS, strict=True))
+    return _ID_CHECK_CHARS[total % 11]
+
+
+@dataclass(frozen=True, slots=True)
+class ResidentId:
+    """A checked 18-character resident identity number."""
+
+    value: str = field(repr=False)
+    birth_date: date = field(repr=False)
+    sex: Sex = field(repr=False)
+
+    def masked(self) -> str:
+        """First 4 and last 4 characters, 10 stars between: 3301**********123X."""
+        return f"{self.value[:4]}{'*' * 10}{self.value[-4:]}"
+
+    @property
+    def province_prefix(self) -> str:
+        return self.value[:2]
+
+    def __repr__(self) -> str:  # never let the full number reach a log line
+        return f"ResidentId({self.masked()!r})"
+
+    def __str__(self) -> str:
+        return self.masked()
+
+
+def validate_resident_id(text: str, today: date) -> ResidentId:
+    """Check an 18-character resident ID: format, check character, province, birth date."""
+    value = "".join(_nfkc(text).split()).upper()
+    if len(value) != 18:
+        raise ValidationError("resident_id", "resident_id.length", {"length": "18"})
+    body, check = value[:17], value[17]
+    if not (body.isascii() and body.isdigit() and (check == "X" or (check.isascii() and check.isdigit()))):
+        raise ValidationError("resident_id", "resident_id.characters")
+    if resident_id_check_char(body) != check:
+        raise ValidationError("resident_id", "resident_id.checksum")
+    if not regions.is_province_prefix(value[:2]):
+        raise ValidationError("resident_id", "resident_id.province")
+    birth = _birth_date(value[6:14])
+    if birth is None or birth.year < _EARLIEST_BIRTH_YEAR or birth >= today:
+        raise ValidationError("resident_id", "resident_id.birth_date")
+    sex: Sex = "male" if int(value[16]) % 2 == 1 else "female"
+    return ResidentId(value=value, birth_date=birth, sex=sex)
+
+
+def _birth_date(yyyymmdd: str) -> date | None:
+    try:
+        return date(int(yyyymmdd[:4]), int(yyyymmdd[4:6]), int(yyyymmdd[6:8]))
+    except ValueError:
+        return None
+
+
+# --- phone numbers ----------------------------------------------------------------------------
+
+_MOBILE = re.compile(r"1[3-9][0-9]{9}")
+_PHONE_SEPARATORS = re.compile(r"[\s\-]+")
+
+
+def validate_phone(text: str) -> str:
+    """A mainland mobile number as 11 digits; spaces, dashes and a +86 / 86 prefix are tolerated."""
+    phone = _PHONE_SEPARATORS.sub("", _nfkc(text))
+    if phone.startswith("+86"):
+        phone = phone[3:]
+    elif phone.startswith("86") and len(phone) == 13:
+        phone = phone[2:]
+    if phone and not (phone.isascii() and phone.isdigit()):
+        raise ValidationError("phone", "phone.characters")
+    if len(phone) != 11:
+        raise ValidationError("phone", "phone.length", {"length": "11"})
+    if not _MOBILE.fullmatch(phone):
+        raise ValidationError("phone", "phone.prefix")
+    return phone
+
+
+def masked_phone(phone: str) -> str:
+    """138****5678: the first 3 and last 4 digits of a validated number."""
+    return f"{phone[:3]}****{phone[-4:]}"
+
+
+# --- temperature ------------------------------------------------------------------------------
+
+TEMPERATURE_MIN = Decimal("34.0")
+TEMPERATURE_MAX = Decimal("43.0")
+_TENTH = Decimal("0.1")
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+_UNIT_SUFFIXES = ("°C", "°c", "°", "C", "c")  # NFKC turns "℃" into "°C"
+
+
+def validate_temperature(text: str) -> Decimal:
+    """Degrees Celsius with one decimal place (half-up), 34.0–43.0 inclusive.
+
+    Accepts "36.6", "36,6", " 36.6 ", "36.6°C", "36.6℃".
+    """
+    cleaned = _nfkc(text).strip()
+    for suffix in _UNIT_SUFFIXES:
+        if cleaned.endswith(suffix):
+            cleaned = cleaned[: -len(suffix)].rstrip()
+            break
+    cleaned = cleaned.replace(",", ".")
+    # A strict pattern first: Decimal itself would also accept "NaN", "Infinity" and "1e1".
+    if not _NUMBER.fullmatch(cleaned):
+        raise ValidationError("temperature", "temperature.not_a_number")
+    try:
+        value = Decimal(cleaned).quantize(_TENTH, rounding=ROUND_HALF_UP)
+    except InvalidOperation:
+        raise ValidationError("temperature", "temperature.not_a_number") from None
+    if not TEMPERATURE_MIN <= value <= TEMPERATURE_MAX:
+        raise ValidationError(
+            "temperature", "temperature.out_of_range", {"min": str(TEMPERATURE_MIN), "max": str(TEMPERATURE_MAX)}
+        )
+    return value
+
+
+# --- region codes -----------------------------------------------------------------------------
+
+
+def validate_region_code(text: str) -> Region:
+    """A six-digit GB/T 2260 code of a province or prefecture-level city in the table."""
+    code = _nfkc(text).strip()
+    if len(code) != 6 or not (code.isascii() and code.isdigit()):
+        raise ValidationError("region", "region.format")
+    region = regions.get(code)
+    if region is None:
+        raise ValidationError("region", "region.unknown")
+    return region
+
+
+# --- unified social credit codes (GB 32100-2015) -----------------------------------------------
+
+_CREDIT_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+
+def credit_code_check_char(first17: str) -> str:
+    """The GB 32100-2015 check character for the first 17 characters."""
+    total = sum(
+        _CREDIT_ALPHABET.index(ch) * weight for ch, weight in zip(first17, _CREDIT_WEIGHTS, strict=True)
+    )
+    return _CREDIT_ALPHABET[(31 - total % 31) % 31]
+
+
+def validate_credit_code(text: str) -> str:
+    """An 18-character unified social credit code, upper-cased, with a correct check character."""
+    code = "".join(_nfkc(text).split()).upper()
+    if len(code) != 18:
+        raise ValidationError("credit_code", "credit_code.length", {"length": "18"})
+    if any(ch not in _CREDIT_ALPHABET for ch in code):
+        raise ValidationError("credit_code", "credit_code.characters")
+    if credit_code_check_char(code[:17]) != code[17]:
+        raise ValidationError("credit_code", "credit_code.checksum")
+    return code
