@@ -1,0 +1,51 @@
+"""Bring a database schema up to date. Safe to call at every start."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+from sqlalchemy.pool import NullPool
+
+from storage.database import create_engine, parse_database_url
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+# Only one process migrates a PostgreSQL database at a time. The two-int4 form
+# has its own key space, so it can never collide with lock_user's bigint keys.
+_MIGRATION_LOCK = text("SELECT pg_advisory_xact_lock(:namespace, :key)").bindparams(
+    namespace=0x6863, key=1  # "hc", migrations
+)
+
+
+def alembic_config(url: str) -> Config:
+    """An Alembic Config built in code; no alembic.ini needed."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    rendered = parse_database_url(url).render_as_string(hide_password=False)
+    # ConfigParser treats "%" as interpolation; percent-encoded passwords need escaping.
+    config.set_main_option("sqlalchemy.url", rendered.replace("%", "%%"))
+    return config
+
+
+async def upgrade(url: str) -> None:
+    """Run ``alembic upgrade head`` against ``url`` from inside a running event loop.
+
+    Everything happens in one transaction. Concurrent starts are serialised: by an
+    advisory lock on PostgreSQL, by BEGIN IMMEDIATE on SQLite.
+    """
+    config = alembic_config(url)
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        async with engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                await connection.execute(_MIGRATION_LOCK)
+            await connection.run_sync(_upgrade_to_head, config)
+    finally:
+        await engine.dispose()
+
+
+def _upgrade_to_head(connection: Connection, config: Config) -> None:
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")

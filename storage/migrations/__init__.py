@@ -1,0 +1,1 @@
+"""Alembic migration environment, driven programmatically by ``storage.migrate``."""

@@ -1,0 +1,53 @@
+"""Shared plumbing for repositories."""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.encryption import FieldCipher
+
+
+class Repository:
+    """Holds the unit of work's session, the field cipher and the dialect name."""
+
+    def __init__(self, session: AsyncSession, cipher: FieldCipher, dialect: str) -> None:
+        self._session = session
+        self._cipher = cipher
+        self._dialect = dialect
+
+    def _upsert_insert(self, table: Table) -> sqlite.Insert | postgresql.Insert:
+        """An INSERT that supports ``on_conflict_do_*`` for the current dialect."""
+        if self._dialect == "postgresql":
+            return postgresql.insert(table)
+        return sqlite.insert(table)
+
+    def _seal_json(self, value: Any, context: bytes) -> bytes:
+        return self._cipher.seal(dump_json(value), context)
+
+    def _open_json(self, blob: bytes, context: bytes) -> Any:
+        return json.loads(self._cipher.open(blob, context))
+
+
+def require_aware(field: str, value: datetime | None) -> None:
+    """Refuse naive datetimes at the repository boundary with an error naming the field."""
+    if value is None:
+        return
+    if not isinstance(value, datetime):
+        raise TypeError(f"{field}: expected datetime, got {type(value).__name__}")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{field}: naive datetime refused; pass a timezone-aware value")
+
+
+def dump_json(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode()
+
+
+def table_of(model: Any) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)  # declarative models always map a Table
+    return table

@@ -1,0 +1,64 @@
+"""Where each person is in a multi-step flow. Drafts are sealed: they may hold a half-typed ID."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, select
+
+from storage.models import ConversationStateRow
+from storage.records import ConversationState
+from storage.repositories.base import Repository, require_aware, table_of
+
+_states = table_of(ConversationStateRow)
+
+
+def _context(telegram_id: int) -> bytes:
+    return f"conversation_states.draft:{telegram_id}".encode()
+
+
+class ConversationRepository(Repository):
+    async def get(self, telegram_id: int) -> ConversationState | None:
+        query = select(_states.c.flow, _states.c.step, _states.c.draft_enc).where(
+            _states.c.telegram_id == telegram_id
+        )
+        row = (await self._session.execute(query)).first()
+        if row is None:
+            return None
+        draft = self._open_json(row.draft_enc, _context(telegram_id))
+        return ConversationState(telegram_id=telegram_id, flow=row.flow, step=row.step, draft=draft)
+
+    async def save(self, state: ConversationState, now: datetime) -> None:
+        """Create or replace the person's state. The draft must be JSON-serialisable."""
+        require_aware("now", now)
+        if not isinstance(state.draft, dict):
+            raise TypeError(f"draft: must be a dict, got {type(state.draft).__name__}")
+        try:
+            draft_enc = self._seal_json(state.draft, _context(state.telegram_id))
+        except (TypeError, ValueError) as error:
+            # json's message names only the offending type, never the value.
+            raise ValueError(f"draft: must be JSON-serialisable ({error})") from None
+        statement = self._upsert_insert(_states).values(
+            telegram_id=state.telegram_id,
+            flow=state.flow,
+            step=state.step,
+            draft_enc=draft_enc,
+            updated_at=now,
+        )
+        excluded = statement.excluded
+        statement = statement.on_conflict_do_update(
+            index_elements=[_states.c.telegram_id],
+            set_={
+                "flow": excluded.flow,
+                "step": excluded.step,
+                "draft_enc": excluded.draft_enc,
+                "updated_at": excluded.updated_at,
+            },
+        )
+        await self._session.execute(statement)
+
+    async def clear(self, telegram_id: int) -> bool:
+        """Forget the state; False if there was none."""
+        statement = (
+            delete(_states).where(_states.c.telegram_id == telegram_id).returning(_states.c.telegram_id)
+        )
+        return (await self._session.execute(statement)).first() is not None

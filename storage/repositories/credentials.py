@@ -1,0 +1,108 @@
+"""Credentials this server issued, for reuse, supersession and revocation lists."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, or_, select, update
+
+from rules.model import Colour
+from storage.models import CredentialRow
+from storage.records import CredentialRecord
+from storage.repositories.base import Repository, require_aware, table_of
+
+_credentials = table_of(CredentialRow)
+
+
+def _record(row: Row[Any]) -> CredentialRecord:
+    return CredentialRecord(
+        cti=row.cti,
+        user_id=row.user_id,
+        kid=row.kid,
+        colour=Colour(row.colour),
+        status_key=row.status_key,
+        token=row.token,
+        issued_at=row.issued_at,
+        expires_at=row.expires_at,
+        superseded_at=row.superseded_at,
+        revoked_at=row.revoked_at,
+        telegram_file_id=row.telegram_file_id,
+    )
+
+
+def _live(now: datetime) -> list[Any]:
+    require_aware("now", now)
+    return [
+        _credentials.c.superseded_at.is_(None),
+        _credentials.c.revoked_at.is_(None),
+        _credentials.c.expires_at > now,
+    ]
+
+
+class CredentialRepository(Repository):
+    async def find_current(self, user_id: int, status_key: str, now: datetime) -> CredentialRecord | None:
+        """The newest credential for this status that is neither superseded, revoked nor expired."""
+        query = (
+            select(_credentials)
+            .where(_credentials.c.user_id == user_id, _credentials.c.status_key == status_key, *_live(now))
+            .order_by(_credentials.c.issued_at.desc())
+            .limit(1)
+        )
+        row = (await self._session.execute(query)).first()
+        return None if row is None else _record(row)
+
+    async def add(self, record: CredentialRecord) -> None:
+        for field in ("issued_at", "expires_at", "superseded_at", "revoked_at"):
+            require_aware(f"credential.{field}", getattr(record, field))
+        await self._session.execute(
+            _credentials.insert().values(
+                cti=record.cti,
+                user_id=record.user_id,
+                kid=record.kid,
+                colour=record.colour.value,
+                status_key=record.status_key,
+                token=record.token,
+                issued_at=record.issued_at,
+                expires_at=record.expires_at,
+                superseded_at=record.superseded_at,
+                revoked_at=record.revoked_at,
+                telegram_file_id=record.telegram_file_id,
+            )
+        )
+
+    async def supersede_others(self, user_id: int, keep_cti: str, now: datetime) -> int:
+        """Mark the user's other live credentials superseded at ``now``; return how many."""
+        statement = (
+            update(_credentials)
+            .where(_credentials.c.user_id == user_id, _credentials.c.cti != keep_cti, *_live(now))
+            .values(superseded_at=now)
+            .returning(_credentials.c.cti)
+        )
+        return len((await self._session.execute(statement)).all())
+
+    async def set_file_id(self, cti: str, file_id: str) -> bool:
+        """Remember Telegram's file id for the card image; False if the credential is unknown."""
+        statement = (
+            update(_credentials)
+            .where(_credentials.c.cti == cti)
+            .values(telegram_file_id=file_id)
+            .returning(_credentials.c.cti)
+        )
+        return (await self._session.execute(statement)).first() is not None
+
+    async def get(self, cti: str) -> CredentialRecord | None:
+        row = (await self._session.execute(select(_credentials).where(_credentials.c.cti == cti))).first()
+        return None if row is None else _record(row)
+
+    async def revoked_or_superseded_unexpired(self, now: datetime) -> list[tuple[str, datetime]]:
+        """(cti, expires_at) of every withdrawn credential that verifiers could still accept."""
+        require_aware("now", now)
+        query = (
+            select(_credentials.c.cti, _credentials.c.expires_at)
+            .where(
+                or_(_credentials.c.revoked_at.is_not(None), _credentials.c.superseded_at.is_not(None)),
+                _credentials.c.expires_at > now,
+            )
+            .order_by(_credentials.c.expires_at, _credentials.c.cti)
+        )
+        return [(row.cti, row.expires_at) for row in (await self._session.execute(query)).all()]

@@ -1,0 +1,76 @@
+"""Daily declarations; the answers are sealed and bound to their user and day."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import func, literal_column, select
+
+from rules.model import Answers, Declaration
+from storage.models import DeclarationRow
+from storage.repositories.base import Repository, require_aware, table_of
+
+_declarations = table_of(DeclarationRow)
+
+
+def _context(user_id: int, day: date) -> bytes:
+    # Binding to the day stops a sealed "healthy" answer being replayed onto another day.
+    return f"declarations.answers:{user_id}:{day.isoformat()}".encode()
+
+
+class DeclarationRepository(Repository):
+    async def upsert(self, user_id: int, day: date, answers: Answers, now: datetime) -> bool:
+        """Store the answers for ``day``; True if they replaced earlier answers for that day."""
+        require_aware("now", now)
+        answers_enc = self._seal_json(answers.to_json(), _context(user_id, day))
+        statement = self._upsert_insert(_declarations).values(
+            user_id=user_id, day=day, answers_enc=answers_enc, created_at=now, updated_at=now
+        )
+        statement = statement.on_conflict_do_update(
+            index_elements=[_declarations.c.user_id, _declarations.c.day],
+            set_={
+                "answers_enc": statement.excluded.answers_enc,
+                "updated_at": statement.excluded.updated_at,
+            },
+        )
+        if self._dialect == "postgresql":
+            # A freshly inserted row version has xmax = 0; an updated one carries
+            # this transaction's id. One round trip instead of two.
+            returning = statement.returning(literal_column("xmax <> 0").label("replaced"))
+            return bool((await self._session.execute(returning)).scalar_one())
+        # On SQLite the transaction already holds the write lock (BEGIN IMMEDIATE),
+        # so nothing can slip in between this check and the upsert; both are in-process.
+        replaced = await self._exists(user_id, day)
+        await self._session.execute(statement)
+        return replaced
+
+    async def list_between(self, user_id: int, first_day: date, last_day: date) -> list[Declaration]:
+        """Declarations with ``first_day <= day <= last_day``, oldest first."""
+        if first_day > last_day:
+            raise ValueError("first_day: must not be after last_day")
+        query = (
+            select(_declarations.c.day, _declarations.c.answers_enc)
+            .where(
+                _declarations.c.user_id == user_id,
+                _declarations.c.day >= first_day,
+                _declarations.c.day <= last_day,
+            )
+            .order_by(_declarations.c.day)
+        )
+        rows = (await self._session.execute(query)).all()
+        return [
+            Declaration(
+                day=row.day,
+                answers=Answers.from_json(self._open_json(row.answers_enc, _context(user_id, row.day))),
+            )
+            for row in rows
+        ]
+
+    async def last_day(self, user_id: int) -> date | None:
+        query = select(func.max(_declarations.c.day)).where(_declarations.c.user_id == user_id)
+        return (await self._session.execute(query)).scalar_one()
+
+    async def _exists(self, user_id: int, day: date) -> bool:
+        query = select(_declarations.c.id).where(
+            _declarations.c.user_id == user_id, _declarations.c.day == day
+        )
+        return (await self._session.execute(query)).first() is not None

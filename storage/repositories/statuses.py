@@ -1,0 +1,60 @@
+"""The last evaluated status of each user."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+
+from rules.model import Colour, Status
+from storage.models import StatusRow
+from storage.records import StoredStatus
+from storage.repositories.base import Repository, require_aware, table_of
+
+_statuses = table_of(StatusRow)
+
+
+class StatusRepository(Repository):
+    async def get(self, user_id: int) -> StoredStatus | None:
+        row = (await self._session.execute(select(_statuses).where(_statuses.c.user_id == user_id))).first()
+        if row is None:
+            return None
+        return StoredStatus(
+            user_id=row.user_id,
+            colour=Colour(row.colour),
+            reason_code=row.reason_code,
+            since=row.since,
+            green_on=row.green_on,
+            evaluated_for=row.evaluated_for,
+            updated_at=row.updated_at,
+        )
+
+    async def put(self, user_id: int, status: Status, now: datetime) -> StoredStatus:
+        """Create or replace the user's stored status. ``status.evaluated_for`` is required."""
+        require_aware("now", now)
+        if status.evaluated_for is None:
+            raise ValueError("status.evaluated_for: required to store a status (it is None)")
+        stored = StoredStatus(
+            user_id=user_id,
+            colour=status.colour,
+            reason_code=status.reason.code,
+            since=status.since,
+            green_on=status.green_on,
+            evaluated_for=status.evaluated_for,
+            updated_at=now,
+        )
+        values = {
+            "user_id": user_id,
+            "colour": stored.colour.value,
+            "reason_code": stored.reason_code,
+            "since": stored.since,
+            "green_on": stored.green_on,
+            "evaluated_for": stored.evaluated_for,
+            "updated_at": now,
+        }
+        statement = self._upsert_insert(_statuses).values(values)
+        statement = statement.on_conflict_do_update(
+            index_elements=[_statuses.c.user_id],
+            set_={name: statement.excluded[name] for name in values if name != "user_id"},
+        )
+        await self._session.execute(statement)
+        return stored

@@ -1,0 +1,73 @@
+"""One database transaction, with every repository sharing it."""
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy import BigInteger, bindparam, text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from storage.encryption import FieldCipher
+from storage.repositories import (
+    ConversationRepository,
+    CredentialRepository,
+    DeclarationRepository,
+    PreferenceRepository,
+    ProcessedUpdateRepository,
+    StatusRepository,
+    UserRepository,
+)
+
+_ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(:key)").bindparams(
+    bindparam("key", type_=BigInteger())
+)
+
+
+class UnitOfWork:
+    """``async with db.unit_of_work() as uow:`` commits on success, rolls back on error.
+
+    A unit of work is single use: enter it once.
+    """
+
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], cipher: FieldCipher, dialect: str
+    ) -> None:
+        self._session = sessions()
+        self._dialect = dialect
+        self._entered = False
+        self.users = UserRepository(self._session, cipher, dialect)
+        self.preferences = PreferenceRepository(self._session, cipher, dialect)
+        self.conversations = ConversationRepository(self._session, cipher, dialect)
+        self.declarations = DeclarationRepository(self._session, cipher, dialect)
+        self.statuses = StatusRepository(self._session, cipher, dialect)
+        self.credentials = CredentialRepository(self._session, cipher, dialect)
+        self.updates = ProcessedUpdateRepository(self._session, cipher, dialect)
+
+    async def __aenter__(self) -> UnitOfWork:
+        if self._entered:
+            raise RuntimeError("unit of work: already used; create a new one per transaction")
+        self._entered = True
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        try:
+            if exc_type is None:
+                await self._session.commit()
+            else:
+                await self._session.rollback()
+        finally:
+            await self._session.close()
+
+    async def lock_user(self, telegram_id: int) -> None:
+        """Serialise this person's updates across processes until the transaction ends.
+
+        Call it first in the unit of work. On PostgreSQL it takes a transaction-scoped
+        advisory lock keyed by the Telegram id. On SQLite it does nothing: every
+        transaction starts with BEGIN IMMEDIATE, which already admits one writer at a time.
+        """
+        if self._dialect == "postgresql":
+            await self._session.execute(_ADVISORY_LOCK, {"key": telegram_id})

@@ -1,0 +1,129 @@
+"""uow.credentials on every backend."""
+from __future__ import annotations
+
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy.exc import IntegrityError
+
+from rules.model import Colour
+from storage.database import Database
+from storage.records import CredentialRecord, UserProfile
+
+AddUser = Callable[..., Awaitable[UserProfile]]
+
+
+def _credential(user_id: int, issued_at: datetime, status_key: str = "green:2024-03-01", **changes: object) -> CredentialRecord:
+    record = CredentialRecord(
+        cti=secrets.token_hex(16),
+        user_id=user_id,
+        kid="k-2024-03",
+        colour=Colour.GREEN,
+        status_key=status_key,
+        token="d2FzIGhlcmU" * 20,
+        issued_at=issued_at,
+        expires_at=issued_at + timedelta(hours=24),
+    )
+    return replace(record, **changes)
+
+
+async def test_add_then_get_round_trips_every_field(database: Database, add_user: AddUser, now: datetime) -> None:
+    user = await add_user()
+    record = _credential(
+        user.id, now, colour=Colour.RED, superseded_at=now + timedelta(minutes=1),
+        revoked_at=now + timedelta(minutes=2), telegram_file_id="AgACAgQAAxkBAAIB",
+    )
+    async with database.unit_of_work() as uow:
+        await uow.credentials.add(record)
+        assert await uow.credentials.get("0" * 32) is None
+    async with database.unit_of_work() as uow:
+        assert await uow.credentials.get(record.cti) == record
+
+
+async def test_duplicate_cti_is_refused(database: Database, add_user: AddUser, now: datetime) -> None:
+    user = await add_user()
+    record = _credential(user.id, now)
+    async with database.unit_of_work() as uow:
+        await uow.credentials.add(record)
+    with pytest.raises(IntegrityError):
+        async with database.unit_of_work() as uow:
+            await uow.credentials.add(record)
+
+
+async def test_find_current_picks_the_newest_live_credential_for_the_status(
+    database: Database, add_user: AddUser, now: datetime
+) -> None:
+    me, other = await add_user(1001), await add_user(1002)
+    older = _credential(me.id, now - timedelta(hours=2))
+    newest = _credential(me.id, now - timedelta(hours=1))
+    async with database.unit_of_work() as uow:
+        for record in (
+            older,
+            newest,
+            _credential(me.id, now - timedelta(minutes=1), status_key="yellow:2024-03-01"),
+            _credential(me.id, now - timedelta(minutes=2), superseded_at=now - timedelta(minutes=1)),
+            _credential(me.id, now - timedelta(minutes=3), revoked_at=now - timedelta(minutes=1)),
+            _credential(me.id, now - timedelta(minutes=4), expires_at=now),  # expires exactly now
+            _credential(other.id, now),
+        ):
+            await uow.credentials.add(record)
+    async with database.unit_of_work() as uow:
+        assert await uow.credentials.find_current(me.id, "green:2024-03-01", now) == newest
+        assert await uow.credentials.find_current(me.id, "red:2024-03-01", now) is None
+        # Once both have expired there is nothing current.
+        assert await uow.credentials.find_current(me.id, "green:2024-03-01", now + timedelta(days=2)) is None
+
+
+async def test_supersede_others_marks_only_this_users_other_live_credentials(
+    database: Database, add_user: AddUser, now: datetime
+) -> None:
+    me, other = await add_user(1001), await add_user(1002)
+    keep = _credential(me.id, now)
+    live_a = _credential(me.id, now - timedelta(hours=1))
+    live_b = _credential(me.id, now - timedelta(hours=2), status_key="yellow:2024-02-29")
+    revoked = _credential(me.id, now - timedelta(hours=3), revoked_at=now - timedelta(hours=1))
+    expired = _credential(me.id, now - timedelta(days=2))
+    foreign = _credential(other.id, now - timedelta(hours=1))
+    async with database.unit_of_work() as uow:
+        for record in (keep, live_a, live_b, revoked, expired, foreign):
+            await uow.credentials.add(record)
+    async with database.unit_of_work() as uow:
+        assert await uow.credentials.supersede_others(me.id, keep.cti, now) == 2
+    async with database.unit_of_work() as uow:
+        superseded = {r.cti: (await uow.credentials.get(r.cti)).superseded_at for r in (keep, live_a, live_b, revoked, expired, foreign)}
+        assert await uow.credentials.supersede_others(me.id, keep.cti, now) == 0
+    assert superseded == {keep.cti: None, live_a.cti: now, live_b.cti: now, revoked.cti: None, expired.cti: None, foreign.cti: None}
+
+
+async def test_set_file_id(database: Database, add_user: AddUser, now: datetime) -> None:
+    user = await add_user()
+    record = _credential(user.id, now)
+    async with database.unit_of_work() as uow:
+        await uow.credentials.add(record)
+        assert await uow.credentials.set_file_id(record.cti, "AgACAgQAAxkBAAIC") is True
+        assert await uow.credentials.set_file_id("f" * 32, "AgACAgQAAxkBAAIC") is False
+    async with database.unit_of_work() as uow:
+        assert (await uow.credentials.get(record.cti)).telegram_file_id == "AgACAgQAAxkBAAIC"
+
+
+async def test_revoked_or_superseded_unexpired(database: Database, add_user: AddUser, now: datetime) -> None:
+    user = await add_user()
+    revoked = _credential(user.id, now - timedelta(hours=3), revoked_at=now - timedelta(hours=1))
+    superseded = _credential(user.id, now - timedelta(hours=5), superseded_at=now - timedelta(hours=1))
+    async with database.unit_of_work() as uow:
+        for record in (
+            revoked,
+            superseded,
+            _credential(user.id, now),  # live
+            _credential(user.id, now - timedelta(days=2), revoked_at=now - timedelta(days=1)),  # expired
+        ):
+            await uow.credentials.add(record)
+    async with database.unit_of_work() as uow:
+        withdrawn = await uow.credentials.revoked_or_superseded_unexpired(now)
+        assert await uow.credentials.revoked_or_superseded_unexpired(now + timedelta(days=2)) == []
+    # Ordered by expiry: the superseded one was issued earlier so it expires first.
+    assert withdrawn == [(superseded.cti, superseded.expires_at), (revoked.cti, revoked.expires_at)]
+    assert all(expires.tzinfo is not None for _, expires in withdrawn)
