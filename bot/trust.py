@@ -1,0 +1,231 @@
+"""Trust lists: which issuers' credentials this server accepts, and with which public keys.
+
+Format ``healthcode-trust-list/1`` (one JSON object per issuer, published by that issuer)::
+
+    {
+      "format": "healthcode-trust-list/1",
+      "issuer": "CN-330100",                      # issuer id, equal to the credentials' iss claim
+      "region": "杭州市",                          # display name of the issuing region
+      "issued_at": "2024-05-01T00:00:00+00:00",   # ISO 8601 with UTC offset
+      "next_update": "2024-05-08T00:00:00+00:00", # the issuer promises a fresh list by then
+      "keys": [
+        {"kid": "3q2-7wAAAAA",                    # base64url(SHA-256(x)[:8]), checked on load
+         "alg": "EdDSA", "crv": "Ed25519",
+         "x": "<base64url, no padding, raw 32-byte public key>",
+         "not_before": "2024-05-01T00:00:00+00:00",
+         "not_after": null}                       # null while the key signs; set at rotation
+      ]
+    }
+
+A key verifies a credential only if the credential's ``iat`` lies in [not_before, not_after).
+
+Staleness: a list whose ``next_update + grace`` has passed is *stale*.  Its credentials are still
+verified (dropping the list would turn every citizen of that region away), but every result carries
+the warning ``stale_trust_list`` and :meth:`TrustStore.stale_issuers` reports it, so an operator sees it.
+Our own issuer's keys (:meth:`TrustStore.add_own`) come from the local key ring and never go stale.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from bot.keyring import ALGORITHM, b64url_decode, kid_for
+
+if TYPE_CHECKING:
+    from bot.keyring import KeyRing
+
+TRUST_LIST_FORMAT = "healthcode-trust-list/1"
+CURVE = "Ed25519"
+
+
+class TrustListError(Exception):
+    """A trust list is malformed; the message names its source and the offending field."""
+
+
+@dataclass(frozen=True, slots=True)
+class TrustedKey:
+    kid: str
+    public_key: Ed25519PublicKey
+    x: bytes
+    not_before: datetime
+    not_after: datetime | None
+
+    def valid_at(self, instant: datetime) -> bool:
+        return self.not_before <= instant and (self.not_after is None or instant < self.not_after)
+
+
+@dataclass(frozen=True, slots=True)
+class TrustList:
+    issuer: str
+    region: str
+    issued_at: datetime
+    next_update: datetime | None  # None: our own key ring, always current
+    keys: Mapping[str, TrustedKey]
+    source: str
+
+    def is_stale(self, now: datetime, grace: timedelta) -> bool:
+        return self.next_update is not None and self.next_update + grace < now
+
+
+def parse_trust_list(data: Any, source: str) -> TrustList:
+    """Validate one trust list document; errors name ``source`` and the field."""
+    if not isinstance(data, dict):
+        raise TrustListError(f"{source}: a trust list must be a JSON object")
+    if data.get("format") != TRUST_LIST_FORMAT:
+        raise TrustListError(f"{source}: field 'format' must be {TRUST_LIST_FORMAT!r}, got {data.get('format')!r}")
+    issued_at = _time(data, "issued_at", source)
+    next_update = _time(data, "next_update", source)
+    if next_update <= issued_at:
+        raise TrustListError(f"{source}: field 'next_update' must be after 'issued_at'")
+    entries = data.get("keys")
+    if not isinstance(entries, list) or not entries:
+        raise TrustListError(f"{source}: field 'keys' must be a non-empty list")
+    keys: dict[str, TrustedKey] = {}
+    for index, entry in enumerate(entries):
+        key = _parse_key(entry, f"{source}: keys[{index}]")
+        if key.kid in keys:
+            raise TrustListError(f"{source}: keys[{index}]: field 'kid' {key.kid!r} is listed twice")
+        keys[key.kid] = key
+    return TrustList(
+        issuer=_text(data, "issuer", source),
+        region=_text(data, "region", source),
+        issued_at=issued_at,
+        next_update=next_update,
+        keys=keys,
+        source=source,
+    )
+
+
+def read_trust_list_file(path: Path | str) -> TrustList:
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise TrustListError(f"{path}: cannot read trust list: {error}") from None
+    return parse_trust_list(data, str(path))
+
+
+class TrustStore:
+    """Issuers this server trusts, each with its keys and the list they came from."""
+
+    def __init__(self, grace: timedelta = timedelta(0)) -> None:
+        self._lists: dict[str, TrustList] = {}
+        self._grace = grace
+        self._loaded_at: datetime | None = None
+
+    @classmethod
+    def from_lists(cls, lists: Iterable[Any], now: datetime, grace: timedelta) -> TrustStore:
+        """Build a store from trust list documents (dicts) or already parsed :class:`TrustList`.
+
+        When two lists name the same issuer, the more recently issued one wins.  ``now`` is
+        kept as :attr:`loaded_at` for operators' status listings.
+        """
+        store = cls(grace)
+        store._loaded_at = now
+        for index, item in enumerate(lists):
+            parsed = item if isinstance(item, TrustList) else parse_trust_list(item, f"trust list #{index}")
+            current = store._lists.get(parsed.issuer)
+            if current is None or parsed.issued_at > current.issued_at:
+                store._lists[parsed.issuer] = parsed
+        return store
+
+    @property
+    def grace(self) -> timedelta:
+        return self._grace
+
+    @property
+    def loaded_at(self) -> datetime | None:
+        return self._loaded_at
+
+    def add_list(self, trust_list: TrustList) -> None:
+        self._lists[trust_list.issuer] = trust_list
+
+    def add_own(self, keyring: KeyRing, issuer: str, region: str) -> None:
+        """Trust our own key ring for ``issuer`` (replacing any loaded list for it).
+
+        A snapshot: call again after rotating keys in the same process.
+        """
+        keys = {
+            info.kid: TrustedKey(
+                kid=info.kid,
+                public_key=Ed25519PublicKey.from_public_bytes(info.x),
+                x=info.x,
+                not_before=info.not_before,
+                not_after=info.not_after,
+            )
+            for info in keyring.public_keys()
+        }
+        issued_at = min(info.created_at for info in keyring.public_keys())
+        self._lists[issuer] = TrustList(
+            issuer=issuer, region=region, issued_at=issued_at, next_update=None, keys=keys, source="own key ring"
+        )
+
+    def issuers(self) -> list[str]:
+        return sorted(self._lists)
+
+    def trust_list(self, issuer: str) -> TrustList | None:
+        return self._lists.get(issuer)
+
+    def key(self, issuer: str, kid: str) -> TrustedKey | None:
+        trust_list = self._lists.get(issuer)
+        return None if trust_list is None else trust_list.keys.get(kid)
+
+    def is_stale(self, issuer: str, now: datetime) -> bool:
+        trust_list = self._lists.get(issuer)
+        return trust_list is not None and trust_list.is_stale(now, self._grace)
+
+    def stale_issuers(self, now: datetime) -> list[str]:
+        return [issuer for issuer in self.issuers() if self.is_stale(issuer, now)]
+
+
+def _parse_key(entry: Any, where: str) -> TrustedKey:
+    if not isinstance(entry, dict):
+        raise TrustListError(f"{where} must be an object")
+    if entry.get("alg") != ALGORITHM:
+        raise TrustListError(f"{where}: field 'alg' must be {ALGORITHM!r}, got {entry.get('alg')!r}")
+    if entry.get("crv") != CURVE:
+        raise TrustListError(f"{where}: field 'crv' must be {CURVE!r}, got {entry.get('crv')!r}")
+    try:
+        x = b64url_decode(_text(entry, "x", where))
+    except ValueError:
+        raise TrustListError(f"{where}: field 'x' must be base64url without padding") from None
+    if len(x) != 32:
+        raise TrustListError(f"{where}: field 'x' must be a 32-byte Ed25519 public key, got {len(x)} bytes")
+    kid = _text(entry, "kid", where)
+    if kid != kid_for(x):
+        raise TrustListError(f"{where}: field 'kid' {kid!r} does not match its key x (expected {kid_for(x)!r})")
+    not_before = _time(entry, "not_before", where)
+    not_after = None if entry.get("not_after") is None else _time(entry, "not_after", where)
+    if not_after is not None and not_after <= not_before:
+        raise TrustListError(f"{where}: field 'not_after' must be after 'not_before'")
+    return TrustedKey(
+        kid=kid,
+        public_key=Ed25519PublicKey.from_public_bytes(x),
+        x=x,
+        not_before=not_before,
+        not_after=not_after,
+    )
+
+
+def _text(data: dict[str, Any], name: str, where: str) -> str:
+    value = data.get(name)
+    if not isinstance(value, str) or not value.strip():
+        raise TrustListError(f"{where}: field '{name}' must be a non-empty string")
+    return value
+
+
+def _time(data: dict[str, Any], name: str, where: str) -> datetime:
+    text = _text(data, name, where)
+    try:
+        instant = datetime.fromisoformat(text)
+    except ValueError:
+        raise TrustListError(f"{where}: field '{name}' is not an ISO 8601 time: {text!r}") from None
+    if instant.tzinfo is None:
+        raise TrustListError(f"{where}: field '{name}' must carry a UTC offset: {text!r}")
+    return instant.astimezone(timezone.utc)
