@@ -1,0 +1,47 @@
+"""The application factory: one ptb Application, whatever carries its updates."""
+from __future__ import annotations
+
+from telegram import BotCommand
+from telegram.ext import AIORateLimiter, Application
+from telegram.request import BaseRequest
+
+import handlers
+from bot.logging_setup import cap_payload_echoing_loggers
+from bot.services.conversation import COMMANDS
+from bot.services.context import Services
+from bot.update_processor import PerUserUpdateProcessor
+from handlers.common import SERVICES_KEY
+
+LOCAL_TOKEN = "1:LOCAL"
+_MENU_LANGUAGES = {"zh-CN": "zh", "en": "en"}
+
+
+def build_application(services: Services, *, request: BaseRequest | None = None) -> Application:
+    """With ``request`` (the local Bot API) no token or network is needed; otherwise talk to Telegram."""
+    cap_payload_echoing_loggers()
+    builder = Application.builder().concurrent_updates(PerUserUpdateProcessor(256))
+    if request is not None:
+        builder = builder.token(LOCAL_TOKEN).request(request).get_updates_request(request).updater(None)
+    else:
+        settings = services.settings
+        api_url = settings.telegram_api_url
+        builder = (
+            builder.token(settings.telegram_token.get_secret_value())
+            .base_url(api_url)
+            .base_file_url(api_url.removesuffix("/bot") + "/file/bot")
+            .rate_limiter(AIORateLimiter(max_retries=3))
+            .post_init(register_command_menu)
+        )
+    application = builder.build()
+    application.bot_data[SERVICES_KEY] = services
+    handlers.register(application)
+    return application
+
+
+async def register_command_menu(application: Application) -> None:
+    services: Services = application.bot_data[SERVICES_KEY]
+    for language, telegram_code in _MENU_LANGUAGES.items():
+        commands = [BotCommand(c, services.catalogue.text(language, f"commands.{c}")) for c in COMMANDS]
+        await application.bot.set_my_commands(commands, language_code=telegram_code)
+        if language == services.settings.default_language:
+            await application.bot.set_my_commands(commands)

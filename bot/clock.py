@@ -1,0 +1,43 @@
+"""The one clock. Everything that tells time asks a Clock, so tests and the shell can move it."""
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current instant, timezone-aware, in UTC."""
+        ...
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(timezone.utc)
+
+
+class ManualClock:
+    """A clock that only moves when told to: tests and the shell's `:today` / `:advance`."""
+
+    def __init__(self, start: datetime) -> None:
+        if start.tzinfo is None:
+            raise ValueError("ManualClock needs an aware datetime")
+        self._now = start.astimezone(timezone.utc)
+
+    def now(self) -> datetime:
+        return self._now
+
+    def set(self, instant: datetime) -> None:
+        self._now = instant.astimezone(timezone.utc)
+
+    def advance(self, delta: timedelta) -> None:
+        self._now += delta
+
+    def set_local_date(self, day: date, tz: ZoneInfo, at: time = time(9, 0)) -> None:
+        """Jump to ``day`` at a morning hour local time (declarations happen in the morning)."""
+        self.set(datetime.combine(day, at, tzinfo=tz))
+
+
+def local_today(clock: Clock, tz: ZoneInfo) -> date:
+    return clock.now().astimezone(tz).date()

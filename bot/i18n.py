@@ -1,0 +1,72 @@
+"""The one message catalogue: every user-visible string, in zh-CN (default) and en.
+
+Catalogues are TOML data files in ``bot/locales`` so translators never touch code.
+Keys are dotted (``registration.ask_name``); values use ``str.format`` placeholders.
+"""
+from __future__ import annotations
+
+import string
+import tomllib
+from functools import cache
+from importlib import resources
+from typing import Any
+
+LANGUAGES = ("zh-CN", "en")
+DEFAULT_LANGUAGE = "zh-CN"
+
+
+class CatalogueError(Exception):
+    pass
+
+
+def _flatten(prefix: str, table: dict[str, Any], out: dict[str, str]) -> None:
+    for key, value in table.items():
+        dotted = f"{prefix}.{key}" if prefix else key
+        if isinstance(value, dict):
+            _flatten(dotted, value, out)
+        elif isinstance(value, str):
+            out[dotted] = value
+        else:
+            raise CatalogueError(f"{dotted}: catalogue values must be strings")
+
+
+@cache
+def _load(language: str) -> dict[str, str]:
+    text = resources.files("bot.locales").joinpath(f"{language}.toml").read_text("utf-8")
+    messages: dict[str, str] = {}
+    _flatten("", tomllib.loads(text), messages)
+    return messages
+
+
+def placeholders(template: str) -> set[str]:
+    return {field for _, field, _, _ in string.Formatter().parse(template) if field}
+
+
+def language_for(telegram_language_code: str | None) -> str:
+    """Pick the initial language from Telegram's ``language_code`` (IETF tag)."""
+    code = (telegram_language_code or "").lower()
+    if code.startswith("en"):
+        return "en"
+    if code.startswith("zh"):
+        return "zh-CN"
+    return DEFAULT_LANGUAGE
+
+
+class Catalogue:
+    def __init__(self, default_language: str = DEFAULT_LANGUAGE) -> None:
+        self.default_language = default_language
+        for language in LANGUAGES:
+            _load(language)
+
+    def keys(self, language: str) -> set[str]:
+        return set(_load(language))
+
+    def has(self, key: str, language: str | None = None) -> bool:
+        return key in _load(language or self.default_language)
+
+    def text(self, language: str, key: str, **params: object) -> str:
+        messages = _load(language if language in LANGUAGES else self.default_language)
+        template = messages.get(key)
+        if template is None:
+            raise CatalogueError(f"message {key!r} missing from the {language} catalogue")
+        return template.format(**params) if params else template

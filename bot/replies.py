@@ -1,0 +1,71 @@
+"""What a use case answers with, before it is rendered from the message catalogue.
+
+Use cases speak in message keys and parameters; the Telegram renderer and the
+shell turn these into text through the one catalogue.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from rules.model import Colour
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    key: str
+    params: dict[str, object] = field(default_factory=dict)
+    # Params whose values are themselves catalogue keys, translated before formatting.
+    translate: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    label: Text
+    data: str  # callback data: 1-64 bytes, never personal data
+
+
+@dataclass(frozen=True, slots=True)
+class Card:
+    """A status card: the QR points at ``url``; the caption comes from ``caption``."""
+
+    cti: str
+    url: str
+    colour: Colour
+    caption: tuple[Text, ...]
+    telegram_file_id: str | None
+    issued_at: datetime
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    parts: tuple[Text, ...]
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    card: Card | None = None
+    # Replace the message the pressed button belongs to, instead of sending a new one.
+    edit: bool = False
+
+
+@dataclass(slots=True)
+class Reply:
+    language: str
+    messages: list[Message] = field(default_factory=list)
+    # A short notice for the pressed button's loading spinner (callback queries only).
+    toast: Text | None = None
+
+    def say(self, *parts: Text, buttons: tuple[tuple[Button, ...], ...] = (), edit: bool = False) -> Reply:
+        self.messages.append(Message(parts=parts, buttons=buttons, edit=edit))
+        return self
+
+    def show_card(self, card: Card, buttons: tuple[tuple[Button, ...], ...] = ()) -> Reply:
+        self.messages.append(Message(parts=card.caption, buttons=buttons, card=card))
+        return self
+
+
+def t(key: str, **params: object) -> Text:
+    return Text(key, dict(params))
+
+
+def button(key: str, data: str, **params: object) -> Button:
+    return Button(Text(key, dict(params)), data)

@@ -1,0 +1,1 @@
+"""Ways to run the application: Telegram polling, and the local shell."""

@@ -1,0 +1,218 @@
+"""`healthcode shell`: the real application against a local chat in the terminal.
+
+Lines are messages from the current user; lines starting with ``:`` are shell
+controls (see HELP). Scripts drive it through stdin, so its contract is fixed.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import TextIO
+
+from telegram.ext import Application, ContextTypes
+
+from bot.application import build_application
+from bot.bootstrap import create_services
+from bot.clock import ManualClock, SystemClock, local_today
+from bot.local_bot_api import LocalBotApi, SentMessage
+from bot.local_chat import LocalChat, LocalUser, NoButtonError
+from bot.qr_card import render_terminal
+from bot.services.context import Services
+from bot.settings import Settings
+
+HELP = """shell controls:
+  :user ID [FIRST_NAME]   act as that Telegram user from now on
+  :press N | :press LABEL press inline button N (from 1) or the one with that label, on the latest message with buttons
+  :photo PATH             send an image as a photo
+  :document PATH          send an image as a file
+  :today YYYY-MM-DD       set the simulated date
+  :advance N              move the simulated date N days on
+  :quit                   leave
+Anything else is sent as a message; /commands work as in Telegram."""
+
+DEFAULT_USER_ID = 10001
+
+
+class ShellUsageError(Exception):
+    """A shell control was misused; the message says how to use it."""
+
+
+@dataclass
+class ShellSession:
+    services: Services
+    application: Application
+    chat: LocalChat
+    clock: ManualClock
+    out_dir: Path
+    stdout: TextIO
+    interactive: bool
+    user: LocalUser
+    internal_errors: int = 0
+    usage_errors: int = 0
+    photo_count: int = 0
+    on_time_moved: list = field(default_factory=list)
+
+    async def handle_line(self, line: str) -> bool:
+        """Returns False when the session should end."""
+        line = line.rstrip("\n")
+        if not line.strip():
+            return True
+        if line.startswith(":"):
+            return await self._control(line)
+        self._print_messages(await self.chat.send_text(self.user, line))
+        return True
+
+    async def _control(self, line: str) -> bool:
+        name, _, argument = line[1:].strip().partition(" ")
+        argument = argument.strip()
+        try:
+            if name in ("quit", "q", "exit"):
+                return False
+            if name == "help":
+                self._say(HELP)
+            elif name == "user":
+                self._switch_user(argument)
+            elif name == "press":
+                await self._press(argument)
+            elif name in ("photo", "document"):
+                await self._send_image(argument, as_document=name == "document")
+            elif name == "today":
+                await self._set_today(argument)
+            elif name == "advance":
+                await self._advance(argument)
+            else:
+                raise ShellUsageError(f"unknown control ':{name}' (type :help)")
+        except ShellUsageError as error:
+            self.usage_errors += 1
+            self._say(f"shell: {error}")
+        return True
+
+    def _switch_user(self, argument: str) -> None:
+        parts = argument.split(maxsplit=1)
+        if not parts or not parts[0].isdigit() or int(parts[0]) <= 0:
+            raise ShellUsageError("usage: :user ID [FIRST_NAME]  (ID is a positive whole number)")
+        self.user = LocalUser(int(parts[0]), parts[1] if len(parts) > 1 else f"User{parts[0]}", self.user.language_code)
+        self._say(f"shell: now acting as user {self.user.telegram_id} ({self.user.first_name})")
+
+    async def _press(self, argument: str) -> None:
+        if not argument:
+            raise ShellUsageError("usage: :press N  or  :press LABEL")
+        selector: int | str = int(argument) if argument.isdigit() else argument
+        try:
+            self._print_messages(await self.chat.press(self.user, selector))
+        except NoButtonError as error:
+            raise ShellUsageError(str(error)) from None
+
+    async def _send_image(self, argument: str, *, as_document: bool) -> None:
+        if not argument:
+            raise ShellUsageError("usage: :photo PATH  or  :document PATH")
+        path = Path(argument).expanduser()
+        try:
+            content = path.read_bytes()
+        except OSError as error:
+            raise ShellUsageError(f"cannot read {path}: {error.strerror}") from None
+        self._print_messages(await self.chat.send_photo(self.user, content, as_document=as_document, filename=path.name))
+
+    async def _set_today(self, argument: str) -> None:
+        try:
+            day = date.fromisoformat(argument)
+        except ValueError:
+            raise ShellUsageError(f"usage: :today YYYY-MM-DD  ({argument!r} is not a date)") from None
+        await self._move_to(day)
+
+    async def _advance(self, argument: str) -> None:
+        try:
+            days = int(argument)
+        except ValueError:
+            raise ShellUsageError(f"usage: :advance N  ({argument!r} is not a whole number of days)") from None
+        if not -3650 <= days <= 3650:
+            raise ShellUsageError("usage: :advance N  (N between -3650 and 3650)")
+        await self._move_to(local_today(self.clock, self.services.tz) + timedelta(days=days))
+
+    async def _move_to(self, day: date) -> None:
+        previous = self.clock.now()
+        self.clock.set_local_date(day, self.services.tz)
+        for callback in self.on_time_moved:
+            await callback(previous, self.clock.now())
+        self._say(f"shell: today is {day.isoformat()}")
+
+    def _print_messages(self, messages: list[SentMessage]) -> None:
+        for message in messages:
+            self._print_message(message)
+
+    def _print_message(self, message: SentMessage) -> None:
+        marker = " (edited)" if message.edits else ""
+        if message.photo is not None or message.document is not None:
+            self.photo_count += 1
+            kind = "photo" if message.photo is not None else "document"
+            path = self.out_dir / f"{kind}-{message.message_id}.png"
+            path.write_bytes(message.photo if message.photo is not None else message.document)
+            self._say(f"{kind}: {path}{marker}")
+            if self.interactive and kind == "photo":
+                self._print_terminal_qr(message)
+            if message.caption:
+                self._say(message.caption)
+        else:
+            self._say(f"{message.text}{marker}" if marker else message.text or "")
+        if message.buttons:
+            flat = [label for row in message.buttons for label, _ in row]
+            self._say("  ".join(f"[{i}] {label}" for i, label in enumerate(flat, start=1)))
+        self._say("")
+
+    def _print_terminal_qr(self, message: SentMessage) -> None:
+        url = _card_url(message)
+        if url:
+            self._say(render_terminal(url))
+
+    def _say(self, text: str) -> None:
+        print(text, file=self.stdout, flush=True)
+
+
+def _card_url(message: SentMessage) -> str | None:
+    import zxingcpp
+    from io import BytesIO
+
+    from PIL import Image
+
+    if message.photo is None:
+        return None
+    found = zxingcpp.read_barcodes(Image.open(BytesIO(message.photo)))
+    return found[0].text if found else None
+
+
+async def run_shell(settings: Settings, *, user_id: int, out_dir: Path, stdin: TextIO = sys.stdin,
+                    stdout: TextIO = sys.stdout) -> int:
+    clock = ManualClock(SystemClock().now())
+    services = await create_services(settings, clock, local=True)
+    api = LocalBotApi(clock_seconds=lambda: clock.now().timestamp())
+    application = build_application(services, request=api)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    interactive = stdin.isatty()
+    session = ShellSession(
+        services=services, application=application, chat=LocalChat(application, api), clock=clock,
+        out_dir=out_dir, stdout=stdout, interactive=interactive, user=LocalUser(user_id, f"User{user_id}"),
+    )
+
+    async def count_internal_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        session.internal_errors += 1
+
+    application.add_error_handler(count_internal_error)
+    await application.initialize()
+    try:
+        if interactive:
+            session._say(f"healthcode shell — acting as user {user_id}. Type /start to begin, :help for controls.")
+        while True:
+            line = await asyncio.to_thread(stdin.readline)
+            if not line or not await session.handle_line(line):
+                break
+    finally:
+        await application.shutdown()
+        await services.database.dispose()
+    if session.internal_errors:
+        logging.getLogger(__name__).error("%d internal error(s) during the session", session.internal_errors)
+        return 1
+    return 2 if session.usage_errors and not interactive else 0

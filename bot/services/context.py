@@ -1,0 +1,106 @@
+"""The container of app-wide dependencies, and the per-update context a use case works in."""
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from bot.clock import Clock, local_today
+from bot.i18n import Catalogue, language_for
+from bot.keyring import KeyRing
+from bot.replies import Reply
+from bot.settings import Settings
+from rules.policy import Policy
+from storage.database import Database
+from storage.records import ConversationState, UserProfile
+from storage.unit_of_work import UnitOfWork
+
+log = logging.getLogger("healthcode.turns")
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who sent the update: only what Telegram tells us, never looked up."""
+
+    telegram_id: int
+    chat_id: int
+    first_name: str = ""
+    language_code: str | None = None
+
+
+@dataclass(slots=True)
+class Services:
+    settings: Settings
+    clock: Clock
+    database: Database
+    policy: Policy
+    keyring: KeyRing
+    catalogue: Catalogue
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return self.settings.tz
+
+    def today(self) -> date:
+        return local_today(self.clock, self.tz)
+
+    def is_admin(self, telegram_id: int) -> bool:
+        return telegram_id in self.settings.admin_ids
+
+
+@dataclass(slots=True)
+class Turn:
+    """One update's worth of context: its unit of work, who is speaking, where they are."""
+
+    services: Services
+    uow: UnitOfWork
+    actor: Actor
+    language: str
+    state: ConversationState | None
+    user: UserProfile | None
+    now: datetime
+    today: date
+    reply: Reply
+
+    async def save_state(self, flow: str, step: str, draft: dict | None = None) -> None:
+        draft = dict(self.state.draft if self.state and self.state.flow == flow and draft is None else draft or {})
+        self.state = ConversationState(self.actor.telegram_id, flow, step, draft)
+        await self.uow.conversations.save(self.state, self.now)
+
+    async def clear_state(self) -> None:
+        if self.state is not None:
+            await self.uow.conversations.clear(self.actor.telegram_id)
+            self.state = None
+
+
+@asynccontextmanager
+async def turn_for(services: Services, actor: Actor) -> AsyncIterator[Turn]:
+    """Open the update's unit of work, serialise it per user, and load what every flow needs."""
+    async with services.database.unit_of_work() as uow:
+        await uow.lock_user(actor.telegram_id)
+        language = await uow.preferences.get_language(actor.telegram_id) or language_for(actor.language_code)
+        state = await uow.conversations.get(actor.telegram_id)
+        user = await uow.users.get_by_telegram_id(actor.telegram_id)
+        now = services.clock.now()
+        turn = Turn(
+            services=services,
+            uow=uow,
+            actor=actor,
+            language=language,
+            state=state,
+            user=user,
+            now=now,
+            today=now.astimezone(services.tz).date(),
+            reply=Reply(language),
+        )
+        before = _where(state)
+        yield turn
+        # Flow names and step names only: never the answers.
+        log.debug("turn %s -> %s, %d message(s)", before, _where(turn.state), len(turn.reply.messages))
+
+
+def _where(state: ConversationState | None) -> str:
+    return f"{state.flow}/{state.step}" if state else "idle"

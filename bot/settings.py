@@ -1,0 +1,131 @@
+"""The one settings object: environment variables prefixed HEALTHCODE_, plus an optional .env file."""
+from __future__ import annotations
+
+import re
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+ENV_PREFIX = "HEALTHCODE_"
+DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org/bot"
+
+
+class SettingsError(Exception):
+    """A setting is missing or invalid; the message names the variable and the reason."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True
+    )
+
+    telegram_token: SecretStr | None = None
+    telegram_api_url: str = DEFAULT_TELEGRAM_API_URL
+    database_url: str = "sqlite+aiosqlite:///./healthcode.db"
+    public_url: str = "http://127.0.0.1:8080"
+    admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    timezone: str = "Asia/Shanghai"
+    issuer: str = "CN-330100"
+    policy_file: Path | None = None
+    data_key_file: Path | None = None
+    keys_dir: Path = Path("./.healthcode/keys")
+    state_dir: Path = Path("./.healthcode")
+    default_language: str = "zh-CN"
+    web_host: str = "127.0.0.1"
+    web_port: int = Field(default=8080, ge=0, le=65535)
+    webhook_url: str | None = None
+    log_level: str = "INFO"
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _parse_admin_ids(cls, value: object) -> frozenset[int]:
+        if isinstance(value, (set, frozenset, list, tuple)):
+            return frozenset(int(v) for v in value)
+        text = str(value or "").strip()
+        if not text:
+            return frozenset()
+        ids = set()
+        for part in re.split(r"[,\s]+", text):
+            if not part:
+                continue
+            if not re.fullmatch(r"\d{1,15}", part):
+                raise ValueError(f"{part!r} is not a Telegram user id (comma-separated whole numbers expected)")
+            ids.add(int(part))
+        return frozenset(ids)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Asia/Shanghai)") from None
+        return value
+
+    @field_validator("issuer")
+    @classmethod
+    def _issuer_shape(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Z]{2}-\d{6}", value):
+            raise ValueError("must look like CN-330100 (country code, dash, 6-digit GB/T 2260 region code)")
+        return value
+
+    @field_validator("public_url", "telegram_api_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", value):
+            raise ValueError(f"{value!r} is not an http(s) URL")
+        return value.rstrip("/")
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _https_webhook(cls, value: str | None) -> str | None:
+        if value and not re.fullmatch(r"https://[^\s/]+(/\S*)?", value):
+            raise ValueError("Telegram only delivers webhooks to https:// URLs")
+        return value or None
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_database(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return value
+
+    @field_validator("default_language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        if value not in ("zh-CN", "en"):
+            raise ValueError("must be zh-CN or en")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        upper = value.upper()
+        if upper not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
+        return upper
+
+    @cached_property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def issuer_region_code(self) -> str:
+        return self.issuer.split("-", 1)[1]
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build the settings, turning pydantic's report into one line per bad variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            name = ENV_PREFIX + "_".join(str(p) for p in error["loc"] if isinstance(p, str)).upper()
+            message = error["msg"].removeprefix("Value error, ")
+            lines.append(f"{name}: {message}")
+        raise SettingsError("invalid settings:\n  " + "\n  ".join(lines)) from None

@@ -1,0 +1,52 @@
+"""The error handler: log without personal data, tell the user their answers are safe."""
+from __future__ import annotations
+
+import logging
+import traceback
+
+from telegram import Update
+from telegram.error import Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.ext import Application, ContextTypes
+
+from bot.replies import Reply, t
+from handlers.common import actor_of, services_of
+from handlers.render import send_reply
+
+log = logging.getLogger("healthcode.errors")
+
+
+def describe_without_personal_data(error: BaseException) -> str:
+    """Exception type and code locations only: messages may echo what a user typed."""
+    frames = traceback.extract_tb(error.__traceback__)
+    where = " <- ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno}:{f.name}" for f in reversed(frames[-6:]))
+    return f"{type(error).__name__} at {where or '?'}"
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    error = context.error
+    update_id = update.update_id if isinstance(update, Update) else None
+    if isinstance(error, Forbidden):
+        log.info("update %s: the user blocked the bot", update_id)
+        return
+    if isinstance(error, (RetryAfter, NetworkError)):
+        log.warning("update %s: Telegram unavailable (%s)", update_id, type(error).__name__)
+        return
+    log.error("update %s failed: %s", update_id, describe_without_personal_data(error))
+    if isinstance(update, Update) and not isinstance(error, TelegramError):
+        await _apologise(update, context)
+
+
+async def _apologise(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    actor = actor_of(update)
+    if actor is None:
+        return
+    services = services_of(context)
+    language = services.settings.default_language
+    try:
+        await send_reply(services, context.bot, actor.chat_id, Reply(language).say(t("common.internal_error")))
+    except TelegramError:
+        log.warning("could not deliver the apology for update %s", update.update_id)
+
+
+def register(application: Application) -> None:
+    application.add_error_handler(on_error)
