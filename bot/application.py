@@ -7,7 +7,7 @@ from telegram.request import BaseRequest
 
 import handlers
 from bot.logging_setup import cap_payload_echoing_loggers
-from bot.services.conversation import COMMANDS
+from bot.services.conversation import MENU
 from bot.services.context import Services
 from bot.update_processor import PerUserUpdateProcessor
 from handlers.common import SERVICES_KEY
@@ -41,7 +41,7 @@ def build_application(services: Services, *, request: BaseRequest | None = None)
 async def register_command_menu(application: Application) -> None:
     services: Services = application.bot_data[SERVICES_KEY]
     for language, telegram_code in _MENU_LANGUAGES.items():
-        commands = [BotCommand(c, services.catalogue.text(language, f"commands.{c}")) for c in COMMANDS]
+        commands = [BotCommand(c, services.catalogue.text(language, f"commands.{c}")) for c in MENU]
         await application.bot.set_my_commands(commands, language_code=telegram_code)
         if language == services.settings.default_language:
             await application.bot.set_my_commands(commands)

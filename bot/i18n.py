@@ -1,7 +1,9 @@
 """The one message catalogue: every user-visible string, in zh-CN (default) and en.
 
-Catalogues are TOML data files in ``bot/locales`` so translators never touch code.
-Keys are dotted (``registration.ask_name``); values use ``str.format`` placeholders.
+Catalogues are TOML data files in ``bot/locales/<language>/``, one file per feature
+(``citizen.toml``, …), merged into one catalogue per language; a key defined twice
+is an error. Translators never touch code. Keys are dotted (``registration.ask_name``);
+values use ``str.format`` placeholders.
 """
 from __future__ import annotations
 
@@ -32,9 +34,17 @@ def _flatten(prefix: str, table: dict[str, Any], out: dict[str, str]) -> None:
 
 @cache
 def _load(language: str) -> dict[str, str]:
-    text = resources.files("bot.locales").joinpath(f"{language}.toml").read_text("utf-8")
+    folder = resources.files("bot.locales").joinpath(language)
     messages: dict[str, str] = {}
-    _flatten("", tomllib.loads(text), messages)
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if not entry.name.endswith(".toml"):
+            continue
+        part: dict[str, str] = {}
+        _flatten("", tomllib.loads(entry.read_text("utf-8")), part)
+        clash = messages.keys() & part.keys()
+        if clash:
+            raise CatalogueError(f"{language}/{entry.name} defines keys already defined elsewhere: {sorted(clash)[:5]}")
+        messages.update(part)
     return messages
 
 
@@ -42,14 +52,14 @@ def placeholders(template: str) -> set[str]:
     return {field for _, field, _, _ in string.Formatter().parse(template) if field}
 
 
-def language_for(telegram_language_code: str | None) -> str:
+def language_for(telegram_language_code: str | None, default: str = DEFAULT_LANGUAGE) -> str:
     """Pick the initial language from Telegram's ``language_code`` (IETF tag)."""
     code = (telegram_language_code or "").lower()
     if code.startswith("en"):
         return "en"
     if code.startswith("zh"):
         return "zh-CN"
-    return DEFAULT_LANGUAGE
+    return default
 
 
 class Catalogue:

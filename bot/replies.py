@@ -39,10 +39,20 @@ class Card:
 
 
 @dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file to send: a document (CSV, JSON) or a picture (chart, broadcast photo)."""
+
+    filename: str
+    content: bytes
+    as_photo: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Message:
     parts: tuple[Text, ...]
     buttons: tuple[tuple[Button, ...], ...] = ()
     card: Card | None = None
+    attachment: Attachment | None = None
     # Replace the message the pressed button belongs to, instead of sending a new one.
     edit: bool = False
 
@@ -56,6 +66,10 @@ class Reply:
 
     def say(self, *parts: Text, buttons: tuple[tuple[Button, ...], ...] = (), edit: bool = False) -> Reply:
         self.messages.append(Message(parts=parts, buttons=buttons, edit=edit))
+        return self
+
+    def attach(self, attachment: Attachment, *parts: Text, buttons: tuple[tuple[Button, ...], ...] = ()) -> Reply:
+        self.messages.append(Message(parts=parts, buttons=buttons, attachment=attachment))
         return self
 
     def show_card(self, card: Card, buttons: tuple[tuple[Button, ...], ...] = ()) -> Reply:

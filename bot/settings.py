@@ -39,6 +39,18 @@ class Settings(BaseSettings):
     web_port: int = Field(default=8080, ge=0, le=65535)
     webhook_url: str | None = None
     log_level: str = "INFO"
+    # Mutual recognition: other issuers' trust lists, as file paths or http(s) URLs, comma-separated.
+    trusted_issuers: Annotated[tuple[str, ...], NoDecode] = ()
+    trust_list_grace_hours: int = Field(default=24, ge=0, le=24 * 30)
+    trust_list_validity_hours: int = Field(default=24, ge=1, le=24 * 30)
+    trust_refresh_minutes: int = Field(default=60, ge=1, le=24 * 60)
+    # Bulk delivery (broadcasts and reminders).
+    broadcast_rate: float = Field(default=25.0, gt=0, le=1000)
+    reminder_time: str = "08:00"
+    # Retention, in days.
+    retention_days: int = Field(default=28, ge=15, le=3650)
+    delivery_retention_days: int = Field(default=30, ge=1, le=3650)
+    access_log_retention_days: int = Field(default=180, ge=1, le=3650)
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -56,6 +68,20 @@ class Settings(BaseSettings):
                 raise ValueError(f"{part!r} is not a Telegram user id (comma-separated whole numbers expected)")
             ids.add(int(part))
         return frozenset(ids)
+
+    @field_validator("trusted_issuers", mode="before")
+    @classmethod
+    def _split_sources(cls, value: object) -> tuple[str, ...]:
+        if isinstance(value, (list, tuple)):
+            return tuple(str(v) for v in value)
+        return tuple(part.strip() for part in str(value or "").split(",") if part.strip())
+
+    @field_validator("reminder_time")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
+            raise ValueError("must be a 24-hour local time HH:MM, such as 08:00")
+        return value
 
     @field_validator("timezone")
     @classmethod

@@ -8,6 +8,7 @@ from telegram import Update
 from telegram.error import Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, ContextTypes
 
+from bot.i18n import language_for
 from bot.replies import Reply, t
 from handlers.common import actor_of, services_of
 from handlers.render import send_reply
@@ -41,7 +42,7 @@ async def _apologise(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if actor is None:
         return
     services = services_of(context)
-    language = services.settings.default_language
+    language = language_for(actor.language_code, services.settings.default_language)
     try:
         await send_reply(services, context.bot, actor.chat_id, Reply(language).say(t("common.internal_error")))
     except TelegramError:

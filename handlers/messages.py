@@ -15,6 +15,31 @@ def content_kind(message: Message) -> str:
     return next((kind for kind in _KINDS if getattr(message, kind, None)), "other")
 
 
+class TelegramFile:
+    """Downloads the photo (largest size) or document of a message, within a size limit."""
+
+    def __init__(self, file_id: str, size: int | None, bot) -> None:
+        self._file_id, self._size, self._bot = file_id, size, bot
+
+    @classmethod
+    def of(cls, message: Message) -> TelegramFile | None:
+        if message.photo:
+            largest = message.photo[-1]
+            return cls(largest.file_id, largest.file_size, message.get_bot())
+        if message.document:
+            return cls(message.document.file_id, message.document.file_size, message.get_bot())
+        return None
+
+    async def read(self, max_bytes: int) -> bytes | None:
+        if self._size is not None and self._size > max_bytes:
+            return None
+        telegram_file = await self._bot.get_file(self._file_id)
+        if telegram_file.file_size is not None and telegram_file.file_size > max_bytes:
+            return None
+        content = bytes(await telegram_file.download_as_bytearray())
+        return content if len(content) <= max_bytes else None
+
+
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     actor = actor_of(update)
     if actor is None or update.effective_message is None:
@@ -29,7 +54,8 @@ async def on_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if actor is None or update.effective_message is None:
         return
     services = services_of(context)
-    reply = await conversation.on_unsupported(services, actor, content_kind(update.effective_message))
+    message = update.effective_message
+    reply = await conversation.on_content(services, actor, content_kind(message), TelegramFile.of(message))
     await send_reply(services, context.bot, actor.chat_id, reply)
 
 

@@ -57,11 +57,25 @@ async def send_reply(
         markup = _keyboard(catalogue, language, message.buttons)
         if message.card is not None:
             await _send_card(services, bot, chat_id, message, markup, language)
+        elif message.attachment is not None:
+            await _send_attachment(bot, chat_id, message, markup, _body(catalogue, language, message, CAPTION_LIMIT))
         elif message.edit and editable is not None and editable.text is not None:
             await _edit_or_send(bot, chat_id, editable, _body(catalogue, language, message, TEXT_LIMIT), markup)
             editable = None  # only the pressed message is replaced; the rest arrive as new messages
         else:
             await bot.send_message(chat_id, _body(catalogue, language, message, TEXT_LIMIT), reply_markup=markup)
+
+
+async def _send_attachment(
+    bot: Bot, chat_id: int, message: Message, markup: InlineKeyboardMarkup | None, caption: str
+) -> None:
+    attachment = message.attachment
+    if attachment.as_photo:
+        await bot.send_photo(chat_id, attachment.content, caption=caption or None, reply_markup=markup,
+                             filename=attachment.filename)
+    else:
+        await bot.send_document(chat_id, attachment.content, filename=attachment.filename, caption=caption or None,
+                                reply_markup=markup)
 
 
 async def _edit_or_send(bot: Bot, chat_id: int, target: TgMessage, text: str, markup: InlineKeyboardMarkup | None) -> None:

@@ -81,7 +81,9 @@ async def turn_for(services: Services, actor: Actor) -> AsyncIterator[Turn]:
     """Open the update's unit of work, serialise it per user, and load what every flow needs."""
     async with services.database.unit_of_work() as uow:
         await uow.lock_user(actor.telegram_id)
-        language = await uow.preferences.get_language(actor.telegram_id) or language_for(actor.language_code)
+        language = await uow.preferences.get_language(actor.telegram_id) or language_for(
+            actor.language_code, services.settings.default_language
+        )
         state = await uow.conversations.get(actor.telegram_id)
         user = await uow.users.get_by_telegram_id(actor.telegram_id)
         now = services.clock.now()

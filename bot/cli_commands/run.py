@@ -1,0 +1,22 @@
+"""`healthcode run`: serve Telegram."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+
+from bot.settings import Settings
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("run", help="serve Telegram (long polling)")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.runners.telegram import prepare, run_polling
+
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    services, application = loop.run_until_complete(prepare(settings))
+    run_polling(settings, services, application)
+    return 0

@@ -1,0 +1,96 @@
+"""The citizen feature: register, declare, show the card, cancel, language, help."""
+from __future__ import annotations
+
+from bot.i18n import LANGUAGES
+from bot.replies import Text, button, t
+from bot.services import checkin, registration, status_card
+from bot.services.context import Turn
+from bot.services.feature import Feature
+
+
+async def _start(turn: Turn, args: list[str]) -> None:
+    await registration.begin(turn)
+
+
+async def _checkin(turn: Turn, args: list[str]) -> None:
+    await checkin.begin(turn)
+
+
+async def _status(turn: Turn, args: list[str]) -> None:
+    await status_card.present(turn)
+
+
+async def _cancel(turn: Turn, args: list[str]) -> None:
+    if turn.state is None:
+        turn.reply.say(t("common.nothing_to_cancel"))
+        return
+    flow = turn.state.flow
+    await turn.clear_state()
+    turn.reply.say(t("common.cancelled", flow=t(f"flow.{flow}")))
+
+
+async def _language(turn: Turn, args: list[str]) -> None:
+    if args:
+        choice = args[0].strip()
+        match = next((lang for lang in LANGUAGES if lang.lower() == choice.lower()), None)
+        if match is None:
+            turn.reply.say(t("language.unknown", choice=choice, options=", ".join(LANGUAGES)))
+        else:
+            await _set_language(turn, match)
+        return
+    turn.reply.say(
+        t("language.choose"),
+        buttons=((button("language.name_zh", "lang:set:zh-CN"), button("language.name_en", "lang:set:en")),),
+    )
+
+
+async def _set_language(turn: Turn, language: str, *, edit: bool = False) -> None:
+    await turn.uow.preferences.set_language(turn.actor.telegram_id, language, turn.now)
+    turn.language = turn.reply.language = language
+    turn.reply.say(t("language.set"), edit=edit)
+
+
+async def _on_registration_button(turn: Turn, action: str, value: str) -> None:
+    if action == "start":
+        await registration.begin(turn)
+    else:
+        await registration.on_button(turn, action, value)
+
+
+async def _on_status_button(turn: Turn, action: str, value: str) -> None:
+    if action == "refresh":
+        await status_card.present(turn)
+    else:
+        turn.reply.toast = t("common.stale_button")
+
+
+async def _on_language_button(turn: Turn, action: str, value: str) -> None:
+    if value in LANGUAGES:
+        await _set_language(turn, value, edit=True)
+    else:
+        turn.reply.toast = t("common.stale_button")
+
+
+async def _help(turn: Turn) -> Text | None:
+    return t("help.citizen")
+
+
+FEATURE = Feature(
+    name="citizen",
+    commands={
+        "start": _start,
+        "checkin": _checkin,
+        "status": _status,
+        "cancel": _cancel,
+        "language": _language,
+    },
+    buttons={
+        "reg": _on_registration_button,
+        "ci": checkin.on_button,
+        "st": _on_status_button,
+        "lang": _on_language_button,
+    },
+    flows={registration.FLOW: registration, checkin.FLOW: checkin},
+    menu=("start", "checkin", "status", "cancel", "language", "help"),
+    help=_help,
+)
