@@ -3,13 +3,18 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 from bot.clock import Clock
 from bot.i18n import Catalogue
 from bot.keyring import KeyRing, KeyRingError
+from bot.metrics import Metrics, count_declarations
 from bot.services.context import Services
+from bot.services.verification import IssuerRecordCache
 from bot.settings import Settings
+from bot.trust import TrustListError
+from bot.trust_sources import TrustSources, region_name_of
 from rules.policy import Policy, PolicyError, load_default_policy, parse_policy
 from storage.database import Database
 from storage.encryption import FieldCipher
@@ -80,16 +85,35 @@ def load_keyring(settings: Settings, clock: Clock, *, create: bool) -> KeyRing:
         raise StartupError(f"HEALTHCODE_KEYS_DIR: {error}") from None
 
 
+def load_trust(settings: Settings, keyring: KeyRing, clock: Clock) -> TrustSources:
+    """Our own keys plus the trusted issuers' files and cached downloads; URLs are fetched later."""
+    trust = TrustSources(
+        settings.trusted_issuers,
+        grace=timedelta(hours=settings.trust_list_grace_hours),
+        cache_dir=settings.state_dir / "trust-cache",
+    )
+    trust.set_own(keyring, settings.issuer, region_name_of(settings.issuer), clock.now())
+    try:
+        trust.load_local(clock.now())
+    except TrustListError as error:
+        raise StartupError(f"HEALTHCODE_TRUSTED_ISSUERS: {error}") from None
+    return trust
+
+
 async def create_services(settings: Settings, clock: Clock, *, local: bool) -> Services:
     """``local`` is the shell: it creates its own data key and signing key on first use."""
     policy = load_policy(settings)
     data_key = load_data_key(settings, create=local)
     keyring = load_keyring(settings, clock, create=local)
+    trust = load_trust(settings, keyring, clock)
     try:
         await upgrade(settings.database_url)
     except OSError as error:
         raise StartupError(f"HEALTHCODE_DATABASE_URL: cannot open the database: {error}") from None
     database = Database(settings.database_url, FieldCipher(data_key))
+    metrics, issuer_records = Metrics(), IssuerRecordCache()
+    count_declarations(database.engine, metrics)
+    issuer_records.watch(database.engine)
     return Services(
         settings=settings,
         clock=clock,
@@ -97,4 +121,7 @@ async def create_services(settings: Settings, clock: Clock, *, local: bool) -> S
         policy=policy,
         keyring=keyring,
         catalogue=Catalogue(settings.default_language),
+        trust=trust,
+        metrics=metrics,
+        issuer_records=issuer_records,
     )

@@ -5,11 +5,11 @@ import argparse
 import sys
 
 from bot.bootstrap import StartupError
-from bot.cli_commands import db, run, shell
+from bot.cli_commands import db, keys, run, shell, verify
 from bot.logging_setup import configure_logging
 from bot.settings import SettingsError, load_settings
 
-SUBCOMMANDS = (run, shell, db)
+SUBCOMMANDS = (run, shell, db, keys, verify)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -114,6 +114,9 @@ class Database:
         self._engine = create_engine(url, **engine_options)
         self._sessions = async_sessionmaker(self._engine, expire_on_commit=False)
         self._cipher = cipher
+        # SQLite admits one writer. Queueing writers on an asyncio lock is fair and instant;
+        # leaving it to SQLite's busy handler makes them sleep-poll (up to 100 ms a try).
+        self._writer_gate = asyncio.Lock() if self.dialect == "sqlite" else None
 
     @property
     def engine(self) -> AsyncEngine:
@@ -125,7 +128,7 @@ class Database:
         return self._engine.dialect.name
 
     def unit_of_work(self) -> UnitOfWork:
-        return UnitOfWork(self._sessions, self._cipher, self.dialect)
+        return UnitOfWork(self._sessions, self._cipher, self.dialect, self._writer_gate)
 
     async def ping(self, timeout: float = 5.0) -> bool:
         """True when the database answers ``SELECT 1`` within ``timeout`` seconds.

@@ -118,6 +118,8 @@ class DeclarationRow(Base):
     user_id: Mapped[int] = mapped_column(SurrogateId, ForeignKey("users.id", ondelete="CASCADE"))
     day: Mapped[date] = mapped_column(Date)
     answers_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    # 1 when first declared, +1 each time that day's answers are replaced.
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

@@ -74,3 +74,12 @@ class CredentialRecord:
     superseded_at: datetime | None = None
     revoked_at: datetime | None = None
     telegram_file_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ActorSnapshot:
+    """What one update needs about its sender; each part is None when absent."""
+
+    language: str | None
+    state: ConversationState | None
+    user: UserProfile | None

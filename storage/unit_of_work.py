@@ -1,6 +1,8 @@
 """One database transaction, with every repository sharing it."""
 from __future__ import annotations
 
+import asyncio
+
 from types import TracebackType
 
 from sqlalchemy import BigInteger, bindparam, text
@@ -8,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.encryption import FieldCipher
 from storage.repositories import (
+    ActorRepository,
     ConversationRepository,
     CredentialRepository,
     DeclarationRepository,
@@ -29,9 +32,14 @@ class UnitOfWork:
     """
 
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], cipher: FieldCipher, dialect: str
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        cipher: FieldCipher,
+        dialect: str,
+        writer_gate: asyncio.Lock | None = None,
     ) -> None:
         self._session = sessions()
+        self._writer_gate = writer_gate
         self._dialect = dialect
         self._entered = False
         self.users = UserRepository(self._session, cipher, dialect)
@@ -41,11 +49,14 @@ class UnitOfWork:
         self.statuses = StatusRepository(self._session, cipher, dialect)
         self.credentials = CredentialRepository(self._session, cipher, dialect)
         self.updates = ProcessedUpdateRepository(self._session, cipher, dialect)
+        self.actors = ActorRepository(self.users, self.conversations, self._session, cipher, dialect)
 
     async def __aenter__(self) -> UnitOfWork:
         if self._entered:
             raise RuntimeError("unit of work: already used; create a new one per transaction")
         self._entered = True
+        if self._writer_gate is not None:
+            await self._writer_gate.acquire()
         return self
 
     async def __aexit__(
@@ -60,7 +71,11 @@ class UnitOfWork:
             else:
                 await self._session.rollback()
         finally:
-            await self._session.close()
+            try:
+                await self._session.close()
+            finally:
+                if self._writer_gate is not None:
+                    self._writer_gate.release()
 
     async def lock_user(self, telegram_id: int) -> None:
         """Serialise this person's updates across processes until the transaction ends.

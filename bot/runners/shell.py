@@ -20,9 +20,11 @@ from bot.bootstrap import create_services
 from bot.clock import ManualClock, SystemClock, local_today
 from bot.local_bot_api import LocalBotApi, SentMessage
 from bot.local_chat import LocalChat, LocalUser, NoButtonError
+from bot.metrics import instrument_application
 from bot.qr_card import render_terminal
 from bot.services.context import Services
 from bot.settings import Settings
+from bot.web.server import PortInUse, WebSide
 
 HELP = """shell controls:
   :user ID [FIRST_NAME]   act as that Telegram user from now on
@@ -201,8 +203,16 @@ async def run_shell(settings: Settings, *, user_id: int, out_dir: Path, stdin: T
         session.internal_errors += 1
 
     application.add_error_handler(count_internal_error)
+    instrument_application(application, services.metrics)
     await application.initialize()
+    web_side = WebSide(services)
     try:
+        try:
+            await web_side.start()
+            if interactive:
+                session._say(f"web server on {web_side.server.url} (verification pages, API, /healthz, /metrics)")
+        except PortInUse as error:
+            print(f"shell: web server not started: {error}; going on without it", file=sys.stderr, flush=True)
         if interactive:
             session._say(f"healthcode shell — acting as user {user_id}. Type /start to begin, :help for controls.")
         while True:
@@ -210,6 +220,7 @@ async def run_shell(settings: Settings, *, user_id: int, out_dir: Path, stdin: T
             if not line or not await session.handle_line(line):
                 break
     finally:
+        await web_side.stop()
         await application.shutdown()
         await services.database.dispose()
     if session.internal_errors:

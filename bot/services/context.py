@@ -4,15 +4,18 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from bot.clock import Clock, local_today
 from bot.i18n import Catalogue, language_for
 from bot.keyring import KeyRing
+from bot.metrics import Metrics
 from bot.replies import Reply
+from bot.services.verification import IssuerRecordCache
 from bot.settings import Settings
+from bot.trust_sources import TrustSources
 from rules.policy import Policy
 from storage.database import Database
 from storage.records import ConversationState, UserProfile
@@ -39,6 +42,9 @@ class Services:
     policy: Policy
     keyring: KeyRing
     catalogue: Catalogue
+    trust: TrustSources  # our own key ring plus the trusted issuers' lists
+    metrics: Metrics = field(default_factory=Metrics)
+    issuer_records: IssuerRecordCache = field(default_factory=IssuerRecordCache)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -81,11 +87,9 @@ async def turn_for(services: Services, actor: Actor) -> AsyncIterator[Turn]:
     """Open the update's unit of work, serialise it per user, and load what every flow needs."""
     async with services.database.unit_of_work() as uow:
         await uow.lock_user(actor.telegram_id)
-        language = await uow.preferences.get_language(actor.telegram_id) or language_for(
-            actor.language_code, services.settings.default_language
-        )
-        state = await uow.conversations.get(actor.telegram_id)
-        user = await uow.users.get_by_telegram_id(actor.telegram_id)
+        snapshot = await uow.actors.load(actor.telegram_id)
+        language = snapshot.language or language_for(actor.language_code, services.settings.default_language)
+        state, user = snapshot.state, snapshot.user
         now = services.clock.now()
         turn = Turn(
             services=services,

@@ -7,11 +7,11 @@ tables on every update, so any process can serve the next message. Features
 from __future__ import annotations
 
 from bot.replies import Reply, button, t
-from bot.services import citizen
+from bot.services import checkpoint, citizen
 from bot.services.context import Actor, Services, Turn, turn_for
 from bot.services.feature import Feature, FileSource
 
-FEATURES: tuple[Feature, ...] = (citizen.FEATURE,)
+FEATURES: tuple[Feature, ...] = (citizen.FEATURE, checkpoint.FEATURE)
 
 COMMANDS = {name: handler for feature in FEATURES for name, handler in feature.commands.items()}
 BUTTONS = {prefix: handler for feature in FEATURES for prefix, handler in feature.buttons.items()}

@@ -1,4 +1,5 @@
 """Repositories: one per aggregate, sharing the unit of work's session, returning records."""
+from storage.repositories.actors import ActorRepository
 from storage.repositories.conversations import ConversationRepository
 from storage.repositories.credentials import CredentialRepository
 from storage.repositories.declarations import DeclarationRepository
@@ -8,6 +9,7 @@ from storage.repositories.updates import ProcessedUpdateRepository
 from storage.repositories.users import UserRepository
 
 __all__ = [
+    "ActorRepository",
     "ConversationRepository",
     "CredentialRepository",
     "DeclarationRepository",

@@ -24,8 +24,11 @@ class ConversationRepository(Repository):
         row = (await self._session.execute(query)).first()
         if row is None:
             return None
-        draft = self._open_json(row.draft_enc, _context(telegram_id))
+        draft = self.open_draft(telegram_id, row.draft_enc)
         return ConversationState(telegram_id=telegram_id, flow=row.flow, step=row.step, draft=draft)
+
+    def open_draft(self, telegram_id: int, draft_enc: bytes) -> dict:
+        return self._open_json(draft_enc, _context(telegram_id))
 
     async def save(self, state: ConversationState, now: datetime) -> None:
         """Create or replace the person's state. The draft must be JSON-serialisable."""

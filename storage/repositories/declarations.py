@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import func, literal_column, select
+from sqlalchemy import func, select
 
 from rules.model import Answers, Declaration
 from storage.models import DeclarationRow
@@ -30,18 +30,12 @@ class DeclarationRepository(Repository):
             set_={
                 "answers_enc": statement.excluded.answers_enc,
                 "updated_at": statement.excluded.updated_at,
+                "revision": _declarations.c.revision + 1,
             },
         )
-        if self._dialect == "postgresql":
-            # A freshly inserted row version has xmax = 0; an updated one carries
-            # this transaction's id. One round trip instead of two.
-            returning = statement.returning(literal_column("xmax <> 0").label("replaced"))
-            return bool((await self._session.execute(returning)).scalar_one())
-        # On SQLite the transaction already holds the write lock (BEGIN IMMEDIATE),
-        # so nothing can slip in between this check and the upsert; both are in-process.
-        replaced = await self._exists(user_id, day)
-        await self._session.execute(statement)
-        return replaced
+        # One round trip on both databases: the returned revision tells insert from replace.
+        revision = (await self._session.execute(statement.returning(_declarations.c.revision))).scalar_one()
+        return revision > 1
 
     async def list_between(self, user_id: int, first_day: date, last_day: date) -> list[Declaration]:
         """Declarations with ``first_day <= day <= last_day``, oldest first."""
@@ -69,8 +63,3 @@ class DeclarationRepository(Repository):
         query = select(func.max(_declarations.c.day)).where(_declarations.c.user_id == user_id)
         return (await self._session.execute(query)).scalar_one()
 
-    async def _exists(self, user_id: int, day: date) -> bool:
-        query = select(_declarations.c.id).where(
-            _declarations.c.user_id == user_id, _declarations.c.day == day
-        )
-        return (await self._session.execute(query)).first() is not None

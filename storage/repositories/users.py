@@ -129,6 +129,14 @@ class UserRepository(Repository):
         row = (await self._session.execute(select(_users).where(condition))).first()
         return None if row is None else self._profile(row)
 
+    def profile_from(self, row: Any) -> UserProfile:
+        """A profile from a users row (or a mapping with the same keys), decrypted."""
+        if isinstance(row, dict):
+            from types import SimpleNamespace
+
+            row = SimpleNamespace(**row)
+        return self._profile(row)
+
     def _profile(self, row: Row[Any]) -> UserProfile:
         subject_id = row.subject_id
         return UserProfile(

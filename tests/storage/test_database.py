@@ -1,8 +1,10 @@
 """Database: URL validation, SQLite configuration, ping, unit-of-work transaction semantics."""
 from __future__ import annotations
 
+import asyncio
 import re
 import sqlite3
+import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -61,17 +63,23 @@ async def test_ping_answers_true_when_reachable(database: Database) -> None:
     assert await database.ping() is True
 
 
-async def test_ping_answers_false_when_unreachable(tmp_path: Path) -> None:
-    cipher = FieldCipher(bytes(32))
-    for url in (
-        f"sqlite+aiosqlite:///{tmp_path / 'missing-dir' / 'x.db'}",
-        "postgresql+asyncpg://postgres@127.0.0.1:1/nowhere",
-    ):
-        db = Database(url, cipher)
-        try:
-            assert await db.ping(timeout=3) is False
-        finally:
-            await db.dispose()
+@pytest.mark.parametrize("where", ["sqlite file in a missing directory", "postgresql on a closed port"])
+async def test_ping_answers_false_when_unreachable(tmp_path: Path, where: str) -> None:
+    url = (
+        f"sqlite+aiosqlite:///{tmp_path / 'missing-dir' / 'x.db'}"
+        if where.startswith("sqlite")
+        else "postgresql+asyncpg://postgres@127.0.0.1:1/nowhere"
+    )
+    workers_before = set(threading.enumerate())
+    db = Database(url, FieldCipher(bytes(32)))
+    try:
+        assert await db.ping(timeout=3) is False
+    finally:
+        await db.dispose()
+    # aiosqlite leaves the worker thread of a failed connect to finish on its own;
+    # wait for it while the loop still runs, or it reports to a closed loop later.
+    for worker in set(threading.enumerate()) - workers_before:
+        await asyncio.to_thread(worker.join, 5)
 
 
 async def test_sqlite_connections_get_the_pragmas(tmp_path: Path) -> None:

@@ -71,6 +71,7 @@ def upgrade() -> None:
         sa.Column("user_id", SURROGATE_ID, nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("answers_enc", sa.LargeBinary(), nullable=False),
+        sa.Column("revision", sa.Integer(), server_default="1", nullable=False),
         _instant("created_at"),
         _instant("updated_at"),
         sa.PrimaryKeyConstraint("id", name="pk_declarations"),

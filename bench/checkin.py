@@ -1,0 +1,109 @@
+"""Declarations per second through the real Application and the local Bot API (no network).
+
+    python -m bench.checkin --users 2000            # SQLite (a temp file)
+    python -m bench.checkin --users 2000 --database-url postgresql+asyncpg://postgres@127.0.0.1:5432/test
+
+Each synthetic user is registered through storage, then walked through /checkin up to the
+confirm step. What is timed is the last answer (pressing Confirm) until the reply has been
+sent, for all users concurrently:
+  * "fresh QR"  - the first declaration of the day: a new credential, a new card image;
+  * "cached QR" - the same answers again the same day: same status, so the credential and
+                  Telegram's file_id are reused and no image is rendered.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from bot.application import build_application
+from bot.bootstrap import create_services
+from bot.clock import ManualClock
+from bot.local_bot_api import LocalBotApi
+from bot.local_chat import LocalChat, LocalUser
+from bot.settings import load_settings
+from storage.records import NewUser
+
+START = datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc)
+W = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+
+
+def resident_id(n: int) -> str:
+    body = f"3301061990{(n // 28 % 12) + 1:02d}{n % 28 + 1:02d}{n % 1000:03d}"
+    return body + "10X98765432"[sum(int(a) * w for a, w in zip(body, W)) % 11]
+
+
+async def prepare(chat: LocalChat, services, users: list[LocalUser]) -> None:
+    async with services.database.unit_of_work() as uow:
+        for n, user in enumerate(users):
+            await uow.users.add(NewUser(user.telegram_id, f"用户{n}", resident_id(n), f"138{n:08d}", "330100",
+                                        "bench", START), START)
+
+
+async def walk_to_confirm(chat: LocalChat, user: LocalUser) -> None:
+    await chat.send_text(user, "/checkin")
+    [symptoms] = await chat.send_text(user, "36.6")
+    for data in ("ci:sym:done", "ci:contact:no", "ci:travel:none", "ci:diag:none"):
+        await chat.press_data(user, symptoms, data)
+
+
+async def timed_confirms(chat: LocalChat, users: list[LocalUser], concurrency: int) -> tuple[float, list[float]]:
+    gate = asyncio.Semaphore(concurrency)
+    latencies: list[float] = []
+
+    async def confirm(user: LocalUser) -> None:
+        target = chat.latest_with_buttons(user)
+        async with gate:
+            started = time.perf_counter()
+            await chat.press_data(user, target, "ci:confirm")
+            latencies.append(time.perf_counter() - started)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(confirm(u) for u in users))
+    return time.perf_counter() - started, latencies
+
+
+async def run(users_count: int, database_url: str | None, concurrency: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        url = database_url or f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
+        clock = ManualClock(START)
+        settings = load_settings(_env_file=None, database_url=url, state_dir=Path(tmp) / "state",
+                                 keys_dir=Path(tmp) / "keys", public_url="https://hc.example.cn")
+        services = await create_services(settings, clock, local=True)
+        api = LocalBotApi(clock_seconds=lambda: clock.now().timestamp())
+        api.record_calls = False
+        application = build_application(services, request=api)
+        await application.initialize()
+        chat = LocalChat(application, api)
+        base = 5_000_000 + int(time.time()) % 1_000_000 * 100  # fresh ids on a shared PostgreSQL
+        users = [LocalUser(base + n, f"U{n}", "en") for n in range(users_count)]
+        await prepare(chat, services, users)
+        backend = url.split(":", 1)[0]
+        for label in ("fresh QR", "cached QR"):
+            for user in users:
+                await walk_to_confirm(chat, user)
+            elapsed, latencies = await timed_confirms(chat, users, concurrency)
+            latencies.sort()
+            p50 = statistics.median(latencies) * 1000
+            p99 = latencies[int(len(latencies) * 0.99) - 1] * 1000
+            print(f"{backend:<20} {label:<10} {users_count / elapsed:8.0f} declarations/s   "
+                  f"p50 {p50:6.1f} ms   p99 {p99:6.1f} ms   ({users_count} users, concurrency {concurrency})")
+        await application.shutdown()
+        await services.database.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--users", type=int, default=1000)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--database-url", default=None)
+    args = parser.parse_args()
+    asyncio.run(run(args.users, args.database_url, args.concurrency))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,170 @@
+"""Webhook mode: Telegram POSTs updates to ``/telegram/webhook`` on our aiohttp server.
+
+* The webhook is registered with a random secret token; the header Telegram sends back is compared
+  in constant time, and a mismatch gets 403.
+* An update is processed inline, through the same Application (and the same per-user ordering) as
+  in polling mode, and only then answered 200.  A crash before the answer means Telegram delivers
+  the update again, and it is processed then: nothing Telegram believes delivered is lost.
+* ``update_id``s are recorded once processed; a redelivered one is answered 200 without running
+  again (one still in progress in this process is waited for, not run twice).
+"""
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+import secrets
+import signal
+
+from aiohttp import web
+from telegram import Update
+from telegram.ext import Application
+
+from bot.application import register_command_menu
+from bot.bootstrap import StartupError
+from bot.metrics import instrument_application
+from bot.services.context import Services
+from bot.web.app import WEBHOOK_PATH
+from bot.web.server import Background, PortInUse, WebServer
+
+log = logging.getLogger(__name__)
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+def webhook_endpoint(webhook_url: str) -> str:
+    """HEALTHCODE_WEBHOOK_URL is the public base (or already the full endpoint) Telegram posts to."""
+    base = webhook_url.rstrip("/")
+    return base if base.endswith(WEBHOOK_PATH) else base + WEBHOOK_PATH
+
+
+class _Rollback(Exception):
+    def __init__(self, fresh: bool) -> None:
+        super().__init__("probe only")
+        self.fresh = fresh
+
+
+class WebhookReceiver:
+    def __init__(self, application: Application, services: Services, secret: str) -> None:
+        self._application = application
+        self._services = services
+        self._secret = secret.encode()
+        self._in_progress: dict[int, asyncio.Future[None]] = {}
+
+    async def handle(self, request: web.Request) -> web.Response:
+        metrics = self._services.metrics.webhook_deliveries
+        supplied = request.headers.get(SECRET_HEADER, "").encode()
+        if not hmac.compare_digest(supplied, self._secret):
+            metrics.inc(result="forbidden")
+            return web.Response(status=403, text="forbidden: missing or wrong secret token")
+        update = await self._parse(request)
+        if update is None:
+            metrics.inc(result="bad_request")
+            return web.Response(status=400, text="bad request: the body must be a Telegram Update (JSON with update_id)")
+        running = self._in_progress.get(update.update_id)
+        if running is not None:
+            if not await asyncio.shield(running):
+                return web.Response(status=500, text="not processed; please retry")
+            metrics.inc(result="duplicate")
+            return web.Response(text="ok: already processed")
+        if await self._seen(update.update_id):
+            metrics.inc(result="duplicate")
+            return web.Response(text="ok: already processed")
+        return await self._process(update)
+
+    async def _parse(self, request: web.Request) -> Update | None:
+        try:
+            data = json.loads(await request.read())
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+            return None
+        if not isinstance(data, dict) or type(data.get("update_id")) is not int:
+            return None
+        try:
+            return Update.de_json(data, self._application.bot)
+        except Exception:  # noqa: BLE001 - any shape ptb cannot read is a bad request, not a crash
+            return None
+
+    async def _process(self, update: Update) -> web.Response:
+        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()  # True once processed
+        self._in_progress[update.update_id] = done
+        processed = False
+        try:
+            application = self._application
+            await application.update_processor.process_update(update, application.process_update(update))
+            async with self._services.database.unit_of_work() as uow:
+                await uow.updates.mark_processed(update.update_id, self._services.clock.now())
+            processed = True
+        except Exception:  # noqa: BLE001 - not acknowledged: Telegram will deliver it again
+            log.exception("webhook update %d could not be processed; Telegram will retry", update.update_id)
+        finally:
+            self._in_progress.pop(update.update_id, None)
+            done.set_result(processed)
+        if not processed:
+            self._services.metrics.webhook_deliveries.inc(result="failed")
+            return web.Response(status=500, text="not processed; please retry")
+        self._services.metrics.webhook_deliveries.inc(result="processed")
+        return web.Response(text="ok")
+
+    async def _seen(self, update_id: int) -> bool:
+        """Whether the update was already processed, without recording it (that happens afterwards)."""
+        try:
+            async with self._services.database.unit_of_work() as uow:
+                raise _Rollback(await uow.updates.mark_processed(update_id, self._services.clock.now()))
+        except _Rollback as probe:  # rolled back: only a completed update may be recorded
+            return not probe.fresh
+
+
+class WebhookService:
+    """The Application, the web server with the webhook route, and the refresher, started in order."""
+
+    def __init__(self, services: Services, application: Application, *, host: str | None = None,
+                 port: int | None = None, secret: str | None = None) -> None:
+        self._services = services
+        self._application = application
+        self.secret = secret or secrets.token_urlsafe(32)  # [A-Za-z0-9_-], as Telegram requires
+        self._receiver = WebhookReceiver(application, services, self.secret)
+        self.server = WebServer(services, webhook=self._receiver.handle, host=host, port=port)
+        self._background: Background | None = None
+
+    async def start(self) -> None:
+        settings = self._services.settings
+        instrument_application(self._application, self._services.metrics)
+        await self._application.initialize()
+        try:
+            await self.server.start()  # listening before Telegram is told where to post
+        except PortInUse as error:
+            await self._application.shutdown()
+            raise StartupError(str(error)) from None
+        await self._application.start()
+        await register_command_menu(self._application)
+        endpoint = webhook_endpoint(settings.webhook_url or self.server.url)
+        await self._application.bot.set_webhook(
+            url=endpoint, secret_token=self.secret, allowed_updates=Update.ALL_TYPES, drop_pending_updates=False,
+        )
+        self._background = Background(self._services)
+        log.info("webhook registered at %s; serving on %s", endpoint, self.server.url)
+
+    async def stop(self) -> None:
+        # The server drains in-flight deliveries first, so each is processed before the bot stops.
+        await self.server.stop()
+        if self._background is not None:
+            await self._background.stop()
+        if self._application.running:
+            await self._application.stop()
+        await self._application.shutdown()
+
+
+async def serve_webhook(services: Services, application: Application) -> None:
+    """`healthcode run` in webhook mode: until SIGINT or SIGTERM."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    service = WebhookService(services, application)
+    await service.start()
+    try:
+        await stop.wait()
+    finally:
+        await service.stop()
+        await services.database.dispose()

@@ -1,0 +1,353 @@
+"""The one verification use case: the web page, the JSON API, the bot and the offline CLI all call it.
+
+:func:`verify_token` checks a credential against a trust store at a given time and, when the
+credential is ours and a record lookup is given, against what our database knows (superseded,
+revoked, and the holder's masked name).  :func:`verify` is the server's entry point: it supplies
+the process's trust store, clock, database lookup and metrics.
+
+What a result may show follows one rule: the masked name appears only for a valid credential this
+server issued; the current colour only for one of ours that a newer credential superseded.  The
+subject pseudonym, the ID number, the phone number and health answers never appear.
+"""
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Collection, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.sql.dml import UpdateBase
+
+from bot.credentials import (
+    MAX_TOKEN_LENGTH,
+    WARNING_STALE_TRUST_LIST,
+    RevocationState,
+    VerificationReason,
+    VerificationResult,
+    verify_credential,
+)
+from bot.replies import Text, t
+from bot.trust import TrustStore
+from rules import regions
+from rules.model import Colour
+from rules.validators import mask_name
+
+if TYPE_CHECKING:
+    from bot.services.context import Services
+    from storage.database import Database
+
+VERIFY_PATH = "/v/"
+# Reasons for which the token could not even be read: the caller sent bad input.
+UNREADABLE = frozenset({VerificationReason.MALFORMED, VerificationReason.TOO_LONG,
+                        VerificationReason.UNSUPPORTED_ALGORITHM})
+# Reasons for which the token was read but is not authentic as far as we know.
+UNAUTHENTIC = frozenset({VerificationReason.SIGNATURE_INVALID, VerificationReason.UNKNOWN_KEY,
+                         VerificationReason.UNKNOWN_ISSUER})
+# Tables whose changes can alter what a lookup of our own credential returns.
+_WATCHED_TABLES = frozenset({"credentials", "users", "statuses"})
+_MAX_INPUT = MAX_TOKEN_LENGTH + 2048  # room for a URL prefix; anything longer is refused unread
+
+
+class VerificationUnavailable(Exception):
+    """Our own records could not be consulted (e.g. the database is down): there is no verdict."""
+
+
+@dataclass(frozen=True, slots=True)
+class OwnRecord:
+    """What our database says about a credential this server issued."""
+
+    state: RevocationState
+    masked_name: str | None = None
+    current_colour: Colour | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class VerificationView:
+    """A verification outcome, ready for any channel.
+
+    ``issuer`` and ``kid`` are as claimed whenever the token could be read; ``colour``, ``iat``
+    and ``exp`` only once the signature verified.  ``issuer_region`` is the region name the issuer
+    published in its trust list (None for an issuer we do not trust).
+    """
+
+    valid: bool
+    reason: VerificationReason
+    checked_at: datetime
+    colour: Colour | None = None
+    issuer: str | None = None
+    issuer_region: str | None = None
+    kid: str | None = None
+    iat: datetime | None = None
+    exp: datetime | None = None
+    warnings: tuple[str, ...] = ()
+    masked_name: str | None = None
+    current_colour: Colour | None = None
+    own_issuer: bool = False
+    detail: str = ""
+
+    @property
+    def authentic(self) -> bool:
+        """The signature verified with a trusted key (though the credential may be expired, …)."""
+        return self.iat is not None
+
+    @property
+    def unreadable(self) -> bool:
+        return self.reason in UNREADABLE
+
+    @property
+    def result_code(self) -> str:
+        """``valid`` or the reason: the label used in metrics and logs."""
+        return "valid" if self.valid else self.reason.value
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "valid": self.valid,
+            "reason": None if self.valid else self.reason.value,
+            "colour": self.colour.value if self.colour else None,
+            "issuer": self.issuer,
+            "issuer_region": self.issuer_region,
+            "kid": self.kid,
+            "iat": _iso(self.iat),
+            "exp": _iso(self.exp),
+            "checked_at": _iso(self.checked_at),
+            "warnings": list(self.warnings),
+        }
+        if self.masked_name is not None:
+            data["masked_name"] = self.masked_name
+        if self.current_colour is not None:
+            data["current_colour"] = self.current_colour.value
+        if self.detail:
+            data["detail"] = self.detail
+        return data
+
+
+RecordLookup = Callable[[str], Awaitable[OwnRecord | None]]
+
+
+def extract_token(text: str) -> str:
+    """The credential in ``text``: a bare token, or a verification URL ``…/v/<token>``."""
+    text = text.strip()
+    if len(text) > _MAX_INPUT:
+        return text  # too long to be ours; decoding refuses it with the too_long reason
+    if VERIFY_PATH in text:
+        text = text.rsplit(VERIFY_PATH, 1)[1]
+        text = re.split(r"[?#]", text, maxsplit=1)[0].rstrip("/")
+    return text
+
+
+def issuer_region_name(issuer: str | None, published: str | None, language: str) -> str | None:
+    """The issuer's region in ``language``: from GB/T 2260 for Chinese issuers, else as published."""
+    if published is None:
+        return None
+    match = re.fullmatch(r"CN-(\d{6})", issuer or "")
+    region = regions.get(match.group(1)) if match else None
+    if region is None:
+        return published
+    return region.name_en if language == "en" else region.name_zh
+
+
+async def verify_token(
+    token: str,
+    *,
+    trust: TrustStore,
+    now: datetime,
+    own_issuer: str | None = None,
+    records: RecordLookup | None = None,
+    revoked: Mapping[str, Collection[str]] | None = None,
+) -> VerificationView:
+    """Verify ``token`` (a token or a /v/ URL) at ``now``.
+
+    ``revoked`` maps an issuer to the credential ids (hex) its revocation list withdraws.
+    ``records`` looks up our own credentials (by cti) when ``own_issuer`` issued the token; without
+    it (the offline CLI) only the signature, the times and ``revoked`` decide.  Raises
+    VerificationUnavailable when the lookup fails: a database outage is not a verdict.
+    """
+    result = verify_credential(extract_token(token), trust, now)
+    view = _view(result, trust)
+    if view.valid and revoked and result.cti in revoked.get(view.issuer or "", ()):
+        return replace(view, valid=False, reason=VerificationReason.REVOKED, detail="listed in the issuer's revocation list")
+    if not (view.valid and own_issuer is not None and view.issuer == own_issuer):
+        return view
+    view = replace(view, own_issuer=True)
+    if records is None or result.cti is None:
+        return view
+    try:
+        record = await records(result.cti)
+    except VerificationUnavailable:
+        raise
+    except Exception as error:  # noqa: BLE001 - whatever the storage raised, there is no verdict
+        raise VerificationUnavailable(f"cannot read the issuer's records: {type(error).__name__}") from None
+    if record is None or record.state is RevocationState.ACTIVE:
+        return replace(view, masked_name=record.masked_name if record else None)
+    if record.state is RevocationState.REVOKED:
+        return replace(view, valid=False, reason=VerificationReason.REVOKED, detail="revoked by the issuer")
+    return replace(view, valid=False, reason=VerificationReason.SUPERSEDED, current_colour=record.current_colour,
+                   detail="replaced by a newer credential")
+
+
+async def verify(services: Services, text: str, *, channel: str) -> VerificationView:
+    """Verify on this server: its trust store and clock, its own records, counted in its metrics."""
+    started = time.perf_counter()
+    settings = services.settings
+    cache: IssuerRecordCache = services.issuer_records
+    database = services.database
+
+    async def lookup(cti: str) -> OwnRecord | None:
+        return await cache.lookup(cti, lambda: load_own_record(database, cti))
+
+    try:
+        view = await verify_token(text, trust=services.trust.store, now=services.clock.now(),
+                                  own_issuer=settings.issuer, records=lookup)
+    except VerificationUnavailable:
+        services.metrics.verifications.inc(channel=channel, result="unavailable")
+        raise
+    finally:
+        services.metrics.verification_seconds.observe(time.perf_counter() - started, channel=channel)
+    services.metrics.verifications.inc(channel=channel, result=view.result_code)
+    return view
+
+
+async def load_own_record(database: Database, cti: str) -> OwnRecord | None:
+    async with database.unit_of_work() as uow:
+        record = await uow.credentials.get(cti)
+        if record is None:
+            return None
+        if record.revoked_at is not None:
+            return OwnRecord(RevocationState.REVOKED)
+        if record.superseded_at is not None:
+            status = await uow.statuses.get(record.user_id)
+            return OwnRecord(RevocationState.SUPERSEDED, current_colour=status.colour if status else None)
+        user = await uow.users.get(record.user_id)
+        return OwnRecord(RevocationState.ACTIVE, masked_name=mask_name(user.name) if user else None)
+
+
+class IssuerRecordCache:
+    """A short-lived, bounded cache of :class:`OwnRecord` lookups.
+
+    Checkpoints verify far more often than statuses change, and on SQLite every unit of work
+    takes the single writer lock, so each lookup is kept for ``ttl_seconds``.  Any write to the
+    tables a lookup reads, in this process, empties the cache at once (see :meth:`watch`); a write
+    by another process is seen within ``ttl_seconds``.  Concurrent lookups of one credential
+    share one database read.
+    """
+
+    def __init__(self, ttl_seconds: float = 2.0, max_entries: int = 50_000,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._ttl = ttl_seconds
+        self._max = max_entries
+        self._monotonic = monotonic
+        self._entries: OrderedDict[str, tuple[float, OwnRecord | None]] = OrderedDict()
+        self._inflight: dict[str, asyncio.Future[OwnRecord | None]] = {}
+        self._generation = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    @property
+    def generation(self) -> int:
+        """Goes up whenever this process writes to a watched table: other caches can key on it."""
+        return self._generation
+
+    def invalidate(self) -> None:
+        self._entries.clear()
+        self._generation += 1
+
+    def watch(self, engine: AsyncEngine) -> None:
+        """Empty the cache whenever this process writes to, or commits writes to, a watched table."""
+
+        def after_execute(connection: Any, clause: Any, *args: Any) -> None:
+            if isinstance(clause, UpdateBase) and getattr(getattr(clause, "table", None), "name", None) in _WATCHED_TABLES:
+                connection.info["healthcode_records_written"] = True
+                self.invalidate()
+
+        def on_commit(connection: Any) -> None:
+            # A lookup that read between the write and its commit saw the old row: drop it too.
+            if connection.info.pop("healthcode_records_written", False):
+                self.invalidate()
+
+        event.listen(engine.sync_engine, "after_execute", after_execute)
+        event.listen(engine.sync_engine, "commit", on_commit)
+        event.listen(engine.sync_engine, "rollback", lambda connection: connection.info.pop(
+            "healthcode_records_written", None))
+
+    async def lookup(self, cti: str, load: Callable[[], Awaitable[OwnRecord | None]]) -> OwnRecord | None:
+        now = self._monotonic()
+        entry = self._entries.get(cti)
+        if entry is not None and entry[0] > now:
+            return entry[1]
+        pending = self._inflight.get(cti)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        generation = self._generation
+        future: asyncio.Future[OwnRecord | None] = asyncio.get_running_loop().create_future()
+        self._inflight[cti] = future
+        try:
+            record = await load()
+        except asyncio.CancelledError:
+            future.cancel()
+            raise
+        except Exception as error:
+            future.set_exception(error)
+            future.exception()  # mark retrieved: waiters (if any) re-raise it themselves
+            raise
+        finally:
+            self._inflight.pop(cti, None)
+        future.set_result(record)
+        if self._ttl > 0 and generation == self._generation:
+            self._entries[cti] = (self._monotonic() + self._ttl, record)
+            self._entries.move_to_end(cti)
+            while len(self._entries) > self._max:
+                self._entries.popitem(last=False)
+        return record
+
+
+def describe(view: VerificationView, *, language: str, tz: ZoneInfo) -> tuple[Text, ...]:
+    """The result as catalogue texts, for the bot and the CLI (the page has its own layout)."""
+    parts: list[Text] = []
+    if view.valid and view.colour is not None:
+        parts.append(t("verify.valid", colour=t(f"colour.{view.colour.value}")))
+    else:
+        parts.append(t("verify.invalid", reason=t(f"verify.reason.{view.reason.value}")))
+    region = issuer_region_name(view.issuer, view.issuer_region, language)
+    if view.authentic and region is not None:
+        parts.append(t("verify.issuer", region=region, issuer=view.issuer))
+    elif view.reason is VerificationReason.UNKNOWN_ISSUER and view.issuer:
+        parts.append(t("verify.issuer_unknown", issuer=view.issuer))
+    if view.authentic:
+        parts.append(t("verify.validity", issued=view.iat.astimezone(tz), until=view.exp.astimezone(tz)))
+    if view.valid and view.masked_name is not None:
+        parts.append(t("verify.name", name=view.masked_name))
+    if view.current_colour is not None:
+        parts.append(t("verify.current_colour", colour=t(f"colour.{view.current_colour.value}")))
+    if WARNING_STALE_TRUST_LIST in view.warnings:
+        parts.append(t("verify.stale_trust", issuer=view.issuer))
+    parts.append(t("verify.checked", checked=view.checked_at.astimezone(tz)))
+    return tuple(parts)
+
+
+def _view(result: VerificationResult, trust: TrustStore) -> VerificationView:
+    trust_list = trust.trust_list(result.issuer) if result.issuer else None
+    return VerificationView(
+        valid=result.valid,
+        reason=result.reason,
+        checked_at=result.checked_at,
+        colour=result.colour,
+        issuer=result.issuer,
+        issuer_region=trust_list.region if trust_list is not None else None,
+        kid=result.kid,
+        iat=result.iat,
+        exp=result.exp,
+        warnings=result.warnings,
+        detail=result.detail,
+    )
+
+
+def _iso(instant: datetime | None) -> str | None:
+    return instant.isoformat() if instant is not None else None

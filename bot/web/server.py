@@ -1,0 +1,167 @@
+"""Running the web side next to the bot: the HTTP listener and the trust-list refresher."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import logging
+from datetime import timedelta
+
+from aiohttp import web
+
+from bot.keyring import KEYRING_FILE, KeyRing, KeyRingError
+from bot.services.context import Services
+from bot.trust_sources import region_name_of
+from bot.web.app import Handler, create_app
+
+log = logging.getLogger(__name__)
+
+RETRY_AFTER_FAILURE = timedelta(minutes=5)
+KEYRING_CHECK_SECONDS = 10.0  # a rotation by `healthcode keys rotate` is picked up this quickly
+
+
+_BIND_ERRORS = {
+    errno.EADDRINUSE: "the port is already in use (HEALTHCODE_WEB_PORT)",
+    errno.EACCES: "permission denied; ports below 1024 need privileges (HEALTHCODE_WEB_PORT)",
+    errno.EADDRNOTAVAIL: "this machine has no such address (HEALTHCODE_WEB_HOST)",
+}
+
+
+class PortInUse(Exception):
+    """The configured address is taken; the message names the setting."""
+
+
+class WebServer:
+    """The aiohttp application on ``HEALTHCODE_WEB_HOST``:``HEALTHCODE_WEB_PORT`` (port 0: any free port)."""
+
+    def __init__(self, services: Services, *, webhook: Handler | None = None,
+                 host: str | None = None, port: int | None = None) -> None:
+        self._services = services
+        self._host = services.settings.web_host if host is None else host
+        self._port = services.settings.web_port if port is None else port
+        self._runner = web.AppRunner(create_app(services, webhook=webhook), access_log=None,
+                                     handler_cancellation=False)
+        self._site: web.TCPSite | None = None
+
+    @property
+    def port(self) -> int:
+        """The bound port (useful with port 0)."""
+        if self._site is None or self._site._server is None:  # noqa: SLF001 - aiohttp exposes no accessor
+            raise RuntimeError("the web server is not running")
+        return self._site._server.sockets[0].getsockname()[1]  # noqa: SLF001
+
+    @property
+    def url(self) -> str:
+        return f"http://{self._host}:{self.port}"
+
+    async def start(self) -> None:
+        await self._runner.setup()
+        self._site = web.TCPSite(self._runner, self._host, self._port, backlog=1024)
+        try:
+            await self._site.start()
+        except OSError as error:
+            await self._runner.cleanup()
+            self._site = None
+            why = _BIND_ERRORS.get(error.errno or 0)
+            if why is None:
+                raise
+            raise PortInUse(f"cannot listen on {self._host}:{self._port}: {why}") from None
+        log.info("web server listening on %s", self.url)
+
+    async def stop(self) -> None:
+        await self._runner.cleanup()
+        self._site = None
+
+
+class KeyRingWatcher:
+    """Picks up `healthcode keys rotate` run by another process while this one serves."""
+
+    def __init__(self, services: Services) -> None:
+        self._services = services
+        self._seen = self._stamp()
+
+    def _stamp(self) -> tuple[int, int] | None:
+        try:
+            info = (self._services.keyring.directory / KEYRING_FILE).stat()
+        except OSError:
+            return None
+        return info.st_mtime_ns, info.st_size
+
+    def reload_if_changed(self) -> bool:
+        """Load the ring again when its file changed; True when the ring in use was replaced."""
+        stamp = self._stamp()
+        if stamp is None or stamp == self._seen:
+            return False
+        self._seen = stamp
+        services = self._services
+        try:
+            fresh = KeyRing.load(services.keyring.directory)
+        except KeyRingError as error:
+            log.error("key ring changed on disk but cannot be loaded; still signing with %s: %s",
+                      services.keyring.current_signer().kid, error)
+            return False
+        services.keyring = fresh
+        services.trust.set_own(fresh, services.settings.issuer, region_name_of(services.settings.issuer),
+                               services.clock.now())
+        log.info("key ring reloaded: now signing with %s", fresh.current_signer().kid)
+        return True
+
+
+async def keep_trust_fresh(services: Services, *, stop: asyncio.Event | None = None,
+                           tick_seconds: float = KEYRING_CHECK_SECONDS) -> None:
+    """Until ``stop`` is set: look for a rotated key ring every tick, refresh trust lists on schedule."""
+    interval = timedelta(minutes=services.settings.trust_refresh_minutes)
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    watcher = KeyRingWatcher(services)
+    next_refresh = loop.time()
+    while not stop.is_set():
+        try:
+            watcher.reload_if_changed()
+        except Exception:  # noqa: BLE001 - the refresher must outlive any single failure
+            log.exception("key ring reload failed")
+        if loop.time() >= next_refresh:
+            try:
+                await services.trust.refresh(services.clock.now())
+            except Exception:  # noqa: BLE001
+                log.exception("trust-list refresh failed")
+            failing = any(status.error for status in services.trust.statuses(services.clock.now()))
+            next_refresh = loop.time() + (min(interval, RETRY_AFTER_FAILURE) if failing else interval).total_seconds()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=tick_seconds)
+
+
+class Background:
+    """The refresher as a task that can be stopped cleanly."""
+
+    def __init__(self, services: Services) -> None:
+        self._stop = asyncio.Event()
+        self._task = asyncio.get_running_loop().create_task(keep_trust_fresh(services, stop=self._stop))
+
+    async def stop(self) -> None:
+        self._stop.set()
+        await self._task
+
+
+class WebSide:
+    """The web server and the refresher: what `healthcode run` (polling) and `healthcode shell` start."""
+
+    def __init__(self, services: Services) -> None:
+        self._services = services
+        self.server = WebServer(services)
+        self.listening = False
+        self._background: Background | None = None
+
+    async def start(self) -> None:
+        """Start the refresher, then listen; raises PortInUse (the refresher keeps running)."""
+        self._background = Background(self._services)
+        await self.server.start()
+        self.listening = True
+
+    async def stop(self) -> None:
+        if self.listening:
+            await self.server.stop()
+            self.listening = False
+        if self._background is not None:
+            await self._background.stop()
+            self._background = None
