@@ -72,7 +72,9 @@ class Turn:
     reply: Reply
 
     async def save_state(self, flow: str, step: str, draft: dict | None = None) -> None:
-        draft = dict(self.state.draft if self.state and self.state.flow == flow and draft is None else draft or {})
+        """Move to ``step``; without a new ``draft`` the flow keeps the answers it has."""
+        if draft is None:
+            draft = dict(self.state.draft) if self.state is not None and self.state.flow == flow else {}
         self.state = ConversationState(self.actor.telegram_id, flow, step, draft)
         await self.uow.conversations.save(self.state, self.now)
 

@@ -108,9 +108,15 @@ def _validate(turn: Turn, step: str, text: str) -> str:
 
 async def _store_and_advance(turn: Turn, step: str, value: str) -> None:
     draft = {**turn.state.draft, step: value}
-    following = "confirm" if draft.get("editing") else FIELDS[FIELDS.index(step) + 1] if step != "region" else "confirm"
-    await turn.save_state(FLOW, following, draft)
-    await _ask(turn, following)
+    await turn.save_state(FLOW, _step_after(step, editing=bool(draft.get("editing"))), draft)
+    await _ask(turn, turn.state.step)
+
+
+def _step_after(step: str, *, editing: bool) -> str:
+    """Fields are asked in order; an edit from the summary goes straight back to it."""
+    position = FIELDS.index(step)
+    return "confirm" if editing or position == len(FIELDS) - 1 else FIELDS[position + 1]
+
 
 
 async def _ask(turn: Turn, step: str) -> None:
