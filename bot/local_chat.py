@@ -62,6 +62,11 @@ class LocalChat:
                               "is_animated": False, "is_video": False, "type": "regular"}
         return await self._deliver({"message": message})
 
+    async def send_voice(self, user: LocalUser) -> list[SentMessage]:
+        message = self._user_message(user)
+        message["voice"] = {"file_id": "voice", "file_unique_id": "voice", "duration": 2}
+        return await self._deliver({"message": message})
+
     def latest_with_buttons(self, user: LocalUser) -> SentMessage | None:
         candidates = [m for (chat, _), m in self.api.messages.items() if chat == user.telegram_id and m.buttons]
         return max(candidates, key=lambda m: m.message_id, default=None)

@@ -73,19 +73,22 @@ async def test_names_with_markup_and_emoji_are_kept_verbatim(harness: Harness, c
     assert "parse_mode" not in sent.params  # plain text: nothing is interpreted as markup
 
 
-async def test_stickers_and_photos_outside_a_flow_get_help(harness: Harness, citizen: LocalUser) -> None:
+async def test_stickers_and_voice_outside_a_flow_get_help(harness: Harness, citizen: LocalUser) -> None:
     [reply, hint] = await harness.chat.send_sticker(citizen)
     assert reply.text == "I can't read a sticker here."
     assert "not registered" in hint.text
     await harness.register(citizen)
-    [reply, hint] = await harness.chat.send_photo(citizen, b"not really an image")
-    assert reply.text == "I can't read a photo here."
+    [voice, hint] = await harness.chat.send_voice(citizen)
+    assert voice.text == "I can't read a voice message here."
     assert "/checkin" in hint.text
 
 
-async def test_sticker_inside_a_flow_reminds_where_the_user_is(harness: Harness, citizen: LocalUser) -> None:
+async def test_sticker_or_photo_inside_a_flow_reminds_where_the_user_is(harness: Harness, citizen: LocalUser) -> None:
     await _at_step(harness, citizen, ())
     [reply, reminder] = await harness.chat.send_sticker(citizen)
+    assert "in the middle of registration" in reminder.text
+    [reply, reminder] = await harness.chat.send_photo(citizen, b"\x89PNG not really")
+    assert reply.text == "I can't read a photo here."
     assert "in the middle of registration" in reminder.text
 
 
