@@ -55,8 +55,10 @@ async def timed_confirms(chat: LocalChat, users: list[LocalUser], concurrency: i
     gate = asyncio.Semaphore(concurrency)
     latencies: list[float] = []
 
+    targets = {user.telegram_id: chat.latest_with_buttons(user) for user in users}
+
     async def confirm(user: LocalUser) -> None:
-        target = chat.latest_with_buttons(user)
+        target = targets[user.telegram_id]
         async with gate:
             started = time.perf_counter()
             await chat.press_data(user, target, "ci:confirm")

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 
 from storage.encryption import FieldCipher
 from storage.errors import DatabaseUrlError
+from storage.sqlite_inloop import inline_creator
 from storage.unit_of_work import UnitOfWork
 
 URL_SETTING = "HEALTHCODE_DATABASE_URL"
@@ -100,6 +101,8 @@ def create_engine(raw_url: str, **engine_options: Any) -> AsyncEngine:
     url = parse_database_url(raw_url)
     # Keep bound values (Telegram ids, sealed blobs) out of exception messages and logs.
     engine_options.setdefault("hide_parameters", True)
+    if url.drivername.startswith("sqlite") and url.database not in (None, "", ":memory:"):
+        engine_options.setdefault("async_creator", inline_creator(url.database))
     engine = create_async_engine(url, **engine_options)
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _configure_sqlite)

@@ -6,13 +6,32 @@ loads them together (each part may be missing).
 """
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, literal, select
+from sqlalchemy import BigInteger, Select, bindparam, select
 
 from storage.records import ActorSnapshot, ConversationState
 from storage.repositories.base import Repository
 from storage.repositories.conversations import ConversationRepository, _states
 from storage.repositories.preferences import _preferences
 from storage.repositories.users import UserRepository, _users
+
+
+def _build_query() -> Select:
+    sender = select(bindparam("telegram_id", type_=BigInteger).label("telegram_id")).subquery("sender")
+    return select(
+        _preferences.c.language,
+        _states.c.flow,
+        _states.c.step,
+        _states.c.draft_enc,
+        *(column.label(f"user_{column.name}") for column in _users.c),
+    ).select_from(
+        sender.outerjoin(_preferences, _preferences.c.telegram_id == sender.c.telegram_id)
+        .outerjoin(_states, _states.c.telegram_id == sender.c.telegram_id)
+        .outerjoin(_users, _users.c.telegram_id == sender.c.telegram_id)
+    )
+
+
+# Built once: constructing this statement costs more than SQLite takes to run it.
+_QUERY = _build_query()
 
 
 class ActorRepository(Repository):
@@ -22,19 +41,7 @@ class ActorRepository(Repository):
         self._conversations = conversations
 
     async def load(self, telegram_id: int) -> ActorSnapshot:
-        sender = select(literal(telegram_id, BigInteger).label("telegram_id")).subquery("sender")
-        query = select(
-            _preferences.c.language,
-            _states.c.flow,
-            _states.c.step,
-            _states.c.draft_enc,
-            *(column.label(f"user_{column.name}") for column in _users.c),
-        ).select_from(
-            sender.outerjoin(_preferences, _preferences.c.telegram_id == sender.c.telegram_id)
-            .outerjoin(_states, _states.c.telegram_id == sender.c.telegram_id)
-            .outerjoin(_users, _users.c.telegram_id == sender.c.telegram_id)
-        )
-        row = (await self._session.execute(query)).one()._mapping
+        row = (await self._session.execute(_QUERY, {"telegram_id": telegram_id})).one()._mapping
         state = None
         if row["flow"] is not None:
             draft = self._conversations.open_draft(telegram_id, row["draft_enc"])
