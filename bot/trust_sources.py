@@ -228,11 +228,13 @@ class TrustSources:
             async with session.get(url, timeout=timeout, headers={"Accept": "application/json"}) as response:
                 if response.status != 200:
                     raise TrustListError(f"{url}: HTTP status {response.status}")
-                body = await response.content.read(MAX_TRUST_LIST_BYTES + 1)
+                body = bytearray()
+                async for chunk in response.content.iter_chunked(65536):
+                    body += chunk
+                    if len(body) > MAX_TRUST_LIST_BYTES:  # stop reading: a trust list is a few kilobytes
+                        raise TrustListError(f"{url}: larger than {MAX_TRUST_LIST_BYTES} bytes")
         except (aiohttp.ClientError, TimeoutError, OSError) as error:
             raise TrustListError(f"{url}: cannot fetch: {type(error).__name__}: {error}") from None
-        if len(body) > MAX_TRUST_LIST_BYTES:
-            raise TrustListError(f"{url}: larger than {MAX_TRUST_LIST_BYTES} bytes")
         try:
             return json.loads(body)
         except (UnicodeDecodeError, json.JSONDecodeError) as error:

@@ -13,9 +13,16 @@ from bot.keyring import KeyRing, KeyRingError
 from bot.settings import Settings
 from bot.trust_sources import region_name_of
 
-# Credentials expire at the end of the next local day, so at most 48 hours after issue.  The hour
-# on top covers a running bot that signs with the old key until it notices the rotation.
-MAX_CREDENTIAL_LIFETIME = timedelta(hours=49)
+# Credentials expire at the end of the next local day, so at most 48 hours after issue.
+MAX_CREDENTIAL_LIFETIME = timedelta(hours=48)
+# A running bot goes on signing with the old key for one trust-list refresh interval after a
+# rotation (so other regions hold the new key before it is used); an hour more for good measure.
+ROTATION_MARGIN = timedelta(hours=1)
+
+
+def old_key_lifetime(settings: Settings) -> timedelta:
+    """How long a retired key stays published: until the last credential it may still sign expires."""
+    return MAX_CREDENTIAL_LIFETIME + timedelta(minutes=settings.trust_refresh_minutes) + ROTATION_MARGIN
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -47,12 +54,13 @@ def rotate(args: argparse.Namespace, settings: Settings) -> int:
     try:
         ring = KeyRing.load(settings.keys_dir)
         old = ring.current_signer().kid
-        new = ring.rotate(SystemClock().now(), MAX_CREDENTIAL_LIFETIME).kid
+        new = ring.rotate(SystemClock().now(), old_key_lifetime(settings)).kid
     except (KeyRingError, OSError) as error:
         return _fail(str(error))
     retired = next(key for key in ring.public_keys() if key.kid == old)
     print(f"now signing with {new}; {old} is retired and stays in the trust list until {retired.not_after.isoformat()}")
-    print("a running bot picks the new key up within seconds; publish the new trust list to the other regions")
+    print(f"a running bot publishes {new} within seconds and signs with it {settings.trust_refresh_minutes} "
+          "minute(s) later, once other regions have fetched it")
     return 0
 
 

@@ -10,9 +10,12 @@ from telegram.error import InvalidToken
 from bot.application import build_application
 from bot.bootstrap import StartupError, create_services
 from bot.clock import SystemClock
+from bot.jobs.runtime import TimedJobs
 from bot.metrics import instrument_application
+from bot.services.delivery import DeliveryWorker
 from bot.settings import Settings
 from bot.web.server import PortInUse, WebSide
+from handlers.delivery_sender import TelegramSender
 
 log = logging.getLogger(__name__)
 
@@ -28,21 +31,31 @@ async def prepare(settings: Settings):
 def run_polling(settings: Settings, services, application) -> None:
     """Serve until stopped: long polling, or webhook mode when HEALTHCODE_WEBHOOK_URL is set."""
     loop = asyncio.get_event_loop()
+    timed_jobs = TimedJobs(services, application.bot)
+    loop.run_until_complete(timed_jobs.start())  # schedules from the database; missed jobs run now, once
+    # Bulk delivery (broadcasts, reminders, notices): resumes whatever a previous run left pending.
+    delivery_worker = DeliveryWorker(services, TelegramSender(services, application.bot))
     if settings.webhook_url:
         from bot.runners.webhook import serve_webhook
 
         try:
+            loop.run_until_complete(delivery_worker.start())
             loop.run_until_complete(serve_webhook(services, application))
         except InvalidToken:
             raise StartupError("HEALTHCODE_TELEGRAM_TOKEN was rejected by Telegram (InvalidToken)") from None
+        finally:
+            loop.run_until_complete(delivery_worker.stop())
+            loop.run_until_complete(timed_jobs.stop())
         return
     web_side = WebSide(services)
     try:
         loop.run_until_complete(web_side.start())
     except PortInUse as error:
         loop.run_until_complete(web_side.stop())
+        loop.run_until_complete(timed_jobs.stop())
         raise StartupError(f"{error}; free the port or choose another") from None
     instrument_application(application, services.metrics)
+    _run_delivery_with(application, delivery_worker)
     log.info("polling Telegram at %s", settings.telegram_api_url)
     try:
         # Network errors and 429s inside polling are retried by ptb; they never end the process.
@@ -51,3 +64,22 @@ def run_polling(settings: Settings, services, application) -> None:
         raise StartupError("HEALTHCODE_TELEGRAM_TOKEN was rejected by Telegram (InvalidToken)") from None
     finally:
         loop.run_until_complete(web_side.stop())
+        loop.run_until_complete(timed_jobs.stop())
+
+
+def _run_delivery_with(application, worker: DeliveryWorker) -> None:
+    """Start the worker once the bot is initialised; stop it (every in-flight send settled) before
+    the bot's HTTP client closes."""
+    started, stopped = application.post_init, application.post_stop
+
+    async def post_init(app) -> None:
+        if started is not None:
+            await started(app)
+        await worker.start()
+
+    async def post_stop(app) -> None:
+        await worker.stop()
+        if stopped is not None:
+            await stopped(app)
+
+    application.post_init, application.post_stop = post_init, post_stop

@@ -68,9 +68,6 @@ class WebhookReceiver:
                 return web.Response(status=500, text="not processed; please retry")
             metrics.inc(result="duplicate")
             return web.Response(text="ok: already processed")
-        if await self._seen(update.update_id):
-            metrics.inc(result="duplicate")
-            return web.Response(text="ok: already processed")
         return await self._process(update)
 
     async def _parse(self, request: web.Request) -> Update | None:
@@ -86,10 +83,15 @@ class WebhookReceiver:
             return None
 
     async def _process(self, update: Update) -> web.Response:
+        # Claimed before the first await, so a concurrent redelivery finds it and waits.
         done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()  # True once processed
         self._in_progress[update.update_id] = done
         processed = False
         try:
+            if await self._seen(update.update_id):
+                processed = True
+                self._services.metrics.webhook_deliveries.inc(result="duplicate")
+                return web.Response(text="ok: already processed")
             application = self._application
             await application.update_processor.process_update(update, application.process_update(update))
             async with self._services.database.unit_of_work() as uow:

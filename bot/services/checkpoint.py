@@ -76,7 +76,7 @@ async def on_verify_command(turn: Turn, args: list[str]) -> None:
 
 async def answer(turn: Turn, text: str) -> None:
     try:
-        view = await verify(turn.services, text, channel="bot")
+        view = await verify(turn.services, text, channel="bot", uow=turn.uow)
     except VerificationUnavailable:
         turn.reply.say(t("verify.unavailable"))
         return

@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 
 SERVICES = web.AppKey("services", Services)
 WEBHOOK_PATH = "/telegram/webhook"
-REVOCATION_LIST_SECONDS = 10  # the list is re-read from the database at most this often
+REVOCATION_LIST_MAX_AGE = 10  # seconds other verifiers may keep revoked.json
 MAX_BODY_BYTES = 1024 * 1024  # Telegram updates are far smaller; verify bodies must be under 16 KB
 MAX_VERIFY_BODY_BYTES = 16 * 1024
 _NO_STORE = "no-store"
@@ -69,7 +69,7 @@ class _Routes:
     def __init__(self, services: Services) -> None:
         self._services = services
         self._pages = PageRenderer(services.catalogue, services.tz)
-        self._revoked_cache: tuple[float, int, bytes] | None = None
+        self._revoked_cache: tuple[tuple[int, int], bytes] | None = None
 
     # -- verification ---------------------------------------------------------------------------
 
@@ -112,7 +112,8 @@ class _Routes:
         if not credential:
             return _problem(400, "missing_credential", "give the credential (or its /v/ URL) as 'c'")
         try:
-            view = await verify(self._services, credential, channel="api")
+            # Machines read the API: the masked name is for the person at the checkpoint, on the page.
+            view = await verify(self._services, credential, channel="api", with_name=False)
         except VerificationUnavailable as error:
             return _problem(503, "unavailable", str(error))
         return _json(view.to_json(), _status_of(view))
@@ -129,10 +130,11 @@ class _Routes:
         return _json(document, 200, cache=f"public, max-age={max_age}")
 
     async def revoked(self, request: web.Request) -> web.Response:
+        now = self._now()
+        # Re-read at most once a second, and at once after this process withdrew a credential.
+        key = (self._services.issuer_records.generation, int(now.timestamp()))
         cached = self._revoked_cache
-        generation = self._services.issuer_records.generation  # a local supersession shows at once
-        if cached is None or cached[0] <= time.monotonic() or cached[1] != generation:
-            now = self._now()
+        if cached is None or cached[0] != key:
             async with self._services.database.unit_of_work() as uow:
                 withdrawn = await uow.credentials.revoked_or_superseded_unexpired(now)
             document = {
@@ -141,10 +143,10 @@ class _Routes:
                 "issued_at": now.replace(microsecond=0).isoformat(),
                 "revoked": [{"cti": cti, "exp": expires.isoformat()} for cti, expires in withdrawn],
             }
-            cached = (time.monotonic() + REVOCATION_LIST_SECONDS, generation, _dumps(document))
+            cached = (key, _dumps(document))
             self._revoked_cache = cached
-        return web.Response(body=cached[2], content_type="application/json",
-                            headers={"Cache-Control": f"public, max-age={REVOCATION_LIST_SECONDS}"})
+        return web.Response(body=cached[1], content_type="application/json",
+                            headers={"Cache-Control": f"public, max-age={REVOCATION_LIST_MAX_AGE}"})
 
     # -- operations -----------------------------------------------------------------------------
 

@@ -67,7 +67,7 @@ class PageRenderer:
         facts: list[tuple[str, str, str | None]] = []
         region = issuer_region_name(view.issuer, view.issuer_region, language)
         if view.authentic and region is not None:
-            facts.append((text("web.issuer"), f"{region} ({view.issuer})", None))
+            facts.append((text("web.issuer"), text("web.issuer_value", region=region, issuer=view.issuer), None))
         if view.authentic:
             facts.append((text("web.issued"), self._time(language, view.iat), None))
             facts.append((text("web.expires"), self._time(language, view.exp), None))
@@ -108,7 +108,7 @@ class PageRenderer:
         escape = html.escape
         reason_block = (
             f'<p id="reason" class="reason" data-reason="{escape(reason)}">'
-            f'{escape(text("web.reason"))}: {escape(reason_text)}</p>' if reason_text else ""
+            f'{escape(text("web.reason_line", reason=reason_text))}</p>' if reason_text else ""
         )
         warning_block = f'<p id="warning" class="warning">{escape(warning_text)}</p>' if warning_text else ""
         rows = "\n    ".join(self._fact(label, value, chip) for label, value, chip in facts)

@@ -5,7 +5,7 @@ import asyncio
 import contextlib
 import errno
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from aiohttp import web
 
@@ -74,11 +74,21 @@ class WebServer:
 
 
 class KeyRingWatcher:
-    """Picks up `healthcode keys rotate` run by another process while this one serves."""
+    """Picks up `healthcode keys rotate` run by another process while this one serves.
 
-    def __init__(self, services: Services) -> None:
+    The new public key is published at once, but this process goes on signing with the key it
+    holds for ``publish_ahead`` (by default one trust-list refresh interval): by the time the first
+    credential with the new kid exists, the other regions have fetched a list that holds it, so a
+    rotation never makes our codes "unknown key" elsewhere.  The old key stays listed until its last
+    credential expires (the rotation sets its not_after with room for this delay).
+    """
+
+    def __init__(self, services: Services, publish_ahead: timedelta | None = None) -> None:
         self._services = services
         self._seen = self._stamp()
+        self._ahead = (timedelta(minutes=services.settings.trust_refresh_minutes)
+                       if publish_ahead is None else publish_ahead)
+        self._next: tuple[KeyRing, datetime] | None = None  # the ring to sign with, and from when
 
     def _stamp(self) -> tuple[int, int] | None:
         try:
@@ -89,22 +99,38 @@ class KeyRingWatcher:
 
     def reload_if_changed(self) -> bool:
         """Load the ring again when its file changed; True when the ring in use was replaced."""
+        services = self._services
+        if self._next is not None and services.clock.now() >= self._next[1]:
+            self._use(self._next[0])
+            self._next = None
+            return True
         stamp = self._stamp()
         if stamp is None or stamp == self._seen:
             return False
         self._seen = stamp
-        services = self._services
         try:
             fresh = KeyRing.load(services.keyring.directory)
         except KeyRingError as error:
             log.error("key ring changed on disk but cannot be loaded; still signing with %s: %s",
                       services.keyring.current_signer().kid, error)
             return False
-        services.keyring = fresh
-        services.trust.set_own(fresh, services.settings.issuer, region_name_of(services.settings.issuer),
-                               services.clock.now())
-        log.info("key ring reloaded: now signing with %s", fresh.current_signer().kid)
+        signing = services.keyring.current_signer()
+        if fresh.current_signer().kid == signing.kid or self._ahead <= timedelta(0):
+            self._use(fresh)
+            return True
+        # Publish the new key now; sign with it once the other regions have had time to fetch it.
+        self._next = (fresh, services.clock.now() + self._ahead)
+        self._use(KeyRing(fresh.directory, fresh.public_keys(), signing))
+        log.info("key ring rotated: publishing %s now, signing with it from %s",
+                 fresh.current_signer().kid, self._next[1].isoformat())
         return True
+
+    def _use(self, keyring: KeyRing) -> None:
+        services = self._services
+        services.keyring = keyring
+        services.trust.set_own(keyring, services.settings.issuer, region_name_of(services.settings.issuer),
+                               services.clock.now())
+        log.info("key ring in use: signing with %s", keyring.current_signer().kid)
 
 
 async def keep_trust_fresh(services: Services, *, stop: asyncio.Event | None = None,

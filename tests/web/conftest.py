@@ -64,3 +64,55 @@ def citizen() -> LocalUser:
 @pytest.fixture
 def checkpoint_user() -> LocalUser:
     return LocalUser(30001, "Gate", "en")
+
+
+# -- credentials for the tests ------------------------------------------------------------------
+
+def qr_text(png: bytes) -> str:
+    import zxingcpp
+    from io import BytesIO
+
+    from PIL import Image
+
+    results = zxingcpp.read_barcodes(Image.open(BytesIO(png)))
+    assert len(results) == 1
+    return results[0].text
+
+
+def token_of(card_photo: bytes) -> str:
+    return qr_text(card_photo).rsplit("/v/", 1)[1]
+
+
+def tamper_signature(token: str) -> str:
+    import cbor2
+
+    from bot.keyring import b64url_decode, b64url_encode
+
+    protected, unprotected, payload, signature = cbor2.loads(b64url_decode(token)).value
+    flipped = bytes([signature[0] ^ 0x01]) + signature[1:]
+    return b64url_encode(cbor2.dumps(cbor2.CBORTag(18, [protected, dict(unprotected), payload, flipped])))
+
+
+def stranger_token(issuer: str, now, *, colour: str = "green") -> str:
+    """A well-formed credential signed by a key nobody lists."""
+    from datetime import timedelta
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from bot.credentials import issue_credential
+    from bot.keyring import SigningKey
+    from rules.model import Colour
+
+    signer = SigningKey.from_private_key(Ed25519PrivateKey.generate())
+    return issue_credential(signer, issuer=issuer, subject="stranger", colour=Colour(colour), issued_at=now,
+                            expires_at=now + timedelta(hours=10)).token
+
+
+async def card_token(harness: Harness, user: LocalUser, **declaration: object) -> str:
+    """Register (if needed) and declare; the token in the card the bot sent."""
+    async with harness.services.database.unit_of_work() as uow:
+        registered = await uow.users.get_by_telegram_id(user.telegram_id) is not None
+    if not registered:
+        await harness.register(user)
+    messages = await harness.declare(user, **declaration)
+    return token_of(messages[-1].photo)

@@ -1,0 +1,187 @@
+"""Write the conformance vectors in tests/vectors/cases/ (deterministic: fixed keys, times and ids).
+
+    python tests/vectors/generate.py
+
+Ed25519 signatures are deterministic, so running it again gives the same files.  The vectors are
+a fixed reference for other implementations: regenerate only when the format itself changes.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import cbor2
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run from a checkout
+
+from bot.credentials import issue_credential  # noqa: E402
+from bot.keyring import SigningKey, b64url_decode, b64url_encode  # noqa: E402
+from rules.model import Colour  # noqa: E402
+
+CASES = Path(__file__).resolve().parent / "cases"
+VECTOR_FORMAT = "healthcode-conformance-vector/1"
+ISSUER, REGION = "CN-330100", "杭州市"
+OTHER_ISSUER, OTHER_REGION = "CN-440300", "深圳市"
+T0 = datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc)  # 09:00 in Hangzhou
+LIFETIME = timedelta(hours=39)  # issue at 09:00 local, expire at local midnight two days on
+GRACE_HOURS = 24
+
+
+def _key(label: str) -> SigningKey:
+    seed = hashlib.sha256(f"healthcode conformance vector key: {label}".encode()).digest()
+    return SigningKey.from_private_key(Ed25519PrivateKey.from_private_bytes(seed))
+
+
+def _cti(label: str) -> bytes:
+    return hashlib.sha256(f"healthcode conformance vector cti: {label}".encode()).digest()[:10]
+
+
+A1, A2, STRANGER, OTHER = _key("issuer A key 1"), _key("issuer A key 2"), _key("not listed"), _key("issuer B")
+
+
+def _iso(instant: datetime) -> str:
+    return instant.isoformat()
+
+
+def _trust_list(issuer: str, region: str, keys: list[tuple[SigningKey, datetime, datetime | None]],
+                issued_at: datetime = T0 - timedelta(days=1), validity: timedelta = timedelta(days=7)) -> dict[str, Any]:
+    return {
+        "format": "healthcode-trust-list/1",
+        "issuer": issuer,
+        "region": region,
+        "issued_at": _iso(issued_at),
+        "next_update": _iso(issued_at + validity),
+        "keys": [
+            {"kid": key.kid, "alg": "EdDSA", "crv": "Ed25519", "x": b64url_encode(key.public_key_raw),
+             "not_before": _iso(not_before), "not_after": _iso(not_after) if not_after else None}
+            for key, not_before, not_after in keys
+        ],
+    }
+
+
+A_LIST = _trust_list(ISSUER, REGION, [(A1, T0 - timedelta(days=30), None)])
+
+
+def _credential(signer: SigningKey, label: str, *, issuer: str = ISSUER, colour: Colour = Colour.GREEN,
+                iat: datetime = T0) -> str:
+    return issue_credential(signer, issuer=issuer, subject=f"vector-{label}", colour=colour, issued_at=iat,
+                            expires_at=iat + LIFETIME, cti=_cti(label)).token
+
+
+def _parts(token: str) -> list[Any]:
+    return list(cbor2.loads(b64url_decode(token)).value)
+
+
+def _token(parts: list[Any]) -> str:
+    return b64url_encode(cbor2.dumps(cbor2.CBORTag(18, parts), canonical=True))
+
+
+def _expected(valid: bool, reason: str | None, *, kid: str | None, issuer: str | None = ISSUER,
+              colour: str | None = "green", iat: datetime | None = T0, warnings: tuple[str, ...] = ()) -> dict[str, Any]:
+    return {
+        "valid": valid,
+        "reason": reason,
+        "colour": colour,
+        "issuer": issuer,
+        "kid": kid,
+        "iat": _iso(iat) if iat else None,
+        "exp": _iso(iat + LIFETIME) if iat else None,
+        "warnings": list(warnings),
+    }
+
+
+def _case(name: str, description: str, credential: str, expected: dict[str, Any], *, now: datetime,
+          trust_lists: list[dict[str, Any]] | None = None, revocation_lists: list[dict[str, Any]] | None = None,
+          ) -> dict[str, Any]:
+    return {
+        "format": VECTOR_FORMAT,
+        "name": name,
+        "description": description,
+        "now": _iso(now),
+        "trust_list_grace_hours": GRACE_HOURS,
+        "trust_lists": trust_lists if trust_lists is not None else [A_LIST],
+        "revocation_lists": revocation_lists or [],
+        "credential": credential,
+        "expected": expected,
+    }
+
+
+def build() -> list[dict[str, Any]]:
+    valid = _credential(A1, "valid")
+    later = T0 + timedelta(hours=1)
+    cases = [
+        _case("valid", "A green credential, signed by the issuer's listed key, checked an hour after issue.",
+              valid, _expected(True, None, kid=A1.kid), now=later),
+        _case("expired", "The same kind of credential, checked a minute after its exp.",
+              _credential(A1, "expired"), _expected(False, "expired", kid=A1.kid),
+              now=T0 + LIFETIME + timedelta(minutes=1)),
+        _case("not_yet_valid", "iat is an hour after the verifier's clock (more than the 2-minute allowed skew).",
+              _credential(A1, "not_yet_valid", iat=later), _expected(False, "not_yet_valid", kid=A1.kid, iat=later),
+              now=T0),
+    ]
+    parts = _parts(_credential(A1, "payload_tampered", colour=Colour.RED))
+    claims = cbor2.loads(parts[2])
+    claims[-65537] = "green"  # red turned green after signing
+    parts[2] = cbor2.dumps(claims, canonical=True)
+    cases.append(_case("payload_tampered", "The colour claim was changed from red to green after signing.",
+                       _token(parts), _expected(False, "signature_invalid", kid=A1.kid, colour=None, iat=None),
+                       now=later))
+    parts = _parts(_credential(A1, "signature_tampered"))
+    parts[3] = bytes([parts[3][0] ^ 0x01]) + parts[3][1:]
+    cases.append(_case("signature_tampered", "One bit of the signature was flipped.",
+                       _token(parts), _expected(False, "signature_invalid", kid=A1.kid, colour=None, iat=None),
+                       now=later))
+    cases.append(_case("unknown_kid", "Claims the trusted issuer but is signed with a key (kid) its list does not hold.",
+                       _credential(STRANGER, "unknown_kid"),
+                       _expected(False, "unknown_key", kid=STRANGER.kid, colour=None, iat=None), now=later))
+    cases.append(_case("wrong_issuer", "Validly signed by another issuer, whose trust list the verifier does not hold.",
+                       _credential(OTHER, "wrong_issuer", issuer=OTHER_ISSUER),
+                       _expected(False, "unknown_issuer", kid=OTHER.kid, issuer=OTHER_ISSUER, colour=None, iat=None),
+                       now=later))
+    revoked = _credential(A1, "revoked")
+    cases.append(_case("revoked", "A valid credential whose cti is in the issuer's revocation list.",
+                       revoked, _expected(False, "revoked", kid=A1.kid), now=later,
+                       revocation_lists=[{"format": "healthcode-revocation-list/1", "issuer": ISSUER,
+                                          "issued_at": _iso(later),
+                                          "revoked": [{"cti": _cti("revoked").hex(), "exp": _iso(T0 + LIFETIME)}]}]))
+    rotated_at = T0 + timedelta(hours=2)
+    rotated_list = _trust_list(ISSUER, REGION, [(A1, T0 - timedelta(days=30), rotated_at + timedelta(hours=49)),
+                                                 (A2, rotated_at, None)], issued_at=rotated_at)
+    cases.append(_case("rotated_key_still_valid",
+                       "Signed by key 1 before the issuer rotated to key 2; key 1 stays listed (not_after set) "
+                       "until its last credential expires, so the credential is still valid after the rotation.",
+                       _credential(A1, "rotated"), _expected(True, None, kid=A1.kid), now=rotated_at + timedelta(hours=10),
+                       trust_lists=[rotated_list]))
+    stale_list = _trust_list(ISSUER, REGION, [(A1, T0 - timedelta(days=30), None)],
+                             issued_at=T0 - timedelta(days=10), validity=timedelta(days=1))
+    cases.append(_case("stale_trust_list",
+                       "The trust list is 9 days past its next_update (grace 24 h): the credential still verifies "
+                       "(dropping the list would reject a whole region) but the result carries the warning.",
+                       _credential(A1, "stale"), _expected(True, None, kid=A1.kid, warnings=("stale_trust_list",)),
+                       now=later, trust_lists=[stale_list]))
+    parts = _parts(_credential(A1, "unsupported_algorithm"))
+    parts[0] = cbor2.dumps({1: -7, 4: A1.kid_bytes}, canonical=True)  # ES256 instead of EdDSA
+    cases.append(_case("unsupported_algorithm", "The protected header names ES256 (-7); only EdDSA (-8) is accepted.",
+                       _token(parts), _expected(False, "unsupported_algorithm", kid=None, issuer=None, colour=None,
+                                                iat=None), now=later))
+    cases.append(_case("malformed", "Not base64url: the credential cannot be read at all.",
+                       valid[:40] + "*" + valid[41:],
+                       _expected(False, "malformed", kid=None, issuer=None, colour=None, iat=None), now=later))
+    return cases
+
+
+def main() -> None:
+    CASES.mkdir(exist_ok=True)
+    for case in build():
+        path = CASES / f"{case['name']}.json"
+        path.write_text(json.dumps(case, ensure_ascii=False, indent=2) + "\n", "utf-8")
+        print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
