@@ -45,6 +45,9 @@ class Attachment:
     filename: str
     content: bytes
     as_photo: bool = False
+    # The same picture sent to many chats: upload once, then reuse Telegram's file id for this key.
+    cache_key: str | None = None
+    telegram_file_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,17 +19,30 @@ What the Status reason says:
   citizen must now get past.
 * yellow/red with a streak running: ``recovering`` with params ``cause`` (the code of that abnormal
   answer) and ``days_left`` (normal declarations still needed, today's included if not yet made).
+
+Risk areas: a declaration that names visited areas is judged by the risk-area list in force on the
+declaration's own day, so adding or lifting an area later never rewrites how an earlier day counted
+(unless the change is itself dated back). The worse of the citizen's own travel answer and the
+listed level counts.
+
+Health-authority decisions are an overlay: while one covers ``today`` the code has the decision's
+colour (reason ``authority_decision``, params ``reason`` and ``until``), and the declarations keep
+being replayed underneath. On the day after its last day the decision no longer applies and the
+code is whatever the declarations alone give, so a decision expires without any job running.
 """
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
-from rules.model import Colour, Declaration, Reason, Status
+from rules.model import Answers, Colour, Decision, Declaration, Reason, RiskAreaList, Status, TravelRisk
 from rules.policy import NORMAL, Policy, ReasonCode, classify
 
 _ONE_DAY = timedelta(days=1)
+# The reason while a decision forces the colour; params ``reason`` and ``until`` (ISO date). Not a
+# policy ReasonCode: the policy's answers can never produce it, only a recorded decision can.
+DECISION_REASON = "authority_decision"
 
 # Tie-break when one day carries more than one declaration: a graver reason wins.
 _REASON_RANK = {
@@ -55,33 +68,118 @@ class _Verdict:
     reason: Reason
 
 
-def evaluate(policy: Policy, declarations: Iterable[Declaration], today: date) -> Status | None:
-    """The health code on ``today``, or None when nothing was declared on or before it."""
-    verdicts = _verdicts_by_day(policy, declarations, today)
-    if not verdicts:
-        return None
-    first_day = min(verdicts)
-    colour, reason, since, cause = Colour.GREEN, NORMAL, first_day, NORMAL
-    streak = 0
+def evaluate(
+    policy: Policy,
+    declarations: Iterable[Declaration],
+    today: date,
+    *,
+    decisions: Iterable[Decision] = (),
+    risk_areas: RiskAreaList = RiskAreaList.empty(),
+) -> Status | None:
+    """The health code on ``today``, or None when nothing was declared on or before it and no
+    decision covers it."""
+    verdicts = _verdicts_by_day(policy, declarations, today, risk_areas)
+    base = None
+    if verdicts:
+        state = _replay(policy, verdicts, today)
+        base = _status(policy, state.colour, state.reason, state.cause, state.since, state.streak, verdicts, today)
+    decision = decision_on(decisions, today)
+    return base if decision is None else _forced(policy, base, decision, today)
+
+
+def colours_by_day(
+    policy: Policy,
+    declarations: Iterable[Declaration],
+    first_day: date,
+    last_day: date,
+    *,
+    decisions: Iterable[Decision] = (),
+    risk_areas: RiskAreaList = RiskAreaList.empty(),
+) -> dict[date, Colour | None]:
+    """The colour on every day from ``first_day`` to ``last_day`` (None: no code that day).
+
+    One replay gives the whole history; each day's value equals ``evaluate(..., today=day).colour``.
+    """
+    if first_day > last_day:
+        raise ValueError("first_day: must not be after last_day")
+    verdicts = _verdicts_by_day(policy, declarations, last_day, risk_areas)
+    recorded: dict[date, Colour] = {}
+    if verdicts:
+        _replay(policy, verdicts, last_day, recorded)
+    decision_list = list(decisions)
+    history: dict[date, Colour | None] = {}
     day = first_day
-    while day <= today:
+    while day <= last_day:
+        decision = decision_on(decision_list, day)
+        history[day] = decision.colour if decision is not None else recorded.get(day)
+        day += _ONE_DAY
+    return history
+
+
+def decision_on(decisions: Iterable[Decision], day: date) -> Decision | None:
+    """The decision in force on ``day``: of those covering it, the one decided last."""
+    covering = [decision for decision in decisions if decision.applies_on(day)]
+    return max(covering, key=lambda decision: decision.sequence, default=None)
+
+
+@dataclass(slots=True)
+class _State:
+    colour: Colour
+    reason: Reason
+    since: date
+    cause: Reason
+    streak: int = 0
+
+
+def _replay(
+    policy: Policy, verdicts: dict[date, _Verdict], last_day: date, record: dict[date, Colour] | None = None
+) -> _State:
+    """Walk from the first declared day to ``last_day``; ``record`` gets each day's colour."""
+    first_day = min(verdicts)
+    state = _State(Colour.GREEN, NORMAL, first_day, NORMAL)
+    day = first_day
+    while day <= last_day:
         verdict = verdicts.get(day)
         if verdict is not None and verdict.colour is not Colour.GREEN:
-            worse = colour.worse_of(verdict.colour)
-            if worse is not colour:
-                colour, since = worse, day
-            if verdict.colour is colour:
-                cause = verdict.reason
-            reason, streak = cause, 0
-        elif verdict is not None and colour is not Colour.GREEN:
-            streak += 1
-            if streak >= policy.required_streak(colour):
-                reason = Reason(ReasonCode.RECOVERED.value, (("cause", cause.code),))
-                colour, since, streak = Colour.GREEN, day, 0
-        elif verdict is None and day < today:
-            streak = 0  # a missed day; harmless when green since streak is already 0
+            worse = state.colour.worse_of(verdict.colour)
+            if worse is not state.colour:
+                state.colour, state.since = worse, day
+            if verdict.colour is state.colour:
+                state.cause = verdict.reason
+            state.reason, state.streak = state.cause, 0
+        elif verdict is not None and state.colour is not Colour.GREEN:
+            state.streak += 1
+            if state.streak >= policy.required_streak(state.colour):
+                state.reason = Reason(ReasonCode.RECOVERED.value, (("cause", state.cause.code),))
+                state.colour, state.since, state.streak = Colour.GREEN, day, 0
+        elif verdict is None and day < last_day:
+            state.streak = 0  # a missed day; harmless when green since streak is already 0
+        if record is not None:
+            record[day] = state.colour
         day += _ONE_DAY
-    return _status(policy, colour, reason, cause, since, streak, verdicts, today)
+    return state
+
+
+def _forced(policy: Policy, base: Status | None, decision: Decision, today: date) -> Status:
+    """The decision's colour, keeping what the declarations say about streaks and declaring."""
+    lifted = decision.last_day + _ONE_DAY
+    green_on: date | None = None
+    if decision.colour is not Colour.GREEN:
+        underneath = base.green_on if base is not None and base.green_on is not None else lifted
+        green_on = max(underneath, lifted)
+    reason = Reason(DECISION_REASON, (("reason", decision.reason), ("until", decision.last_day.isoformat())))
+    return Status(
+        colour=decision.colour,
+        reason=reason,
+        since=decision.first_day,
+        green_on=green_on,
+        normal_streak=base.normal_streak if base is not None else 0,
+        required_streak=policy.required_streak(decision.colour),
+        declared_today=base.declared_today if base is not None else False,
+        last_declared=base.last_declared if base is not None else None,
+        evaluated_for=today,
+        decision_until=decision.last_day,
+    )
 
 
 def _status(
@@ -118,7 +216,9 @@ def _status(
     )
 
 
-def _verdicts_by_day(policy: Policy, declarations: Iterable[Declaration], today: date) -> dict[date, _Verdict]:
+def _verdicts_by_day(
+    policy: Policy, declarations: Iterable[Declaration], today: date, risk_areas: RiskAreaList
+) -> dict[date, _Verdict]:
     """Classify each day's declaration, ignoring days after ``today``.
 
     Storage keeps one declaration per day; should a day still carry several, the gravest counts, so
@@ -128,12 +228,27 @@ def _verdicts_by_day(policy: Policy, declarations: Iterable[Declaration], today:
     for declaration in declarations:
         if declaration.day > today:
             continue
-        colour, reason = classify(policy, declaration.answers)
+        answers = _with_listed_travel(declaration, risk_areas)
+        colour, reason = classify(policy, answers)
         candidate = _Verdict(colour, reason)
         current = verdicts.get(declaration.day)
         if current is None or _gravity(candidate) < _gravity(current):
             verdicts[declaration.day] = candidate
     return verdicts
+
+
+_TRAVEL_ORDER = (TravelRisk.NONE, TravelRisk.MEDIUM, TravelRisk.HIGH)
+
+
+def _with_listed_travel(declaration: Declaration, risk_areas: RiskAreaList) -> Answers:
+    """The answers with travel raised to the level the visited areas had on the declaration's day."""
+    answers = declaration.answers
+    if not answers.visited:
+        return answers
+    listed = risk_areas.level_for(answers.visited, declaration.day)
+    if _TRAVEL_ORDER.index(listed) <= _TRAVEL_ORDER.index(answers.travel):
+        return answers
+    return replace(answers, travel=listed)
 
 
 def _gravity(verdict: _Verdict) -> tuple[int, int, tuple[tuple[str, str], ...]]:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
@@ -54,15 +54,20 @@ class Answers:
     close_contact: bool
     travel: TravelRisk
     diagnosis: Diagnosis
+    # Region codes of listed risk areas the citizen said they visited; judged by the list of the day.
+    visited: frozenset[str] = frozenset()
 
     def to_json(self) -> dict:
-        return {
+        data = {
             "temperature": str(self.temperature),
             "symptoms": sorted(s.value for s in self.symptoms),
             "close_contact": self.close_contact,
             "travel": self.travel.value,
             "diagnosis": self.diagnosis.value,
         }
+        if self.visited:  # absent rather than empty, so older stored answers read back identically
+            data["visited"] = sorted(self.visited)
+        return data
 
     @classmethod
     def from_json(cls, data: dict) -> Answers:
@@ -72,6 +77,7 @@ class Answers:
             close_contact=bool(data["close_contact"]),
             travel=TravelRisk(data["travel"]),
             diagnosis=Diagnosis(data["diagnosis"]),
+            visited=frozenset(str(code) for code in data.get("visited", ())),
         )
 
 
@@ -115,3 +121,97 @@ class Status:
     declared_today: bool = False
     last_declared: date | None = None
     evaluated_for: date | None = field(default=None)
+    # Set while a health-authority decision forces the colour: its last day.
+    decision_until: date | None = None
+
+
+# --- health-authority decisions and risk areas ----------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """A health-authority decision that forces a colour from ``first_day`` to ``last_day`` inclusive.
+
+    Declarations cannot know everything (a contact found by tracing, a cleared case), so an
+    administrator records a decision. It stops applying by itself after ``last_day``. When several
+    decisions cover a day the one decided last (highest ``sequence``) wins.
+    """
+
+    colour: Colour
+    first_day: date
+    last_day: date
+    reason: str  # the authority's words, shown to the citizen on the card
+    sequence: int = 0  # storage id: a later decision outranks an earlier one
+
+    def __post_init__(self) -> None:
+        if self.last_day < self.first_day:
+            raise ValueError("decision.last_day: must not be before first_day")
+        if not self.reason.strip():
+            raise ValueError("decision.reason: must not be empty")
+
+    @classmethod
+    def for_days(cls, colour: Colour, first_day: date, days: int, reason: str, sequence: int = 0) -> Decision:
+        if days < 1:
+            raise ValueError("decision.days: must be at least 1")
+        return cls(colour, first_day, first_day + timedelta(days=days - 1), reason, sequence)
+
+    def applies_on(self, day: date) -> bool:
+        return self.first_day <= day <= self.last_day
+
+
+@dataclass(frozen=True, slots=True)
+class RiskArea:
+    """A GB/T 2260 region on the risk list from ``starts`` until the day before ``ends`` (None: open).
+
+    A province-level code (``xx0000``) covers every city of that province; a city code covers itself.
+    """
+
+    code: str
+    level: TravelRisk
+    starts: date
+    ends: date | None = None
+
+    def __post_init__(self) -> None:
+        if len(self.code) != 6 or not self.code.isdigit():
+            raise ValueError("risk_area.code: must be a six-digit region code")
+        if self.level is TravelRisk.NONE:
+            raise ValueError("risk_area.level: must be medium or high")
+        if self.ends is not None and self.ends <= self.starts:
+            raise ValueError("risk_area.ends: must be after starts")
+
+    def in_force_on(self, day: date) -> bool:
+        return self.starts <= day and (self.ends is None or day < self.ends)
+
+    def covers(self, code: str) -> bool:
+        if code == self.code:
+            return True
+        if self.code.endswith("0000"):
+            return code[:2] == self.code[:2]
+        return False
+
+
+@dataclass(frozen=True, slots=True)
+class RiskAreaList:
+    """Every risk-area entry ever published, so any past day can be judged by the list of that day."""
+
+    areas: tuple[RiskArea, ...] = ()
+
+    @classmethod
+    def empty(cls) -> RiskAreaList:
+        return _EMPTY_RISK_AREAS
+
+    def in_force_on(self, day: date) -> tuple[RiskArea, ...]:
+        return tuple(area for area in self.areas if area.in_force_on(day))
+
+    def level_for(self, codes: frozenset[str], day: date) -> TravelRisk:
+        """The highest level that any of ``codes`` had on ``day`` (NONE when none was listed)."""
+        level = TravelRisk.NONE
+        for area in self.areas:
+            if area.in_force_on(day) and any(area.covers(code) for code in codes):
+                if area.level is TravelRisk.HIGH:
+                    return TravelRisk.HIGH
+                level = TravelRisk.MEDIUM
+        return level
+
+
+_EMPTY_RISK_AREAS = RiskAreaList()

@@ -8,21 +8,27 @@ from __future__ import annotations
 from decimal import Decimal
 
 from bot.replies import Button, Text, button, t
-from bot.services import status_card
+from bot.services import consent, status_card
 from bot.services.context import Turn
+from rules import regions
 from rules.model import Answers, Diagnosis, Symptom, TravelRisk
 from rules.validators import ValidationError, validate_temperature
 
 FLOW = "checkin"
 STEPS = ("temperature", "symptoms", "contact", "travel", "diagnosis", "confirm")
 _BUTTON_STEPS = {"contact": "contact", "travel": "travel", "diag": "diagnosis"}
+_MAX_OFFERED_AREAS = 40
 
 
 async def begin(turn: Turn) -> None:
     if turn.user is None:
         turn.reply.say(t("common.register_first"), buttons=((button("button.register", "reg:start"),),))
         return
-    await turn.save_state(FLOW, "temperature", {})
+    if consent.outdated(turn):  # the privacy notice changed: accept it again before declaring
+        await consent.ask_again(turn)
+        return
+    # The declaration is for the day it was started: confirming after midnight must not file it under the next day.
+    await turn.save_state(FLOW, "temperature", {"day": turn.today.isoformat()})
     turn.reply.say(t("checkin.intro", day=turn.today))
     _ask(turn, "temperature")
 
@@ -38,7 +44,7 @@ async def on_text(turn: Turn, text: str) -> None:
         turn.reply.say(Text(f"invalid.{error.code}", dict(error.message_params)))
         _ask(turn, "temperature")
         return
-    await turn.save_state(FLOW, "symptoms", {"temperature": str(temperature), "symptoms": []})
+    await turn.save_state(FLOW, "symptoms", {**turn.state.draft, "temperature": str(temperature), "symptoms": []})
     _ask(turn, "symptoms")
 
 
@@ -52,7 +58,11 @@ async def on_button(turn: Turn, action: str, value: str) -> None:
     step = turn.state.step
     if action == "sym" and step == "symptoms":
         await _on_symptom(turn, value)
+    elif action == "area" and step == "travel" and turn.state.draft.get("offered"):
+        await _on_area(turn, value)
     elif _BUTTON_STEPS.get(action) == step and _valid_choice(step, value):
+        if step == "travel":
+            turn.state.draft["visited"] = []  # a level answered directly replaces any areas ticked
         await _advance(turn, step, value)
     elif action == "confirm" and step == "confirm":
         await _complete(turn)
@@ -86,9 +96,65 @@ def _valid_choice(step: str, value: str) -> bool:
 
 async def _advance(turn: Turn, step: str, value: object) -> None:
     following = STEPS[STEPS.index(step) + 1]
-    await turn.save_state(FLOW, following, {**turn.state.draft, step: value})
-    turn.reply.say(t("checkin.answered", answer=_answer_text(step, value)), edit=True)
+    draft = {**turn.state.draft, step: value}
+    if following == "travel":  # offer the risk areas in force today (none listed: the generic levels)
+        draft["offered"] = await _areas_in_force(turn)
+    if step == "travel":
+        draft.setdefault("visited", [])
+    await turn.save_state(FLOW, following, draft)
+    answer = _visited_text(turn, draft["visited"]) if step == "travel" and draft["visited"] else _answer_text(step, value)
+    turn.reply.say(t("checkin.answered", answer=answer), edit=True)
     _ask(turn, following)
+
+
+async def _areas_in_force(turn: Turn) -> list[list[str]]:
+    """[code, level] of every area listed today, high-risk first; the draft keeps what was offered."""
+    listing = await turn.uow.risk_areas.listing()
+    levels: dict[str, str] = {}
+    for area in listing.in_force_on(turn.today):
+        if levels.get(area.code) != TravelRisk.HIGH.value:
+            levels[area.code] = area.level.value
+    ordered = sorted(levels.items(), key=lambda item: (item[1] != TravelRisk.HIGH.value, item[0]))
+    return [[code, level] for code, level in ordered[:_MAX_OFFERED_AREAS]]
+
+
+async def _on_area(turn: Turn, value: str) -> None:
+    offered = {code for code, _ in turn.state.draft["offered"]}
+    chosen = set(turn.state.draft.get("visited", []))
+    if value == "done":
+        if not chosen:
+            turn.reply.toast = t("checkin.pick_area_or_none")
+            return
+        await _advance(turn, "travel", TravelRisk.NONE.value)  # the areas themselves carry the risk
+        return
+    if value not in offered:
+        turn.reply.toast = t("common.stale_button")
+        return
+    chosen ^= {value}
+    await turn.save_state(FLOW, "travel", {**turn.state.draft, "visited": sorted(chosen)})
+    turn.reply.say(t("checkin.ask_travel_areas"), buttons=_area_buttons(turn), edit=True)
+
+
+def _area_buttons(turn: Turn) -> tuple[tuple[Button, ...], ...]:
+    chosen = set(turn.state.draft.get("visited", []))
+    rows = [
+        (button("checkin.area_toggle", f"ci:area:{code}", mark="✅" if code in chosen else "▫️",
+                name=_region_name(turn, code), level=t(f"risk.level.{level}")),)
+        for code, level in turn.state.draft["offered"]
+    ]
+    rows.append((button("answer.travel.none", "ci:travel:none"), button("button.done", "ci:area:done")))
+    return tuple(rows)
+
+
+def _visited_text(turn: Turn, codes: list[str]) -> Text:
+    return t("common.list", items=[_region_name(turn, code) for code in codes])
+
+
+def _region_name(turn: Turn, code: str) -> str:
+    region = regions.get(code)
+    if region is None:
+        return code
+    return region.name_zh if turn.language == "zh-CN" else region.name_en
 
 
 def _answer_text(step: str, value: object) -> Text:
@@ -110,7 +176,10 @@ def _ask(turn: Turn, step: str) -> None:
     elif step == "contact":
         turn.reply.say(t("checkin.ask_contact"), buttons=_choices("contact", "contact", ("no", "yes")))
     elif step == "travel":
-        turn.reply.say(t("checkin.ask_travel"), buttons=_choices("travel", "travel", [r.value for r in TravelRisk]))
+        if turn.state.draft.get("offered"):
+            turn.reply.say(t("checkin.ask_travel_areas"), buttons=_area_buttons(turn))
+        else:
+            turn.reply.say(t("checkin.ask_travel"), buttons=_choices("travel", "travel", [r.value for r in TravelRisk]))
     elif step == "diagnosis":
         turn.reply.say(t("checkin.ask_diagnosis"), buttons=_choices("diag", "diagnosis", [d.value for d in Diagnosis]))
     else:
@@ -138,6 +207,7 @@ def _answers(draft: dict) -> Answers:
         close_contact=draft["contact"] == "yes",
         travel=TravelRisk(draft["travel"]),
         diagnosis=Diagnosis(draft["diagnosis"]),
+        visited=frozenset(draft.get("visited", ())),
     )
 
 
@@ -150,7 +220,7 @@ def _show_summary(turn: Turn) -> None:
             temperature=draft["temperature"],
             symptoms=_symptoms_text(draft["symptoms"]),
             contact=t(f"answer.contact.{draft['contact']}"),
-            travel=t(f"answer.travel.{draft['travel']}"),
+            travel=_visited_text(turn, draft["visited"]) if draft.get("visited") else t(f"answer.travel.{draft['travel']}"),
             diagnosis=t(f"answer.diagnosis.{draft['diagnosis']}"),
         ),
         buttons=((button("button.confirm", "ci:confirm"), button("button.start_over", "ci:restart")),),
@@ -158,6 +228,10 @@ def _show_summary(turn: Turn) -> None:
 
 
 async def _complete(turn: Turn) -> None:
+    if turn.state.draft.get("day") != turn.today.isoformat():
+        turn.reply.say(t("checkin.day_changed", day=turn.today), edit=True)
+        await begin(turn)
+        return
     answers = _answers(turn.state.draft)
     replaced = await turn.uow.declarations.upsert(turn.user.id, turn.today, answers, turn.now)
     await turn.clear_state()

@@ -11,6 +11,7 @@ from rules.evaluate import evaluate
 from rules.model import Reason, Status
 from rules.validators import mask_name
 from storage.records import CredentialRecord, UserProfile
+from storage.unit_of_work import UnitOfWork
 
 CARD_BUTTONS = ((button("button.checkin", "ci:start"), button("button.refresh", "st:refresh")),)
 
@@ -30,28 +31,42 @@ async def present(turn: Turn) -> None:
 
 
 async def current_status(turn: Turn) -> Status | None:
-    declarations = await turn.uow.declarations.list_between(turn.user.id, date.min, turn.today)
-    return evaluate(turn.services.policy, declarations, turn.today)
+    return await evaluate_user(turn.services, turn.uow, turn.user.id, turn.today)
+
+
+async def evaluate_user(services: Services, uow: UnitOfWork, user_id: int, today: date) -> Status | None:
+    """The user's code on ``today``: declarations, health-authority decisions, and the risk areas
+    in force on each declaration's day. Every caller that evaluates a status should come here."""
+    declarations = await uow.declarations.list_between(user_id, date.min, today)
+    decisions = await uow.decisions.for_user(user_id)
+    risk_areas = await uow.risk_areas.listing()
+    return evaluate(services.policy, declarations, today, decisions=decisions, risk_areas=risk_areas)
 
 
 async def credential_for(turn: Turn, status: Status) -> CredentialRecord:
     """The same day and the same status reuse one credential, hence one image and one file_id."""
+    return await issue_or_reuse(turn.services, turn.uow, turn.user, status, turn.now)
+
+
+async def issue_or_reuse(
+    services: Services, uow: UnitOfWork, user: UserProfile, status: Status, now: datetime
+) -> CredentialRecord:
+    """Reuse the live credential for this exact status, or issue one and supersede all others."""
     key = status_key(status)
-    existing = await turn.uow.credentials.find_current(turn.user.id, key, turn.now)
+    existing = await uow.credentials.find_current(user.id, key, now)
     if existing is not None:
         return existing
-    services = turn.services
     issued = issue_credential(
         services.keyring.current_signer(),
         issuer=services.settings.issuer,
-        subject=turn.user.subject_id,
+        subject=user.subject_id,
         colour=status.colour,
-        issued_at=turn.now,
-        expires_at=expiry_for(turn.now, services.tz),
+        issued_at=now,
+        expires_at=expiry_for(now, services.tz),
     )
     record = CredentialRecord(
         cti=issued.cti_hex,
-        user_id=turn.user.id,
+        user_id=user.id,
         kid=issued.kid,
         colour=status.colour,
         status_key=key,
@@ -59,9 +74,22 @@ async def credential_for(turn: Turn, status: Status) -> CredentialRecord:
         issued_at=issued.issued_at,
         expires_at=issued.expires_at,
     )
-    await turn.uow.credentials.add(record)
-    await turn.uow.credentials.supersede_others(turn.user.id, record.cti, turn.now)
+    await uow.credentials.add(record)
+    await uow.credentials.supersede_others(user.id, record.cti, now)
     return record
+
+
+async def card_for(
+    services: Services, uow: UnitOfWork, user: UserProfile, today: date, now: datetime
+) -> Card | None:
+    """Evaluate, store the status and describe the card for a user other than the sender (e.g. to
+    notify them after a decision). None when the user has no code at all."""
+    status = await evaluate_user(services, uow, user.id, today)
+    if status is None:
+        return None
+    await uow.statuses.put(user.id, status, now)
+    record = await issue_or_reuse(services, uow, user, status, now)
+    return describe_card(services, user, status, record)
 
 
 def status_key(status: Status) -> str:

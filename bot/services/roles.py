@@ -1,0 +1,51 @@
+"""Who may do what, checked on the server for every command and every button press.
+
+Roles: every Telegram account is a citizen; an account is an organisation manager of the approved
+organisations that list it; administrators are exactly ``HEALTHCODE_ADMIN_IDS``. A refusal says
+"not permitted" and leaves an audit row (who, what was attempted, when) — never the arguments,
+which may hold someone's phone number.
+"""
+from __future__ import annotations
+
+from bot.replies import t
+from bot.services.context import Turn
+from storage.repositories.organisations import Organisation
+
+DENIED = "denied"
+
+
+async def deny(turn: Turn, attempt: str, *, button: bool = False) -> None:
+    """Refuse, and record the attempt (``attempt`` names the command or button, e.g. "/stats")."""
+    await turn.uow.audit.record(turn.actor.telegram_id, DENIED, turn.now, detail={"attempt": attempt})
+    if button:
+        turn.reply.toast = t("roles.not_permitted")
+    else:
+        turn.reply.say(t("roles.not_permitted"))
+
+
+def is_admin(turn: Turn) -> bool:
+    return turn.services.is_admin(turn.actor.telegram_id)
+
+
+async def require_admin(turn: Turn, attempt: str, *, button: bool = False) -> bool:
+    if is_admin(turn):
+        return True
+    await deny(turn, attempt, button=button)
+    return False
+
+
+async def require_manager(turn: Turn, organisation_id: int, attempt: str, *, button: bool = False) -> Organisation | None:
+    """The organisation, when the sender manages it now; otherwise refuse and return None."""
+    organisation = await turn.uow.organisations.get(organisation_id)
+    if organisation is not None and await turn.uow.organisations.is_manager(organisation_id, turn.actor.telegram_id):
+        return organisation
+    await deny(turn, attempt, button=button)
+    return None
+
+
+async def managed(turn: Turn) -> list[Organisation]:
+    return await turn.uow.organisations.managed_by(turn.actor.telegram_id)
+
+
+async def is_manager(turn: Turn) -> bool:
+    return bool(await managed(turn))

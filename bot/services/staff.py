@@ -1,0 +1,228 @@
+"""What managers see about their organisation's members: /staff, /staff_export, /remind_staff.
+
+Only the masked name, the colour, whether the member declared today and (in the export) the last
+declaration date — what the member agreed to at joining. Every read writes one access-log row per
+member read (who read, what, when, for which organisation); the member sees them in /mydata.
+"""
+from __future__ import annotations
+
+import csv
+import io
+
+from bot.replies import Attachment, Button, Reply, Text, button, t
+from bot.services import delivery, roles
+from bot.services.context import Services, Turn
+from rules.model import Colour
+from storage.repositories.delivery import Campaign, DeliveryRecord
+from storage.repositories.organisations import Organisation, StaffMember
+from storage.unit_of_work import UnitOfWork
+
+PAGE_SIZE = 20
+# What the access log says was read.
+READ_SUMMARY, READ_LIST, READ_EXPORT, READ_REMINDER = "staff_summary", "staff_list", "staff_export", "staff_reminder"
+# A spreadsheet treats a cell starting with these as a formula (CSV injection).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(cell: str) -> str:
+    """Make a CSV cell inert in Excel and LibreOffice: a leading quote turns a formula into text."""
+    return "'" + cell if cell.startswith(FORMULA_TRIGGERS) else cell
+
+
+# --- choosing the organisation -------------------------------------------------------------------
+
+
+async def _organisation_for(turn: Turn, args: list[str], attempt: str, action: str) -> Organisation | None:
+    """The organisation named by the argument, or the sender's only one; None after replying."""
+    if args:
+        if not args[0].isdigit():
+            turn.reply.say(t("staff.usage", command=attempt))
+            return None
+        return await roles.require_manager(turn, int(args[0]), attempt)
+    organisations = await roles.managed(turn)
+    if not organisations:
+        await roles.deny(turn, attempt)
+        return None
+    if len(organisations) == 1:
+        return organisations[0]
+    rows = tuple((button("org.choose_button", f"staff:{action}:{o.id}", name=o.name),) for o in organisations)
+    turn.reply.say(t("staff.choose"), buttons=rows)
+    return None
+
+
+# --- /staff --------------------------------------------------------------------------------------
+
+
+async def staff(turn: Turn, args: list[str]) -> None:
+    organisation = await _organisation_for(turn, args, "/staff", "show")
+    if organisation is not None:
+        await show(turn, organisation, undeclared_page=0, not_green_page=0)
+
+
+async def show(turn: Turn, organisation: Organisation, *, undeclared_page: int, not_green_page: int,
+               edit: bool = False) -> None:
+    uow, today = turn.uow, turn.today
+    summary = await uow.memberships.summary(organisation.id, today)
+    undeclared, undeclared_total = await uow.memberships.undeclared(
+        organisation.id, today, offset=undeclared_page * PAGE_SIZE, limit=PAGE_SIZE)
+    not_green, not_green_total = await uow.memberships.not_green(
+        organisation.id, today, offset=not_green_page * PAGE_SIZE, limit=PAGE_SIZE)
+    reader = turn.actor.telegram_id
+    if undeclared_page == 0 and not_green_page == 0:
+        await uow.access_log.record(organisation.id, reader, READ_SUMMARY, turn.now,
+                                    uow.memberships.member_user_ids(organisation.id))
+    else:
+        shown = sorted({m.user_id for m in undeclared} | {m.user_id for m in not_green})
+        await uow.access_log.record(organisation.id, reader, READ_LIST, turn.now, shown)
+    parts = [
+        t("staff.header", name=organisation.name, day=today),
+        t("staff.summary", members=summary.members, declared=summary.declared_today,
+          green=summary.by_colour[Colour.GREEN], yellow=summary.by_colour[Colour.YELLOW],
+          red=summary.by_colour[Colour.RED], without=summary.without_code),
+        _listing("staff.undeclared", undeclared, undeclared_total, undeclared_page, with_colour=False),
+        _listing("staff.not_green", not_green, not_green_total, not_green_page, with_colour=True),
+    ]
+    buttons = _pager(organisation.id, undeclared_page, undeclared_total, not_green_page, not_green_total)
+    turn.reply.say(*parts, buttons=buttons, edit=edit)
+
+
+def _listing(key: str, members: list[StaffMember], total: int, page: int, *, with_colour: bool) -> Text:
+    if total == 0:
+        return t(f"{key}_none")
+    names = [
+        t("staff.name_colour", name=m.masked_name, colour=t(f"colour.{m.colour.value}")) if with_colour and m.colour
+        else m.masked_name
+        for m in members
+    ]
+    return t(key, count=total, page=page + 1, pages=_pages(total), names=names)
+
+
+def _pages(total: int) -> int:
+    return max(1, -(-total // PAGE_SIZE))
+
+
+def _pager(organisation_id: int, undeclared_page: int, undeclared_total: int, not_green_page: int,
+           not_green_total: int) -> tuple[tuple[Button, ...], ...]:
+    def data(u: int, g: int) -> str:
+        return f"staff:page:{organisation_id}.{u}.{g}"
+
+    rows: list[tuple[Button, ...]] = []
+    for label, page, total, move in (
+        ("staff.page_undeclared", undeclared_page, undeclared_total, lambda p: data(p, not_green_page)),
+        ("staff.page_not_green", not_green_page, not_green_total, lambda p: data(undeclared_page, p)),
+    ):
+        row = []
+        if page > 0:
+            row.append(button("staff.previous", move(page - 1), list=t(label)))
+        if page + 1 < _pages(total):
+            row.append(button("staff.next", move(page + 1), list=t(label)))
+        if row:
+            rows.append(tuple(row))
+    rows.append((button("staff.btn_export", f"staff:export:{organisation_id}"),
+                 button("staff.btn_remind", f"staff:remind:{organisation_id}")))
+    return tuple(rows)
+
+
+async def on_button(turn: Turn, action: str, value: str) -> None:
+    """Every staff button names its organisation; the manager check runs again on each press."""
+    head, _, rest = value.partition(".")
+    organisation_id = int(head) if head.isdigit() else 0
+    organisation = await roles.require_manager(turn, organisation_id, f"staff:{action}", button=True)
+    if organisation is None:
+        return
+    if action == "page":
+        pages = [int(p) if p.isdigit() else 0 for p in rest.split(".")] + [0, 0]
+        await show(turn, organisation, undeclared_page=pages[0], not_green_page=pages[1], edit=True)
+    elif action == "show":
+        await show(turn, organisation, undeclared_page=0, not_green_page=0)
+    elif action == "export":
+        await export(turn, organisation)
+    elif action == "remind":
+        await remind(turn, organisation)
+    else:
+        turn.reply.toast = t("common.stale_button")
+
+
+# --- /staff_export -------------------------------------------------------------------------------
+
+
+async def staff_export(turn: Turn, args: list[str]) -> None:
+    organisation = await _organisation_for(turn, args, "/staff_export", "export")
+    if organisation is not None:
+        await export(turn, organisation)
+
+
+async def export(turn: Turn, organisation: Organisation) -> None:
+    content, count = await staff_csv(turn, organisation)
+    await turn.uow.access_log.record(organisation.id, turn.actor.telegram_id, READ_EXPORT, turn.now,
+                                     turn.uow.memberships.member_user_ids(organisation.id))
+    filename = f"staff-{organisation.id}-{turn.today.isoformat()}.csv"
+    turn.reply.attach(Attachment(filename, content), t("staff.export_caption", name=organisation.name, count=count))
+
+
+async def staff_csv(turn: Turn, organisation: Organisation) -> tuple[bytes, int]:
+    """UTF-8 with a byte-order mark (Excel then reads Chinese correctly); formula cells neutralised."""
+    catalogue, language = turn.services.catalogue, turn.language
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([catalogue.text(language, f"staff.csv_{column}")
+                     for column in ("name", "colour", "declared_today", "last_declared")])
+    count = 0
+    async for member in turn.uow.memberships.stream(organisation.id, turn.today):
+        colour = catalogue.text(language, f"colour.{member.colour.value}") if member.colour else \
+            catalogue.text(language, "staff.csv_no_code")
+        declared = catalogue.text(language, "staff.csv_yes" if member.declared_today else "staff.csv_no")
+        last = member.last_declared.isoformat() if member.last_declared else ""
+        writer.writerow([neutralise(member.masked_name), neutralise(colour), neutralise(declared), last])
+        count += 1
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8"), count
+
+
+# --- /remind_staff -------------------------------------------------------------------------------
+
+
+async def remind_staff(turn: Turn, args: list[str]) -> None:
+    organisation = await _organisation_for(turn, args, "/remind_staff", "remind")
+    if organisation is not None:
+        await remind(turn, organisation)
+
+
+async def remind(turn: Turn, organisation: Organisation) -> None:
+    """Nudge members who have not declared today; once per organisation per day."""
+    uow = turn.uow
+    audience = delivery.Audience.from_select(uow.memberships.undeclared_telegram_ids(organisation.id, turn.today),
+                                             f"org:{organisation.id}")
+    count = await delivery.count_audience(uow, audience)
+    if count == 0:
+        turn.reply.say(t("staff.nobody_to_remind", name=organisation.name))
+        return
+    if not await uow.organisations.mark_reminded(organisation.id, turn.today):
+        turn.reply.say(t("staff.already_reminded", name=organisation.name))
+        return
+    campaign_id = await delivery.start_campaign(
+        uow, kind="org_nudge", created_by=turn.actor.telegram_id, now=turn.now, audience=audience,
+        payload={"organisation_id": organisation.id, "day": turn.today.isoformat()},
+        rate=turn.services.settings.broadcast_rate,
+    )
+    await uow.access_log.record(organisation.id, turn.actor.telegram_id, READ_REMINDER, turn.now,
+                                uow.memberships.undeclared_user_ids(organisation.id, turn.today))
+    await uow.audit.record(turn.actor.telegram_id, "org.remind_staff", turn.now, target=f"org:{organisation.id}",
+                           detail={"campaign": campaign_id, "recipients": count})
+    turn.reply.say(t("staff.reminded", name=organisation.name, count=count))
+
+
+async def render_nudge(services: Services, campaign: Campaign, recipient: DeliveryRecord, uow: UnitOfWork) -> Reply | None:
+    """The member's reminder; skipped if they declared since the manager pressed the button."""
+    user = await uow.users.get_by_telegram_id(recipient.telegram_id)
+    organisation = await uow.organisations.get(campaign.payload["organisation_id"])
+    if user is None or organisation is None:
+        return None
+    last_declared = await uow.declarations.last_day(user.id)
+    if last_declared is not None and last_declared.isoformat() >= campaign.payload["day"]:
+        return None  # declared meanwhile
+    language = await delivery.recipient_language(services, uow, recipient.telegram_id)
+    return Reply(language).say(t("staff.nudge", name=organisation.name),
+                               buttons=((button("button.checkin", "ci:start"),),))
+
+
+delivery.register_renderer("org_nudge", render_nudge)

@@ -1,0 +1,76 @@
+"""The Telegram side of bulk delivery: send a rendered Reply, and say what an error means for it.
+
+bot.services.delivery knows nothing of ptb; this adapter turns ptb's exceptions into its
+vocabulary (retry later, blocked, rejected, transient, outcome unknown).
+"""
+from __future__ import annotations
+
+import warnings
+from datetime import timedelta
+
+from telegram import Bot
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError, TimedOut
+
+from bot.replies import Reply
+from bot.services.context import Services
+from bot.services.delivery import (
+    OutcomeUnknown,
+    RecipientBlocked,
+    RetryLater,
+    SendRejected,
+    Sent,
+    TransientSendError,
+)
+from handlers.render import edit_message, send_reply
+
+
+def _retry_seconds(error: RetryAfter) -> float:
+    with warnings.catch_warnings():  # ptb 22 warns that the type becomes timedelta; we accept both
+        warnings.simplefilter("ignore")
+        value = error.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+class TelegramSender:
+    def __init__(self, services: Services, bot: Bot) -> None:
+        self._services = services
+        self._bot = bot
+
+    async def prepare(self) -> None:
+        await self._bot.initialize()  # idempotent; learns the bot's username for deep links
+        self._services.bot_username = self._bot.username
+
+    async def send(self, chat_id: int, reply: Reply) -> Sent:
+        with _translated_errors():
+            messages = await send_reply(self._services, self._bot, chat_id, reply)
+        last = messages[-1] if messages else None
+        photo = next((m.photo[-1].file_id for m in messages if m.photo), None)
+        return Sent(message_id=last.message_id if last else None, photo_file_id=photo)
+
+    async def edit(self, chat_id: int, message_id: int, reply: Reply) -> None:
+        with _translated_errors():
+            await edit_message(self._services, self._bot, chat_id, message_id, reply)
+
+
+class _translated_errors:
+    """Map ptb errors to delivery outcomes. Order matters: TimedOut is a NetworkError."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, traceback: object) -> bool:
+        if error is None or not isinstance(error, TelegramError):
+            return False
+        if isinstance(error, RetryAfter):
+            raise RetryLater(_retry_seconds(error)) from None
+        if isinstance(error, Forbidden):
+            raise RecipientBlocked(error.message) from None
+        if isinstance(error, TimedOut):
+            if error.message.lower().startswith("pool timeout"):
+                raise TransientSendError(error.message) from None  # never left this process
+            raise OutcomeUnknown(error.message) from None
+        if isinstance(error, BadRequest):
+            raise SendRejected(error.message) from None
+        if isinstance(error, (NetworkError, InvalidToken)):
+            raise TransientSendError(error.message) from None
+        raise SendRejected(error.message) from None

@@ -1,0 +1,68 @@
+"""Administrator tables: the audit log, health-authority decisions, risk areas, and the masked-ID index."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import BigInteger, Date, ForeignKey, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from storage.models.base import Base, SurrogateId, UTCDateTime
+
+
+class AuditRow(Base):
+    """Administrative actions and refused attempts. ``detail`` is JSON without personal data."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(SurrogateId, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    actor_telegram_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    detail: Mapped[str] = mapped_column(Text)
+
+
+class DecisionRow(Base):
+    """A colour forced by the health authority; the reason may be medical, so it is sealed."""
+
+    __tablename__ = "decisions"
+
+    id: Mapped[int] = mapped_column(SurrogateId, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(SurrogateId, ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    colour: Mapped[str] = mapped_column(String(16))
+    first_day: Mapped[date] = mapped_column(Date)
+    last_day: Mapped[date] = mapped_column(Date, index=True)
+    reason_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    decided_by: Mapped[int] = mapped_column(BigInteger)
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class RiskAreaRow(Base):
+    """One listing of a region: in force from ``effective_from`` until the day before ``effective_until``."""
+
+    __tablename__ = "risk_areas"
+
+    id: Mapped[int] = mapped_column(SurrogateId, primary_key=True, autoincrement=True)
+    region_code: Mapped[str] = mapped_column(String(6), index=True)
+    level: Mapped[str] = mapped_column(String(16))
+    effective_from: Mapped[date] = mapped_column(Date)
+    effective_until: Mapped[date | None] = mapped_column(Date, nullable=True)
+    added_by: Mapped[int] = mapped_column(BigInteger)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ended_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class ResidentIdMaskRow(Base):
+    """Blind index of an ID's first four and last four characters, for finding people by masked ID.
+
+    Kept beside ``users`` (one row per user, filled on first need) so the lookup is one indexed
+    equality instead of decrypting every ID. Many people share a mask, so a lookup may be ambiguous.
+    """
+
+    __tablename__ = "resident_id_masks"
+
+    user_id: Mapped[int] = mapped_column(
+        SurrogateId, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    mask_hash: Mapped[bytes] = mapped_column(LargeBinary(32), index=True)

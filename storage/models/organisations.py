@@ -1,0 +1,86 @@
+"""Employer tables: organisations, their managers and invites, memberships, and the access log.
+
+An organisation sees only what a member agreed to at joining (colour, declared today, masked
+name); every read of a member's status leaves an access-log row the member can see.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import BigInteger, Date, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from storage.models.base import Base, SurrogateId, UTCDateTime
+
+
+class OrganisationRow(Base):
+    __tablename__ = "organisations"
+
+    id: Mapped[int] = mapped_column(SurrogateId, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200))
+    credit_code: Mapped[str] = mapped_column(String(18), index=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)  # pending | approved | rejected
+    requested_by: Mapped[int] = mapped_column(BigInteger)
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    decided_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Not personal data and shown to managers again on request, so kept in clear.
+    invite_code: Mapped[str | None] = mapped_column(String(32), unique=True, nullable=True)
+    last_reminded_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+
+
+class OrganisationManagerRow(Base):
+    """Managers are Telegram accounts: an HR officer need not be a registered citizen."""
+
+    __tablename__ = "organisation_managers"
+
+    organisation_id: Mapped[int] = mapped_column(
+        SurrogateId, ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    telegram_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False, index=True)
+    added_by: Mapped[int] = mapped_column(BigInteger)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ManagerInviteRow(Base):
+    """A single-use code that makes whoever redeems it a further manager."""
+
+    __tablename__ = "manager_invites"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        SurrogateId, ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+    )
+    created_by: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class MembershipRow(Base):
+    """One row per (organisation, user); leaving sets ``left_at``, joining again clears it."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (UniqueConstraint("organisation_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(SurrogateId, primary_key=True, autoincrement=True)
+    organisation_id: Mapped[int] = mapped_column(SurrogateId, ForeignKey("organisations.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(SurrogateId, ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    consent_version: Mapped[str] = mapped_column(String(32))
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    left_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class AccessLogRow(Base):
+    """Who (manager) read what about whom (member), when, on behalf of which organisation."""
+
+    __tablename__ = "access_log"
+    __table_args__ = (Index("ix_access_log_user_id_at", "user_id", "at"),)
+
+    id: Mapped[int] = mapped_column(SurrogateId, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(SurrogateId, ForeignKey("users.id", ondelete="CASCADE"))
+    organisation_id: Mapped[int] = mapped_column(SurrogateId, ForeignKey("organisations.id", ondelete="CASCADE"))
+    reader_telegram_id: Mapped[int] = mapped_column(BigInteger)
+    what: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

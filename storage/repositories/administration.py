@@ -1,0 +1,237 @@
+"""The audit log, health-authority decisions, risk areas, and finding a citizen for a decision."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+
+from rules.model import Colour, Decision, RiskArea, RiskAreaList, TravelRisk
+from storage.models import AuditRow, DecisionRow, ResidentIdMaskRow, RiskAreaRow, User
+from storage.records import UserProfile
+from storage.repositories.base import Repository, dump_json, require_aware, table_of
+from storage.repositories.users import (
+    PHONE_PURPOSE,
+    RESIDENT_ID_PURPOSE,
+    UserRepository,
+    normalise_resident_id,
+)
+from storage.repositories.users import _context as user_field_context
+
+_audit = table_of(AuditRow)
+_decisions = table_of(DecisionRow)
+_areas = table_of(RiskAreaRow)
+_masks = table_of(ResidentIdMaskRow)
+_users = table_of(User)
+
+MASK_PURPOSE = "users.resident_id_mask"
+_BACKFILL_BATCH = 500
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    id: int
+    at: datetime
+    actor_telegram_id: int
+    action: str
+    target: str | None
+    detail: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class RiskAreaEntry:
+    """A stored listing, with its id, for display and for ending it."""
+
+    id: int
+    area: RiskArea
+    added_by: int
+
+
+class AuditRepository(Repository):
+    async def record(self, actor: int, action: str, now: datetime, *, target: str | None = None,
+                     detail: dict[str, Any] | None = None) -> None:
+        """``detail`` must hold no personal data: command names, ids, colours, counts."""
+        require_aware("now", now)
+        await self._session.execute(
+            _audit.insert().values(at=now, actor_telegram_id=actor, action=action, target=target,
+                                   detail=dump_json(detail or {}).decode())
+        )
+
+    async def recent(self, *, limit: int = 100, action: str | None = None, actor: int | None = None) -> list[AuditEntry]:
+        query = select(_audit).order_by(_audit.c.id.desc()).limit(limit)
+        if action is not None:
+            query = query.where(_audit.c.action == action)
+        if actor is not None:
+            query = query.where(_audit.c.actor_telegram_id == actor)
+        rows = (await self._session.execute(query)).all()
+        return [AuditEntry(r.id, r.at, r.actor_telegram_id, r.action, r.target, json.loads(r.detail)) for r in rows]
+
+
+def _reason_context(user_id: int) -> bytes:
+    return f"decisions.reason:{user_id}".encode()
+
+
+class DecisionRepository(Repository):
+    async def add(self, user_id: int, colour: Colour, first_day: date, days: int, reason: str, *, by: int,
+                  now: datetime) -> Decision:
+        require_aware("now", now)
+        draft = Decision.for_days(colour, first_day, days, reason)  # validates before anything is written
+        statement = (
+            _decisions.insert()
+            .values(user_id=user_id, colour=colour.value, first_day=draft.first_day, last_day=draft.last_day,
+                    reason_enc=self._cipher.seal(reason.encode(), _reason_context(user_id)), decided_by=by,
+                    decided_at=now)
+            .returning(_decisions.c.id)
+        )
+        decision_id = (await self._session.execute(statement)).scalar_one()
+        return Decision(colour, draft.first_day, draft.last_day, reason, sequence=decision_id)
+
+    async def for_user(self, user_id: int) -> list[Decision]:
+        query = select(_decisions).where(_decisions.c.user_id == user_id).order_by(_decisions.c.id)
+        return [self._decision(row) for row in (await self._session.execute(query)).all()]
+
+    async def covering(self, first_day: date, last_day: date) -> dict[int, list[Decision]]:
+        """Every decision that applies on some day of the range, by user id."""
+        query = (
+            select(_decisions)
+            .where(_decisions.c.first_day <= last_day, _decisions.c.last_day >= first_day)
+            .order_by(_decisions.c.id)
+        )
+        found: dict[int, list[Decision]] = {}
+        for row in (await self._session.execute(query)).all():
+            found.setdefault(row.user_id, []).append(self._decision(row))
+        return found
+
+    def _decision(self, row: Any) -> Decision:
+        reason = self._cipher.open(row.reason_enc, _reason_context(row.user_id)).decode()
+        return Decision(Colour(row.colour), row.first_day, row.last_day, reason, sequence=row.id)
+
+
+class RiskAreaRepository(Repository):
+    async def listing(self) -> RiskAreaList:
+        """Every listing ever made: evaluation picks what was in force on each day."""
+        return RiskAreaList(tuple(entry.area for entry in await self.entries()))
+
+    async def entries(self) -> list[RiskAreaEntry]:
+        withdrawn = _areas.c.effective_until == _areas.c.effective_from  # never in force on any day
+        query = select(_areas).where(~withdrawn | _areas.c.effective_until.is_(None)).order_by(
+            _areas.c.effective_from, _areas.c.region_code, _areas.c.id
+        )
+        return [
+            RiskAreaEntry(row.id, RiskArea(row.region_code, TravelRisk(row.level), row.effective_from,
+                                           row.effective_until), row.added_by)
+            for row in (await self._session.execute(query)).all()
+        ]
+
+    async def add(self, area: RiskArea, *, by: int, now: datetime) -> int:
+        require_aware("now", now)
+        statement = (
+            _areas.insert()
+            .values(region_code=area.code, level=area.level.value, effective_from=area.starts,
+                    effective_until=area.ends, added_by=by, added_at=now)
+            .returning(_areas.c.id)
+        )
+        return (await self._session.execute(statement)).scalar_one()
+
+    async def end(self, entry_id: int, until: date, *, by: int, now: datetime) -> bool:
+        """Stop a listing from ``until`` on (exclusive end); False if unknown or already ended by then."""
+        require_aware("now", now)
+        statement = (
+            update(_areas)
+            .where(_areas.c.id == entry_id, _areas.c.effective_from < until,
+                   (_areas.c.effective_until.is_(None)) | (_areas.c.effective_until > until))
+            .values(effective_until=until, ended_by=by, ended_at=now)
+            .returning(_areas.c.id)
+        )
+        return (await self._session.execute(statement)).first() is not None
+
+    async def delete_unstarted(self, entry_id: int, *, by: int, now: datetime) -> bool:
+        """A listing that has not started yet is withdrawn by ending it at its own start."""
+        require_aware("now", now)
+        statement = (
+            update(_areas)
+            .where(_areas.c.id == entry_id)
+            .values(effective_until=_areas.c.effective_from, ended_by=by, ended_at=now)
+            .returning(_areas.c.id)
+        )
+        return (await self._session.execute(statement)).first() is not None
+
+
+def masked_id_key(first4: str, last4: str) -> str:
+    return f"{first4.upper()}|{last4.upper()}"
+
+
+class CitizenLookupRepository(Repository):
+    """Find citizens by phone, full resident ID or masked ID, without decrypting everyone."""
+
+    def __init__(self, users: UserRepository, *args: Any) -> None:
+        super().__init__(*args)
+        self._users = users
+
+    async def by_phone(self, phone: str, *, limit: int = 5) -> list[UserProfile]:
+        digest = self._cipher.blind_index(phone.strip(), PHONE_PURPOSE)
+        return await self._profiles(select(_users).where(_users.c.phone_hash == digest).limit(limit))
+
+    async def by_resident_id(self, resident_id: str) -> list[UserProfile]:
+        digest = self._cipher.blind_index(normalise_resident_id(resident_id), RESIDENT_ID_PURPOSE)
+        return await self._profiles(select(_users).where(_users.c.resident_id_hash == digest))
+
+    async def by_masked_id(self, first4: str, last4: str, *, limit: int = 5) -> list[UserProfile]:
+        """Citizens whose ID starts with ``first4`` and ends with ``last4`` (several people may match)."""
+        await self.index_new_users()
+        digest = self._mask_digest(first4, last4)
+        query = (
+            select(_users)
+            .join(_masks, _masks.c.user_id == _users.c.id)
+            .where(_masks.c.mask_hash == digest)
+            .order_by(_users.c.id)
+            .limit(limit)
+        )
+        return await self._profiles(query)
+
+    async def index_new_users(self) -> int:
+        """Index the masked IDs of users registered since the last lookup.
+
+        Each user's ID is decrypted once, ever, for this; a lookup afterwards is one indexed equality.
+        """
+        indexed = 0
+        missing = (
+            select(_users.c.id, _users.c.subject_id, _users.c.resident_id_enc)
+            .outerjoin(_masks, _masks.c.user_id == _users.c.id)
+            .where(_masks.c.user_id.is_(None))
+            .order_by(_users.c.id)
+            .limit(_BACKFILL_BATCH)
+        )
+        while True:
+            rows = (await self._session.execute(missing)).all()
+            if not rows:
+                return indexed
+            values = []
+            for row in rows:
+                resident_id = self._cipher.open(row.resident_id_enc, user_field_context("resident_id", row.subject_id)).decode()
+                values.append({"user_id": row.id, "mask_hash": self._mask_digest(resident_id[:4], resident_id[-4:])})
+            await self._session.execute(insert(_masks), values)
+            indexed += len(values)
+
+    async def count_indexed(self) -> int:
+        return (await self._session.execute(select(func.count()).select_from(_masks))).scalar_one()
+
+    def _mask_digest(self, first4: str, last4: str) -> bytes:
+        return self._cipher.blind_index(masked_id_key(first4, last4), MASK_PURPOSE)
+
+    async def _profiles(self, query: Any) -> list[UserProfile]:
+        return [self._users.profile_from(row) for row in (await self._session.execute(query)).all()]
+
+
+__all__ = [
+    "AuditEntry",
+    "AuditRepository",
+    "CitizenLookupRepository",
+    "DecisionRepository",
+    "MASK_PURPOSE",
+    "RiskAreaEntry",
+    "RiskAreaRepository",
+    "masked_id_key",
+]

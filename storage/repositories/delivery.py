@@ -1,0 +1,460 @@
+"""Bulk delivery storage: campaigns, one row per recipient, claims with leases, progress counts.
+
+Recipients are written by one INSERT … SELECT (the database streams them; Python never holds the
+list). A worker claims one row at a time (``pending`` → ``sending`` with its id and a lease),
+sends, then records the outcome only if the claim is still its own. See bot/services/delivery.py
+for the delivery guarantee this supports.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Integer,
+    Select,
+    String,
+    bindparam,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
+
+from rules.model import Colour
+from storage.models import (
+    CampaignAttachmentRow,
+    CampaignRow,
+    DeliveryRow,
+    MembershipRow,
+    Preference,
+    StatusRow,
+    User,
+)
+from storage.models.base import UTCDateTime
+from storage.repositories.base import Repository, dump_json, require_aware, table_of
+
+_campaigns = table_of(CampaignRow)
+_deliveries = table_of(DeliveryRow)
+_attachments = table_of(CampaignAttachmentRow)
+_users = table_of(User)
+_members = table_of(MembershipRow)
+_statuses = table_of(StatusRow)
+_preferences = table_of(Preference)
+
+# Delivery statuses.
+PENDING, SENDING, SENT, FAILED, BLOCKED = "pending", "sending", "sent", "failed", "blocked"
+SKIPPED, UNCONFIRMED, CANCELLED = "skipped", "unconfirmed", "cancelled"
+DELIVERY_STATUSES = (PENDING, SENDING, SENT, FAILED, BLOCKED, SKIPPED, UNCONFIRMED, CANCELLED)
+# Campaign statuses.
+CAMPAIGN_SENDING, CAMPAIGN_DONE, CAMPAIGN_CANCELLED = "sending", "done", "cancelled"
+# progress_message_id while one process is creating the progress message.
+PROGRESS_BEING_CREATED = -1
+_ERROR_MAX = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Campaign:
+    id: int
+    kind: str
+    created_by: int
+    created_at: datetime
+    payload: dict[str, Any]
+    audience_kind: str
+    audience_value: str | None
+    status: str
+    rate: float
+    total: int
+    progress_chat_id: int | None = None
+    progress_message_id: int | None = None
+    finished_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryRecord:
+    id: int
+    campaign_id: int
+    telegram_id: int
+    attempts: int  # including the current claim
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    campaign_id: int
+    status: str
+    total: int
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def count(self, status: str) -> int:
+        return self.counts.get(status, 0)
+
+    @property
+    def sent(self) -> int:
+        return self.count(SENT)
+
+    @property
+    def failed(self) -> int:
+        return self.count(FAILED)
+
+    @property
+    def blocked(self) -> int:
+        return self.count(BLOCKED)
+
+    @property
+    def skipped(self) -> int:
+        return self.count(SKIPPED)
+
+    @property
+    def unconfirmed(self) -> int:
+        return self.count(UNCONFIRMED)
+
+    @property
+    def cancelled(self) -> int:
+        return self.count(CANCELLED)
+
+    @property
+    def remaining(self) -> int:
+        return self.count(PENDING) + self.count(SENDING)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredAttachment:
+    id: int
+    content: bytes
+    filename: str
+    telegram_file_id: str | None
+
+
+def _campaign(row: Any) -> Campaign:
+    return Campaign(
+        id=row.id,
+        kind=row.kind,
+        created_by=row.created_by,
+        created_at=row.created_at,
+        payload=json.loads(row.payload),
+        audience_kind=row.audience_kind,
+        audience_value=row.audience_value,
+        status=row.status,
+        rate=row.rate,
+        total=row.total,
+        progress_chat_id=row.progress_chat_id,
+        progress_message_id=row.progress_message_id,
+        finished_at=row.finished_at,
+    )
+
+
+class DeliveryRepository(Repository):
+    # --- audiences ---------------------------------------------------------------------------
+
+    def audience_select(self, kind: str, value: str | None) -> Select:
+        """The Telegram ids of active registered users in a standard audience, as a SELECT."""
+        base = select(_users.c.telegram_id).where(_users.c.active.is_(True))
+        if kind == "everyone":
+            return base
+        if kind == "region" and value:
+            return base.where(_users.c.region_code.startswith(value, autoescape=True))
+        if kind == "organisation" and value:
+            return base.where(
+                exists().where(_members.c.user_id == _users.c.id, _members.c.organisation_id == int(value),
+                               _members.c.left_at.is_(None))
+            )
+        if kind == "colour" and value:
+            return base.where(
+                exists().where(_statuses.c.user_id == _users.c.id, _statuses.c.colour == Colour(value).value)
+            )
+        raise ValueError(f"audience.kind: unknown audience {kind!r} (or its value is missing)")
+
+    async def count_audience(self, ids: Select) -> int:
+        source = ids.subquery()
+        column = list(source.c)[0]
+        query = select(func.count(func.distinct(column)))
+        return (await self._session.execute(query)).scalar_one()
+
+    # --- campaigns ---------------------------------------------------------------------------
+
+    async def create_campaign(
+        self,
+        *,
+        kind: str,
+        created_by: int,
+        payload: dict[str, Any],
+        audience_kind: str,
+        audience_value: str | None,
+        rate: float,
+        now: datetime,
+        progress_chat_id: int | None,
+    ) -> int:
+        require_aware("now", now)
+        statement = (
+            _campaigns.insert()
+            .values(kind=kind, created_by=created_by, created_at=now, payload=dump_json(payload).decode(),
+                    audience_kind=audience_kind, audience_value=audience_value, status=CAMPAIGN_SENDING,
+                    rate=rate, total=0, progress_chat_id=progress_chat_id)
+            .returning(_campaigns.c.id)
+        )
+        return (await self._session.execute(statement)).scalar_one()
+
+    async def add_recipients(self, campaign_id: int, ids: Select, now: datetime) -> int:
+        """INSERT … SELECT every distinct id of ``ids`` as a pending delivery; returns how many."""
+        require_aware("now", now)
+        source = ids.subquery()
+        telegram_id = list(source.c)[0]
+        selection = select(
+            literal(campaign_id, BigInteger).label("campaign_id"),
+            telegram_id.label("telegram_id"),
+            literal(PENDING, String).label("status"),
+            literal(0, Integer).label("attempts"),
+            literal(now, _deliveries.c.updated_at.type).label("updated_at"),
+        ).distinct()
+        statement = insert(_deliveries).from_select(
+            ["campaign_id", "telegram_id", "status", "attempts", "updated_at"], selection
+        )
+        await self._session.execute(statement)
+        total = (
+            await self._session.execute(
+                select(func.count()).select_from(_deliveries).where(_deliveries.c.campaign_id == campaign_id)
+            )
+        ).scalar_one()
+        await self._session.execute(update(_campaigns).where(_campaigns.c.id == campaign_id).values(total=total))
+        return total
+
+    async def campaign(self, campaign_id: int) -> Campaign | None:
+        row = (await self._session.execute(select(_campaigns).where(_campaigns.c.id == campaign_id))).first()
+        return None if row is None else _campaign(row)
+
+    async def campaigns(self, *, kind: str | None = None, status: str | None = None, limit: int = 20) -> list[Campaign]:
+        """Newest first."""
+        query = select(_campaigns).order_by(_campaigns.c.id.desc()).limit(limit)
+        if kind is not None:
+            query = query.where(_campaigns.c.kind == kind)
+        if status is not None:
+            query = query.where(_campaigns.c.status == status)
+        return [_campaign(row) for row in (await self._session.execute(query)).all()]
+
+    async def cancel(self, campaign_id: int, *, by: int, now: datetime) -> int | None:
+        """Stop a sending campaign: its pending rows become cancelled (returned); None if not sending."""
+        require_aware("now", now)
+        stopped = (
+            update(_campaigns)
+            .where(_campaigns.c.id == campaign_id, _campaigns.c.status == CAMPAIGN_SENDING)
+            .values(status=CAMPAIGN_CANCELLED, cancelled_by=by, finished_at=now)
+            .returning(_campaigns.c.id)
+        )
+        if (await self._session.execute(stopped)).first() is None:
+            return None
+        statement = (
+            update(_deliveries)
+            .where(_deliveries.c.campaign_id == campaign_id, _deliveries.c.status == PENDING)
+            .values(status=CANCELLED, updated_at=now)
+        )
+        return (await self._session.execute(statement)).rowcount or 0
+
+    async def finish_if_done(self, campaign_id: int, now: datetime) -> bool:
+        """Mark a sending campaign done once nothing is pending or in flight; True when that happened now."""
+        require_aware("now", now)
+        open_rows = exists().where(
+            _deliveries.c.campaign_id == campaign_id, _deliveries.c.status.in_([PENDING, SENDING])
+        )
+        statement = (
+            update(_campaigns)
+            .where(_campaigns.c.id == campaign_id, _campaigns.c.status == CAMPAIGN_SENDING, ~open_rows)
+            .values(status=CAMPAIGN_DONE, finished_at=now)
+            .returning(_campaigns.c.id)
+        )
+        return (await self._session.execute(statement)).first() is not None
+
+    async def progress(self, campaign_id: int) -> Progress | None:
+        campaign = await self.campaign(campaign_id)
+        if campaign is None:
+            return None
+        query = (
+            select(_deliveries.c.status, func.count())
+            .where(_deliveries.c.campaign_id == campaign_id)
+            .group_by(_deliveries.c.status)
+        )
+        counts = {status: count for status, count in (await self._session.execute(query)).all()}
+        return Progress(campaign_id, campaign.status, campaign.total, counts)
+
+    async def claim_progress_message(self, campaign_id: int) -> bool:
+        """Only the process that wins this creates the progress message (there is one per campaign)."""
+        statement = (
+            update(_campaigns)
+            .where(_campaigns.c.id == campaign_id, _campaigns.c.progress_message_id.is_(None),
+                   _campaigns.c.progress_chat_id.is_not(None))
+            .values(progress_message_id=PROGRESS_BEING_CREATED)
+            .returning(_campaigns.c.id)
+        )
+        return (await self._session.execute(statement)).first() is not None
+
+    async def set_progress_message(self, campaign_id: int, message_id: int | None) -> None:
+        await self._session.execute(
+            update(_campaigns).where(_campaigns.c.id == campaign_id).values(progress_message_id=message_id)
+        )
+
+    # --- the worker's claims -----------------------------------------------------------------
+
+    async def claim_next(self, worker: str, now: datetime, lease_until: datetime) -> DeliveryRecord | None:
+        """Claim the oldest due pending delivery for ``worker`` (one row, skipping rows others lock)."""
+        require_aware("now", now)
+        require_aware("lease_until", lease_until)
+        parameters = {"b_worker": worker, "b_now": now, "b_lease_until": lease_until}
+        row = (await self._session.execute(_CLAIM, parameters)).first()
+        return None if row is None else DeliveryRecord(row.id, row.campaign_id, row.telegram_id, row.attempts)
+
+    async def settle(
+        self,
+        delivery_id: int,
+        worker: str,
+        status: str,
+        now: datetime,
+        *,
+        error: str | None = None,
+        not_before: datetime | None = None,
+    ) -> bool:
+        """Record the outcome of ``worker``'s claim; False if the claim is no longer its own.
+
+        A claim whose lease ran out (marked unconfirmed meanwhile) still takes the real outcome:
+        the truth is better than "unconfirmed".
+        """
+        require_aware("now", now)
+        require_aware("not_before", not_before)
+        if status not in DELIVERY_STATUSES or status == SENDING:
+            raise ValueError(f"status: cannot settle a delivery as {status!r}")
+        parameters = {"b_id": delivery_id, "b_worker": worker, "b_status": status, "b_now": now,
+                      "b_error": None if error is None else error[:_ERROR_MAX], "b_not_before": not_before}
+        return (await self._session.execute(_SETTLE, parameters)).first() is not None
+
+    async def language_of(self, telegram_id: int) -> str | None:
+        """The recipient's chosen language (read on every send, so the statement is built once)."""
+        return (await self._session.execute(_LANGUAGE, {"b_telegram_id": telegram_id})).scalar_one_or_none()
+
+    async def fail_unsent(self, delivery_id: int, reason: str, now: datetime) -> bool:
+        """A pending delivery whose message could not even be produced: failed, never sent."""
+        require_aware("now", now)
+        statement = (
+            update(_deliveries)
+            .where(_deliveries.c.id == delivery_id, _deliveries.c.status == PENDING)
+            .values(status=FAILED, last_error=reason[:_ERROR_MAX], attempts=_deliveries.c.attempts + 1,
+                    updated_at=now)
+            .returning(_deliveries.c.id)
+        )
+        return (await self._session.execute(statement)).first() is not None
+
+    async def expire_leases(self, now: datetime) -> int:
+        """Claims whose lease ran out belong to a worker that died mid-send: whether Telegram got the
+        message is unknown, so they are marked unconfirmed, never sent again automatically."""
+        require_aware("now", now)
+        statement = (
+            update(_deliveries)
+            .where(_deliveries.c.status == SENDING, _deliveries.c.lease_until < now)
+            .values(status=UNCONFIRMED, last_error="worker stopped during the send; outcome unknown",
+                    updated_at=now)
+        )
+        return (await self._session.execute(statement)).rowcount or 0
+
+    async def requeue_unconfirmed(self, campaign_id: int, now: datetime) -> int:
+        """An administrator's explicit choice to send again where the outcome is unknown."""
+        require_aware("now", now)
+        statement = (
+            update(_deliveries)
+            .where(_deliveries.c.campaign_id == campaign_id, _deliveries.c.status == UNCONFIRMED)
+            .values(status=PENDING, claimed_by=None, not_before=None, updated_at=now)
+        )
+        count = (await self._session.execute(statement)).rowcount or 0
+        if count:
+            await self._session.execute(
+                update(_campaigns)
+                .where(_campaigns.c.id == campaign_id, _campaigns.c.status == CAMPAIGN_DONE)
+                .values(status=CAMPAIGN_SENDING, finished_at=None)
+            )
+        return count
+
+    async def statuses_by_recipient(self, campaign_id: int) -> dict[int, str]:
+        """Test and bench helper: every recipient's status (loads the whole campaign)."""
+        query = select(_deliveries.c.telegram_id, _deliveries.c.status).where(_deliveries.c.campaign_id == campaign_id)
+        return {row.telegram_id: row.status for row in (await self._session.execute(query)).all()}
+
+    async def delivery(self, campaign_id: int, telegram_id: int) -> dict[str, Any] | None:
+        query = select(_deliveries).where(_deliveries.c.campaign_id == campaign_id,
+                                          _deliveries.c.telegram_id == telegram_id)
+        row = (await self._session.execute(query)).first()
+        return None if row is None else dict(row._mapping)
+
+    # --- attachments -------------------------------------------------------------------------
+
+    async def add_attachment(self, content: bytes, filename: str, *, by: int, now: datetime) -> int:
+        require_aware("now", now)
+        statement = (
+            _attachments.insert()
+            .values(content=content, filename=filename[:128], created_by=by, created_at=now)
+            .returning(_attachments.c.id)
+        )
+        return (await self._session.execute(statement)).scalar_one()
+
+    async def attachment(self, attachment_id: int) -> StoredAttachment | None:
+        row = (await self._session.execute(select(_attachments).where(_attachments.c.id == attachment_id))).first()
+        return None if row is None else StoredAttachment(row.id, row.content, row.filename, row.telegram_file_id)
+
+    async def set_attachment_file_id(self, attachment_id: int, file_id: str) -> None:
+        await self._session.execute(
+            update(_attachments).where(_attachments.c.id == attachment_id).values(telegram_file_id=file_id)
+        )
+
+
+# Built once: the worker runs these for every single message, and building a statement costs more
+# than executing it. Parameter names start with "b_" so they never clash with column names.
+_CLAIM = (
+    update(_deliveries)
+    .where(
+        _deliveries.c.id == (
+            select(_deliveries.c.id)
+            .where(_deliveries.c.status == PENDING,
+                   or_(_deliveries.c.not_before.is_(None),
+                       _deliveries.c.not_before <= bindparam("b_now", type_=UTCDateTime())))
+            .order_by(_deliveries.c.status, _deliveries.c.id)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+            .scalar_subquery()
+        ),
+        _deliveries.c.status == PENDING,
+    )
+    .values(status=SENDING, claimed_by=bindparam("b_worker"), lease_until=bindparam("b_lease_until", type_=UTCDateTime()),
+            attempts=_deliveries.c.attempts + 1, updated_at=bindparam("b_now", type_=UTCDateTime()))
+    .returning(_deliveries.c.id, _deliveries.c.campaign_id, _deliveries.c.telegram_id, _deliveries.c.attempts)
+)
+_SETTLE = (
+    update(_deliveries)
+    .where(_deliveries.c.id == bindparam("b_id"), _deliveries.c.claimed_by == bindparam("b_worker"),
+           _deliveries.c.status.in_([SENDING, UNCONFIRMED]))
+    .values(status=bindparam("b_status"), last_error=bindparam("b_error"),
+            not_before=bindparam("b_not_before", type_=UTCDateTime()), lease_until=None,
+            updated_at=bindparam("b_now", type_=UTCDateTime()))
+    .returning(_deliveries.c.id)
+)
+_LANGUAGE = select(_preferences.c.language).where(_preferences.c.telegram_id == bindparam("b_telegram_id"))
+
+__all__ = [
+    "BLOCKED",
+    "CAMPAIGN_CANCELLED",
+    "CAMPAIGN_DONE",
+    "CAMPAIGN_SENDING",
+    "CANCELLED",
+    "DELIVERY_STATUSES",
+    "FAILED",
+    "PENDING",
+    "SENDING",
+    "SENT",
+    "SKIPPED",
+    "UNCONFIRMED",
+    "Campaign",
+    "DeliveryRecord",
+    "DeliveryRepository",
+    "Progress",
+    "StoredAttachment",
+]

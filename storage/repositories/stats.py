@@ -1,0 +1,87 @@
+"""Counts for administrators: registrations, today's declarations, colours, by province.
+
+Nothing here returns a person: only counts, and (for the 14-day chart) declaration histories
+streamed user by user to be replayed and counted by the caller.
+"""
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import String, case, func, literal, select
+
+from rules.model import Answers, Colour, Declaration
+from storage.models import DeclarationRow, StatusRow, User
+from storage.repositories.base import Repository, table_of
+from storage.repositories.declarations import _context as declaration_context
+
+_users = table_of(User)
+_statuses = table_of(StatusRow)
+_declarations = table_of(DeclarationRow)
+
+
+@dataclass(slots=True)
+class Counts:
+    registered: int = 0
+    declared_today: int = 0
+    colours: dict[Colour, int] = field(default_factory=lambda: {colour: 0 for colour in Colour})
+    without_code: int = 0
+
+
+class StatsRepository(Repository):
+    async def totals(self, today: date) -> Counts:
+        return (await self._grouped(today, None)).get("", Counts())
+
+    async def by_province(self, today: date) -> dict[str, Counts]:
+        """Counts keyed by the two-digit province prefix of the residence region code."""
+        return await self._grouped(today, func.substr(_users.c.region_code, 1, 2))
+
+    async def _grouped(self, today: date, key: Any) -> dict[str, Counts]:
+        declared = select(_declarations.c.user_id).where(_declarations.c.day == today).subquery("declared")
+        group = key if key is not None else literal("", String)
+        grouping = [key] if key is not None else []
+        query = (
+            select(
+                group.label("key"),
+                _statuses.c.colour,
+                func.count(),
+                func.sum(case((declared.c.user_id.is_not(None), 1), else_=0)),
+            )
+            .select_from(_users)
+            .outerjoin(_statuses, _statuses.c.user_id == _users.c.id)
+            .outerjoin(declared, declared.c.user_id == _users.c.id)
+            .group_by(*grouping, _statuses.c.colour)
+        )
+        found: dict[str, Counts] = {}
+        for prefix, colour, count, declared_count in (await self._session.execute(query)).all():
+            counts = found.setdefault(prefix or "", Counts())
+            counts.registered += count
+            counts.declared_today += int(declared_count or 0)
+            if colour is None:
+                counts.without_code += count
+            else:
+                counts.colours[Colour(colour)] += count
+        return found
+
+    async def histories(self, last_day: date, *, batch: int = 1000) -> AsyncIterator[tuple[int, list[Declaration]]]:
+        """Each user's declarations up to ``last_day``, one user at a time, fetched in batches."""
+        query = (
+            select(_declarations.c.user_id, _declarations.c.day, _declarations.c.answers_enc)
+            .where(_declarations.c.day <= last_day)
+            .order_by(_declarations.c.user_id, _declarations.c.day)
+            .execution_options(yield_per=batch)
+        )
+        current: int | None = None
+        history: list[Declaration] = []
+        result = await self._session.stream(query)
+        async for row in result:
+            if row.user_id != current:
+                if current is not None:
+                    yield current, history
+                current, history = row.user_id, []
+            answers = Answers.from_json(self._open_json(row.answers_enc, declaration_context(row.user_id, row.day)))
+            history.append(Declaration(row.day, answers))
+        if current is not None:
+            yield current, history
