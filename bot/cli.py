@@ -6,10 +6,11 @@ import sys
 
 from bot.bootstrap import StartupError
 from bot.cli_commands import db, keys, run, shell, verify
+from bot.cli_commands import purge
 from bot.logging_setup import configure_logging
 from bot.settings import SettingsError, load_settings
 
-SUBCOMMANDS = (run, shell, db, keys, verify)
+SUBCOMMANDS = (run, shell, db, keys, verify, purge)
 
 
 def build_parser() -> argparse.ArgumentParser:

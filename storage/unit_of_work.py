@@ -19,6 +19,17 @@ from storage.repositories import (
     StatusRepository,
     UserRepository,
 )
+from storage.repositories.administration import (
+    AuditRepository,
+    CitizenLookupRepository,
+    DecisionRepository,
+    RiskAreaRepository,
+)
+from storage.repositories.delivery import DeliveryRepository
+from storage.repositories.organisations import AccessLogRepository, MembershipRepository, OrganisationRepository
+from storage.repositories.stats import StatsRepository
+from storage.repositories.time_and_rights import TimeAndRights
+from storage.repositories.withdrawn import CredentialsWithWithdrawn
 
 _ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(:key)").bindparams(
     bindparam("key", type_=BigInteger())
@@ -47,9 +58,20 @@ class UnitOfWork:
         self.conversations = ConversationRepository(self._session, cipher, dialect)
         self.declarations = DeclarationRepository(self._session, cipher, dialect)
         self.statuses = StatusRepository(self._session, cipher, dialect)
-        self.credentials = CredentialRepository(self._session, cipher, dialect)
+        self.credentials = CredentialsWithWithdrawn(self._session, cipher, dialect)  # knows erased users' ids
         self.updates = ProcessedUpdateRepository(self._session, cipher, dialect)
+        self.rights = TimeAndRights(self._session, cipher, dialect)
         self.actors = ActorRepository(self.users, self.conversations, self._session, cipher, dialect)
+        # Employers and administrators (issue 4).
+        self.organisations = OrganisationRepository(self._session, cipher, dialect)
+        self.memberships = MembershipRepository(self._session, cipher, dialect)
+        self.access_log = AccessLogRepository(self._session, cipher, dialect)
+        self.audit = AuditRepository(self._session, cipher, dialect)
+        self.decisions = DecisionRepository(self._session, cipher, dialect)
+        self.risk_areas = RiskAreaRepository(self._session, cipher, dialect)
+        self.citizens = CitizenLookupRepository(self.users, self._session, cipher, dialect)
+        self.deliveries = DeliveryRepository(self._session, cipher, dialect)
+        self.stats = StatsRepository(self._session, cipher, dialect)
 
     async def __aenter__(self) -> UnitOfWork:
         if self._entered:

@@ -1,5 +1,6 @@
 """SQLAlchemy table definitions, one module per area. Importing this package registers every
 table on ``Base.metadata`` (Alembic and the tests compare against it)."""
+from storage.models.administration import AuditRow, DecisionRow, ResidentIdMaskRow, RiskAreaRow
 from storage.models.base import NAMING_CONVENTION, Base, SurrogateId, UTCDateTime
 from storage.models.citizens import (
     ConversationStateRow,
@@ -10,8 +11,29 @@ from storage.models.citizens import (
     StatusRow,
     User,
 )
+from storage.models.delivery import CampaignAttachmentRow, CampaignRow, DeliveryRow
+from storage.models.organisations import (
+    AccessLogRow,
+    ManagerInviteRow,
+    MembershipRow,
+    OrganisationManagerRow,
+    OrganisationRow,
+)
+from storage.models import time_and_rights  # noqa: F401,E402 - registers its tables
 
 __all__ = [
+    "AccessLogRow",
+    "AuditRow",
+    "CampaignAttachmentRow",
+    "CampaignRow",
+    "DecisionRow",
+    "DeliveryRow",
+    "ManagerInviteRow",
+    "MembershipRow",
+    "OrganisationManagerRow",
+    "OrganisationRow",
+    "ResidentIdMaskRow",
+    "RiskAreaRow",
     "NAMING_CONVENTION",
     "Base",
     "ConversationStateRow",

@@ -1,0 +1,39 @@
+"""Every timed job, and the scheduler that runs them (see ``bot.scheduler``).
+
+=============  ======================  ==============================================
+job            when (local time)       what
+=============  ======================  ==============================================
+day_change     daily 00:00             yesterday's counts; re-evaluate codes; notices
+retention      daily 03:30             delete data past its retention period
+reminders      every minute            today's reminders, at each person's chosen time
+=============  ======================  ==============================================
+"""
+from __future__ import annotations
+
+from datetime import time, timedelta
+
+from bot.jobs import day_change, reminders, retention
+from bot.scheduler import Daily, Every, Job, Scheduler
+from bot.services.context import Services
+from bot.services.delivery import register_renderer
+
+DAY_CHANGE_AT = time(0, 0)
+RETENTION_AT = time(3, 30)
+REMINDER_TICK = timedelta(minutes=1)
+
+
+def default_jobs() -> list[Job]:
+    return [
+        Job("day_change", Daily(DAY_CHANGE_AT), day_change.run, lease=timedelta(minutes=15)),
+        Job("retention", Daily(RETENTION_AT), retention.run, lease=timedelta(minutes=15)),
+        Job("reminders", Every(REMINDER_TICK), reminders.run, lease=timedelta(minutes=5)),
+    ]
+
+
+def build_scheduler(services: Services, *, owner: str | None = None) -> Scheduler:
+    return Scheduler(services, default_jobs(), owner=owner)
+
+
+# What the jobs' campaigns look like is decided at send time, by these.
+register_renderer(reminders.REMINDER_KIND, reminders.render_reminder)
+register_renderer(day_change.NOTICE_KIND, day_change.render_notice)

@@ -1,0 +1,144 @@
+"""At each local day change: close yesterday's counts, re-evaluate every code, tell people what changed.
+
+1. The anonymous counts of the day that just ended are recorded (``daily_counts``).
+2. Every stored status evaluated for an earlier day is evaluated again for today, a batch of
+   users per transaction, each user locked like an update of theirs would be. A change that
+   matters is recorded as a notice and gets a fresh credential, which supersedes the earlier ones:
+
+   * ``recovered``       a completed streak (or any cause) turned the code green;
+   * ``missed_day``      a recovery streak was running and yesterday was not declared: it restarts;
+   * ``decision_lifted`` a health-authority decision behind the colour expired;
+   * ``colour_changed``  the colour changed for another reason (e.g. a new decision or policy).
+
+3. The day's notices go to bulk delivery as one campaign (kind ``status_notice``); each message
+   is rendered at send time with the person's current card.
+
+Idempotent: a status already evaluated for today is skipped, a notice is recorded once per user
+and day, and notices are marked handed over in the transaction that creates the campaign. A run
+taken over after a crash therefore finishes the work without repeating any of it.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, datetime, timedelta
+
+from bot.jobs.common import BATCH_SIZE, SYSTEM, language_of, turn_for_user
+from bot.replies import Message, Reply, t
+from bot.scheduler import JobContext
+from bot.services import status_card
+from bot.services.context import Services
+from bot.services.delivery import Audience, start_campaign
+from rules.evaluate import DECISION_REASON
+from rules.model import Colour, Status
+from rules.policy import ReasonCode
+from storage.records import StoredStatus
+from storage.repositories.delivery import Campaign, DeliveryRecord
+from storage.unit_of_work import UnitOfWork
+
+NOTICE_KIND = "status_notice"
+
+
+def change_kind(stored: StoredStatus | None, status: Status, today: date) -> str | None:
+    """Which notice, if any, the move from the stored status to ``status`` deserves."""
+    if stored is None:
+        return None
+    if stored.reason_code == DECISION_REASON and status.reason.code != DECISION_REASON:
+        return "decision_lifted"
+    if stored.colour is not status.colour:
+        recovered = status.colour is Colour.GREEN and status.reason.code == ReasonCode.RECOVERED.value
+        return "recovered" if recovered else "colour_changed"
+    streak_was_running = stored.reason_code == ReasonCode.RECOVERING.value
+    yesterday_missed = status.last_declared is None or status.last_declared < today - timedelta(days=1)
+    if status.colour is not Colour.GREEN and streak_was_running and status.normal_streak == 0 and yesterday_missed:
+        return "missed_day"
+    return None
+
+
+def days_left(status: Status) -> int | None:
+    return None if status.colour is Colour.GREEN else status.required_streak - status.normal_streak
+
+
+async def run(context: JobContext) -> dict[str, int]:
+    services, now = context.services, context.now
+    today = context.today
+    closed_day = context.due_at.astimezone(services.tz).date() - timedelta(days=1)
+    async with services.database.unit_of_work() as uow:
+        regions = await uow.rights.daily_counts.record_day(closed_day, now)
+    changes = await reevaluate_all(services, today, now)
+    handed_over = await hand_over_notices(services, today, now)
+    return {"count_rows": regions, **{f"notices_{kind}": n for kind, n in sorted(changes.items())},
+            "handed_over": handed_over}
+
+
+async def reevaluate_all(services: Services, today: date, now: datetime) -> Counter[str]:
+    changes: Counter[str] = Counter()
+    after = 0
+    while True:
+        async with services.database.unit_of_work() as uow:
+            batch = await uow.rights.status_sweep.users_to_reevaluate(today, after, BATCH_SIZE)
+            for user_id in batch:
+                kind = await _reevaluate(services, uow, user_id, now)
+                changes[kind or "none"] += 1
+        if len(batch) < BATCH_SIZE:
+            return changes
+        after = batch[-1]
+
+
+async def _reevaluate(services: Services, uow: UnitOfWork, user_id: int, now: datetime) -> str | None:
+    user = await uow.users.get(user_id)
+    if user is None:
+        return None
+    await uow.lock_user(user.telegram_id)
+    stored = await uow.statuses.get(user_id)
+    turn = turn_for_user(services, uow, user, now, services.settings.default_language)
+    if stored is not None and stored.evaluated_for >= turn.today:
+        return None  # evaluated meanwhile (the person declared, or a run taken over did it)
+    status = await status_card.current_status(turn)
+    if status is None:
+        await uow.rights.status_sweep.drop(user_id)  # every declaration behind it was retired
+        return None
+    kind = change_kind(stored, status, turn.today)
+    await uow.statuses.put(user_id, status, now)
+    if kind is not None:
+        await status_card.credential_for(turn, status)  # supersedes the credentials issued before
+        await uow.rights.notices.add(user_id, turn.today, kind, days_left(status), now)
+    return kind
+
+
+async def hand_over_notices(services: Services, day: date, now: datetime) -> int:
+    """Give the day's unsent notices to bulk delivery as one campaign; return how many."""
+    async with services.database.unit_of_work() as uow:
+        notices = uow.rights.notices
+        waiting = await notices.count_unsent(day)
+        if waiting == 0:
+            return 0
+        campaign_id = await start_campaign(
+            uow, kind=NOTICE_KIND, created_by=SYSTEM, payload={"day": day.isoformat()},
+            audience=Audience.from_select(notices.unsent_recipients(day)), now=now,
+        )
+        await notices.mark_handed_over(day, campaign_id)
+    return waiting
+
+
+async def render_notice(services: Services, campaign: Campaign, delivery: DeliveryRecord,
+                        uow: UnitOfWork) -> Reply | None:
+    """One message when delivery sends it: the current card, its caption led by what changed."""
+    user = await uow.users.get_by_telegram_id(delivery.telegram_id)
+    if user is None or not user.active:
+        return None
+    day = date.fromisoformat(campaign.payload["day"])
+    notice = await uow.rights.notices.for_user(user.id, day)
+    if notice is None:
+        return None
+    await uow.lock_user(user.telegram_id)
+    language = await language_of(services, uow, user.telegram_id)
+    turn = turn_for_user(services, uow, user, services.clock.now(), language)
+    what = t(f"notices.{notice.kind}", days=notice.days_left or 0, day=day)
+    status = await status_card.current_status(turn)
+    if status is None:
+        return turn.reply.say(what)
+    await uow.statuses.put(user.id, status, turn.now)
+    record = await status_card.credential_for(turn, status)  # the one the job issued, unless it changed again
+    card = status_card.describe_card(services, user, status, record)
+    turn.reply.messages.append(Message(parts=(what, *card.caption), buttons=status_card.CARD_BUTTONS, card=card))
+    return turn.reply

@@ -1,0 +1,67 @@
+"""Daily reminders: at each person's chosen local time (default ``HEALTHCODE_REMINDER_TIME``),
+everyone who has not declared today gets one, through bulk delivery (kind ``reminder``).
+
+Each minute the job marks, in one set-based statement, the people now due (reminders on, their
+time reached, nothing declared today, not yet reminded today) with a fresh batch id, and starts
+one campaign whose audience is that batch, in the same transaction. A run taken over after a
+crash finds nobody left to mark. The message itself is rendered at send time, so someone who
+declared in the meantime is skipped, and yellow and red codes are told how many normal days remain.
+"""
+from __future__ import annotations
+
+import secrets
+from datetime import date
+
+from bot.jobs.common import SYSTEM, language_of, turn_for_user
+from bot.replies import Reply, button, t
+from bot.scheduler import JobContext
+from bot.services import status_card
+from bot.services.context import Services
+from bot.services.delivery import Audience, start_campaign
+from rules.model import Colour
+from storage.repositories.delivery import Campaign, DeliveryRecord
+from storage.repositories.reminders import ReminderRepository
+from storage.unit_of_work import UnitOfWork
+
+REMINDER_KIND = "reminder"
+
+
+async def run(context: JobContext) -> dict[str, int]:
+    services, now = context.services, context.now
+    local = now.astimezone(services.tz)
+    batch = secrets.token_hex(8)
+    async with services.database.unit_of_work() as uow:
+        marked = await uow.rights.reminders.mark_due(
+            today=local.date(), local_time=f"{local:%H:%M}", default_time=services.settings.reminder_time,
+            batch=batch, now=now,
+        )
+        if marked:
+            await start_campaign(
+                uow, kind=REMINDER_KIND, created_by=SYSTEM, payload={"day": local.date().isoformat()},
+                audience=Audience.from_select(ReminderRepository.batch_recipients(batch)), now=now,
+            )
+    return {"reminded": marked}
+
+
+async def render_reminder(services: Services, campaign: Campaign, delivery: DeliveryRecord,
+                          uow: UnitOfWork) -> Reply | None:
+    """The reminder as the person sees it; None (skip) if they declared meanwhile or opted out."""
+    user = await uow.users.get_by_telegram_id(delivery.telegram_id)
+    if user is None or not user.active:
+        return None
+    day = date.fromisoformat(campaign.payload["day"])
+    if await uow.declarations.last_day(user.id) == day:
+        return None
+    if not (await uow.rights.reminders.get(user.id)).enabled:
+        return None
+    language = await language_of(services, uow, user.telegram_id)
+    turn = turn_for_user(services, uow, user, services.clock.now(), language)
+    if turn.today != day:
+        return None  # delivered so late that the day is over: a reminder for it would mislead
+    parts = [t("reminders.reminder", day=day)]
+    status = await status_card.current_status(turn)
+    if status is not None and status.colour is not Colour.GREEN:
+        remaining = status.required_streak - status.normal_streak
+        parts.append(t("reminders.days_left", colour=t(f"colour.{status.colour.value}"), days=remaining))
+    turn.reply.say(*parts, buttons=((button("button.checkin", "ci:start"), button("reminders.button_settings", "rem:menu")),))
+    return turn.reply

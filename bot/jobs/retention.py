@@ -1,0 +1,122 @@
+"""Retention: delete personal data that has outlived its purpose, never changing anyone's code.
+
+Declarations (answers and temperatures) older than ``HEALTHCODE_RETENTION_DAYS`` are deleted,
+except what a current code still rests on. ``evaluate`` replays every declaration it is given,
+so deleting the abnormal day behind a code that is still yellow or red would turn it green: for
+a non-green code everything from the day the colour was set (``since``) is kept, which is that
+day and the streak after it. Before deleting, the code is evaluated again from what would remain
+and the deletion happens only if colour, streak and green date come out the same; otherwise the
+person's declarations are kept this time and counted as ``declarations_kept_users``.
+
+Other data has its own clock: delivery records (``HEALTHCODE_DELIVERY_RETENTION_DAYS``), the
+access log (``HEALTHCODE_ACCESS_LOG_RETENTION_DAYS``), day-change notices, job runs, abandoned
+conversation drafts, and credentials long expired. Anonymous daily counts are kept.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, datetime, timedelta
+
+from bot.jobs.common import BATCH_SIZE
+from bot.scheduler import JobContext
+from bot.services.context import Services
+from rules.evaluate import evaluate
+from rules.model import Colour, RiskAreaList, Status
+from storage.unit_of_work import UnitOfWork
+
+# An abandoned registration or declaration draft may hold a typed ID number: not kept for long.
+IDLE_CONVERSATION = timedelta(days=2)
+# Feature tables with their own retention: (table, timestamp column, setting with the days).
+# A table that is not in this schema is skipped and reported as such.
+# The administrators' audit log names the Telegram ids of those who acted: it follows the access log.
+OWN_CLOCK_TABLES = (
+    ("deliveries", "updated_at", "delivery_retention_days"),
+    ("access_log", "at", "access_log_retention_days"),
+    ("audit_log", "at", "access_log_retention_days"),
+)
+
+
+async def run(context: JobContext) -> dict[str, int | str]:
+    return await apply_retention(context.services, context.today, context.now)
+
+
+async def apply_retention(services: Services, today: date, now: datetime, *,
+                          retention_days: int | None = None) -> dict[str, int | str]:
+    """Run every retention rule; ``retention_days`` overrides the setting (``purge --older-than``)."""
+    days = services.settings.retention_days if retention_days is None else retention_days
+    if days < 1:
+        raise ValueError(f"retention_days: must be at least 1, got {days}")
+    report: dict[str, int | str] = dict(await trim_declarations(services, today - timedelta(days=days), today))
+    async with services.database.unit_of_work() as uow:
+        retention = uow.rights.retention
+        for table, column, setting in OWN_CLOCK_TABLES:
+            kept_days = getattr(services.settings, setting)
+            removed = await retention.delete_older_than(table, column, now - timedelta(days=kept_days))
+            report[table] = "absent" if removed is None else removed
+        report["status_notices"] = await uow.rights.notices.delete_before(today - timedelta(days=days))
+        report["job_runs"] = await uow.rights.schedules.delete_runs_before(now - timedelta(days=days))
+        report["conversation_states"] = await retention.delete_idle_conversations(now - IDLE_CONVERSATION)
+        report["credentials"] = await retention.delete_credentials_expired_before(now - timedelta(days=days))
+        report["withdrawn_credentials"] = await uow.rights.withdrawn.delete_expired(now)
+    return report
+
+
+async def trim_declarations(services: Services, cutoff: date, today: date) -> Counter[str]:
+    """Delete declarations for days before ``cutoff`` that no current code needs."""
+    counts: Counter[str] = Counter()
+    after = 0
+    while True:
+        async with services.database.unit_of_work() as uow:
+            batch = await uow.rights.retention.users_with_declarations_before(cutoff, after, BATCH_SIZE)
+            areas = await uow.risk_areas.listing() if batch else RiskAreaList.empty()
+            for user_id in batch:
+                deleted = await _trim_one(services, uow, user_id, cutoff, today, areas)
+                if deleted is None:
+                    counts["declarations_kept_users"] += 1
+                else:
+                    counts["declarations"] += deleted
+        if len(batch) < BATCH_SIZE:
+            counts.setdefault("declarations", 0)
+            return counts
+        after = batch[-1]
+
+
+async def _trim_one(services: Services, uow: UnitOfWork, user_id: int, cutoff: date, today: date,
+                    areas: RiskAreaList) -> int | None:
+    """Declarations deleted for one user, or None when deleting would have changed their code.
+
+    Decisions are left out of both evaluations: they overlay the declarations and do not depend
+    on them, so only what the declarations alone give has to stay the same.
+    """
+    user = await uow.users.get(user_id)
+    if user is not None:
+        await uow.lock_user(user.telegram_id)
+    declarations = await uow.declarations.list_between(user_id, date.min, today)
+    current = evaluate(services.policy, declarations, today, risk_areas=areas)
+    keep_from = keep_declarations_from(current, cutoff)
+    remaining = [d for d in declarations if d.day >= keep_from]
+    if current is not None and remaining and not same_code(
+            current, evaluate(services.policy, remaining, today, risk_areas=areas)):
+        return None
+    return await uow.rights.retention.delete_declarations_before(user_id, keep_from)
+
+
+def keep_declarations_from(current: Status | None, cutoff: date) -> date:
+    """The first day to keep: the cutoff, or the day a yellow or red code got its colour if earlier."""
+    if current is None or current.colour is Colour.GREEN:
+        return cutoff
+    return min(cutoff, current.since)
+
+
+def same_code(before: Status, after: Status | None) -> bool:
+    """Would the person see the same code? Colour, streak and green date; for non-green, reason too.
+
+    A green code's reason and start day may change (``recovered`` after … becomes ``normal``): the
+    history behind a green code is exactly what retention is meant to let go.
+    """
+    if after is None:
+        return False
+    same = (before.colour, before.normal_streak, before.green_on) == (after.colour, after.normal_streak, after.green_on)
+    if before.colour is Colour.GREEN:
+        return same
+    return same and before.reason == after.reason and before.since == after.since

@@ -1,0 +1,289 @@
+"""Data rights: /mydata (see everything stored about you) and /forget (erase it).
+
+/mydata answers with a readable summary, where the ID and phone numbers are masked, and a JSON
+document with everything in full: profile, consents, declarations, status, credentials,
+memberships, decisions, the access log of who read the status, reminders, notices, deliveries and
+any conversation in progress. Tables added by other features are found through the schema
+(``storage.repositories.erasure.personal_columns``), so the export never silently misses one.
+
+/forget asks first. The confirmation button carries the time it was shown and expires after
+``CONFIRMATION_MINUTES``. Erasing revokes the person's credentials (their random ids stay on the
+revocation list until they expire) and deletes every row about them; what remains is anonymous
+daily counts, and the bot says so and why.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from bot.replies import Attachment, Text, button, t
+from bot.services import consent
+from bot.services.context import Turn
+from bot.services.feature import Feature
+from rules import regions
+from rules.validators import mask_name, masked_phone
+from storage.records import UserProfile
+
+log = logging.getLogger("healthcode.data_rights")
+
+EXPORT_FORMAT = "healthcode-personal-data/1"
+CONFIRMATION_MINUTES = 10
+# Rows read by the dedicated sections of the export; every other personal table is exported raw.
+_EXPLAINED_TABLES = frozenset({
+    "users", "declarations", "statuses", "credentials", "consents", "reminder_settings", "status_notices",
+    "conversation_states", "preferences", "memberships", "decisions", "access_log",
+})
+ACCESS_LOG_IN_SUMMARY = 5  # the latest reads listed in the summary; the file has them all
+
+
+# --- /mydata ------------------------------------------------------------------------------------
+
+
+async def mydata(turn: Turn, args: list[str]) -> None:
+    if turn.user is None:
+        await _unregistered(turn)
+        return
+    document = await export(turn)
+    turn.reply.say(*summary(turn, document))
+    _attach(turn, document)
+
+
+async def _unregistered(turn: Turn) -> None:
+    """Not a citizen, yet maybe a manager, an administrator, or someone who chose a language."""
+    telegram_id = turn.actor.telegram_id
+    language = await turn.uow.preferences.get_language(telegram_id)
+    others = await _other_tables(turn, telegram_id, None, skip={"preferences", "conversation_states"})
+    turn.reply.say(t("mydata.unregistered", choice=language or "-"))
+    if others:
+        turn.reply.say(_other_records(others))
+        document = {"format": EXPORT_FORMAT, "exported_at": _instant(turn.now), "issuer": turn.services.settings.issuer,
+                    "profile": {"telegram_id": telegram_id, "language": language}, **others}
+        _attach(turn, document)
+
+
+def _attach(turn: Turn, document: dict[str, Any]) -> None:
+    content = json.dumps(document, ensure_ascii=False, indent=2, sort_keys=False).encode("utf-8")
+    filename = f"healthcode-mydata-{turn.today:%Y%m%d}.json"
+    turn.reply.attach(Attachment(filename, content), t("mydata.attachment"))
+    log.info("data export: %d section(s), %d bytes", len(document), len(content))
+
+
+async def export(turn: Turn) -> dict[str, Any]:
+    """Everything stored about the turn's user, in full."""
+    uow, user = turn.uow, turn.user
+    rights = uow.rights
+    stored_status = await uow.statuses.get(user.id)
+    state = await uow.conversations.get(user.telegram_id)
+    reminder = await rights.reminders.get(user.id)
+    settings = turn.services.settings
+    return {
+        "format": EXPORT_FORMAT,
+        "exported_at": _instant(turn.now),
+        "issuer": settings.issuer,
+        "profile": _profile(user, await uow.preferences.get_language(user.telegram_id)),
+        "consents": [{"version": c.version, "accepted_at": _instant(c.accepted_at)}
+                     for c in await rights.consents.history(user)],
+        "declarations": [
+            {"day": d.day.isoformat(), **d.answers.to_json(), "revision": d.revision,
+             "declared_at": _instant(d.created_at), "updated_at": _instant(d.updated_at)}
+            for d in await rights.personal_data.declarations(user.id)
+        ],
+        "status": None if stored_status is None else {
+            "colour": stored_status.colour.value, "reason": stored_status.reason_code,
+            "since": stored_status.since.isoformat(),
+            "green_on": stored_status.green_on.isoformat() if stored_status.green_on else None,
+            "evaluated_for": stored_status.evaluated_for.isoformat(), "updated_at": _instant(stored_status.updated_at),
+        },
+        "credentials": [
+            {"cti": c.cti, "colour": c.colour.value, "kid": c.kid, "issued_at": _instant(c.issued_at),
+             "expires_at": _instant(c.expires_at), "superseded_at": _instant(c.superseded_at),
+             "revoked_at": _instant(c.revoked_at), "token": c.token}
+            for c in await rights.personal_data.credentials(user.id)
+        ],
+        "reminders": {"enabled": reminder.enabled, "time": reminder.remind_at or settings.reminder_time,
+                      "time_is_default": reminder.remind_at is None},
+        "status_notices": [
+            {"day": n.day.isoformat(), "kind": n.kind, "days_left": n.days_left, "created_at": _instant(n.created_at)}
+            for n in await rights.notices.list_for_user(user.id)
+        ],
+        "memberships": [
+            {"organisation": m.organisation, "joined_at": _instant(m.joined_at), "left_at": _instant(m.left_at),
+             "consent_version": m.consent_version}
+            for m in await rights.personal_data.memberships(user.id)
+        ],
+        "decisions": [
+            {"colour": d.colour.value, "first_day": d.first_day.isoformat(), "last_day": d.last_day.isoformat(),
+             "reason": d.reason}
+            for d in await uow.decisions.for_user(user.id)
+        ],
+        "access_log": [
+            {"organisation": a.organisation_name, "at": _instant(a.at), "what": a.what}
+            for a in await uow.access_log.for_user(user.id)
+        ],
+        "conversation": None if state is None else {"flow": state.flow, "step": state.step, "draft": state.draft},
+        **await _other_tables(turn, user.telegram_id, user.id, _EXPLAINED_TABLES),
+        "retention": {
+            "declarations_days": settings.retention_days,
+            "delivery_records_days": settings.delivery_retention_days,
+            "access_log_days": settings.access_log_retention_days,
+        },
+    }
+
+
+def _profile(user: UserProfile, language: str | None) -> dict[str, Any]:
+    return {
+        "telegram_id": user.telegram_id,
+        "subject_id": user.subject_id,
+        "name": user.name,
+        "resident_id": user.resident_id,
+        "phone": user.phone,
+        "region_code": user.region_code,
+        "registered_at": _instant(user.created_at),
+        "active": user.active,
+        "language": language,
+    }
+
+
+async def _other_tables(turn: Turn, telegram_id: int, user_id: int | None,
+                        skip: frozenset[str] | set[str]) -> dict[str, list[dict[str, Any]]]:
+    """Rows about the person in tables the sections above do not explain (deliveries, roles …)."""
+    found = await turn.uow.rights.personal_data.rows_elsewhere(telegram_id, user_id, skip)
+    return {name: [{k: _plain(v) for k, v in row.items()} for row in rows] for name, rows in found.items()}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return f"<encrypted, {len(bytes(value))} bytes>"
+    if isinstance(value, datetime):
+        return _instant(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
+
+
+def _instant(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def summary(turn: Turn, document: dict[str, Any]) -> list[Text]:
+    """The readable part: counts and dates, the ID and phone masked."""
+    user = turn.user
+    region = regions.get(user.region_code)
+    region_name = (region.name_zh if turn.language == "zh-CN" else region.name_en) if region else user.region_code
+    parts = [
+        t("mydata.header", day=turn.today),
+        t("mydata.profile", name=mask_name(user.name), resident_id=masked_resident_id(user.resident_id),
+          phone=masked_phone(user.phone), region=region_name, registered=user.created_at.astimezone(turn.services.tz)),
+    ]
+    declarations = document["declarations"]
+    if declarations:
+        parts.append(t("mydata.declarations", count=len(declarations), first=declarations[0]["day"],
+                       last=declarations[-1]["day"], days=turn.services.settings.retention_days))
+    else:
+        parts.append(t("mydata.no_declarations"))
+    status = document["status"]
+    parts.append(t("mydata.status", colour=t(f"colour.{status['colour']}"), since=status["since"])
+                 if status else t("mydata.no_status"))
+    credentials = document["credentials"]
+    parts.append(t("mydata.credentials", count=len(credentials)))
+    parts.append(t("mydata.consents", items=[t("mydata.consent_item", version=c["version"], at=c["accepted_at"][:10])
+                                              for c in document["consents"]]))
+    parts.extend(_organisation_parts(turn, document))
+    reminders = document["reminders"]
+    parts.append(t("mydata.reminders_on", time=reminders["time"]) if reminders["enabled"] else t("mydata.reminders_off"))
+    others = {name: rows for name, rows in document.items() if _is_other_section(name)}
+    if others:
+        parts.append(_other_records(others))
+    return parts
+
+
+def _other_records(sections: dict[str, list]) -> Text:
+    return t("mydata.other_records", items=[t("mydata.other_item", table=name, count=len(rows))
+                                            for name, rows in sorted(sections.items())])
+
+
+def _organisation_parts(turn: Turn, document: dict[str, Any]) -> list[Text]:
+    """Memberships, decisions, and who read the status: organisation, when, what."""
+    memberships = [m for m in document["memberships"] if m["left_at"] is None]
+    parts = [t("mydata.memberships", items=[t("mydata.membership_item", organisation=m["organisation"],
+                                                since=m["joined_at"][:10]) for m in memberships])
+             if memberships else t("mydata.no_memberships")]
+    decisions = document["decisions"]
+    parts.append(t("mydata.decisions", items=[t("mydata.decision_item", colour=t(f"colour.{d['colour']}"),
+                                                first=d["first_day"], last=d["last_day"]) for d in decisions])
+                 if decisions else t("mydata.no_decisions"))
+    reads = document["access_log"]
+    if not reads:
+        parts.append(t("mydata.no_access"))
+        return parts
+    catalogue, tz = turn.services.catalogue, turn.services.tz
+    items = [
+        t("mydata.access_item", organisation=a["organisation"], at=datetime.fromisoformat(a["at"]).astimezone(tz),
+          what=t(f"mydata.what.{a['what']}") if catalogue.has(f"mydata.what.{a['what']}") else a["what"])
+        for a in reads[:ACCESS_LOG_IN_SUMMARY]
+    ]
+    parts.append(t("mydata.access", count=len(reads), items=items))
+    return parts
+
+
+def _is_other_section(name: str) -> bool:
+    return name not in {
+        "format", "exported_at", "issuer", "profile", "consents", "declarations", "status", "credentials",
+        "reminders", "status_notices", "conversation", "retention", "memberships", "decisions", "access_log",
+    }
+
+
+def masked_resident_id(resident_id: str) -> str:
+    """First 4 and last 4 characters, 10 stars between (as on the registration summary)."""
+    return f"{resident_id[:4]}{'*' * 10}{resident_id[-4:]}"
+
+
+# --- /forget ------------------------------------------------------------------------------------
+
+
+async def forget(turn: Turn, args: list[str]) -> None:
+    stamp = int(turn.now.timestamp()) // 60
+    key = "forget.confirm" if turn.user is not None else "forget.confirm_unregistered"
+    turn.reply.say(
+        t(key),
+        buttons=((button("forget.button_erase", f"fgt:yes:{stamp}"), button("forget.button_keep", "fgt:no")),),
+    )
+
+
+async def on_forget_button(turn: Turn, action: str, value: str) -> None:
+    if action == "no":
+        turn.reply.say(t("forget.kept"), edit=True)
+        return
+    if action != "yes" or not value.isdigit():
+        turn.reply.toast = t("common.stale_button")
+        return
+    shown = datetime.fromtimestamp(int(value) * 60, tz=turn.now.tzinfo)
+    if turn.now - shown > timedelta(minutes=CONFIRMATION_MINUTES):
+        turn.reply.say(t("forget.expired", minutes=CONFIRMATION_MINUTES), edit=True)
+        return
+    erasure = turn.uow.rights.erasure
+    if turn.user is None:
+        deleted = await erasure.forget_unregistered(turn.actor.telegram_id)
+    else:
+        deleted = await erasure.forget(turn.user, turn.now)
+    turn.user, turn.state = None, None
+    # Table names and counts only: nothing that says who was erased.
+    log.info("erased on request: %s", ", ".join(f"{name}={count}" for name, count in sorted(deleted.items())) or "nothing")
+    turn.reply.say(t("forget.done"), t("forget.what_remains"), edit=True)
+
+
+async def _help(turn: Turn) -> Text | None:
+    return t("help.data_rights")
+
+
+FEATURE = Feature(
+    name="data_rights",
+    commands={"mydata": mydata, "forget": forget},
+    buttons={"fgt": on_forget_button, "cons": consent.on_button},
+    menu=("mydata", "forget"),
+    help=_help,
+)

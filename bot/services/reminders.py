@@ -1,0 +1,126 @@
+"""/reminders: the daily reminder at the default time, at a time of one's own, or off.
+
+Choices are stored per user (``reminder_settings``); the reminder job (``bot.jobs.reminders``)
+reads them in SQL. Times are local wall-clock times in ``HEALTHCODE_TIMEZONE``.
+"""
+from __future__ import annotations
+
+import re
+
+import bot.jobs  # noqa: F401 - registers the reminder and notice renderers wherever features load
+from bot.replies import Text, button, t
+from bot.services.context import Turn
+from bot.services.feature import Feature
+from storage.repositories.reminders import ReminderChoice
+
+FLOW = "reminders"
+PRESETS = ("07:00", "08:00", "09:00", "12:00", "18:00", "20:00")
+_TIME = re.compile(r"\s*(\d{1,2})\s*[:：.h]?\s*(\d{2})\s*")
+
+
+def parse_time(text: str) -> str | None:
+    """"7:30", "07:30", "0730", "7.30", "7：30" → "07:30"; None when it is not a time of day."""
+    match = _TIME.fullmatch(text or "")
+    if match is None:
+        return None
+    hours, minutes = int(match.group(1)), int(match.group(2))
+    if hours > 23 or minutes > 59:
+        return None
+    return f"{hours:02d}:{minutes:02d}"
+
+
+async def command(turn: Turn, args: list[str]) -> None:
+    if turn.user is None:
+        turn.reply.say(t("common.register_first"), buttons=((button("button.register", "reg:start"),),))
+        return
+    if not args:
+        await _show(turn)
+        return
+    choice = args[0].strip().lower()
+    if choice in ("off", "关", "关闭"):
+        await _store(turn, ReminderChoice(False, (await _current(turn)).remind_at))
+    elif choice in ("on", "开", "开启"):
+        await _store(turn, ReminderChoice(True, (await _current(turn)).remind_at))
+    elif choice in ("default", "默认"):
+        await _store(turn, ReminderChoice(True, None))
+    elif (time_of_day := parse_time(" ".join(args))) is not None:
+        await _store(turn, ReminderChoice(True, time_of_day))
+    else:
+        turn.reply.say(t("reminders.invalid_time", text=" ".join(args)[:20]), t("reminders.usage"))
+
+
+async def on_button(turn: Turn, action: str, value: str) -> None:
+    if turn.user is None:
+        turn.reply.toast = t("common.stale_button")
+        return
+    if action == "menu":
+        await _show(turn)
+    elif action == "set" and (time_of_day := parse_time(value)) is not None:
+        await _store(turn, ReminderChoice(True, time_of_day), edit=True)
+    elif action == "default":
+        await _store(turn, ReminderChoice(True, None), edit=True)
+    elif action in ("on", "off"):
+        await _store(turn, ReminderChoice(action == "on", (await _current(turn)).remind_at), edit=True)
+    elif action == "other":
+        await turn.save_state(FLOW, "time", {})
+        turn.reply.say(t("reminders.ask_time"), edit=True)
+    else:
+        turn.reply.toast = t("common.stale_button")
+
+
+async def on_text(turn: Turn, text: str) -> None:
+    """The one step of the flow: a typed time of day."""
+    time_of_day = parse_time(text)
+    if time_of_day is None:
+        turn.reply.say(t("reminders.invalid_time", text=text.strip()[:20]), t("reminders.ask_time"))
+        return
+    await turn.clear_state()
+    await _store(turn, ReminderChoice(True, time_of_day))
+
+
+async def _current(turn: Turn) -> ReminderChoice:
+    return await turn.uow.rights.reminders.get(turn.user.id)
+
+
+async def _store(turn: Turn, choice: ReminderChoice, *, edit: bool = False) -> None:
+    await turn.uow.rights.reminders.set(turn.user.id, choice, turn.now)
+    turn.reply.say(_describe(turn, choice), edit=edit)
+
+
+def _describe(turn: Turn, choice: ReminderChoice) -> Text:
+    if not choice.enabled:
+        return t("reminders.now_off")
+    if choice.remind_at is None:
+        return t("reminders.now_default", time=turn.services.settings.reminder_time)
+    return t("reminders.now_at", time=choice.remind_at)
+
+
+async def _show(turn: Turn) -> None:
+    choice = await _current(turn)
+    presets = [button("common.label", f"rem:set:{p.replace(':', '')}", name=p) for p in PRESETS]
+    rows = (
+        tuple(presets[:3]),
+        tuple(presets[3:]),
+        (button("reminders.button_other", "rem:other"),
+         button("reminders.button_default", "rem:default", time=turn.services.settings.reminder_time)),
+        (button("reminders.button_off", "rem:off") if choice.enabled else button("reminders.button_on", "rem:on"),),
+    )
+    turn.reply.say(_describe(turn, choice), t("reminders.choose"), buttons=rows)
+
+
+async def _help(turn: Turn) -> Text | None:
+    return t("help.reminders")
+
+
+class _Flow:
+    on_text = staticmethod(on_text)
+
+
+FEATURE = Feature(
+    name="reminders",
+    commands={"reminders": command},
+    buttons={"rem": on_button},
+    flows={FLOW: _Flow()},
+    menu=("reminders",),
+    help=_help,
+)

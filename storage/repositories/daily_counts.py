@@ -1,0 +1,77 @@
+"""Anonymous daily counts per region and colour, kept for statistics after personal data is gone."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import and_, delete, func, select
+
+from storage.models import DeclarationRow, StatusRow, User
+from storage.models.time_and_rights import DailyCount
+from storage.repositories.base import Repository, require_aware, table_of
+
+_counts = table_of(DailyCount)
+_statuses = table_of(StatusRow)
+_users = table_of(User)
+_declarations = table_of(DeclarationRow)
+
+
+@dataclass(frozen=True, slots=True)
+class DailyCountRecord:
+    day: date
+    region_code: str
+    colour: str
+    codes: int  # people whose code had this colour
+    declared: int  # of those, how many declared that day
+
+
+class DailyCountRepository(Repository):
+    async def record_day(self, day: date, now: datetime) -> int:
+        """(Re)compute ``day``'s counts from the stored statuses and that day's declarations.
+
+        Replaces whatever was recorded for ``day`` before, so running it twice changes nothing.
+        Returns the number of (region, colour) rows written.
+        """
+        require_aware("now", now)
+        query = (
+            select(
+                _users.c.region_code,
+                _statuses.c.colour,
+                func.count().label("codes"),
+                func.count(_declarations.c.id).label("declared"),
+            )
+            .select_from(
+                _statuses.join(_users, _users.c.id == _statuses.c.user_id).outerjoin(
+                    _declarations, and_(_declarations.c.user_id == _statuses.c.user_id, _declarations.c.day == day)
+                )
+            )
+            .group_by(_users.c.region_code, _statuses.c.colour)
+        )
+        groups = (await self._session.execute(query)).all()
+        await self._session.execute(delete(_counts).where(_counts.c.day == day))
+        if groups:
+            await self._session.execute(
+                _counts.insert(),
+                [
+                    {"day": day, "region_code": g.region_code, "colour": g.colour, "codes": g.codes,
+                     "declared": g.declared, "computed_at": now}
+                    for g in groups
+                ],
+            )
+        return len(groups)
+
+    async def between(self, first_day: date, last_day: date) -> list[DailyCountRecord]:
+        if first_day > last_day:
+            raise ValueError("first_day: must not be after last_day")
+        query = (
+            select(_counts)
+            .where(_counts.c.day >= first_day, _counts.c.day <= last_day)
+            .order_by(_counts.c.day, _counts.c.region_code, _counts.c.colour)
+        )
+        return [
+            DailyCountRecord(r.day, r.region_code, r.colour, r.codes, r.declared)
+            for r in (await self._session.execute(query)).all()
+        ]
+
+    async def count_rows(self) -> int:
+        return (await self._session.execute(select(func.count()).select_from(_counts))).scalar_one()

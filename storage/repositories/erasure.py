@@ -1,0 +1,124 @@
+"""Erasing one person (/forget) or everyone (end of the epidemic).
+
+Which rows belong to a person is read from the schema rather than listed by hand, so a table
+added later is covered without touching this module:
+
+* rows *about* the person are deleted: every column that references ``users.id``, and every
+  column named exactly ``telegram_id`` (deliveries, managers, conversation state, language …);
+* where the person only *acted* (a manager who read a status, whoever requested an organisation
+  or recorded a decision: Telegram-id columns named ``*_by``, ``*_telegram_id`` or ``*_chat_id``)
+  the record stays for the others it concerns, but the person's id in it is replaced by
+  ``ERASED_ACTOR`` (or NULL where allowed).
+
+Tables in ``KEPT_ON_PURGE`` hold no personal data and survive ``purge_all``.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Column, Table, delete, func, select, update
+
+from storage.models import Base, User
+from storage.records import UserProfile
+from storage.repositories.base import Repository, require_aware, table_of
+from storage.repositories.withdrawn import WithdrawnCredentialRepository
+
+_users = table_of(User)
+ERASED_ACTOR = 0  # stands in for the Telegram id of an erased person who acted on others' records
+# Anonymous counts, job bookkeeping, random ids of withdrawn credentials, handled update ids.
+KEPT_ON_PURGE = frozenset({"daily_counts", "scheduled_jobs", "job_runs", "withdrawn_credentials", "processed_updates"})
+
+
+def _refers_to_users(column: Column) -> bool:
+    return any(fk.column.table.name == "users" and fk.column.name == "id" for fk in column.foreign_keys)
+
+
+def _names_the_person(column: Column) -> bool:
+    return column.name == "telegram_id"
+
+
+def _names_an_actor(column: Column) -> bool:
+    is_id = isinstance(column.type, BigInteger) and not column.primary_key
+    return is_id and column.name.endswith(("_by", "_telegram_id", "_chat_id"))
+
+
+def personal_columns(tables: Iterable[Table] | None = None) -> list[tuple[Table, Column, str]]:
+    """(table, column, kind) for every column that names a person, children first.
+
+    kind: ``"user"`` (references users.id), ``"telegram"`` (the row is about that Telegram
+    account) or ``"actor"`` (that account did something recorded in the row).
+    """
+    found: list[tuple[Table, Column, str]] = []
+    for table in reversed(list(tables if tables is not None else Base.metadata.sorted_tables)):
+        if table.name == "users":
+            continue
+        for column in table.columns:
+            if _refers_to_users(column):
+                found.append((table, column, "user"))
+            elif _names_the_person(column):
+                found.append((table, column, "telegram"))
+            elif _names_an_actor(column):
+                found.append((table, column, "actor"))
+    return found
+
+
+class ErasureRepository(Repository):
+    async def forget(self, user: UserProfile, now: datetime) -> dict[str, int]:
+        """Delete every row about ``user`` and unlink them from rows about others.
+
+        Returns rows deleted (or unlinked) per table. Unexpired credentials are first copied to
+        the withdrawn list (random ids only), so the codes already shown stay refused.
+        """
+        require_aware("now", now)
+        await WithdrawnCredentialRepository(self._session, self._cipher, self._dialect).withdraw_unexpired(now, user.id)
+        changed = await self._erase(user.telegram_id, user.id)
+        changed.update(await self._clear_references(f"user:{user.id}"))
+        result = await self._session.execute(delete(_users).where(_users.c.id == user.id))
+        changed["users"] = result.rowcount or 0
+        return changed
+
+    async def forget_unregistered(self, telegram_id: int) -> dict[str, int]:
+        """Someone never registered may still have a language choice, a draft, or a manager role."""
+        return await self._erase(telegram_id, None)
+
+    async def _clear_references(self, reference: str) -> dict[str, int]:
+        """Textual pointers to the user (an audit entry's ``target`` of "user:<id>"): cleared, since
+        SQLite may hand the freed id to the next person who registers."""
+        changed: dict[str, int] = {}
+        for table in Base.metadata.sorted_tables:
+            if "target" in table.c and table.c.target.nullable:
+                result = await self._session.execute(
+                    update(table).where(table.c.target == reference).values(target=None))
+                if result.rowcount:
+                    changed[table.name] = changed.get(table.name, 0) + result.rowcount
+        return changed
+
+    async def _erase(self, telegram_id: int, user_id: int | None) -> dict[str, int]:
+        changed: dict[str, int] = {}
+        for table, column, kind in personal_columns():
+            if kind == "user" and user_id is None:
+                continue
+            if kind == "actor":
+                replacement = None if column.nullable else ERASED_ACTOR
+                statement = update(table).where(column == telegram_id).values({column.name: replacement})
+            else:
+                statement = delete(table).where(column == (user_id if kind == "user" else telegram_id))
+            result = await self._session.execute(statement)
+            if result.rowcount:
+                changed[table.name] = changed.get(table.name, 0) + result.rowcount
+        return changed
+
+    async def purge_all(self, now: datetime) -> dict[str, int]:
+        """Delete every row of every table holding personal data; return rows deleted per table."""
+        require_aware("now", now)
+        await WithdrawnCredentialRepository(self._session, self._cipher, self._dialect).withdraw_unexpired(now)
+        deleted: dict[str, int] = {}
+        for table in reversed(Base.metadata.sorted_tables):
+            if table.name in KEPT_ON_PURGE:
+                continue
+            count = (await self._session.execute(select(func.count()).select_from(table))).scalar_one()
+            if count:
+                await self._session.execute(delete(table))
+            deleted[table.name] = count
+        return deleted

@@ -1,0 +1,74 @@
+"""Credentials revoked because their holder's data was erased.
+
+Erasing a user deletes their ``credentials`` rows (ON DELETE CASCADE), but a QR code already
+shown or screenshotted stays cryptographically valid until it expires. Its random id, key id,
+colour and expiry (nothing that identifies anyone) are therefore copied here first, and
+``CredentialRepository`` as the unit of work builds it consults this table too: a lookup by id
+reports the credential revoked, and the revocation list keeps listing it until it expires.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, literal, select
+
+from rules.model import Colour
+from storage.models import CredentialRow
+from storage.models.time_and_rights import WithdrawnCredential
+from storage.records import CredentialRecord
+from storage.repositories.base import Repository, require_aware, table_of
+from storage.repositories.credentials import CredentialRepository
+
+_withdrawn = table_of(WithdrawnCredential)
+_credentials = table_of(CredentialRow)
+FORGOTTEN_USER_ID = 0  # credentials of an erased user belong to nobody
+
+
+class WithdrawnCredentialRepository(Repository):
+    async def withdraw_unexpired(self, now: datetime, user_id: int | None = None) -> int:
+        """Copy the unexpired credentials (of ``user_id``, or of everyone) here before their rows go."""
+        require_aware("now", now)
+        query = select(
+            _credentials.c.cti, _credentials.c.kid, _credentials.c.colour, _credentials.c.expires_at,
+            literal(now, _withdrawn.c.withdrawn_at.type),
+        ).where(_credentials.c.expires_at > now)
+        if user_id is not None:
+            query = query.where(_credentials.c.user_id == user_id)
+        statement = (
+            self._upsert_insert(_withdrawn)
+            .from_select(["cti", "kid", "colour", "expires_at", "withdrawn_at"], query)
+            .on_conflict_do_nothing(index_elements=[_withdrawn.c.cti])
+        )
+        result = await self._session.execute(statement)
+        return max(result.rowcount or 0, 0)
+
+    async def delete_expired(self, now: datetime) -> int:
+        """Once expired a credential is refused anyway; its id need not be kept."""
+        require_aware("now", now)
+        result = await self._session.execute(delete(_withdrawn).where(_withdrawn.c.expires_at <= now))
+        return result.rowcount or 0
+
+
+class CredentialsWithWithdrawn(CredentialRepository):
+    """The credential repository, also answering for credentials of erased users (see module doc)."""
+
+    async def get(self, cti: str) -> CredentialRecord | None:
+        found = await super().get(cti)
+        if found is not None:
+            return found
+        row = (await self._session.execute(select(_withdrawn).where(_withdrawn.c.cti == cti))).first()
+        if row is None:
+            return None
+        return CredentialRecord(
+            cti=row.cti, user_id=FORGOTTEN_USER_ID, kid=row.kid, colour=Colour(row.colour), status_key="",
+            token="", issued_at=row.withdrawn_at, expires_at=row.expires_at, revoked_at=row.withdrawn_at,
+        )
+
+    async def revoked_or_superseded_unexpired(self, now: datetime) -> list[tuple[str, datetime]]:
+        own = await super().revoked_or_superseded_unexpired(now)
+        query = select(_withdrawn.c.cti, _withdrawn.c.expires_at).where(_withdrawn.c.expires_at > now)
+        erased = [(row.cti, row.expires_at) for row in (await self._session.execute(query)).all()]
+        return sorted({*own, *erased}, key=lambda item: (item[1], item[0]))
+
+
+__all__ = ["CredentialsWithWithdrawn", "WithdrawnCredentialRepository"]
