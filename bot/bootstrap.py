@@ -18,6 +18,7 @@ from bot.trust_sources import TrustSources, region_name_of
 from rules.policy import Policy, PolicyError, load_default_policy, parse_policy
 from storage.database import Database
 from storage.encryption import FieldCipher
+from storage.errors import DatabaseUnavailable
 from storage.migrate import upgrade
 
 DATA_KEY_BYTES = 32
@@ -66,9 +67,14 @@ def write_data_key(path: Path) -> None:
 
 
 def read_data_key(path: Path) -> bytes:
+    if not path.is_file():
+        raise StartupError(f"HEALTHCODE_DATA_KEY_FILE: {path} is not a file")
     if path.stat().st_mode & 0o077:
         raise StartupError(f"HEALTHCODE_DATA_KEY_FILE: {path} is readable by others; run: chmod 600 {path}")
-    text = path.read_text().strip()
+    try:
+        text = path.read_text().strip()
+    except (OSError, UnicodeDecodeError) as error:
+        raise StartupError(f"HEALTHCODE_DATA_KEY_FILE: cannot read {path} ({type(error).__name__})") from None
     try:
         key = bytes.fromhex(text)
     except ValueError:
@@ -108,8 +114,8 @@ async def create_services(settings: Settings, clock: Clock, *, local: bool) -> S
     trust = load_trust(settings, keyring, clock)
     try:
         await upgrade(settings.database_url)
-    except OSError as error:
-        raise StartupError(f"HEALTHCODE_DATABASE_URL: cannot open the database: {error}") from None
+    except DatabaseUnavailable as error:
+        raise StartupError(str(error)) from None
     database = Database(settings.database_url, FieldCipher(data_key))
     metrics, issuer_records = Metrics(), IssuerRecordCache()
     count_declarations(database.engine, metrics)

@@ -62,6 +62,11 @@ class LocalChat:
                               "is_animated": False, "is_video": False, "type": "regular"}
         return await self._deliver({"message": message})
 
+    async def edit_text(self, user: LocalUser, message_id: int, text: str) -> list[SentMessage]:
+        message = self._user_message(user)
+        message.update(message_id=message_id, text=text, edit_date=self.api.now_seconds())
+        return await self._deliver({"edited_message": message})
+
     async def send_voice(self, user: LocalUser) -> list[SentMessage]:
         message = self._user_message(user)
         message["voice"] = {"file_id": "voice", "file_unique_id": "voice", "duration": 2}

@@ -106,6 +106,14 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not an http(s) URL")
         return value.rstrip("/")
 
+    @field_validator("telegram_api_url")
+    @classmethod
+    def _bot_api_base(cls, value: str) -> str:
+        # ptb appends the token directly: "…/bot" + "123:ABC".
+        if not value.endswith("/bot"):
+            raise ValueError(f"must end with /bot, like {DEFAULT_TELEGRAM_API_URL} (a self-hosted server: http://host:8081/bot)")
+        return value
+
     @field_validator("webhook_url")
     @classmethod
     def _https_webhook(cls, value: str | None) -> str | None:

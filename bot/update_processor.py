@@ -13,21 +13,29 @@ from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
 
+# ptb takes its concurrency slot before do_process_update runs, so updates queued behind one
+# user's lock would hold slots and starve everyone else. ptb's own limit is therefore set out of
+# reach, and the real limit is taken only by an update that holds its user's lock.
+_UNBOUNDED = 1 << 30
+
+
 class PerUserUpdateProcessor(BaseUpdateProcessor):
     def __init__(self, max_concurrent_updates: int = 256) -> None:
-        super().__init__(max_concurrent_updates)
+        super().__init__(_UNBOUNDED)
+        self._running = asyncio.Semaphore(max_concurrent_updates)
         self._locks: dict[int, asyncio.Lock] = {}
         self._waiting: dict[int, int] = {}
 
     async def do_process_update(self, update: object, coroutine: Awaitable[object]) -> None:
         key = _user_key(update)
         if key is None:
-            await coroutine
+            async with self._running:
+                await coroutine
             return
         lock = self._locks.setdefault(key, asyncio.Lock())
         self._waiting[key] = self._waiting.get(key, 0) + 1
         try:
-            async with lock:
+            async with lock, self._running:
                 await coroutine
         finally:
             self._waiting[key] -= 1

@@ -27,4 +27,5 @@ async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 
 def register(application: Application) -> None:
     # One handler for every command, known or not: unknown ones get help, never silence.
-    application.add_handler(MessageHandler(filters.COMMAND & filters.ChatType.PRIVATE, on_command))
+    # Edited messages are not new answers: editing /checkin must not restart the flow.
+    application.add_handler(MessageHandler(filters.COMMAND & filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE, on_command))

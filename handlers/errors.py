@@ -5,11 +5,10 @@ import logging
 import traceback
 
 from telegram import Update
-from telegram.error import Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, ContextTypes
 
-from bot.i18n import language_for
-from bot.replies import Reply, t
+from bot.services import conversation
 from handlers.common import actor_of, services_of
 from handlers.render import send_reply
 
@@ -29,6 +28,9 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     if isinstance(error, Forbidden):
         log.info("update %s: the user blocked the bot", update_id)
         return
+    if isinstance(error, BadRequest):
+        log.error("update %s: Telegram refused a call: %s", update_id, error.message)
+        return
     if isinstance(error, (RetryAfter, NetworkError)):
         log.warning("update %s: Telegram unavailable (%s)", update_id, type(error).__name__)
         return
@@ -42,9 +44,9 @@ async def _apologise(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if actor is None:
         return
     services = services_of(context)
-    language = language_for(actor.language_code, services.settings.default_language)
+    reply = await conversation.apology(services, actor)
     try:
-        await send_reply(services, context.bot, actor.chat_id, Reply(language).say(t("common.internal_error")))
+        await send_reply(services, context.bot, actor.chat_id, reply, query=update.callback_query)
     except TelegramError:
         log.warning("could not deliver the apology for update %s", update.update_id)
 

@@ -49,6 +49,14 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await send_reply(services, context.bot, actor.chat_id, reply)
 
 
+async def on_edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    actor = actor_of(update)
+    if actor is None:
+        return
+    services = services_of(context)
+    await send_reply(services, context.bot, actor.chat_id, await conversation.on_edited(services, actor))
+
+
 async def on_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     actor = actor_of(update)
     if actor is None or update.effective_message is None:
@@ -60,6 +68,10 @@ async def on_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 def register(application: Application) -> None:
-    private = filters.ChatType.PRIVATE
+    # Only new messages: an edited earlier answer must not be taken as the answer to the current step.
+    private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
     application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND & private, on_text))
     application.add_handler(MessageHandler(~filters.TEXT & ~filters.StatusUpdate.ALL & private, on_other))
+    application.add_handler(
+        MessageHandler(filters.UpdateType.EDITED_MESSAGE & filters.ChatType.PRIVATE, on_edited)
+    )

@@ -37,3 +37,7 @@ class UserNotFound(StorageError):
 
 class DecryptionError(StorageError):
     """A sealed field could not be opened: wrong key, wrong context or tampered bytes."""
+
+
+class DatabaseUnavailable(StorageError):
+    """The database cannot be opened or reached; the message names the setting, never the URL."""

@@ -7,9 +7,12 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.pool import NullPool
 
-from storage.database import create_engine, parse_database_url
+
+from storage.database import URL_SETTING, create_engine, parse_database_url
+from storage.errors import DatabaseUnavailable
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # Only one process migrates a PostgreSQL database at a time. The two-int4 form
@@ -42,6 +45,11 @@ async def upgrade(url: str) -> None:
             if connection.dialect.name == "postgresql":
                 await connection.execute(_MIGRATION_LOCK)
             await connection.run_sync(_upgrade_to_head, config)
+    except (OperationalError, InterfaceError, OSError) as error:
+        # The driver's message can carry the host and user; the type and the setting's name are enough.
+        raise DatabaseUnavailable(
+            f"{URL_SETTING}: cannot open the database ({type(error.__cause__ or error).__name__})"
+        ) from None
     finally:
         await engine.dispose()
 

@@ -9,7 +9,7 @@ import asyncio
 import logging
 import sys
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 
@@ -54,9 +54,9 @@ class ShellSession:
     interactive: bool
     user: LocalUser
     internal_errors: int = 0
-    usage_errors: int = 0
     photo_count: int = 0
     on_time_moved: list = field(default_factory=list)
+    after_line: list = field(default_factory=list)  # e.g. drain bulk delivery so its messages show
 
     async def handle_line(self, line: str) -> bool:
         """Returns False when the session should end."""
@@ -64,9 +64,13 @@ class ShellSession:
         if not line.strip():
             return True
         if line.startswith(":"):
-            return await self._control(line)
-        self._print_messages(await self.chat.send_text(self.user, line))
-        return True
+            carry_on = await self._control(line)
+        else:
+            self._print_messages(await self.chat.send_text(self.user, line))
+            carry_on = True
+        for callback in self.after_line:
+            await callback()
+        return carry_on
 
     async def _control(self, line: str) -> bool:
         name, _, argument = line[1:].strip().partition(" ")
@@ -89,7 +93,6 @@ class ShellSession:
             else:
                 raise ShellUsageError(f"unknown control ':{name}' (type :help)")
         except ShellUsageError as error:
-            self.usage_errors += 1
             self._say(f"shell: {error}")
         return True
 
@@ -151,7 +154,8 @@ class ShellSession:
         if message.photo is not None or message.document is not None:
             self.photo_count += 1
             kind = "photo" if message.photo is not None else "document"
-            path = self.out_dir / f"{kind}-{message.message_id}.png"
+            suffix = ".png" if kind == "photo" else Path(message.document_name or "file.bin").suffix or ".bin"
+            path = _unused_path(self.out_dir, f"{kind}-{message.message_id}", suffix)
             path.write_bytes(message.photo if message.photo is not None else message.document)
             self._say(f"{kind}: {path}{marker}")
             if self.interactive and kind == "photo":
@@ -172,6 +176,60 @@ class ShellSession:
 
     def _say(self, text: str) -> None:
         print(text, file=self.stdout, flush=True)
+
+
+async def timed_jobs_hook(session: ShellSession, api: LocalBotApi):
+    """Scheduled jobs for the shell: each time the simulated clock moves, run every job that fell
+    due (each once, as after downtime), deliver what they sent, and print what reached this user."""
+    from bot.jobs.runtime import TimedJobs
+
+    jobs = TimedJobs(session.services, session.application.bot)
+    await jobs.sync()
+
+    async def run_due(previous: datetime, now: datetime) -> None:
+        if now < previous:
+            await jobs.sync()  # the clock went back: schedules restart from the new "now"
+        first = len(api.changes)
+        outcomes = await jobs.run_due()
+        if outcomes:
+            session._say("shell: jobs run: " + ", ".join(
+                f"{o.name}" + ("" if o.state == "done" else f" ({o.state})") for o in outcomes))
+        changed = [api.messages[key] for key in dict.fromkeys(api.changes[first:]) if key in api.messages]
+        for chat_id in sorted({message.chat_id for message in changed}, key=lambda c: c != session.user.telegram_id):
+            if chat_id != session.user.telegram_id:
+                session._say(f"shell: to user {chat_id}:")
+            session._print_messages(sorted((m for m in changed if m.chat_id == chat_id), key=lambda m: m.message_id))
+
+    return run_due
+
+
+async def delivery_hook(session: ShellSession, api: LocalBotApi):
+    """After every line, send what bulk delivery has waiting (broadcasts, organisation requests,
+    decisions…) and print it: to this user as usual, to anyone else under "shell: to user N:"."""
+    from bot.services.delivery import DeliveryWorker
+    from handlers.delivery_sender import TelegramSender
+
+    worker = DeliveryWorker(session.services, TelegramSender(session.services, session.application.bot))
+
+    async def drain() -> None:
+        first = len(api.changes)
+        await worker.run_once(100_000)
+        changed = [api.messages[key] for key in dict.fromkeys(api.changes[first:]) if key in api.messages]
+        for chat_id in sorted({message.chat_id for message in changed}, key=lambda c: c != session.user.telegram_id):
+            if chat_id != session.user.telegram_id:
+                session._say(f"shell: to user {chat_id}:")
+            session._print_messages(sorted((m for m in changed if m.chat_id == chat_id), key=lambda m: m.message_id))
+
+    return drain
+
+
+def _unused_path(folder: Path, stem: str, suffix: str) -> Path:
+    """Message ids restart with every session: never overwrite an earlier session's file."""
+    path, n = folder / f"{stem}{suffix}", 1
+    while path.exists():
+        n += 1
+        path = folder / f"{stem}-{n}{suffix}"
+    return path
 
 
 def _card_url(message: SentMessage) -> str | None:
@@ -205,6 +263,8 @@ async def run_shell(settings: Settings, *, user_id: int, out_dir: Path, stdin: T
     application.add_error_handler(count_internal_error)
     instrument_application(application, services.metrics)
     await application.initialize()
+    session.on_time_moved.append(await timed_jobs_hook(session, api))  # :today / :advance run what fell due
+    session.after_line.append(await delivery_hook(session, api))
     web_side = WebSide(services)
     try:
         try:
@@ -226,4 +286,4 @@ async def run_shell(settings: Settings, *, user_id: int, out_dir: Path, stdin: T
     if session.internal_errors:
         logging.getLogger(__name__).error("%d internal error(s) during the session", session.internal_errors)
         return 1
-    return 2 if session.usage_errors and not interactive else 0
+    return 0

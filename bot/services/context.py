@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -45,6 +45,8 @@ class Services:
     trust: TrustSources  # our own key ring plus the trusted issuers' lists
     metrics: Metrics = field(default_factory=Metrics)
     issuer_records: IssuerRecordCache = field(default_factory=IssuerRecordCache)
+    # The bot's @username once Telegram has told us (deep links such as t.me/<bot>?start=join_…).
+    bot_username: str | None = None
 
     @property
     def tz(self) -> ZoneInfo:
@@ -92,6 +94,10 @@ async def turn_for(services: Services, actor: Actor) -> AsyncIterator[Turn]:
         snapshot = await uow.actors.load(actor.telegram_id)
         language = snapshot.language or language_for(actor.language_code, services.settings.default_language)
         state, user = snapshot.state, snapshot.user
+        if user is not None and not user.active:
+            # Marked inactive when a send found the bot blocked; writing again means unblocked.
+            await uow.users.set_active(actor.telegram_id, True)
+            user = replace(user, active=True)
         now = services.clock.now()
         turn = Turn(
             services=services,

@@ -6,12 +6,22 @@ tables on every update, so any process can serve the next message. Features
 """
 from __future__ import annotations
 
+import logging
+
+from bot.i18n import language_for
 from bot.replies import Reply, button, t
 from bot.services import checkpoint, citizen
+from bot.services import data_rights, reminders
+from bot.services import administration, organisations
 from bot.services.context import Actor, Services, Turn, turn_for
 from bot.services.feature import Feature, FileSource
 
-FEATURES: tuple[Feature, ...] = (citizen.FEATURE, checkpoint.FEATURE)
+log = logging.getLogger(__name__)
+
+FEATURES: tuple[Feature, ...] = (citizen.FEATURE, checkpoint.FEATURE, data_rights.FEATURE, reminders.FEATURE)
+# After citizen and checkpoint on purpose: organisations' /start adds invite deep links, and
+# administration's photo handler passes pictures outside a broadcast on to the checkpoint scan.
+FEATURES += (organisations.FEATURE, administration.FEATURE)
 
 COMMANDS = {name: handler for feature in FEATURES for name, handler in feature.commands.items()}
 BUTTONS = {prefix: handler for feature in FEATURES for prefix, handler in feature.buttons.items()}
@@ -54,10 +64,21 @@ async def on_button(services: Services, actor: Actor, data: str) -> Reply:
         return turn.reply
 
 
+async def on_edited(services: Services, actor: Actor) -> Reply:
+    """An edited message is not read as an answer; say so, so the correction is sent again."""
+    async with turn_for(services, actor) as turn:
+        turn.reply.say(t("common.edit_not_read"))
+        return turn.reply
+
+
 async def on_content(services: Services, actor: Actor, kind: str, source: FileSource | None = None) -> Reply:
     """Photos, files, stickers…: a feature may take them (e.g. a QR photo); otherwise say what we understand."""
+    handler = CONTENT.get(kind)
+    if handler is not None and source is not None:
+        # Download before the unit of work opens: never hold a transaction (on SQLite, the one writer slot)
+        # across a network transfer.
+        source = await Downloaded.fetch(source, MAX_CONTENT_BYTES)
     async with turn_for(services, actor) as turn:
-        handler = CONTENT.get(kind)
         if handler is not None and source is not None and await handler(turn, kind, source):
             return turn.reply
         turn.reply.say(t("common.unsupported_content", kind=t(f"content.{kind}")))
@@ -66,6 +87,25 @@ async def on_content(services: Services, actor: Actor, kind: str, source: FileSo
         else:
             _outside_flow(turn)
         return turn.reply
+
+
+MAX_CONTENT_BYTES = 10 * 1024 * 1024  # Telegram's own photo limit
+
+
+class Downloaded:
+    """A file already fetched (or known to be too large), handed to content handlers as a FileSource."""
+
+    def __init__(self, content: bytes | None) -> None:
+        self._content = content
+
+    @classmethod
+    async def fetch(cls, source: FileSource, max_bytes: int) -> Downloaded:
+        return cls(await source.read(max_bytes))
+
+    async def read(self, max_bytes: int) -> bytes | None:
+        if self._content is None or len(self._content) > max_bytes:
+            return None
+        return self._content
 
 
 async def _help(turn: Turn) -> None:
@@ -81,3 +121,14 @@ def _outside_flow(turn: Turn) -> None:
             t("common.not_in_flow"),
             buttons=((button("button.checkin", "ci:start"), button("button.status", "st:refresh")),),
         )
+
+
+async def apology(services: Services, actor: Actor) -> Reply:
+    """"Something went wrong" in the person's chosen language, even when the database is what failed."""
+    language = language_for(actor.language_code, services.settings.default_language)
+    try:
+        async with services.database.unit_of_work() as uow:
+            language = await uow.preferences.get_language(actor.telegram_id) or language
+    except Exception:  # noqa: BLE001 - the apology must go out whatever broke
+        log.warning("language preference unavailable for the apology")
+    return Reply(language).say(t("common.internal_error"))

@@ -5,6 +5,8 @@ Nothing is stored before consent. Drafts live in the conversation-state table
 """
 from __future__ import annotations
 
+from datetime import datetime
+
 from bot.replies import Button, Text, button, t
 from bot.services.context import Turn
 from rules import regions
@@ -51,7 +53,7 @@ async def on_button(turn: Turn, action: str, value: str) -> None:
         await _ask_region(turn, edit=True)
     elif action == "city":
         await _accept_region(turn, value)
-    elif action == "edit" and value in FIELDS:
+    elif action == "edit" and value in FIELDS and turn.state.step == "confirm":
         await turn.save_state(FLOW, value, {**turn.state.draft, "editing": True})
         await _ask(turn, value)
     elif action == "confirm" and turn.state.step == "confirm":
@@ -84,7 +86,7 @@ def _in_flow(turn: Turn) -> bool:
 
 
 async def _on_consent(turn: Turn, *, accepted: bool) -> None:
-    if turn.user is not None:
+    if turn.user is not None or _in_flow(turn):  # an older notice's buttons must not reset a draft
         turn.reply.toast = t("common.stale_button")
         return
     if not accepted:
@@ -184,7 +186,7 @@ async def _complete(turn: Turn) -> None:
         phone=draft["phone"],
         region_code=draft["region"],
         consent_version=draft["consent_version"],
-        consented_at=turn.now,
+        consented_at=datetime.fromisoformat(draft["consented_at"]),
     )
     try:
         turn.user = await turn.uow.users.add(new_user, turn.now)

@@ -31,3 +31,24 @@ async def test_same_user_in_order_other_users_concurrently() -> None:
     # user 8 did not wait for user 7's slow first update
     assert log.index(("end", 8, 3)) < log.index(("end", 7, 1))
     assert processor._locks == {} and processor._waiting == {}  # idle users are forgotten
+
+
+async def test_a_flood_from_one_user_does_not_starve_others() -> None:
+    processor = PerUserUpdateProcessor(2)
+    release = asyncio.Event()
+    finished: list[int] = []
+
+    async def slow(update_id: int) -> None:
+        await release.wait()
+        finished.append(update_id)
+
+    async def quick(update_id: int) -> None:
+        finished.append(update_id)
+
+    flood = [asyncio.create_task(processor.process_update(_update(u, 7), slow(u))) for u in range(1, 11)]
+    await asyncio.sleep(0.01)
+    await asyncio.wait_for(processor.process_update(_update(99, 8), quick(99)), timeout=1)
+    assert finished == [99]  # user 8 was served while user 7's ten updates queued
+    release.set()
+    await asyncio.gather(*flood)
+    assert finished[1:] == list(range(1, 11))

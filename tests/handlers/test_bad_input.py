@@ -121,3 +121,23 @@ async def test_cancel_during_registration_keeps_nothing(harness: Harness, citize
         assert await uow.users.get_by_telegram_id(citizen.telegram_id) is None
     # The ID number is free again: nothing half-saved holds it.
     await harness.register(LocalUser(20009, "Other", "en"), resident_id=VALID_IDS[0])
+
+
+async def test_an_edited_earlier_answer_is_not_taken_as_the_current_one(harness: Harness, citizen: LocalUser) -> None:
+    await _at_step(harness, citizen, ("张三",))
+    [reply] = await harness.chat.edit_text(citizen, 1, "张三丰")
+    assert reply.text.startswith("Edited messages are not read")
+    async with harness.services.database.unit_of_work() as uow:
+        state = await uow.conversations.get(citizen.telegram_id)
+    assert state.step == "resident_id" and state.draft["name"] == "张三"
+
+
+async def test_buttons_of_an_older_notice_or_summary_cannot_reset_a_draft(harness: Harness, citizen: LocalUser) -> None:
+    [notice] = await harness.say(citizen, "/start")
+    await harness.press(citizen, "I agree")
+    await harness.say(citizen, "张三")
+    assert await harness.chat.press_data(citizen, notice, "reg:consent:yes") == []
+    assert await harness.chat.press_data(citizen, notice, "reg:edit:region") == []  # edits only from the summary
+    async with harness.services.database.unit_of_work() as uow:
+        state = await uow.conversations.get(citizen.telegram_id)
+    assert state.step == "resident_id" and state.draft["name"] == "张三"

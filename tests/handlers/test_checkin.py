@@ -111,3 +111,21 @@ async def test_cancel_leaves_the_flow_and_keeps_nothing(harness: Harness, citize
         assert await uow.conversations.get(citizen.telegram_id) is None
     [nothing] = await harness.say(citizen, "/cancel")
     assert nothing.text == "There is nothing to cancel."
+
+
+async def test_a_declaration_confirmed_after_midnight_is_not_filed_under_the_new_day(
+    harness: Harness, citizen: LocalUser
+) -> None:
+    await harness.register(citizen)
+    await harness.say(citizen, "/checkin")
+    await harness.say(citizen, "38.0")
+    target = harness.chat.latest_with_buttons(citizen)
+    for data in ("ci:sym:done", "ci:contact:no", "ci:travel:none", "ci:diag:none"):
+        await harness.chat.press_data(citizen, target, data)
+    harness.next_day()
+    replies = await harness.press(citizen, "Confirm")
+    assert "The day changed before you confirmed" in replies[0].text
+    assert replies[-1].text.startswith("Your body temperature")
+    async with harness.services.database.unit_of_work() as uow:
+        user = await uow.users.get_by_telegram_id(citizen.telegram_id)
+        assert await uow.declarations.list_between(user.id, date.min, date(2026, 3, 3)) == []

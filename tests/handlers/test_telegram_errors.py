@@ -44,3 +44,22 @@ async def test_an_internal_error_apologises_without_personal_data(harness: Harne
     assert apology.text.startswith("Sorry, something went wrong on our side.")
     assert "ValueError at" in caplog.text
     assert "secret-answer" not in caplog.text
+
+
+async def test_a_press_too_old_to_answer_still_gets_its_reply(harness: Harness, citizen: LocalUser) -> None:
+    await harness.say(citizen, "/start")
+    harness.api.fail_next("answerCallbackQuery", 400, "Bad Request: query is too old and response timeout expired")
+    replies = await harness.press(citizen, "I agree")
+    assert replies[-1].text == "Your full name, as on your ID card:"
+
+
+async def test_the_apology_uses_the_chosen_language(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    chinese_telegram = LocalUser(20077, "Wang", "zh-hans")
+    await harness.say(chinese_telegram, "/language en")
+
+    async def broken(turn, args):
+        raise RuntimeError("boom")
+
+    monkeypatch.setitem(__import__("bot.services.conversation", fromlist=["COMMANDS"]).COMMANDS, "status", broken)
+    [apology] = await harness.say(chinese_telegram, "/status")
+    assert apology.text.startswith("Sorry, something went wrong")
