@@ -578,6 +578,7 @@ class Leadership:
     def __init__(self, database: Database) -> None:
         self._database = database
         self._connection: AsyncConnection | None = None
+        self._trying = asyncio.Lock()  # the lanes ask at once; one attempt answers them all
 
     @property
     def held(self) -> bool:
@@ -586,6 +587,10 @@ class Leadership:
     async def try_acquire(self) -> bool:
         if self.held:
             return True
+        async with self._trying:
+            return self.held or await self._attempt()
+
+    async def _attempt(self) -> bool:
         connection = await self._database.engine.connect()
         try:
             await connection.execution_options(isolation_level="AUTOCOMMIT")
