@@ -358,12 +358,14 @@ class DeliveryWorker:
 
     async def _lane(self, number: int) -> None:
         while not self._stopping.is_set():
+            _reraise_cancellation()  # in case a cancellation was swallowed below us
             if not await self._lead():
                 await self._sleep(LEADERSHIP_POLL_SECONDS)
                 continue
             try:
                 worked = await self._process_one()
             except Exception as error:  # noqa: BLE001 - a lane must outlive any one bad delivery
+                _reraise_cancellation()
                 log.error("delivery lane %d: %s", number, type(error).__name__)
                 worked = False
             if not worked:
@@ -509,6 +511,7 @@ class DeliveryWorker:
 
     async def _progress_loop(self) -> None:
         while not self._stopping.is_set():
+            _reraise_cancellation()
             if not await self._lead():
                 await self._sleep(LEADERSHIP_POLL_SECONDS)
                 continue
@@ -516,6 +519,7 @@ class DeliveryWorker:
                 await self._expire_leases()
                 await self._update_progress(force=False)
             except Exception as error:  # noqa: BLE001 - progress is cosmetic; never stop sending for it
+                _reraise_cancellation()
                 log.warning("delivery progress update failed: %s", type(error).__name__)
             if not await self._sleep(self.progress_interval):
                 return  # stop() posts the final progress
@@ -611,6 +615,14 @@ class Leadership:
                 await connection.execute(_SENDER_UNLOCK)  # pooled connections outlive us: unlock first
             finally:
                 await connection.close()
+
+
+def _reraise_cancellation() -> None:
+    """Database drivers may turn a cancellation into their own error (asyncpg does); a cancelled
+    task must still end, or whoever cancelled it waits for ever."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
 
 
 class _RenderFailed(Exception):

@@ -249,11 +249,6 @@ async def test_the_rate_limiter_keeps_the_average_rate() -> None:
 
 async def test_restart_after_a_crash_resumes_without_duplicates(harness: Harness) -> None:
     """~2,000 recipients at 1,000/s with 429 and 403 injected; the first worker dies half way."""
-    if harness.services.database.dialect == "postgresql":
-        # Open defect, not a pass: on PostgreSQL this scenario hangs after the simulated crash (the
-        # dead worker's advisory-lock connection is never released, so no successor takes over).
-        # Issue 4 stays open until this runs here too; the SQLite case and the SIGKILL test run.
-        pytest.skip("known hang on PostgreSQL after a simulated crash; issue 4 is open for it")
     ids = await add_citizens(harness, 2000)
     campaign_id = await start(harness, Audience("everyone"))
     for _ in range(3):
