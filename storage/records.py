@@ -60,6 +60,18 @@ class StoredStatus:
 
 
 @dataclass(frozen=True, slots=True)
+class CredentialStanding:
+    """What a verifier needs to know about one of our credentials: is it withdrawn, and what
+    colour does its holder have now (shown when it was superseded)."""
+
+    cti: str
+    user_id: int
+    superseded: bool
+    revoked: bool
+    current_colour: Colour | None
+
+
+@dataclass(frozen=True, slots=True)
 class CredentialRecord:
     """A credential this server issued. ``token`` is the signed base64url string."""
 

@@ -29,7 +29,6 @@ from storage.repositories.delivery import DeliveryRepository
 from storage.repositories.organisations import AccessLogRepository, MembershipRepository, OrganisationRepository
 from storage.repositories.stats import StatsRepository
 from storage.repositories.time_and_rights import TimeAndRights
-from storage.repositories.withdrawn import CredentialsWithWithdrawn
 
 _ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(:key)").bindparams(
     bindparam("key", type_=BigInteger())
@@ -58,7 +57,7 @@ class UnitOfWork:
         self.conversations = ConversationRepository(self._session, cipher, dialect)
         self.declarations = DeclarationRepository(self._session, cipher, dialect)
         self.statuses = StatusRepository(self._session, cipher, dialect)
-        self.credentials = CredentialsWithWithdrawn(self._session, cipher, dialect)  # knows erased users' ids
+        self.credentials = CredentialRepository(self._session, cipher, dialect)
         self.updates = ProcessedUpdateRepository(self._session, cipher, dialect)
         self.rights = TimeAndRights(self._session, cipher, dialect)
         self.actors = ActorRepository(self.users, self.conversations, self._session, cipher, dialect)

@@ -224,24 +224,25 @@ async def verify(services: Services, text: str, *, channel: str, uow: UnitOfWork
     return view
 
 
-async def load_own_record(database: Database, cti: str, *, with_name: bool = True) -> OwnRecord | None:
-    async with database.unit_of_work() as uow:
-        return await read_own_record(uow, cti, with_name=with_name)
-
-
 async def read_own_record(uow: UnitOfWork, cti: str, *, with_name: bool = True) -> OwnRecord | None:
-    record = await uow.credentials.get(cti)
-    if record is None:
-        return None
-    if record.revoked_at is not None:
-        return OwnRecord(RevocationState.REVOKED)
-    if record.superseded_at is not None:
-        status = await uow.statuses.get(record.user_id)
-        return OwnRecord(RevocationState.SUPERSEDED, current_colour=status.colour if status else None)
-    if not with_name:
-        return OwnRecord(RevocationState.ACTIVE)
-    user = await uow.users.get(record.user_id)
-    return OwnRecord(RevocationState.ACTIVE, masked_name=mask_name(user.name) if user else None)
+    return (await read_own_records(uow, [cti], with_name=with_name)).get(cti)
+
+
+async def read_own_records(uow: UnitOfWork, ctis: Collection[str], *, with_name: bool) -> dict[str, OwnRecord]:
+    """What our records say about each credential we issued (unknown ones are absent): one query for
+    all of them, plus one per masked name asked for."""
+    records: dict[str, OwnRecord] = {}
+    for cti, standing in (await uow.credentials.standings(ctis)).items():
+        if standing.revoked:
+            records[cti] = OwnRecord(RevocationState.REVOKED)
+        elif standing.superseded:
+            records[cti] = OwnRecord(RevocationState.SUPERSEDED, current_colour=standing.current_colour)
+        elif not with_name:
+            records[cti] = OwnRecord(RevocationState.ACTIVE)
+        else:
+            user = await uow.users.get(standing.user_id)
+            records[cti] = OwnRecord(RevocationState.ACTIVE, masked_name=mask_name(user.name) if user else None)
+    return records
 
 
 class RecordBatches:
@@ -282,9 +283,13 @@ class RecordBatches:
     async def _read(database: Database, batch: list[tuple[str, bool, asyncio.Future[OwnRecord | None]]]) -> None:
         try:
             async with database.unit_of_work() as uow:
-                for cti, with_name, future in batch:
-                    if not future.done():  # its request may have gone away meanwhile
-                        future.set_result(await read_own_record(uow, cti, with_name=with_name))
+                found: dict[bool, dict[str, OwnRecord]] = {}
+                for with_name in (False, True):
+                    ctis = {cti for cti, named, _ in batch if named is with_name}
+                    found[with_name] = await read_own_records(uow, ctis, with_name=with_name) if ctis else {}
+            for cti, with_name, future in batch:
+                if not future.done():  # its request may have gone away meanwhile
+                    future.set_result(found[with_name].get(cti))
         except Exception as error:  # noqa: BLE001 - every waiter learns there is no verdict
             for _, _, future in batch:
                 if not future.done():

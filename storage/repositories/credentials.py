@@ -1,17 +1,41 @@
-"""Credentials this server issued, for reuse, supersession and revocation lists."""
+"""Credentials this server issued, for reuse, supersession and revocation lists.
+
+Credentials of erased users live on, without their holder, in ``withdrawn_credentials`` (see
+``storage.repositories.withdrawn``) until they expire; every lookup here answers for them too, as
+revoked, so that a screenshot of an erased person's code never verifies again."""
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, or_, select, update
+from collections.abc import Collection
+
+from sqlalchemy import Row, bindparam, or_, select, update
 
 from rules.model import Colour
-from storage.models import CredentialRow
-from storage.records import CredentialRecord
+from storage.models import CredentialRow, StatusRow
+from storage.models.time_and_rights import WithdrawnCredential
+from storage.records import CredentialRecord, CredentialStanding
 from storage.repositories.base import Repository, require_aware, table_of
 
 _credentials = table_of(CredentialRow)
+_statuses = table_of(StatusRow)
+_withdrawn = table_of(WithdrawnCredential)
+FORGOTTEN_USER_ID = 0  # credentials of an erased user belong to nobody
+
+# Built once: checkpoints verify in bursts, and constructing a statement costs more than running it.
+_STANDINGS = (
+    select(
+        _credentials.c.cti,
+        _credentials.c.user_id,
+        _credentials.c.superseded_at,
+        _credentials.c.revoked_at,
+        _statuses.c.colour.label("current_colour"),
+    )
+    .select_from(_credentials.outerjoin(_statuses, _statuses.c.user_id == _credentials.c.user_id))
+    .where(_credentials.c.cti.in_(bindparam("ctis", expanding=True)))
+)
+_WITHDRAWN = select(_withdrawn.c.cti).where(_withdrawn.c.cti.in_(bindparam("ctis", expanding=True)))
 
 
 def _record(row: Row[Any]) -> CredentialRecord:
@@ -92,17 +116,45 @@ class CredentialRepository(Repository):
 
     async def get(self, cti: str) -> CredentialRecord | None:
         row = (await self._session.execute(select(_credentials).where(_credentials.c.cti == cti))).first()
-        return None if row is None else _record(row)
+        if row is not None:
+            return _record(row)
+        row = (await self._session.execute(select(_withdrawn).where(_withdrawn.c.cti == cti))).first()
+        if row is None:
+            return None
+        return CredentialRecord(
+            cti=row.cti, user_id=FORGOTTEN_USER_ID, kid=row.kid, colour=Colour(row.colour), status_key="",
+            token="", issued_at=row.withdrawn_at, expires_at=row.expires_at, revoked_at=row.withdrawn_at,
+        )
+
+    async def standings(self, ctis: Collection[str]) -> dict[str, CredentialStanding]:
+        """The standing of each of these credentials that we issued, in one query (unknown ones are absent)."""
+        if not ctis:
+            return {}
+        rows = (await self._session.execute(_STANDINGS, {"ctis": list(ctis)})).all()
+        standings = {
+            row.cti: CredentialStanding(
+                cti=row.cti,
+                user_id=row.user_id,
+                superseded=row.superseded_at is not None,
+                revoked=row.revoked_at is not None,
+                current_colour=None if row.current_colour is None else Colour(row.current_colour),
+            )
+            for row in rows
+        }
+        unknown = [cti for cti in ctis if cti not in standings]
+        if unknown:
+            for cti in (await self._session.execute(_WITHDRAWN, {"ctis": unknown})).scalars():
+                standings[cti] = CredentialStanding(cti, FORGOTTEN_USER_ID, superseded=False, revoked=True,
+                                                    current_colour=None)
+        return standings
 
     async def revoked_or_superseded_unexpired(self, now: datetime) -> list[tuple[str, datetime]]:
         """(cti, expires_at) of every withdrawn credential that verifiers could still accept."""
         require_aware("now", now)
-        query = (
-            select(_credentials.c.cti, _credentials.c.expires_at)
-            .where(
-                or_(_credentials.c.revoked_at.is_not(None), _credentials.c.superseded_at.is_not(None)),
-                _credentials.c.expires_at > now,
-            )
-            .order_by(_credentials.c.expires_at, _credentials.c.cti)
+        own = select(_credentials.c.cti, _credentials.c.expires_at).where(
+            or_(_credentials.c.revoked_at.is_not(None), _credentials.c.superseded_at.is_not(None)),
+            _credentials.c.expires_at > now,
         )
-        return [(row.cti, row.expires_at) for row in (await self._session.execute(query)).all()]
+        erased = select(_withdrawn.c.cti, _withdrawn.c.expires_at).where(_withdrawn.c.expires_at > now)
+        rows = (await self._session.execute(own)).all() + (await self._session.execute(erased)).all()
+        return sorted({(row.cti, row.expires_at) for row in rows}, key=lambda item: (item[1], item[0]))

@@ -12,16 +12,12 @@ from datetime import datetime
 
 from sqlalchemy import delete, literal, select
 
-from rules.model import Colour
 from storage.models import CredentialRow
 from storage.models.time_and_rights import WithdrawnCredential
-from storage.records import CredentialRecord
 from storage.repositories.base import Repository, require_aware, table_of
-from storage.repositories.credentials import CredentialRepository
 
 _withdrawn = table_of(WithdrawnCredential)
 _credentials = table_of(CredentialRow)
-FORGOTTEN_USER_ID = 0  # credentials of an erased user belong to nobody
 
 
 class WithdrawnCredentialRepository(Repository):
@@ -49,26 +45,4 @@ class WithdrawnCredentialRepository(Repository):
         return result.rowcount or 0
 
 
-class CredentialsWithWithdrawn(CredentialRepository):
-    """The credential repository, also answering for credentials of erased users (see module doc)."""
-
-    async def get(self, cti: str) -> CredentialRecord | None:
-        found = await super().get(cti)
-        if found is not None:
-            return found
-        row = (await self._session.execute(select(_withdrawn).where(_withdrawn.c.cti == cti))).first()
-        if row is None:
-            return None
-        return CredentialRecord(
-            cti=row.cti, user_id=FORGOTTEN_USER_ID, kid=row.kid, colour=Colour(row.colour), status_key="",
-            token="", issued_at=row.withdrawn_at, expires_at=row.expires_at, revoked_at=row.withdrawn_at,
-        )
-
-    async def revoked_or_superseded_unexpired(self, now: datetime) -> list[tuple[str, datetime]]:
-        own = await super().revoked_or_superseded_unexpired(now)
-        query = select(_withdrawn.c.cti, _withdrawn.c.expires_at).where(_withdrawn.c.expires_at > now)
-        erased = [(row.cti, row.expires_at) for row in (await self._session.execute(query)).all()]
-        return sorted({*own, *erased}, key=lambda item: (item[1], item[0]))
-
-
-__all__ = ["CredentialsWithWithdrawn", "WithdrawnCredentialRepository"]
+__all__ = ["WithdrawnCredentialRepository"]

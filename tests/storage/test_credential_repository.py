@@ -9,9 +9,9 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-from rules.model import Colour
+from rules.model import Colour, Reason, Status
 from storage.database import Database
-from storage.records import CredentialRecord, UserProfile
+from storage.records import CredentialRecord, CredentialStanding, UserProfile
 
 AddUser = Callable[..., Awaitable[UserProfile]]
 
@@ -127,3 +127,42 @@ async def test_revoked_or_superseded_unexpired(database: Database, add_user: Add
     # Ordered by expiry: the superseded one was issued earlier so it expires first.
     assert withdrawn == [(superseded.cti, superseded.expires_at), (revoked.cti, revoked.expires_at)]
     assert all(expires.tzinfo is not None for _, expires in withdrawn)
+
+
+async def test_standings_report_each_known_credential_with_its_holders_current_colour(
+    database: Database, add_user: AddUser, now: datetime
+) -> None:
+    with_status, without_status = await add_user(1001), await add_user(1002)
+    live = _credential(with_status.id, now)
+    superseded = _credential(with_status.id, now - timedelta(hours=1), superseded_at=now)
+    revoked = _credential(without_status.id, now, revoked_at=now)
+    async with database.unit_of_work() as uow:
+        for record in (live, superseded, revoked):
+            await uow.credentials.add(record)
+        await uow.statuses.put(with_status.id, Status(colour=Colour.YELLOW, reason=Reason("fever_recent"),
+                                                      since=now.date(), green_on=None, evaluated_for=now.date()), now)
+    async with database.unit_of_work() as uow:
+        standings = await uow.credentials.standings([live.cti, superseded.cti, revoked.cti, "0" * 32])
+        assert await uow.credentials.standings([]) == {}
+    assert set(standings) == {live.cti, superseded.cti, revoked.cti}, "an unknown id is simply absent"
+    assert standings[live.cti] == CredentialStanding(live.cti, with_status.id, superseded=False, revoked=False,
+                                                     current_colour=Colour.YELLOW)
+    assert standings[superseded.cti].superseded and not standings[superseded.cti].revoked
+    assert standings[revoked.cti] == CredentialStanding(revoked.cti, without_status.id, superseded=False,
+                                                        revoked=True, current_colour=None)
+
+
+async def test_an_erased_holders_unexpired_credential_stands_revoked(
+    database: Database, add_user: AddUser, now: datetime
+) -> None:
+    user = await add_user(1003)
+    record = _credential(user.id, now)
+    async with database.unit_of_work() as uow:
+        await uow.credentials.add(record)
+    async with database.unit_of_work() as uow:
+        await uow.rights.erasure.forget(user, now)
+    async with database.unit_of_work() as uow:
+        [standing] = (await uow.credentials.standings([record.cti])).values()
+        assert standing.revoked and standing.user_id == 0
+        assert (await uow.credentials.get(record.cti)).revoked_at == now
+        assert (record.cti, record.expires_at) in await uow.credentials.revoked_or_superseded_unexpired(now)
