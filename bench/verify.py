@@ -1,9 +1,10 @@
 """Verifications per second and latency through GET /api/v1/verify, with real signatures and a real server.
 
-    python bench/verify.py [--seconds 10] [--concurrency 64] [--credentials 2000] [--client aiohttp|wrk]
+    python bench/verify.py [--seconds 10] [--concurrency 64] [--credentials 2000] [--workers 2] [--client aiohttp|wrk]
 
-A server process (the project's own web app, on 127.0.0.1, SQLite in a temporary directory or
-PostgreSQL with --database-url) issues ``--credentials`` credentials to as many citizens, then serves;
+A server process (the project's own web side, as `healthcode web` runs it: on 127.0.0.1, SQLite in a
+temporary directory or PostgreSQL with --database-url) issues ``--credentials`` credentials to as
+many citizens, then serves, with ``--workers`` processes on the one port (HEALTHCODE_WEB_WORKERS);
 this process drives it with a keep-alive HTTP client cycling through all of them, after a warm-up.
 Each request is a full verification: decode, Ed25519 signature, times, and our own records
 (supersession and the masked name, cached for 2 s per credential as in production).
@@ -21,6 +22,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -37,15 +39,16 @@ TARGET_P99_MS = 20.0
 
 # -- the server process ----------------------------------------------------------------------
 
-async def _serve(directory: Path, port: int, credentials: int, database_url: str | None, foreign: bool) -> None:
+async def _serve(directory: Path, port: int, credentials: int, database_url: str | None, foreign: bool,
+                 workers: int) -> None:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     from bot.bootstrap import create_services
     from bot.clock import SystemClock
     from bot.credentials import expiry_for, issue_credential
     from bot.keyring import SigningKey, b64url_encode
+    from bot.cli_commands.web import serve_web
     from bot.settings import load_settings
-    from bot.web.server import WebServer
     from rules.model import Colour
     from storage.migrate import upgrade
     from storage.records import CredentialRecord, NewUser
@@ -63,9 +66,17 @@ async def _serve(directory: Path, port: int, credentials: int, database_url: str
                   "not_before": (now - timedelta(days=1)).replace(microsecond=0).isoformat(), "not_after": None}]}))
     url = database_url or f"sqlite+aiosqlite:///{directory / 'bench.db'}"
     await upgrade(url)
-    settings = load_settings(_env_file=None, database_url=url, state_dir=directory / "state", keys_dir=directory / "keys",
-                             web_host="127.0.0.1", web_port=port, log_level="WARNING", trusted_issuers=(str(trusted),))
-    services = await create_services(settings, clock, local=True)
+    if port == 0:
+        port = _free_port()
+    # Settings by environment, as in production: the extra worker processes read the same.
+    os.environ.update({
+        "HEALTHCODE_DATABASE_URL": url, "HEALTHCODE_STATE_DIR": str(directory / "state"),
+        "HEALTHCODE_KEYS_DIR": str(directory / "keys"), "HEALTHCODE_DATA_KEY_FILE": str(directory / "state" / "data.key"),
+        "HEALTHCODE_WEB_HOST": "127.0.0.1", "HEALTHCODE_WEB_PORT": str(port), "HEALTHCODE_WEB_WORKERS": str(workers),
+        "HEALTHCODE_LOG_LEVEL": "WARNING", "HEALTHCODE_TRUSTED_ISSUERS": str(trusted),
+    })
+    settings = load_settings(_env_file=None)
+    services = await create_services(settings, clock, local=True)  # makes the data key and signing key
     now = clock.now()  # after the key ring exists: a key verifies only what was issued once it was valid
     tokens = []
     expires = expiry_for(now, settings.tz)
@@ -84,16 +95,28 @@ async def _serve(directory: Path, port: int, credentials: int, database_url: str
                 token=issued.token, issued_at=issued.issued_at, expires_at=issued.expires_at))
             tokens.append(issued.token)
     (directory / "tokens.json").write_text(json.dumps(tokens))
-    server = WebServer(services)
-    await server.start()
-    (directory / "ready").write_text(str(server.port))
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
-    await stop.wait()
-    await server.stop()
     await services.database.dispose()
+    serving = asyncio.get_running_loop().create_task(serve_web(settings))
+    await _until_listening(port)
+    (directory / "ready").write_text(str(port))
+    await serving  # until SIGTERM
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+async def _until_listening(port: int) -> None:
+    while True:
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+        except OSError:
+            await asyncio.sleep(0.1)
+            continue
+        writer.close()
+        return
 
 
 def _resident_id(n: int) -> str:
@@ -165,6 +188,8 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=2)
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--credentials", type=int, default=2000)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                        help="server processes on the one port (HEALTHCODE_WEB_WORKERS; default: one per CPU)")
     parser.add_argument("--client", choices=("aiohttp", "wrk"), default="wrk" if shutil.which("wrk") else "aiohttp")
     parser.add_argument("--foreign", action="store_true", help="verify another region's credentials")
     parser.add_argument("--database-url", help="PostgreSQL URL of an empty database (default: SQLite in a temp dir)")
@@ -172,12 +197,13 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        asyncio.run(_serve(args.serve, args.port, args.credentials, args.database_url, args.foreign))
+        asyncio.run(_serve(args.serve, args.port, args.credentials, args.database_url, args.foreign, args.workers))
         return
 
     with tempfile.TemporaryDirectory() as name:
         directory = Path(name)
-        command = [sys.executable, __file__, "--serve", str(directory), "--credentials", str(args.credentials)]
+        command = [sys.executable, __file__, "--serve", str(directory), "--credentials", str(args.credentials),
+                   "--workers", str(args.workers)]
         if args.foreign:
             command.append("--foreign")
         if args.database_url:
@@ -193,8 +219,8 @@ def main() -> None:
             base = f"http://127.0.0.1:{ready.read_text()}"
             tokens = json.loads((directory / "tokens.json").read_text())
             kind = "foreign (trust list)" if args.foreign else "own (database records)"
-            print(f"server {base}, {len(tokens)} distinct {kind} credentials, client {args.client}, "
-                  f"{os.cpu_count()} CPU(s)")
+            print(f"server {base} ({args.workers} process(es)), {len(tokens)} distinct {kind} credentials, "
+                  f"client {args.client}, {os.cpu_count()} CPU(s)")
             if args.client == "wrk":
                 _wrk_load(base, tokens, args.warmup, args.concurrency, directory)
                 result = _wrk_load(base, tokens, args.seconds, args.concurrency, directory)

@@ -5,12 +5,11 @@ import argparse
 import sys
 
 from bot.bootstrap import StartupError
-from bot.cli_commands import db, keys, run, shell, verify
-from bot.cli_commands import purge
+from bot.cli_commands import db, keys, purge, run, shell, verify, web
 from bot.logging_setup import configure_logging
 from bot.settings import SettingsError, load_settings
 
-SUBCOMMANDS = (run, shell, db, keys, verify, purge)
+SUBCOMMANDS = (run, shell, web, db, keys, verify, purge)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     default_language: str = "zh-CN"
     web_host: str = "127.0.0.1"
     web_port: int = Field(default=8080, ge=0, le=65535)
+    # Processes serving the web side on that one port (SO_REUSEPORT): verification scales with cores.
+    web_workers: int = Field(default=1, ge=1, le=64)
     webhook_url: str | None = None
     log_level: str = "INFO"
     # Mutual recognition: other issuers' trust lists, as file paths or http(s) URLs, comma-separated.

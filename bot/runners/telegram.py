@@ -14,6 +14,7 @@ from bot.jobs.runtime import TimedJobs
 from bot.metrics import instrument_application
 from bot.services.delivery import DeliveryWorker
 from bot.settings import Settings
+from bot.runners.web_workers import WebWorkers
 from bot.web.server import PortInUse, WebSide
 from handlers.delivery_sender import TelegramSender
 
@@ -38,6 +39,9 @@ def run_polling(settings: Settings, services, application) -> None:
     if settings.webhook_url:
         from bot.runners.webhook import serve_webhook
 
+        if settings.web_workers > 1:  # the webhook must reach the one process that runs the bot
+            log.warning("HEALTHCODE_WEB_WORKERS is ignored in webhook mode; run `healthcode web` apart instead")
+
         try:
             loop.run_until_complete(delivery_worker.start())
             loop.run_until_complete(serve_webhook(services, application))
@@ -54,6 +58,8 @@ def run_polling(settings: Settings, services, application) -> None:
         loop.run_until_complete(web_side.stop())
         loop.run_until_complete(timed_jobs.stop())
         raise StartupError(f"{error}; free the port or choose another") from None
+    web_workers = WebWorkers(settings.web_workers - 1)
+    loop.run_until_complete(web_workers.start())
     instrument_application(application, services.metrics)
     _run_delivery_with(application, delivery_worker)
     log.info("polling Telegram at %s", settings.telegram_api_url)
@@ -63,6 +69,7 @@ def run_polling(settings: Settings, services, application) -> None:
     except InvalidToken:
         raise StartupError("HEALTHCODE_TELEGRAM_TOKEN was rejected by Telegram (InvalidToken)") from None
     finally:
+        loop.run_until_complete(web_workers.stop())
         loop.run_until_complete(web_side.stop())
         loop.run_until_complete(timed_jobs.stop())
 

@@ -35,10 +35,13 @@ class WebServer:
     """The aiohttp application on ``HEALTHCODE_WEB_HOST``:``HEALTHCODE_WEB_PORT`` (port 0: any free port)."""
 
     def __init__(self, services: Services, *, webhook: Handler | None = None,
-                 host: str | None = None, port: int | None = None) -> None:
+                 host: str | None = None, port: int | None = None, share_port: bool = False) -> None:
         self._services = services
         self._host = services.settings.web_host if host is None else host
         self._port = services.settings.web_port if port is None else port
+        # Several processes share the port only when asked to (HEALTHCODE_WEB_WORKERS); otherwise
+        # a second instance must find the port taken rather than silently split the traffic.
+        self._reuse_port = share_port and self._port != 0
         self._runner = web.AppRunner(create_app(services, webhook=webhook), access_log=None,
                                      handler_cancellation=False)
         self._site: web.TCPSite | None = None
@@ -56,7 +59,8 @@ class WebServer:
 
     async def start(self) -> None:
         await self._runner.setup()
-        self._site = web.TCPSite(self._runner, self._host, self._port, backlog=1024)
+        self._site = web.TCPSite(self._runner, self._host, self._port, backlog=1024,
+                                 reuse_port=self._reuse_port or None)
         try:
             await self._site.start()
         except OSError as error:
@@ -174,7 +178,7 @@ class WebSide:
 
     def __init__(self, services: Services) -> None:
         self._services = services
-        self.server = WebServer(services)
+        self.server = WebServer(services, share_port=services.settings.web_workers > 1)
         self.listening = False
         self._background: Background | None = None
 

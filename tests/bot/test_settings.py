@@ -17,6 +17,8 @@ from bot.settings import SettingsError, load_settings
         ("HEALTHCODE_DATABASE_URL", "mysql://x/y", "sqlite+aiosqlite:// or postgresql+asyncpg://"),
         ("HEALTHCODE_WEB_PORT", "70000", "less than or equal to 65535"),
         ("HEALTHCODE_WEB_PORT", "eighty", "valid integer"),
+        ("HEALTHCODE_WEB_WORKERS", "0", "greater than or equal to 1"),
+        ("HEALTHCODE_WEB_WORKERS", "many", "valid integer"),
         ("HEALTHCODE_DEFAULT_LANGUAGE", "fr", "must be zh-CN or en"),
         ("HEALTHCODE_LOG_LEVEL", "loud", "DEBUG, INFO, WARNING or ERROR"),
         ("HEALTHCODE_REMINDER_TIME", "8am", "HH:MM"),

@@ -1,0 +1,81 @@
+"""Extra processes serving the web side on the same port, for HEALTHCODE_WEB_WORKERS > 1.
+
+Verification is CPU-bound (an Ed25519 check, CBOR, HTTP), and one Python process uses one core.
+The first process binds the port (so a port held by anything else is still reported); then
+``web_workers - 1`` children (`healthcode web --worker-of PID`) bind it too with SO_REUSEPORT, and the
+kernel spreads connections over all of them. The children share the database and the key ring on
+disk; each keeps its own short-lived record cache, so a status change made by another process is
+seen within that cache's few seconds. They exit when their parent goes, however it goes.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import subprocess
+import sys
+
+log = logging.getLogger(__name__)
+
+RESTART_AFTER_SECONDS = 5.0
+STOP_GRACE_SECONDS = 10.0
+
+
+class WebWorkers:
+    """Starts, watches (restarting any that die) and stops the extra web processes."""
+
+    def __init__(self, count: int) -> None:
+        self.count = max(0, count)
+        self._processes: list[subprocess.Popen[bytes]] = []
+        self._watch: asyncio.Task[None] | None = None
+
+    @property
+    def pids(self) -> list[int]:
+        return [process.pid for process in self._processes]
+
+    async def start(self) -> None:
+        self._processes = [self._spawn() for _ in range(self.count)]
+        if self._processes:
+            self._watch = asyncio.get_running_loop().create_task(self._restart_the_dead())
+            log.info("%d extra web worker process(es) started", self.count)
+
+    async def stop(self) -> None:
+        if self._watch is not None:
+            self._watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watch
+            self._watch = None
+        for process in self._processes:
+            if process.poll() is None:
+                process.terminate()
+        for process in self._processes:
+            try:
+                await asyncio.to_thread(process.wait, STOP_GRACE_SECONDS)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                await asyncio.to_thread(process.wait)
+        self._processes = []
+
+    def _spawn(self) -> subprocess.Popen[bytes]:
+        # The child reads the same settings (environment and .env) and knows its parent by pid.
+        return subprocess.Popen([sys.executable, "-m", "bot", "web", "--worker-of", str(os.getpid())])
+
+    async def _restart_the_dead(self) -> None:
+        while True:
+            await asyncio.sleep(RESTART_AFTER_SECONDS)
+            for index, process in enumerate(self._processes):
+                if process.poll() is not None:
+                    log.error("web worker %d exited with status %s; starting another", process.pid, process.returncode)
+                    self._processes[index] = self._spawn()
+
+
+async def exit_when_parent_goes(parent_pid: int, stop: asyncio.Event, *, tick_seconds: float = 1.0) -> None:
+    """A worker must not outlive the process that started it (even one killed with SIGKILL)."""
+    while not stop.is_set():
+        if os.getppid() != parent_pid:
+            log.info("web worker: parent %d is gone; stopping", parent_pid)
+            stop.set()
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=tick_seconds)

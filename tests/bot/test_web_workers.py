@@ -1,0 +1,143 @@
+"""HEALTHCODE_WEB_WORKERS: several real processes serve the web side on one port.
+
+`healthcode web` runs as a subprocess, exactly as deployed; the test finds who listens on the
+port from /proc, asks the server over HTTP, and kills processes the way a crash would.
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sys
+import time
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from bot.bootstrap import write_data_key
+from bot.keyring import KeyRing
+
+pytestmark = pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="needs Linux /proc to see listeners")
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _env(tmp_path: Path, port: int, workers: int) -> dict[str, str]:
+    if not (tmp_path / "data.key").exists():
+        write_data_key(tmp_path / "data.key")
+        KeyRing.generate(tmp_path / "keys", datetime.now(timezone.utc))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HEALTHCODE_")}
+    env.update({
+        "HEALTHCODE_DATA_KEY_FILE": str(tmp_path / "data.key"),
+        "HEALTHCODE_KEYS_DIR": str(tmp_path / "keys"),
+        "HEALTHCODE_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'web.db'}",
+        "HEALTHCODE_WEB_PORT": str(port),
+        "HEALTHCODE_WEB_WORKERS": str(workers),
+    })
+    return env
+
+
+def _listeners(port: int) -> set[int]:
+    """Pids of the processes holding a listening TCP socket on 127.0.0.1:``port``."""
+    inodes = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if fields[1].endswith(f":{port:04X}") and fields[3] == "0A":  # 0A: LISTEN
+            inodes.add(fields[9])
+    pids = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            links = {os.readlink(fd) for fd in (entry / "fd").iterdir()}
+        except OSError:
+            continue
+        if any(link == f"socket:[{inode}]" for inode in inodes for link in links):
+            pids.add(int(entry.name))
+    return pids
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    return stat.exists() and stat.read_text().split()[2] != "Z"
+
+
+async def _until(condition: Callable[[], bool], seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting")
+        await asyncio.sleep(0.2)
+
+
+async def _start(tmp_path: Path, port: int, workers: int) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "web", cwd=tmp_path, env=_env(tmp_path, port, workers),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )
+
+
+async def test_workers_share_the_port_answer_and_stop_with_the_parent(tmp_path: Path) -> None:
+    port = _free_port()
+    parent = await _start(tmp_path, port, workers=3)
+    try:
+        await _until(lambda: len(_listeners(port)) == 3)
+        listeners = _listeners(port)
+        assert parent.pid in listeners
+        async with aiohttp.ClientSession() as session:
+            for _ in range(6):  # new connections: the kernel spreads them over the listeners
+                async with session.get(f"http://127.0.0.1:{port}/healthz",
+                                       headers={"Connection": "close"}) as response:
+                    assert response.status == 200
+                    assert (await response.json())["database"] == "ok"
+    finally:
+        parent.send_signal(signal.SIGTERM)
+        output, _ = await asyncio.wait_for(parent.communicate(), 30)
+    assert parent.returncode == 0, output.decode()[-2000:]
+    await _until(lambda: not any(_alive(pid) for pid in listeners - {parent.pid}), seconds=15)
+    assert "Traceback" not in output.decode()
+
+
+async def test_a_dead_worker_is_replaced_and_workers_end_when_the_parent_is_killed(tmp_path: Path) -> None:
+    port = _free_port()
+    parent = await _start(tmp_path, port, workers=2)
+    try:
+        await _until(lambda: len(_listeners(port)) == 2)
+        [worker] = _listeners(port) - {parent.pid}
+        os.kill(worker, signal.SIGKILL)
+        await _until(lambda: len(_listeners(port) - {parent.pid, worker}) == 1)  # a new one took its place
+        [replacement] = _listeners(port) - {parent.pid}
+        parent.kill()  # no clean-up runs in the parent: the worker must notice on its own
+        await parent.wait()
+        await _until(lambda: not _alive(replacement), seconds=15)
+    finally:
+        if parent.returncode is None:
+            parent.kill()
+            await parent.wait()
+
+
+async def test_one_worker_keeps_the_port_exclusive(tmp_path: Path) -> None:
+    """Without HEALTHCODE_WEB_WORKERS a second server must find the port taken, not split the traffic."""
+    port = _free_port()
+    first = await _start(tmp_path, port, workers=1)
+    try:
+        await _until(lambda: len(_listeners(port)) == 1)
+        second = await _start(tmp_path, port, workers=1)
+        output, _ = await asyncio.wait_for(second.communicate(), 60)
+        assert second.returncode == 2
+        assert "HEALTHCODE_WEB_PORT" in output.decode() and "already in use" in output.decode()
+    finally:
+        first.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(first.communicate(), 30)
