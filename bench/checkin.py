@@ -25,6 +25,7 @@ from bot.bootstrap import create_services
 from bot.clock import ManualClock
 from bot.local_bot_api import LocalBotApi
 from bot.local_chat import LocalChat, LocalUser
+from bot.services.registration import PRIVACY_NOTICE_VERSION
 from bot.settings import load_settings
 from storage.records import NewUser
 
@@ -41,7 +42,7 @@ async def prepare(chat: LocalChat, services, users: list[LocalUser]) -> None:
     async with services.database.unit_of_work() as uow:
         for n, user in enumerate(users):
             await uow.users.add(NewUser(user.telegram_id, f"用户{n}", resident_id(n), f"138{n:08d}", "330100",
-                                        "bench", START), START)
+                                        PRIVACY_NOTICE_VERSION, START), START)
 
 
 async def walk_to_confirm(chat: LocalChat, user: LocalUser) -> None:
@@ -49,6 +50,9 @@ async def walk_to_confirm(chat: LocalChat, user: LocalUser) -> None:
     [symptoms] = await chat.send_text(user, "36.6")
     for data in ("ci:sym:done", "ci:contact:no", "ci:travel:none", "ci:diag:none"):
         await chat.press_data(user, symptoms, data)
+    summary = chat.latest_with_buttons(user)
+    if not any(data == "ci:confirm" for row in summary.buttons for _, data in row):
+        raise SystemExit(f"user {user.telegram_id} did not reach the confirm step: {summary.body[:80]!r}")
 
 
 async def timed_confirms(chat: LocalChat, users: list[LocalUser], concurrency: int) -> tuple[float, list[float]]:
@@ -61,8 +65,10 @@ async def timed_confirms(chat: LocalChat, users: list[LocalUser], concurrency: i
         target = targets[user.telegram_id]
         async with gate:
             started = time.perf_counter()
-            await chat.press_data(user, target, "ci:confirm")
+            replies = await chat.press_data(user, target, "ci:confirm")
             latencies.append(time.perf_counter() - started)
+        if not any(reply.photo is not None or reply.photo_file_id is not None for reply in replies):
+            raise SystemExit(f"user {user.telegram_id} got no status card after confirming")
 
     started = time.perf_counter()
     await asyncio.gather(*(confirm(u) for u in users))
