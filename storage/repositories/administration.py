@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 
 from rules.model import Colour, Decision, RiskArea, RiskAreaList, TravelRisk
 from storage.models import AuditRow, DecisionRow, ResidentIdMaskRow, RiskAreaRow, User
@@ -23,6 +23,14 @@ from storage.repositories.users import _context as user_field_context
 _audit = table_of(AuditRow)
 _decisions = table_of(DecisionRow)
 _areas = table_of(RiskAreaRow)
+# Read on every evaluation; built once.
+_DECISIONS_FOR_USER = select(_decisions).where(_decisions.c.user_id == bindparam("user_id")).order_by(_decisions.c.id)
+_AREAS_EVER_IN_FORCE = (
+    select(_areas)
+    # A listing ended on the day it began was never in force on any day.
+    .where((_areas.c.effective_until != _areas.c.effective_from) | _areas.c.effective_until.is_(None))
+    .order_by(_areas.c.effective_from, _areas.c.region_code, _areas.c.id)
+)
 _masks = table_of(ResidentIdMaskRow)
 _users = table_of(User)
 
@@ -89,8 +97,8 @@ class DecisionRepository(Repository):
         return Decision(colour, draft.first_day, draft.last_day, reason, sequence=decision_id)
 
     async def for_user(self, user_id: int) -> list[Decision]:
-        query = select(_decisions).where(_decisions.c.user_id == user_id).order_by(_decisions.c.id)
-        return [self._decision(row) for row in (await self._session.execute(query)).all()]
+        rows = (await self._session.execute(_DECISIONS_FOR_USER, {"user_id": user_id})).all()
+        return [self._decision(row) for row in rows]
 
     async def covering(self, first_day: date, last_day: date) -> dict[int, list[Decision]]:
         """Every decision that applies on some day of the range, by user id."""
@@ -115,14 +123,10 @@ class RiskAreaRepository(Repository):
         return RiskAreaList(tuple(entry.area for entry in await self.entries()))
 
     async def entries(self) -> list[RiskAreaEntry]:
-        withdrawn = _areas.c.effective_until == _areas.c.effective_from  # never in force on any day
-        query = select(_areas).where(~withdrawn | _areas.c.effective_until.is_(None)).order_by(
-            _areas.c.effective_from, _areas.c.region_code, _areas.c.id
-        )
         return [
             RiskAreaEntry(row.id, RiskArea(row.region_code, TravelRisk(row.level), row.effective_from,
                                            row.effective_until), row.added_by)
-            for row in (await self._session.execute(query)).all()
+            for row in (await self._session.execute(_AREAS_EVER_IN_FORCE)).all()
         ]
 
     async def add(self, area: RiskArea, *, by: int, now: datetime) -> int:

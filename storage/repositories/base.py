@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ClassVar
 
-from sqlalchemy import Table
+from sqlalchemy import Executable, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,10 +16,21 @@ from storage.encryption import FieldCipher
 class Repository:
     """Holds the unit of work's session, the field cipher and the dialect name."""
 
+    # Hot-path statements, built once per dialect: building one costs several times running it.
+    _prebuilt_statements: ClassVar[dict[tuple[str, str], Executable]] = {}
+
     def __init__(self, session: AsyncSession, cipher: FieldCipher, dialect: str) -> None:
         self._session = session
         self._cipher = cipher
         self._dialect = dialect
+
+    def _prebuilt(self, name: str, build: Callable[[], Executable]) -> Executable:
+        """The statement ``build`` makes for this dialect, made once; values go in as parameters."""
+        key = (self._dialect, f"{type(self).__qualname__}.{name}")
+        statement = Repository._prebuilt_statements.get(key)
+        if statement is None:
+            statement = Repository._prebuilt_statements[key] = build()
+        return statement
 
     def _upsert_insert(self, table: Table) -> sqlite.Insert | postgresql.Insert:
         """An INSERT that supports ``on_conflict_do_*`` for the current dialect."""

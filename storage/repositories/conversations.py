@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 
 from storage.models import ConversationStateRow
 from storage.records import ConversationState
 from storage.repositories.base import Repository, require_aware, table_of
 
 _states = table_of(ConversationStateRow)
+_CLEAR = delete(_states).where(_states.c.telegram_id == bindparam("telegram_id")).returning(_states.c.telegram_id)
 
 
 def _context(telegram_id: int) -> bytes:
@@ -61,7 +62,4 @@ class ConversationRepository(Repository):
 
     async def clear(self, telegram_id: int) -> bool:
         """Forget the state; False if there was none."""
-        statement = (
-            delete(_states).where(_states.c.telegram_id == telegram_id).returning(_states.c.telegram_id)
-        )
-        return (await self._session.execute(statement)).first() is not None
+        return (await self._session.execute(_CLEAR, {"telegram_id": telegram_id})).first() is not None

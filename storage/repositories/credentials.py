@@ -35,6 +35,24 @@ _STANDINGS = (
     .select_from(_credentials.outerjoin(_statuses, _statuses.c.user_id == _credentials.c.user_id))
     .where(_credentials.c.cti.in_(bindparam("ctis", expanding=True)))
 )
+_CURRENT = (
+    select(_credentials)
+    .where(
+        _credentials.c.user_id == bindparam("user_id"),
+        _credentials.c.status_key == bindparam("status_key"),
+        _credentials.c.superseded_at.is_(None),
+        _credentials.c.revoked_at.is_(None),
+        _credentials.c.expires_at > bindparam("now"),
+    )
+    .order_by(_credentials.c.issued_at.desc())
+    .limit(1)
+)
+_SET_FILE_ID = (
+    update(_credentials)
+    .where(_credentials.c.cti == bindparam("credential_id"))  # not "cti": UPDATE reserves column names
+    .values(telegram_file_id=bindparam("file_id"))
+    .returning(_credentials.c.cti)
+)
 _WITHDRAWN = select(_withdrawn.c.cti).where(_withdrawn.c.cti.in_(bindparam("ctis", expanding=True)))
 
 
@@ -66,13 +84,9 @@ def _live(now: datetime) -> list[Any]:
 class CredentialRepository(Repository):
     async def find_current(self, user_id: int, status_key: str, now: datetime) -> CredentialRecord | None:
         """The newest credential for this status that is neither superseded, revoked nor expired."""
-        query = (
-            select(_credentials)
-            .where(_credentials.c.user_id == user_id, _credentials.c.status_key == status_key, *_live(now))
-            .order_by(_credentials.c.issued_at.desc())
-            .limit(1)
-        )
-        row = (await self._session.execute(query)).first()
+        require_aware("now", now)
+        parameters = {"user_id": user_id, "status_key": status_key, "now": now}
+        row = (await self._session.execute(_CURRENT, parameters)).first()
         return None if row is None else _record(row)
 
     async def add(self, record: CredentialRecord) -> None:
@@ -106,13 +120,7 @@ class CredentialRepository(Repository):
 
     async def set_file_id(self, cti: str, file_id: str) -> bool:
         """Remember Telegram's file id for the card image; False if the credential is unknown."""
-        statement = (
-            update(_credentials)
-            .where(_credentials.c.cti == cti)
-            .values(telegram_file_id=file_id)
-            .returning(_credentials.c.cti)
-        )
-        return (await self._session.execute(statement)).first() is not None
+        return (await self._session.execute(_SET_FILE_ID, {"credential_id": cti, "file_id": file_id})).first() is not None
 
     async def get(self, cti: str) -> CredentialRecord | None:
         row = (await self._session.execute(select(_credentials).where(_credentials.c.cti == cti))).first()

@@ -3,13 +3,22 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Executable, bindparam, func, select
 
 from rules.model import Answers, Declaration
 from storage.models import DeclarationRow
 from storage.repositories.base import Repository, require_aware, table_of
 
 _declarations = table_of(DeclarationRow)
+_BETWEEN = (
+    select(_declarations.c.day, _declarations.c.answers_enc)
+    .where(
+        _declarations.c.user_id == bindparam("user_id"),
+        _declarations.c.day >= bindparam("first_day"),
+        _declarations.c.day <= bindparam("last_day"),
+    )
+    .order_by(_declarations.c.day)
+)
 
 
 def _context(user_id: int, day: date) -> bytes:
@@ -22,35 +31,28 @@ class DeclarationRepository(Repository):
         """Store the answers for ``day``; True if they replaced earlier answers for that day."""
         require_aware("now", now)
         answers_enc = self._seal_json(answers.to_json(), _context(user_id, day))
-        statement = self._upsert_insert(_declarations).values(
-            user_id=user_id, day=day, answers_enc=answers_enc, created_at=now, updated_at=now
-        )
-        statement = statement.on_conflict_do_update(
+        values = {"user_id": user_id, "day": day, "answers_enc": answers_enc, "created_at": now, "updated_at": now}
+        # One round trip on both databases: the returned revision tells insert from replace.
+        revision = (await self._session.execute(self._prebuilt("upsert", self._build_upsert), values)).scalar_one()
+        return revision > 1
+
+    def _build_upsert(self) -> Executable:
+        statement = self._upsert_insert(_declarations)
+        return statement.on_conflict_do_update(
             index_elements=[_declarations.c.user_id, _declarations.c.day],
             set_={
                 "answers_enc": statement.excluded.answers_enc,
                 "updated_at": statement.excluded.updated_at,
                 "revision": _declarations.c.revision + 1,
             },
-        )
-        # One round trip on both databases: the returned revision tells insert from replace.
-        revision = (await self._session.execute(statement.returning(_declarations.c.revision))).scalar_one()
-        return revision > 1
+        ).returning(_declarations.c.revision)
 
     async def list_between(self, user_id: int, first_day: date, last_day: date) -> list[Declaration]:
         """Declarations with ``first_day <= day <= last_day``, oldest first."""
         if first_day > last_day:
             raise ValueError("first_day: must not be after last_day")
-        query = (
-            select(_declarations.c.day, _declarations.c.answers_enc)
-            .where(
-                _declarations.c.user_id == user_id,
-                _declarations.c.day >= first_day,
-                _declarations.c.day <= last_day,
-            )
-            .order_by(_declarations.c.day)
-        )
-        rows = (await self._session.execute(query)).all()
+        rows = (await self._session.execute(_BETWEEN, {"user_id": user_id, "first_day": first_day,
+                                                        "last_day": last_day})).all()
         return [
             Declaration(
                 day=row.day,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Executable, select
 
 from rules.model import Colour, Status
 from storage.models import StatusRow
@@ -51,10 +51,13 @@ class StatusRepository(Repository):
             "evaluated_for": stored.evaluated_for,
             "updated_at": now,
         }
-        statement = self._upsert_insert(_statuses).values(values)
-        statement = statement.on_conflict_do_update(
-            index_elements=[_statuses.c.user_id],
-            set_={name: statement.excluded[name] for name in values if name != "user_id"},
-        )
-        await self._session.execute(statement)
+        await self._session.execute(self._prebuilt("put", self._build_put), values)
         return stored
+
+    def _build_put(self) -> Executable:
+        statement = self._upsert_insert(_statuses)
+        replaced = ("colour", "reason_code", "since", "green_on", "evaluated_for", "updated_at")
+        return statement.on_conflict_do_update(
+            index_elements=[_statuses.c.user_id],
+            set_={name: statement.excluded[name] for name in replaced},
+        )
