@@ -1,0 +1,119 @@
+"""The cost floor of one bot update on the stack the product card fixes, per core.
+
+    python -m bench.floor [--updates 5000] [--database-url postgresql+asyncpg://...]
+
+Three figures, each the mean over ``--updates`` sequential runs in one process:
+
+* **ptb**: ``Application.process_update`` of a text message whose handler replies with one
+  ``sendMessage``, through the in-process Bot API (``bot.local_bot_api``): Update parsing, handler
+  dispatch, the request layer, and parsing the returned Message. No database, no business logic.
+* **unit of work**: the project's ``Database.unit_of_work()`` running one small write (the
+  language upsert, one row by primary key) and committing (SQLite through the in-loop driver, or
+  PostgreSQL through asyncpg).
+* **statement**: each further such statement inside an open unit of work, as the repository
+  builds it, and the same write as a statement built once (what prebuilt statements would cost).
+
+A declaration needs at least: the update, and a unit of work that loads the sender, writes the
+declaration, reads the history the policy evaluates, writes the status and reads the current
+credential — so ``ptb + unit of work + 4 x statement`` is a floor for one confirmation, before any
+of our own code runs. Dividing a second by it gives the most confirmations one core can do.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from sqlalchemy import text
+from telegram import Update
+from telegram.ext import Application, MessageHandler, filters
+
+from bot.local_bot_api import LocalBotApi
+from storage.database import Database
+from storage.encryption import FieldCipher
+from storage.migrate import upgrade
+
+USER_ID = 4242
+
+
+async def ptb_per_update(count: int) -> float:
+    api = LocalBotApi()
+    application = Application.builder().token("1:FLOOR").request(api).get_updates_request(api).updater(None).build()
+
+    async def reply(update: Update, _context: object) -> None:
+        await update.effective_message.reply_text("ok")
+
+    application.add_handler(MessageHandler(filters.TEXT, reply))
+    await application.initialize()
+    message = {"message_id": 1, "date": int(time.time()), "text": "36.6",
+               "chat": {"id": USER_ID, "type": "private"},
+               "from": {"id": USER_ID, "is_bot": False, "first_name": "F"}}
+    updates = [Update.de_json({"update_id": n, "message": {**message, "message_id": n}}, application.bot)
+               for n in range(count)]
+    began = time.perf_counter()
+    for update in updates:
+        await application.process_update(update)
+    elapsed = time.perf_counter() - began
+    await application.shutdown()
+    return elapsed / count
+
+
+async def storage_costs(url: str, count: int) -> tuple[float, float, float]:
+    await upgrade(url)
+    database = Database(url, FieldCipher(bytes(32)))
+    now = datetime.now(timezone.utc)
+    began = time.perf_counter()
+    for _ in range(count):
+        async with database.unit_of_work() as uow:
+            await uow.preferences.set_language(USER_ID, "en", now)
+    per_unit = (time.perf_counter() - began) / count
+    async with database.unit_of_work() as uow:
+        began = time.perf_counter()
+        for _ in range(count):
+            await uow.preferences.set_language(USER_ID, "en", now)
+        per_statement = (time.perf_counter() - began) / count
+    # The same write as one statement built once (bound parameters only), on a Core connection.
+    prebuilt = text("UPDATE preferences SET language = :language WHERE telegram_id = :telegram_id")
+    async with database.engine.connect() as connection:
+        began = time.perf_counter()
+        for _ in range(count):
+            await connection.execute(prebuilt, {"language": "en", "telegram_id": USER_ID})
+        per_prebuilt = (time.perf_counter() - began) / count
+        await connection.rollback()
+    await database.dispose()
+    return per_unit, per_statement, per_prebuilt
+
+
+async def run(count: int, database_url: str | None) -> None:
+    with tempfile.TemporaryDirectory() as directory:
+        url = database_url or f"sqlite+aiosqlite:///{Path(directory) / 'floor.db'}"
+        ptb = await ptb_per_update(count)
+        unit, statement, prebuilt = await storage_costs(url, count)
+    backend = url.split(":", 1)[0]
+    floor = ptb + unit + 4 * statement
+    prebuilt_floor = ptb + unit - statement + prebuilt + 4 * prebuilt
+    print(f"ptb, one update with one reply:        {ptb * 1e3:.3f} ms")
+    print(f"unit of work, one upsert ({backend}): {unit * 1e3:.3f} ms")
+    print(f"each further statement:               {statement * 1e3:.3f} ms")
+    print(f"the same write as a prebuilt statement: {prebuilt * 1e3:.3f} ms")
+    print(f"floor of one confirmation (ptb + unit + 4 statements): {floor * 1e3:.3f} ms "
+          f"-> at most {1 / floor:,.0f} confirmations/s per core")
+    print(f"the same with every statement prebuilt: {prebuilt_floor * 1e3:.3f} ms "
+          f"-> at most {1 / prebuilt_floor:,.0f} confirmations/s per core")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--updates", type=int, default=5000)
+    parser.add_argument("--database-url")
+    args = parser.parse_args()
+    if args.updates < 1:
+        parser.error("--updates must be at least 1")
+    asyncio.run(run(args.updates, args.database_url))
+
+
+if __name__ == "__main__":
+    main()
