@@ -17,7 +17,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -208,6 +208,11 @@ async def verify(services: Services, text: str, *, channel: str, uow: UnitOfWork
 
     async def lookup(cti: str) -> OwnRecord | None:
         key = f"{cti}:name" if with_name else cti
+        if uow is None and not with_name:
+            # Nearly every credential a checkpoint scans is live: answer those from memory.
+            withdrawn = await cache.withdrawn.contains(database, cti, services.clock.now(), cache.generation)
+            if withdrawn is False:
+                return _ACTIVE
         if uow is not None:
             return await cache.lookup(key, lambda: read_own_record(uow, cti, with_name=with_name))
         return await cache.lookup(key, lambda: cache.batches.load(database, cti, with_name=with_name))
@@ -243,6 +248,76 @@ async def read_own_records(uow: UnitOfWork, ctis: Collection[str], *, with_name:
             user = await uow.users.get(standing.user_id)
             records[cti] = OwnRecord(RevocationState.ACTIVE, masked_name=mask_name(user.name) if user else None)
     return records
+
+
+_ACTIVE = OwnRecord(RevocationState.ACTIVE)
+
+
+class WithdrawnIndex:
+    """Our own revocation list, in memory: the credentials we issued that are revoked, superseded
+    or erased and have not expired.
+
+    With it the JSON API answers for a live credential of ours — nearly every one a checkpoint
+    scans — without a database read; only a withdrawn one is looked up, for its reason and the
+    holder's current colour. It is brought up to date at most every ``refresh_seconds``, and
+    before the next verification after this process wrote to our records, by reading only what
+    was withdrawn since the last read (less ``OVERLAP``, for a transaction that committed after a
+    later one was read). A clock that moved backwards (the shell's ``:today``) gets a full read.
+    Above ``max_entries`` it stands aside (``contains`` answers None) and every lookup goes to
+    the database, so memory stays bounded.
+    """
+
+    OVERLAP = timedelta(seconds=30)
+    PRUNE_SECONDS = 60.0
+
+    def __init__(self, refresh_seconds: float = 1.0, max_entries: int = 1_000_000,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._refresh = refresh_seconds
+        self._max = max_entries
+        self._monotonic = monotonic
+        self._expiry: dict[str, datetime] = {}
+        self._read_at: datetime | None = None  # the app clock at the last read
+        self._due = 0.0  # monotonic time of the next read
+        self._prune_due = 0.0
+        self._generation: int | None = None
+        self._reading = asyncio.Lock()
+        self.overflowed = False
+
+    def __len__(self) -> int:
+        return len(self._expiry)
+
+    async def contains(self, database: Database, cti: str, now: datetime, generation: int) -> bool | None:
+        """Is ``cti`` withdrawn as of ``now``? None when the index is too large to keep."""
+        if self._stale(now, generation):
+            async with self._reading:
+                if self._stale(now, generation):
+                    await self._read(database, now, generation)
+        if self.overflowed:
+            return None
+        expires = self._expiry.get(cti)
+        return expires is not None and expires > now
+
+    def _stale(self, now: datetime, generation: int) -> bool:
+        return (self._read_at is None or now < self._read_at or generation != self._generation
+                or self._monotonic() >= self._due)
+
+    async def _read(self, database: Database, now: datetime, generation: int) -> None:
+        full = self._read_at is None or now < self._read_at or self.overflowed
+        since = None if full else self._read_at - self.OVERLAP
+        async with database.unit_of_work() as uow:
+            withdrawn = await uow.credentials.withdrawn_since(since, now)
+        if full:
+            self._expiry = dict(withdrawn)
+        else:
+            self._expiry.update(withdrawn)
+            if self._monotonic() >= self._prune_due:  # expired entries only answer False: drop them now and then
+                self._expiry = {cti: expires for cti, expires in self._expiry.items() if expires > now}
+                self._prune_due = self._monotonic() + self.PRUNE_SECONDS
+        self.overflowed = len(self._expiry) > self._max
+        if self.overflowed:
+            self._expiry = {}
+        self._read_at, self._generation = now, generation
+        self._due = self._monotonic() + self._refresh
 
 
 class RecordBatches:
@@ -315,6 +390,7 @@ class IssuerRecordCache:
         self._inflight: dict[str, asyncio.Future[OwnRecord | None]] = {}
         self._generation = 0
         self.batches = RecordBatches()
+        self.withdrawn = WithdrawnIndex(monotonic=monotonic)
 
     def __len__(self) -> int:
         return len(self._entries)

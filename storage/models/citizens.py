@@ -105,8 +105,9 @@ class CredentialRow(Base):
     token: Mapped[str] = mapped_column(Text)
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
-    superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Indexed: verifiers read what was withdrawn since they last looked (see storage migration 0004).
+    superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True, index=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True, index=True)
     telegram_file_id: Mapped[str | None] = mapped_column(String(256), nullable=True)
 
 

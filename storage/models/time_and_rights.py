@@ -136,4 +136,4 @@ class WithdrawnCredential(Base):
     kid: Mapped[str] = mapped_column(String(64))
     colour: Mapped[str] = mapped_column(String(16))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
-    withdrawn_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    withdrawn_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

@@ -10,7 +10,7 @@ from typing import Any
 
 from collections.abc import Collection
 
-from sqlalchemy import Row, bindparam, or_, select, update
+from sqlalchemy import Row, bindparam, or_, select, true, update
 
 from rules.model import Colour
 from storage.models import CredentialRow, StatusRow
@@ -158,11 +158,20 @@ class CredentialRepository(Repository):
 
     async def revoked_or_superseded_unexpired(self, now: datetime) -> list[tuple[str, datetime]]:
         """(cti, expires_at) of every withdrawn credential that verifiers could still accept."""
+        return await self.withdrawn_since(None, now)
+
+    async def withdrawn_since(self, since: datetime | None, now: datetime) -> list[tuple[str, datetime]]:
+        """(cti, expires_at) of the credentials revoked, superseded or erased at or after ``since``
+        (None: ever) that have not expired at ``now``, soonest expiry first."""
         require_aware("now", now)
-        own = select(_credentials.c.cti, _credentials.c.expires_at).where(
-            or_(_credentials.c.revoked_at.is_not(None), _credentials.c.superseded_at.is_not(None)),
-            _credentials.c.expires_at > now,
-        )
-        erased = select(_withdrawn.c.cti, _withdrawn.c.expires_at).where(_withdrawn.c.expires_at > now)
+        require_aware("since", since)
+        if since is None:
+            own_withdrawn = or_(_credentials.c.revoked_at.is_not(None), _credentials.c.superseded_at.is_not(None))
+            erased_since = true()
+        else:
+            own_withdrawn = or_(_credentials.c.revoked_at >= since, _credentials.c.superseded_at >= since)
+            erased_since = _withdrawn.c.withdrawn_at >= since
+        own = select(_credentials.c.cti, _credentials.c.expires_at).where(own_withdrawn, _credentials.c.expires_at > now)
+        erased = select(_withdrawn.c.cti, _withdrawn.c.expires_at).where(erased_since, _withdrawn.c.expires_at > now)
         rows = (await self._session.execute(own)).all() + (await self._session.execute(erased)).all()
         return sorted({(row.cti, row.expires_at) for row in rows}, key=lambda item: (item[1], item[0]))
