@@ -39,12 +39,6 @@ def webhook_endpoint(webhook_url: str) -> str:
     return base if base.endswith(WEBHOOK_PATH) else base + WEBHOOK_PATH
 
 
-class _Rollback(Exception):
-    def __init__(self, fresh: bool) -> None:
-        super().__init__("probe only")
-        self.fresh = fresh
-
-
 class WebhookReceiver:
     def __init__(self, application: Application, services: Services, secret: str) -> None:
         self._application = application
@@ -109,12 +103,9 @@ class WebhookReceiver:
         return web.Response(text="ok")
 
     async def _seen(self, update_id: int) -> bool:
-        """Whether the update was already processed, without recording it (that happens afterwards)."""
-        try:
-            async with self._services.database.unit_of_work() as uow:
-                raise _Rollback(await uow.updates.mark_processed(update_id, self._services.clock.now()))
-        except _Rollback as probe:  # rolled back: only a completed update may be recorded
-            return not probe.fresh
+        """Whether the update was already processed (it is recorded only once it has been)."""
+        async with self._services.database.unit_of_work() as uow:
+            return await uow.updates.is_processed(update_id)
 
 
 class WebhookService:

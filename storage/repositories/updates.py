@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import select
+
 from storage.models import ProcessedUpdate
 from storage.repositories.base import Repository, require_aware, table_of
 
@@ -20,3 +22,7 @@ class ProcessedUpdateRepository(Repository):
             .returning(_updates.c.update_id)
         )
         return (await self._session.execute(statement)).first() is not None
+
+    async def is_processed(self, update_id: int) -> bool:
+        query = select(_updates.c.update_id).where(_updates.c.update_id == update_id)
+        return (await self._session.execute(query)).first() is not None

@@ -97,7 +97,9 @@ async def test_non_json_drafts_are_refused_with_a_named_field(database: Database
 async def test_mark_processed_is_true_once_per_update(database: Database, now: datetime) -> None:
     big = 2**40 + 1
     async with database.unit_of_work() as uow:
+        assert await uow.updates.is_processed(big) is False
         assert await uow.updates.mark_processed(big, now) is True
+        assert await uow.updates.is_processed(big) is True and await uow.updates.is_processed(big + 1) is False
         assert await uow.updates.mark_processed(big, now) is False
         assert await uow.updates.mark_processed(big + 1, now) is True
     async with database.unit_of_work() as uow:
