@@ -1,4 +1,4 @@
-"""`healthcode run`: serve Telegram."""
+"""`healthcode run`: serve Telegram (polling or webhook) with the web side alongside."""
 from __future__ import annotations
 
 import argparse
@@ -8,7 +8,7 @@ from bot.settings import Settings
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("run", help="serve Telegram (long polling)")
+    parser = subparsers.add_parser("run", help="serve Telegram (long polling, or a webhook when HEALTHCODE_WEBHOOK_URL is set) and the web side")
     parser.set_defaults(handler=run)
 
 
