@@ -4,9 +4,10 @@
 
 Three figures, each the mean over ``--updates`` sequential runs in one process:
 
-* **ptb**: ``Application.process_update`` of a text message whose handler replies with one
-  ``sendMessage``, through the in-process Bot API (``bot.local_bot_api``): Update parsing, handler
-  dispatch, the request layer, and parsing the returned Message. No database, no business logic.
+* **ptb**: ``Application.process_update`` of a button press answered the way a confirmation is
+  (answerCallbackQuery, editMessageText, sendPhoto by file_id), through the in-process Bot API
+  (``bot.local_bot_api``): Update parsing, dispatch, the request layer, parsing what comes back.
+  No database, no business logic.
 * **unit of work**: the project's ``Database.unit_of_work()`` running one small write (the
   language upsert, one row by primary key) and committing (SQLite through the in-loop driver, or
   PostgreSQL through asyncpg).
@@ -29,9 +30,9 @@ from pathlib import Path
 
 from sqlalchemy import text
 from telegram import Update
-from telegram.ext import Application, MessageHandler, filters
+from telegram.ext import Application, CallbackQueryHandler
 
-from bot.local_bot_api import LocalBotApi
+from bot.local_bot_api import BOT_USER, LocalBotApi
 from storage.database import Database
 from storage.encryption import FieldCipher
 from storage.migrate import upgrade
@@ -40,19 +41,27 @@ USER_ID = 4242
 
 
 async def ptb_per_update(count: int) -> float:
+    """A button press answered the way a confirmation is: answer the query, edit the summary,
+    send the card by its Telegram file_id."""
     api = LocalBotApi()
     application = Application.builder().token("1:FLOOR").request(api).get_updates_request(api).updater(None).build()
-
-    async def reply(update: Update, _context: object) -> None:
-        await update.effective_message.reply_text("ok")
-
-    application.add_handler(MessageHandler(filters.TEXT, reply))
     await application.initialize()
-    message = {"message_id": 1, "date": int(time.time()), "text": "36.6",
-               "chat": {"id": USER_ID, "type": "private"},
-               "from": {"id": USER_ID, "is_bot": False, "first_name": "F"}}
-    updates = [Update.de_json({"update_id": n, "message": {**message, "message_id": n}}, application.bot)
-               for n in range(count)]
+    card_file_id = api.store_file(b"\x89PNG card")
+    summary = await application.bot.send_message(USER_ID, "Please check today's declaration")
+
+    async def confirm(update: Update, _context: object) -> None:
+        query = update.callback_query
+        await query.answer()
+        await query.edit_message_text(f"Declared for today ({update.update_id}).")  # Telegram refuses an unchanged edit
+        await query.message.reply_photo(card_file_id, caption="张* · green")
+
+    application.add_handler(CallbackQueryHandler(confirm))
+    sender = {"id": USER_ID, "is_bot": False, "first_name": "F"}
+    message = {"message_id": summary.message_id, "date": int(time.time()), "text": "Please check",
+               "chat": {"id": USER_ID, "type": "private"}, "from": {**BOT_USER}}
+    updates = [Update.de_json({"update_id": n, "callback_query": {
+        "id": str(n), "from": sender, "chat_instance": "1", "data": "ci:confirm", "message": message}},
+        application.bot) for n in range(count)]
     began = time.perf_counter()
     for update in updates:
         await application.process_update(update)
@@ -95,7 +104,7 @@ async def run(count: int, database_url: str | None) -> None:
     backend = url.split(":", 1)[0]
     floor = ptb + unit + 4 * statement
     prebuilt_floor = ptb + unit - statement + prebuilt + 4 * prebuilt
-    print(f"ptb, one update with one reply:        {ptb * 1e3:.3f} ms")
+    print(f"ptb, a button press with three Bot API calls: {ptb * 1e3:.3f} ms")
     print(f"unit of work, one upsert ({backend}): {unit * 1e3:.3f} ms")
     print(f"each further statement:               {statement * 1e3:.3f} ms")
     print(f"the same write as a prebuilt statement: {prebuilt * 1e3:.3f} ms")
