@@ -1,6 +1,7 @@
 """Declarations per second through the real Application and the local Bot API (no network).
 
     python -m bench.checkin --users 2000            # SQLite (a temp file)
+    python -m bench.checkin --users 2000 --processes 2   # two bot processes sharing the database
     python -m bench.checkin --users 2000 --database-url postgresql+asyncpg://postgres@127.0.0.1:5432/test
 
 Each synthetic user is registered through storage, then walked through /checkin up to the
@@ -14,11 +15,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import multiprocessing
 import statistics
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 from bot.application import build_application
 from bot.bootstrap import create_services
@@ -34,13 +37,16 @@ W = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 
 
 def resident_id(n: int) -> str:
-    body = f"3301061990{(n // 28 % 12) + 1:02d}{n % 28 + 1:02d}{n % 1000:03d}"
+    """A valid resident ID, distinct for each n below 20 million (birth dates from 1950 on)."""
+    born = date(1950, 1, 1) + timedelta(days=n // 1000 % 20_000)
+    body = f"330106{born:%Y%m%d}{n % 1000:03d}"
     return body + "10X98765432"[sum(int(a) * w for a, w in zip(body, W)) % 11]
 
 
 async def prepare(chat: LocalChat, services, users: list[LocalUser]) -> None:
     async with services.database.unit_of_work() as uow:
-        for n, user in enumerate(users):
+        for user in users:
+            n = user.telegram_id % 20_000_000  # ids are fresh per run: so are these
             await uow.users.add(NewUser(user.telegram_id, f"用户{n}", resident_id(n), f"138{n:08d}", "330100",
                                         PRIVACY_NOTICE_VERSION, START), START)
 
@@ -75,35 +81,79 @@ async def timed_confirms(chat: LocalChat, users: list[LocalUser], concurrency: i
     return time.perf_counter() - started, latencies
 
 
-async def run(users_count: int, database_url: str | None, concurrency: int, timed: frozenset[str]) -> None:
+PHASES = ("fresh QR", "cached QR")
+
+
+def _settings(directory: Path, url: str):
+    return load_settings(_env_file=None, database_url=url, state_dir=directory / "state",
+                         keys_dir=directory / "keys", public_url="https://hc.example.cn", log_level="WARNING")
+
+
+async def _one_process(directory: Path, url: str, first_id: int, users_count: int, concurrency: int,
+                       barrier: Any) -> dict[str, tuple[float, list[float]]]:
+    """One bot process: its own Application and local Bot API, its own users, the shared database.
+    The timed phases start together in every process (``barrier``)."""
+    clock = ManualClock(START)
+    services = await create_services(_settings(directory, url), clock, local=True)
+    api = LocalBotApi(clock_seconds=lambda: clock.now().timestamp())
+    api.record_calls = False
+    application = build_application(services, request=api)
+    await application.initialize()
+    chat = LocalChat(application, api)
+    users = [LocalUser(first_id + n, f"U{n}", "en") for n in range(users_count)]
+    await prepare(chat, services, users)
+    results = {}
+    for label in PHASES:
+        for user in users:
+            await walk_to_confirm(chat, user)
+        await asyncio.to_thread(barrier.wait)
+        results[label] = await timed_confirms(chat, users, concurrency)
+    await application.shutdown()
+    await services.database.dispose()
+    return results
+
+
+def _process_main(directory: Path, url: str, first_id: int, users_count: int, concurrency: int,
+                  barrier: Any, results: Any) -> None:
+    results.put(asyncio.run(_one_process(directory, url, first_id, users_count, concurrency, barrier)))
+
+
+async def _create_keys_and_schema(directory: Path, url: str) -> None:
+    services = await create_services(_settings(directory, url), ManualClock(START), local=True)
+    await services.database.dispose()
+
+
+def run(users_count: int, database_url: str | None, concurrency: int, processes: int, timed: frozenset[str]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        url = database_url or f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
-        clock = ManualClock(START)
-        settings = load_settings(_env_file=None, database_url=url, state_dir=Path(tmp) / "state",
-                                 keys_dir=Path(tmp) / "keys", public_url="https://hc.example.cn")
-        services = await create_services(settings, clock, local=True)
-        api = LocalBotApi(clock_seconds=lambda: clock.now().timestamp())
-        api.record_calls = False
-        application = build_application(services, request=api)
-        await application.initialize()
-        chat = LocalChat(application, api)
+        directory = Path(tmp)
+        url = database_url or f"sqlite+aiosqlite:///{directory / 'bench.db'}"
+        asyncio.run(_create_keys_and_schema(directory, url))  # once, before the processes share them
         base = 5_000_000 + int(time.time()) % 1_000_000 * 100  # fresh ids on a shared PostgreSQL
-        users = [LocalUser(base + n, f"U{n}", "en") for n in range(users_count)]
-        await prepare(chat, services, users)
-        backend = url.split(":", 1)[0]
-        for label in ("fresh QR", "cached QR"):
-            for user in users:
-                await walk_to_confirm(chat, user)
-            elapsed, latencies = await timed_confirms(chat, users, concurrency)
-            if label not in timed:
-                continue
-            latencies.sort()
-            p50 = statistics.median(latencies) * 1000
-            p99 = latencies[int(len(latencies) * 0.99) - 1] * 1000
-            print(f"{backend:<20} {label:<10} {users_count / elapsed:8.0f} declarations/s   "
-                  f"p50 {p50:6.1f} ms   p99 {p99:6.1f} ms   ({users_count} users, concurrency {concurrency})")
-        await application.shutdown()
-        await services.database.dispose()
+        share = -(-users_count // processes)
+        context = multiprocessing.get_context("spawn")
+        barrier, results = context.Barrier(processes), context.Queue()
+        workers = [context.Process(target=_process_main, args=(directory, url, base + n * share,
+                                                               min(share, users_count - n * share),
+                                                               concurrency, barrier, results))
+                   for n in range(processes)]
+        for worker in workers:
+            worker.start()
+        gathered = [results.get() for _ in workers]
+        for worker in workers:
+            worker.join()
+            if worker.exitcode != 0:
+                raise SystemExit(f"a bot process failed (exit {worker.exitcode})")
+    backend = url.split(":", 1)[0]
+    for label in PHASES:
+        if label not in timed:
+            continue
+        elapsed = max(result[label][0] for result in gathered)
+        latencies = sorted(latency for result in gathered for latency in result[label][1])
+        p50 = statistics.median(latencies) * 1000
+        p99 = latencies[int(len(latencies) * 0.99) - 1] * 1000
+        print(f"{backend:<20} {label:<10} {users_count / elapsed:8.0f} declarations/s   "
+              f"p50 {p50:6.1f} ms   p99 {p99:6.1f} ms   ({users_count} users, concurrency {concurrency} "
+              f"in each of {processes} process(es))")
 
 
 def main() -> None:
@@ -111,13 +161,15 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--database-url", default=None)
+    parser.add_argument("--processes", type=int, default=1,
+                        help="bot processes sharing the database, each with its own share of the users")
     parser.add_argument("--report", choices=("both", "fresh QR", "cached QR"), default="both",
                         help="print one phase only (both always run: the cached phase needs the fresh one)")
     args = parser.parse_args()
-    if args.users < 1 or args.concurrency < 1:
-        parser.error("--users and --concurrency must be at least 1")
+    if min(args.users, args.concurrency, args.processes) < 1 or args.processes > args.users:
+        parser.error("--users, --concurrency and --processes must be at least 1, with no more processes than users")
     timed = frozenset(("fresh QR", "cached QR")) if args.report == "both" else frozenset((args.report,))
-    asyncio.run(run(args.users, args.database_url, args.concurrency, timed))
+    run(args.users, args.database_url, args.concurrency, args.processes, timed)
 
 
 if __name__ == "__main__":
