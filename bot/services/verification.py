@@ -259,26 +259,31 @@ class WithdrawnIndex:
 
     With it the JSON API answers for a live credential of ours — nearly every one a checkpoint
     scans — without a database read; only a withdrawn one is looked up, for its reason and the
-    holder's current colour. It is brought up to date at most every ``refresh_seconds``, and
-    before the next verification after this process wrote to our records, by reading only what
-    was withdrawn since the last read (less ``OVERLAP``, for a transaction that committed after a
-    later one was read). A clock that moved backwards (the shell's ``:today``) gets a full read.
-    Above ``max_entries`` it stands aside (``contains`` answers None) and every lookup goes to
-    the database, so memory stays bounded.
+    holder's current colour.
+
+    Every ``refresh_seconds`` (and before the next verification after this process wrote to our
+    records) it reads what was withdrawn since its last read, less ``OVERLAP``. Withdrawal times are
+    the writers' clocks, and a writer may stamp a row well before committing it (the day-change job
+    stamps a long run with its start time), so every ``full_read_seconds`` it also reads the whole
+    list again: a withdrawal shows within a second as a rule and within ``full_read_seconds`` at
+    worst. A clock that moved backwards (the shell's ``:today``) gets a full read at once. With
+    more than ``max_entries`` withdrawn it stands aside (``contains`` answers None, and every
+    lookup reads the database) and only counts again at each full-read time, so memory and the
+    cost of reading stay bounded.
     """
 
     OVERLAP = timedelta(seconds=30)
-    PRUNE_SECONDS = 60.0
 
-    def __init__(self, refresh_seconds: float = 1.0, max_entries: int = 1_000_000,
+    def __init__(self, refresh_seconds: float = 1.0, full_read_seconds: float = 30.0, max_entries: int = 1_000_000,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
         self._refresh = refresh_seconds
+        self._full_read = full_read_seconds
         self._max = max_entries
         self._monotonic = monotonic
         self._expiry: dict[str, datetime] = {}
         self._read_at: datetime | None = None  # the app clock at the last read
         self._due = 0.0  # monotonic time of the next read
-        self._prune_due = 0.0
+        self._full_due = 0.0  # ... and of the next full read
         self._generation: int | None = None
         self._reading = asyncio.Lock()
         self.overflowed = False
@@ -302,22 +307,21 @@ class WithdrawnIndex:
                 or self._monotonic() >= self._due)
 
     async def _read(self, database: Database, now: datetime, generation: int) -> None:
-        full = self._read_at is None or now < self._read_at or self.overflowed
-        since = None if full else self._read_at - self.OVERLAP
-        async with database.unit_of_work() as uow:
-            withdrawn = await uow.credentials.withdrawn_since(since, now)
+        full = self._read_at is None or now < self._read_at or self._monotonic() >= self._full_due
         if full:
-            self._expiry = dict(withdrawn)
-        else:
-            self._expiry.update(withdrawn)
-            if self._monotonic() >= self._prune_due:  # expired entries only answer False: drop them now and then
-                self._expiry = {cti: expires for cti, expires in self._expiry.items() if expires > now}
-                self._prune_due = self._monotonic() + self.PRUNE_SECONDS
-        self.overflowed = len(self._expiry) > self._max
-        if self.overflowed:
-            self._expiry = {}
+            await self._read_all(database, now)
+        elif not self.overflowed:
+            async with database.unit_of_work() as uow:
+                self._expiry.update(await uow.credentials.withdrawn_since(self._read_at - self.OVERLAP, now))
         self._read_at, self._generation = now, generation
         self._due = self._monotonic() + self._refresh
+
+    async def _read_all(self, database: Database, now: datetime) -> None:
+        async with database.unit_of_work() as uow:
+            self.overflowed = await uow.credentials.count_withdrawn(now) > self._max
+            withdrawn = [] if self.overflowed else await uow.credentials.withdrawn_since(None, now)
+        self._expiry = dict(withdrawn)  # expired entries go with each full read
+        self._full_due = self._monotonic() + self._full_read
 
 
 class RecordBatches:

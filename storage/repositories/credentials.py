@@ -10,7 +10,7 @@ from typing import Any
 
 from collections.abc import Collection
 
-from sqlalchemy import Row, bindparam, or_, select, true, update
+from sqlalchemy import Row, bindparam, func, or_, select, true, update
 
 from rules.model import Colour
 from storage.models import CredentialRow, StatusRow
@@ -159,6 +159,16 @@ class CredentialRepository(Repository):
     async def revoked_or_superseded_unexpired(self, now: datetime) -> list[tuple[str, datetime]]:
         """(cti, expires_at) of every withdrawn credential that verifiers could still accept."""
         return await self.withdrawn_since(None, now)
+
+    async def count_withdrawn(self, now: datetime) -> int:
+        """How many credentials :meth:`withdrawn_since` with ``since=None`` would return (at most)."""
+        require_aware("now", now)
+        own = select(func.count()).select_from(_credentials).where(
+            or_(_credentials.c.revoked_at.is_not(None), _credentials.c.superseded_at.is_not(None)),
+            _credentials.c.expires_at > now,
+        )
+        erased = select(func.count()).select_from(_withdrawn).where(_withdrawn.c.expires_at > now)
+        return (await self._session.execute(own)).scalar_one() + (await self._session.execute(erased)).scalar_one()
 
     async def withdrawn_since(self, since: datetime | None, now: datetime) -> list[tuple[str, datetime]]:
         """(cti, expires_at) of the credentials revoked, superseded or erased at or after ``since``

@@ -124,10 +124,39 @@ async def test_a_clock_moved_back_reads_everything_again(databases: tuple[Databa
     assert await index.contains(here, withdrawn, NOW, 0) is True
 
 
-async def test_too_many_entries_hand_every_lookup_to_the_database(databases: tuple[Database, Database]) -> None:
+async def test_too_many_entries_hand_every_lookup_to_the_database_and_only_counting_goes_on(
+    databases: tuple[Database, Database],
+) -> None:
     here, _ = databases
     for telegram_id in (1, 2, 3):
         await _credential(here, telegram_id, revoked_at=NOW)
-    index = WithdrawnIndex(max_entries=2, monotonic=Ticks())
+    ticks = Ticks()
+    index = WithdrawnIndex(max_entries=2, monotonic=ticks)
     assert await index.contains(here, "0" * 32, NOW, 0) is None
     assert index.overflowed and len(index) == 0
+    statements = _count_statements(here)
+    ticks.value = 5.0  # refreshes fall due, but an overflowed index reads nothing until its full read
+    assert await index.contains(here, "0" * 32, NOW, 0) is None
+    assert statements == []
+    ticks.value = 30.0
+    assert await index.contains(here, "0" * 32, NOW, 0) is None
+    assert any("count(" in statement.lower() for statement in statements)
+    assert not any("cti, credentials.expires_at" in statement for statement in statements), "counted, not loaded"
+
+
+async def test_a_withdrawal_stamped_long_before_its_commit_shows_at_the_next_full_read(
+    databases: tuple[Database, Database],
+) -> None:
+    """The day-change job stamps a long run with its start time: incremental reads miss such rows."""
+    here, there = databases
+    late = await _credential(here, 1)
+    ticks = Ticks()
+    index = WithdrawnIndex(refresh_seconds=1.0, full_read_seconds=30.0, monotonic=ticks)
+    assert await index.contains(here, late, NOW, 0) is False
+    async with there.unit_of_work() as uow:  # committed now, stamped 10 minutes ago
+        user_id = (await uow.credentials.get(late)).user_id
+        await uow.credentials.supersede_others(user_id, "none", NOW - timedelta(minutes=10))
+    ticks.value = 1.0
+    assert await index.contains(here, late, NOW + timedelta(minutes=1), 0) is False  # the incremental read misses it
+    ticks.value = 30.0
+    assert await index.contains(here, late, NOW + timedelta(minutes=1), 0) is True

@@ -166,3 +166,19 @@ async def test_an_erased_holders_unexpired_credential_stands_revoked(
         assert standing.revoked and standing.user_id == 0
         assert (await uow.credentials.get(record.cti)).revoked_at == now
         assert (record.cti, record.expires_at) in await uow.credentials.revoked_or_superseded_unexpired(now)
+
+
+async def test_withdrawn_since_and_its_count(database: Database, add_user: AddUser, now: datetime) -> None:
+    user = await add_user(1004)
+    early = _credential(user.id, now - timedelta(hours=2), revoked_at=now - timedelta(hours=1))
+    late = _credential(user.id, now, superseded_at=now + timedelta(minutes=1))
+    expired = _credential(user.id, now - timedelta(days=2), revoked_at=now - timedelta(days=2))
+    live = _credential(user.id, now)
+    async with database.unit_of_work() as uow:
+        for record in (early, late, expired, live):
+            await uow.credentials.add(record)
+    async with database.unit_of_work() as uow:
+        everything = await uow.credentials.withdrawn_since(None, now)
+        assert {cti for cti, _ in everything} == {early.cti, late.cti}
+        assert await uow.credentials.count_withdrawn(now) == 2
+        assert await uow.credentials.withdrawn_since(now, now) == [(late.cti, late.expires_at)]
