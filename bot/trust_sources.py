@@ -314,7 +314,7 @@ class TrustSources:
         source = next(source for source in self._sources if source.location == url)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            temporary = path.with_name(path.name + ".tmp")
+            temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")  # web workers write at once
             record = {"url": url, "fetched_at": _iso(source.loaded_at), "document": document}
             temporary.write_text(json.dumps(record, ensure_ascii=False), "utf-8")
             os.replace(temporary, path)

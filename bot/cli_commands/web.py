@@ -41,7 +41,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 async def serve_web(settings: Settings, *, parent_pid: int | None = None) -> None:
     """Serve until SIGTERM or SIGINT (or, for a worker, until the parent is gone)."""
     services = await create_services(settings, SystemClock(), local=False)
-    web_side = WebSide(services)
+    web_side = WebSide(services, share_port=settings.web_workers > 1)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):

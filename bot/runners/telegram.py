@@ -51,7 +51,7 @@ def run_polling(settings: Settings, services, application) -> None:
             loop.run_until_complete(delivery_worker.stop())
             loop.run_until_complete(timed_jobs.stop())
         return
-    web_side = WebSide(services)
+    web_side = WebSide(services, share_port=settings.web_workers > 1)
     try:
         loop.run_until_complete(web_side.start())
     except PortInUse as error:

@@ -19,26 +19,28 @@ import sys
 log = logging.getLogger(__name__)
 
 RESTART_AFTER_SECONDS = 5.0
+MAX_RESTART_SECONDS = 60.0
 STOP_GRACE_SECONDS = 10.0
 
 
 class WebWorkers:
-    """Starts, watches (restarting any that die) and stops the extra web processes."""
+    """Starts, watches (restarting any that die, with back-off) and stops the extra web processes."""
 
     def __init__(self, count: int) -> None:
         self.count = max(0, count)
-        self._processes: list[subprocess.Popen[bytes]] = []
+        self._processes: list[subprocess.Popen[bytes] | None] = []
         self._watch: asyncio.Task[None] | None = None
+        self._failures = 0
 
     @property
     def pids(self) -> list[int]:
-        return [process.pid for process in self._processes]
+        return [process.pid for process in self._processes if process is not None]
 
     async def start(self) -> None:
         self._processes = [self._spawn() for _ in range(self.count)]
         if self._processes:
             self._watch = asyncio.get_running_loop().create_task(self._restart_the_dead())
-            log.info("%d extra web worker process(es) started", self.count)
+            log.info("%d extra web worker process(es) started", len(self.pids))
 
     async def stop(self) -> None:
         if self._watch is not None:
@@ -46,10 +48,11 @@ class WebWorkers:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._watch
             self._watch = None
-        for process in self._processes:
+        running = [process for process in self._processes if process is not None]
+        for process in running:
             if process.poll() is None:
                 process.terminate()
-        for process in self._processes:
+        for process in running:
             try:
                 await asyncio.to_thread(process.wait, STOP_GRACE_SECONDS)
             except subprocess.TimeoutExpired:
@@ -57,17 +60,29 @@ class WebWorkers:
                 await asyncio.to_thread(process.wait)
         self._processes = []
 
-    def _spawn(self) -> subprocess.Popen[bytes]:
-        # The child reads the same settings (environment and .env) and knows its parent by pid.
-        return subprocess.Popen([sys.executable, "-m", "bot", "web", "--worker-of", str(os.getpid())])
+    def _spawn(self) -> subprocess.Popen[bytes] | None:
+        # The child reads the same settings (environment and .env) and knows its parent by pid. Its
+        # own session keeps a Ctrl-C in the terminal for the parent, which then stops the children.
+        try:
+            return subprocess.Popen([sys.executable, "-m", "bot", "web", "--worker-of", str(os.getpid())],
+                                    start_new_session=True)
+        except OSError as error:
+            log.error("cannot start a web worker: %s", error)
+            return None
 
     async def _restart_the_dead(self) -> None:
         while True:
-            await asyncio.sleep(RESTART_AFTER_SECONDS)
+            # Back off while workers keep dying (a database down at start, say): 5 s, 10 s, ... 60 s.
+            await asyncio.sleep(min(MAX_RESTART_SECONDS, RESTART_AFTER_SECONDS * 2 ** min(self._failures, 4)))
+            died = False
             for index, process in enumerate(self._processes):
-                if process.poll() is not None:
-                    log.error("web worker %d exited with status %s; starting another", process.pid, process.returncode)
+                if process is None or process.poll() is not None:
+                    died = True
+                    if process is not None:
+                        log.error("web worker %d exited with status %s; starting another",
+                                  process.pid, process.returncode)
                     self._processes[index] = self._spawn()
+            self._failures = self._failures + 1 if died else 0
 
 
 async def exit_when_parent_goes(parent_pid: int, stop: asyncio.Event, *, tick_seconds: float = 1.0) -> None:

@@ -176,9 +176,10 @@ class Background:
 class WebSide:
     """The web server and the refresher: what `healthcode run` (polling) and `healthcode shell` start."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, *, share_port: bool = False) -> None:
         self._services = services
-        self.server = WebServer(services, share_port=services.settings.web_workers > 1)
+        # Only `run` and `web` start workers; the shell must never take a share of real traffic.
+        self.server = WebServer(services, share_port=share_port)
         self.listening = False
         self._background: Background | None = None
 
