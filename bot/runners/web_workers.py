@@ -4,8 +4,8 @@ Verification is CPU-bound (an Ed25519 check, CBOR, HTTP), and one Python process
 The first process binds the port (so a port held by anything else is still reported); then
 ``web_workers - 1`` children (`healthcode web --worker-of PID`) bind it too with SO_REUSEPORT, and the
 kernel spreads connections over all of them. The children share the database and the key ring on
-disk; each keeps its own short-lived record cache, so a status change made by another process is
-seen within that cache's few seconds. They exit when their parent goes, however it goes.
+disk; each keeps its own copy of our revocation list (``WithdrawnIndex``), so a status change made
+by another process shows within a second as a rule. They exit when their parent goes, however it goes.
 """
 from __future__ import annotations
 

@@ -136,7 +136,7 @@ class _Routes:
         cached = self._revoked_cache
         if cached is None or cached[0] != key:
             async with self._services.database.unit_of_work() as uow:
-                withdrawn = await uow.credentials.revoked_or_superseded_unexpired(now)
+                withdrawn = await uow.credentials.withdrawn_since(None, now)
             document = {
                 "format": REVOCATION_LIST_FORMAT,
                 "issuer": self._services.settings.issuer,

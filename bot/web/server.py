@@ -174,7 +174,8 @@ class Background:
 
 
 class WebSide:
-    """The web server and the refresher: what `healthcode run` (polling) and `healthcode shell` start."""
+    """The web server and the refresher: what `healthcode run` (polling), `healthcode web` and
+    `healthcode shell` start."""
 
     def __init__(self, services: Services, *, share_port: bool = False) -> None:
         self._services = services

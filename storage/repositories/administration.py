@@ -23,6 +23,9 @@ from storage.repositories.users import _context as user_field_context
 _audit = table_of(AuditRow)
 _decisions = table_of(DecisionRow)
 _areas = table_of(RiskAreaRow)
+_masks = table_of(ResidentIdMaskRow)
+_users = table_of(User)
+
 # Read on every evaluation; built once.
 _DECISIONS_FOR_USER = select(_decisions).where(_decisions.c.user_id == bindparam("user_id")).order_by(_decisions.c.id)
 _AREAS_EVER_IN_FORCE = (
@@ -31,8 +34,6 @@ _AREAS_EVER_IN_FORCE = (
     .where((_areas.c.effective_until != _areas.c.effective_from) | _areas.c.effective_until.is_(None))
     .order_by(_areas.c.effective_from, _areas.c.region_code, _areas.c.id)
 )
-_masks = table_of(ResidentIdMaskRow)
-_users = table_of(User)
 
 MASK_PURPOSE = "users.resident_id_mask"
 _BACKFILL_BATCH = 500

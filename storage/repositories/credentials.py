@@ -5,12 +5,11 @@ Credentials of erased users live on, without their holder, in ``withdrawn_creden
 revoked, so that a screenshot of an erased person's code never verifies again."""
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from collections.abc import Collection
-
-from sqlalchemy import Row, bindparam, func, or_, select, true, update
+from sqlalchemy import ColumnElement, Row, Select, bindparam, func, or_, select, true, update
 
 from rules.model import Colour
 from storage.models import CredentialRow, StatusRow
@@ -22,6 +21,31 @@ _credentials = table_of(CredentialRow)
 _statuses = table_of(StatusRow)
 _withdrawn = table_of(WithdrawnCredential)
 FORGOTTEN_USER_ID = 0  # credentials of an erased user belong to nobody
+
+
+
+def _live(now: Any) -> list[ColumnElement[bool]]:
+    """Neither superseded, revoked nor expired at ``now`` (a value or a bound parameter)."""
+    return [
+        _credentials.c.superseded_at.is_(None),
+        _credentials.c.revoked_at.is_(None),
+        _credentials.c.expires_at > now,
+    ]
+
+
+def _withdrawn_queries(columns: Any, since: datetime | None, now: datetime) -> tuple[Select, Select]:
+    """Our withdrawn credentials, and erased users' ones, withdrawn at or after ``since`` (None:
+    ever) and unexpired at ``now``: ``columns(table)`` says what to select from each."""
+    if since is None:
+        own_withdrawn = or_(_credentials.c.revoked_at.is_not(None), _credentials.c.superseded_at.is_not(None))
+        erased_since: ColumnElement[bool] = true()
+    else:
+        own_withdrawn = or_(_credentials.c.revoked_at >= since, _credentials.c.superseded_at >= since)
+        erased_since = _withdrawn.c.withdrawn_at >= since
+    own = select(*columns(_credentials)).where(own_withdrawn, _credentials.c.expires_at > now)
+    erased = select(*columns(_withdrawn)).where(erased_since, _withdrawn.c.expires_at > now)
+    return own, erased
+
 
 # Built once: checkpoints verify in bursts, and constructing a statement costs more than running it.
 _STANDINGS = (
@@ -40,9 +64,7 @@ _CURRENT = (
     .where(
         _credentials.c.user_id == bindparam("user_id"),
         _credentials.c.status_key == bindparam("status_key"),
-        _credentials.c.superseded_at.is_(None),
-        _credentials.c.revoked_at.is_(None),
-        _credentials.c.expires_at > bindparam("now"),
+        *_live(bindparam("now")),
     )
     .order_by(_credentials.c.issued_at.desc())
     .limit(1)
@@ -70,15 +92,6 @@ def _record(row: Row[Any]) -> CredentialRecord:
         revoked_at=row.revoked_at,
         telegram_file_id=row.telegram_file_id,
     )
-
-
-def _live(now: datetime) -> list[Any]:
-    require_aware("now", now)
-    return [
-        _credentials.c.superseded_at.is_(None),
-        _credentials.c.revoked_at.is_(None),
-        _credentials.c.expires_at > now,
-    ]
 
 
 class CredentialRepository(Repository):
@@ -110,6 +123,7 @@ class CredentialRepository(Repository):
 
     async def supersede_others(self, user_id: int, keep_cti: str, now: datetime) -> int:
         """Mark the user's other live credentials superseded at ``now``; return how many."""
+        require_aware("now", now)
         statement = (
             update(_credentials)
             .where(_credentials.c.user_id == user_id, _credentials.c.cti != keep_cti, *_live(now))
@@ -156,32 +170,17 @@ class CredentialRepository(Repository):
                                                     current_colour=None)
         return standings
 
-    async def revoked_or_superseded_unexpired(self, now: datetime) -> list[tuple[str, datetime]]:
-        """(cti, expires_at) of every withdrawn credential that verifiers could still accept."""
-        return await self.withdrawn_since(None, now)
-
     async def count_withdrawn(self, now: datetime) -> int:
         """How many credentials :meth:`withdrawn_since` with ``since=None`` would return (at most)."""
         require_aware("now", now)
-        own = select(func.count()).select_from(_credentials).where(
-            or_(_credentials.c.revoked_at.is_not(None), _credentials.c.superseded_at.is_not(None)),
-            _credentials.c.expires_at > now,
-        )
-        erased = select(func.count()).select_from(_withdrawn).where(_withdrawn.c.expires_at > now)
+        own, erased = _withdrawn_queries(lambda table: [func.count()], None, now)
         return (await self._session.execute(own)).scalar_one() + (await self._session.execute(erased)).scalar_one()
 
     async def withdrawn_since(self, since: datetime | None, now: datetime) -> list[tuple[str, datetime]]:
         """(cti, expires_at) of the credentials revoked, superseded or erased at or after ``since``
-        (None: ever) that have not expired at ``now``, soonest expiry first."""
+        (None: every withdrawn credential that verifiers could still accept), soonest expiry first."""
         require_aware("now", now)
         require_aware("since", since)
-        if since is None:
-            own_withdrawn = or_(_credentials.c.revoked_at.is_not(None), _credentials.c.superseded_at.is_not(None))
-            erased_since = true()
-        else:
-            own_withdrawn = or_(_credentials.c.revoked_at >= since, _credentials.c.superseded_at >= since)
-            erased_since = _withdrawn.c.withdrawn_at >= since
-        own = select(_credentials.c.cti, _credentials.c.expires_at).where(own_withdrawn, _credentials.c.expires_at > now)
-        erased = select(_withdrawn.c.cti, _withdrawn.c.expires_at).where(erased_since, _withdrawn.c.expires_at > now)
+        own, erased = _withdrawn_queries(lambda table: [table.c.cti, table.c.expires_at], since, now)
         rows = (await self._session.execute(own)).all() + (await self._session.execute(erased)).all()
         return sorted({(row.cti, row.expires_at) for row in rows}, key=lambda item: (item[1], item[0]))

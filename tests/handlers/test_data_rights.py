@@ -232,10 +232,10 @@ async def test_forgotten_credentials_stay_revoked_until_they_expire(harness: Har
     view = await verify(harness.services, url, channel="test")
     assert not view.valid and view.reason == "revoked"
     async with harness.services.database.unit_of_work() as uow:
-        listed = dict(await uow.credentials.revoked_or_superseded_unexpired(harness.clock.now()))
+        listed = dict(await uow.credentials.withdrawn_since(None, harness.clock.now()))
         assert record.cti in listed
         after_expiry = record.expires_at + timedelta(seconds=1)
-        assert record.cti not in dict(await uow.credentials.revoked_or_superseded_unexpired(after_expiry))
+        assert record.cti not in dict(await uow.credentials.withdrawn_since(None, after_expiry))
     assert card.photo is not None
 
 

@@ -122,8 +122,8 @@ async def test_revoked_or_superseded_unexpired(database: Database, add_user: Add
         ):
             await uow.credentials.add(record)
     async with database.unit_of_work() as uow:
-        withdrawn = await uow.credentials.revoked_or_superseded_unexpired(now)
-        assert await uow.credentials.revoked_or_superseded_unexpired(now + timedelta(days=2)) == []
+        withdrawn = await uow.credentials.withdrawn_since(None, now)
+        assert await uow.credentials.withdrawn_since(None, now + timedelta(days=2)) == []
     # Ordered by expiry: the superseded one was issued earlier so it expires first.
     assert withdrawn == [(superseded.cti, superseded.expires_at), (revoked.cti, revoked.expires_at)]
     assert all(expires.tzinfo is not None for _, expires in withdrawn)
@@ -165,7 +165,7 @@ async def test_an_erased_holders_unexpired_credential_stands_revoked(
         [standing] = (await uow.credentials.standings([record.cti])).values()
         assert standing.revoked and standing.user_id == 0
         assert (await uow.credentials.get(record.cti)).revoked_at == now
-        assert (record.cti, record.expires_at) in await uow.credentials.revoked_or_superseded_unexpired(now)
+        assert (record.cti, record.expires_at) in await uow.credentials.withdrawn_since(None, now)
 
 
 async def test_withdrawn_since_and_its_count(database: Database, add_user: AddUser, now: datetime) -> None:

@@ -106,6 +106,6 @@ async def test_withdrawn_credentials_answer_for_erased_users(database: Database,
     async with database.unit_of_work() as uow:
         found = await uow.credentials.get("c0ffee")
         assert found is not None and found.revoked_at == now and found.token == ""
-        assert dict(await uow.credentials.revoked_or_superseded_unexpired(now)) == {"c0ffee": record.expires_at}
+        assert dict(await uow.credentials.withdrawn_since(None, now)) == {"c0ffee": record.expires_at}
         assert await uow.rights.withdrawn.delete_expired(now + timedelta(days=2)) == 1
         assert await uow.credentials.get("c0ffee") is None

@@ -65,7 +65,7 @@ async def test_revoked_json_lists_superseded_credentials_until_they_expire(site:
     await card_token(harness, citizen, temperature="38.2")
     _, result = await site.get_json(f"/api/v1/verify?c={green}")
     async with harness.services.database.unit_of_work() as uow:
-        withdrawn = await uow.credentials.revoked_or_superseded_unexpired(harness.clock.now())
+        withdrawn = await uow.credentials.withdrawn_since(None, harness.clock.now())
     assert len(withdrawn) == 1
     cti, expires = withdrawn[0]
     _, document = await site.get_json("/.well-known/healthcode/revoked.json")
