@@ -51,8 +51,9 @@ class WebhookReceiver:
 
     async def handle(self, request: web.Request) -> web.Response:
         metrics = self._services.metrics.webhook_deliveries
-        supplied = request.headers.get(SECRET_HEADER, "").encode()
-        if not hmac.compare_digest(supplied, self._secret):
+        supplied = request.headers.get(SECRET_HEADER, "")
+        # Our secret is ASCII; non-ASCII bytes arrive as surrogates that cannot even be encoded.
+        if not supplied.isascii() or not hmac.compare_digest(supplied.encode("ascii"), self._secret):
             metrics.inc(result="forbidden")
             return web.Response(status=403, text="forbidden: missing or wrong secret token")
         update = await self._parse(request)
@@ -70,7 +71,8 @@ class WebhookReceiver:
     async def _parse(self, request: web.Request) -> Update | None:
         try:
             data = json.loads(await request.read())
-        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        # ValueError also covers an integer over Python's 4,300-digit limit, which is not a JSONDecodeError.
+        except (ValueError, RecursionError):
             return None
         if not isinstance(data, dict) or type(data.get("update_id")) is not int:
             return None
