@@ -17,7 +17,7 @@ credential (the issuer's credentials table maps it to the person).  Credentials 
 issue 9 carried a pseudonymous subject (claim 2, text); it is still read, and means nothing.
 ``iss`` follows the issuer-id grammar (``bot.trust.ISSUER_ID_PATTERN``); ``iat`` and ``exp`` are
 Unix seconds in [0, 2**32), and ``exp - iat`` is at most the issuer's maximum lifetime
-(``invalid_lifetime`` otherwise).  A token is about 175 characters.
+(``invalid_lifetime`` otherwise).  A token is about 178 characters.
 
 Decoding treats the token as hostile: it is length-capped before anything else, decoded with a
 bounded-depth CBOR decoder that refuses indefinite lengths, duplicate keys, trailing bytes and every

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import cbor2
 import pytest
@@ -21,7 +22,6 @@ from bot.services.verification import describe, verify_token
 from bot.trust import FOREIGN_MAX_LIFETIME, TrustListError, TrustStore, parse_trust_list
 from bot.trust_sources import parse_revocation_list
 from rules.model import Colour
-from zoneinfo import ZoneInfo
 
 ISSUER = "CN-330100"
 NOW = datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc)

@@ -4,7 +4,7 @@ the holder's current colour."""
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import cbor2
 import pytest
