@@ -122,3 +122,12 @@ def test_out_of_range_times_are_a_reason_not_a_traceback(issuer: tuple[KeyRing, 
     assert json.loads(capsys.readouterr().out)["reason"] == reason
     assert main(["verify", token, "--trust-list", str(trust_file), *AT, "--lang", "en"]) == 1
     assert capsys.readouterr().out.startswith("❌ NOT VALID: ")
+
+
+@pytest.mark.parametrize("at", ["9999-12-31T23:59:59+00:00", "9999-12-31T23:59:59-05:00", "1969-12-31T00:00:00+00:00"])
+def test_a_clock_outside_the_credentials_range_is_bad_usage(issuer: tuple[KeyRing, Path], at: str,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    ring, trust_file = issuer
+    with pytest.raises(SystemExit) as stopped:
+        main(["verify", _token(ring)[0], "--trust-list", str(trust_file), "--at", at])
+    assert stopped.value.code == 2 and "outside the years 1970-2105" in capsys.readouterr().err
