@@ -32,6 +32,7 @@ class SentMessage:
     photo_file_id: str | None = None
     document: bytes | None = None
     document_name: str | None = None
+    document_file_id: str | None = None
     edits: int = 0
 
     @property
@@ -60,11 +61,13 @@ class LocalBotApi(BaseRequest):
         self.changes: list[tuple[int, int]] = []
         self.messages: dict[tuple[int, int], SentMessage] = {}
         self.files: dict[str, bytes] = {}
+        self.file_names: dict[str, str] = {}
         self._clock_seconds = clock_seconds
         self._message_ids = itertools.count(1)
         self._file_ids = itertools.count(1)
         self._failures: dict[str, deque[InjectedFailure]] = {}
         self.record_calls = True
+        self._upload_names: dict[str, str] = {}  # the current request's upload part -> its file name
 
     # --- BaseRequest -------------------------------------------------------------------------
     @property
@@ -91,7 +94,10 @@ class LocalBotApi(BaseRequest):
             return self._download(url)
         api_method = url.rsplit("/", 1)[-1]
         params = dict(request_data.parameters) if request_data else {}
-        files = {name: value[1] for name, value in (request_data.multipart_data or {}).items()} if request_data else {}
+        parts = (request_data.multipart_data or {}) if request_data else {}
+        files = {name: value[1] for name, value in parts.items()}
+        # ptb sends an upload's name in its multipart part (InputFile.filename), not as a parameter.
+        self._upload_names = {name: value[0] for name, value in parts.items() if value[0]}
         if self.record_calls:
             self.calls.append(ApiCall(api_method, params, files))
         failure = self._take_failure(api_method)
@@ -112,9 +118,11 @@ class LocalBotApi(BaseRequest):
         queue = self._failures.setdefault(method, deque())
         queue.extend(InjectedFailure(error_code, description, retry_after) for _ in range(times))
 
-    def store_file(self, content: bytes) -> str:
+    def store_file(self, content: bytes, name: str | None = None) -> str:
         file_id = f"local-file-{next(self._file_ids)}"
         self.files[file_id] = content
+        if name is not None:
+            self.file_names[file_id] = name
         return file_id
 
     def calls_to(self, method: str) -> list[ApiCall]:
@@ -152,8 +160,17 @@ class LocalBotApi(BaseRequest):
     def _api_sendDocument(self, params: dict, files: dict) -> dict:
         message = self._new_message(params)
         message.caption = params.get("caption")
-        message.document = files.get("document")
-        message.document_name = params.get("filename") or "document"
+        if "document" in files:
+            message.document = files["document"]
+            message.document_name = self._upload_names.get("document") or "document"
+            message.document_file_id = self.store_file(message.document, message.document_name)
+        else:  # a file_id sent before: Telegram keeps the file's name with it
+            message.document_file_id = str(params["document"])
+            message.document = self.files.get(message.document_file_id)
+            message.document_name = self.file_names.get(message.document_file_id, "document")
+            if message.document is None:
+                self.messages.pop((message.chat_id, message.message_id))
+                raise _Raise(self._error(InjectedFailure(400, "Bad Request: wrong file identifier/HTTP URL specified")))
         return self._message_json(message)
 
     def _api_editMessageText(self, params: dict, files: dict) -> dict:
@@ -235,9 +252,9 @@ class LocalBotApi(BaseRequest):
         if message.photo_file_id is not None:
             data["photo"] = [{"file_id": message.photo_file_id, "file_unique_id": message.photo_file_id,
                               "width": 800, "height": 800}]
-        if message.document is not None:
-            file_id = self.store_file(message.document)
-            data["document"] = {"file_id": file_id, "file_unique_id": file_id, "file_name": message.document_name}
+        if message.document_file_id is not None:
+            data["document"] = {"file_id": message.document_file_id, "file_unique_id": message.document_file_id,
+                                "file_name": message.document_name}
         if message.buttons:
             data["reply_markup"] = {"inline_keyboard": [[{"text": label, "callback_data": cb} for label, cb in row]
                                                         for row in message.buttons]}

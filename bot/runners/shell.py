@@ -199,8 +199,11 @@ class ShellSession:
         if message.photo is not None or message.document is not None:
             self.photo_count += 1
             kind = "photo" if message.photo is not None else "document"
-            suffix = ".png" if kind == "photo" else Path(message.document_name or "file.bin").suffix or ".bin"
-            path = _unused_path(self.out_dir, f"{kind}-{message.message_id}", suffix)
+            if kind == "photo":
+                path = _unused_path(self.out_dir, f"photo-{message.message_id}", ".png")
+            else:
+                stem, suffix = _safe_file_name(message.document_name, f"document-{message.message_id}")
+                path = _unused_path(self.out_dir, stem, suffix)
             path.write_bytes(message.photo if message.photo is not None else message.document)
             self._say(f"{kind}: {path}{marker}")
             if self.interactive and kind == "photo":
@@ -275,6 +278,13 @@ def _unused_path(folder: Path, stem: str, suffix: str) -> Path:
         n += 1
         path = folder / f"{stem}-{n}{suffix}"
     return path
+
+
+def _safe_file_name(name: str | None, fallback: str) -> tuple[str, str]:
+    """(stem, suffix) of a document's own name, kept inside the output folder and to plain characters."""
+    plain = re.sub(r"[^A-Za-z0-9._-]", "_", Path(name or "").name).lstrip(".")[:100]
+    path = Path(plain or fallback)
+    return path.stem or fallback, path.suffix or ".bin"
 
 
 def _card_url(message: SentMessage) -> str | None:

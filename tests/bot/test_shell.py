@@ -210,3 +210,12 @@ async def test_every_control_with_bad_arguments_says_how_and_the_script_goes_on(
     assert "shell: today is 2099-12-31" in tail and "shell: today is 2000-01-01" in tail
     assert tail.count("the simulated date stays between") == 2  # 2100-01-01 and 1999-12-31 are refused too
     assert "shell: now acting as user 2 (Ann)" in tail and "[1] 同意  [2] 不同意" in tail  # the default language
+
+
+async def test_documents_are_saved_under_their_own_names(tmp_path: Path) -> None:
+    code, output = await _run(tmp_path, "\n".join([*REGISTER_EN, ":today 2026-03-02", "/mydata", "/mydata", ""]))
+    assert code == 0, output[-2000:]
+    saved = re.findall(r"^document: (.+)$", output, re.MULTILINE)
+    out = tmp_path / "out"
+    assert saved == [str(out / "healthcode-mydata-20260302.json"), str(out / "healthcode-mydata-20260302-2.json")]
+    assert json.loads(Path(saved[0]).read_text("utf-8"))["format"] == "healthcode-personal-data/1"
