@@ -7,8 +7,10 @@ their buttons pressed, and can be told to fail the next call (429, 403, …).
 """
 from __future__ import annotations
 
+import html
 import itertools
 import json
+import re
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -17,6 +19,16 @@ from typing import Any
 from telegram.request import BaseRequest, RequestData
 
 BOT_USER = {"id": 100000001, "is_bot": True, "first_name": "Healthcode", "username": "healthcode_bot"}
+
+# Telegram's limits (core.telegram.org/bots/api): text and captions count UTF-16 code units after
+# entity parsing; callback data counts UTF-8 bytes.
+TEXT_LIMIT = 4096
+CAPTION_LIMIT = 1024
+CALLBACK_DATA_BYTES = 64
+TEXT_EMPTY = "Bad Request: message text is empty"
+TEXT_TOO_LONG = "Bad Request: message is too long"
+CAPTION_TOO_LONG = "Bad Request: message caption is too long"
+BUTTON_DATA_INVALID = "Bad Request: BUTTON_DATA_INVALID"
 
 
 @dataclass
@@ -48,6 +60,14 @@ class ApiCall:
 
 
 @dataclass(frozen=True)
+class LimitRefusal:
+    """A call Telegram would have refused for breaking one of its limits (tests assert there are none)."""
+
+    method: str
+    description: str
+
+
+@dataclass(frozen=True)
 class InjectedFailure:
     error_code: int
     description: str
@@ -68,6 +88,7 @@ class LocalBotApi(BaseRequest):
         self._failures: dict[str, deque[InjectedFailure]] = {}
         self.record_calls = True
         self._upload_names: dict[str, str] = {}  # the current request's upload part -> its file name
+        self.limit_refusals: list[LimitRefusal] = []
 
     # --- BaseRequest -------------------------------------------------------------------------
     @property
@@ -106,6 +127,10 @@ class LocalBotApi(BaseRequest):
         handler = getattr(self, f"_api_{api_method}", None)
         if handler is None:
             return self._error(InjectedFailure(404, f"Not Found: method {api_method} is not implemented locally"))
+        refused = _limit_broken(api_method, params)
+        if refused is not None:
+            self.limit_refusals.append(LimitRefusal(api_method, refused))
+            return self._error(InjectedFailure(400, refused))
         try:
             result = handler(params, files)
         except _Raise as refusal:
@@ -285,10 +310,42 @@ class _Raise(Exception):
         self.response = response
 
 
-def _buttons(markup: Any) -> list[list[tuple[str, str]]]:
+_TEXT_METHODS = {"sendMessage", "editMessageText"}
+_CAPTION_METHODS = {"sendPhoto", "sendDocument", "editMessageCaption"}
+
+
+def _limit_broken(method: str, params: dict) -> str | None:
+    """Telegram's description of the first limit the call breaks, or None."""
+    if method in _TEXT_METHODS:
+        length = _visible_length(str(params.get("text", "")), params.get("parse_mode"))
+        if length == 0:
+            return TEXT_EMPTY
+        if length > TEXT_LIMIT:
+            return TEXT_TOO_LONG
+    if method in _CAPTION_METHODS and params.get("caption") is not None:
+        if _visible_length(str(params["caption"]), params.get("parse_mode")) > CAPTION_LIMIT:
+            return CAPTION_TOO_LONG
+    for row in _markup(params.get("reply_markup")).get("inline_keyboard", []):
+        for button in row:
+            data = button.get("callback_data")
+            if data is not None and not 1 <= len(str(data).encode("utf-8")) <= CALLBACK_DATA_BYTES:
+                return BUTTON_DATA_INVALID
+    return None
+
+
+def _visible_length(text: str, parse_mode: Any) -> int:
+    """Length as Telegram counts it: UTF-16 code units of the text left after entity parsing, trimmed."""
+    if parse_mode == "HTML":
+        text = html.unescape(re.sub(r"<[^>]*>", "", text))
+    return len(text.strip().encode("utf-16-le")) // 2
+
+
+def _markup(markup: Any) -> dict:
     if not markup:
-        return []
-    if isinstance(markup, str):
-        markup = json.loads(markup)
-    rows = markup.get("inline_keyboard", [])
+        return {}
+    return json.loads(markup) if isinstance(markup, str) else markup
+
+
+def _buttons(markup: Any) -> list[list[tuple[str, str]]]:
+    rows = _markup(markup).get("inline_keyboard", [])
     return [[(b["text"], b.get("callback_data", "")) for b in row] for row in rows]
