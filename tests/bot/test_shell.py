@@ -219,3 +219,16 @@ async def test_documents_are_saved_under_their_own_names(tmp_path: Path) -> None
     out = tmp_path / "out"
     assert saved == [str(out / "healthcode-mydata-20260302.json"), str(out / "healthcode-mydata-20260302-2.json")]
     assert json.loads(Path(saved[0]).read_text("utf-8"))["format"] == "healthcode-personal-data/1"
+
+
+async def test_a_key_ring_that_starts_later_than_the_simulated_day_is_pointed_out(tmp_path: Path) -> None:
+    """Keys made by an older shell (or `healthcode keys generate`) start when they were made."""
+    from datetime import datetime, timezone
+
+    from bot.keyring import KeyRing
+
+    KeyRing.generate(tmp_path / "state" / "keys", datetime(2026, 6, 1, tzinfo=timezone.utc))
+    code, output = await _run(tmp_path, ":today 2026-07-01\n:today 2026-03-02\n")
+    assert code == 0
+    hints = [line for line in output.splitlines() if "is valid from 2026-06-01 only" in line]
+    assert len(hints) == 1 and "cards of earlier days will not verify" in hints[0], output
