@@ -30,10 +30,10 @@ from bot.web.server import PortInUse, WebSide
 
 HELP = """shell controls:
   :user ID [FIRST_NAME]   act as that Telegram user from now on
-  :press N | :press LABEL press inline button N (from 1) or the one with that label, on the latest message with buttons
+  :press N | :press LABEL press inline button N (from 1) or the one with that label (marks and case ignored), on the latest message with buttons
   :photo PATH             send an image as a photo
   :document PATH          send an image as a file
-  :today YYYY-MM-DD       set the simulated date
+  :today YYYY-MM-DD       set the simulated date (2000-01-01 to 2099-12-31)
   :advance N              move the simulated date N days on
   :quit                   leave
 Anything else is sent as a message; /commands work as in Telegram."""
