@@ -6,7 +6,7 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 
-from bot.clock import Clock
+from bot.clock import SIMULATED_TIME_START, Clock
 from bot.i18n import Catalogue
 from bot.keyring import KeyRing, KeyRingError
 from bot.metrics import Metrics, count_declarations
@@ -85,8 +85,13 @@ def read_data_key(path: Path) -> bytes:
 
 
 def load_keyring(settings: Settings, clock: Clock, *, create: bool) -> KeyRing:
+    """``create`` is the shell's: the key it makes serves a simulated clock that :today moves back,
+    so it is valid from the start of the simulated range (its creation time stays the real one)."""
     try:
-        return KeyRing.ensure(settings.keys_dir, clock.now()) if create else KeyRing.load(settings.keys_dir)
+        if create:
+            now = clock.now()
+            return KeyRing.ensure(settings.keys_dir, now, valid_from=min(now, SIMULATED_TIME_START))
+        return KeyRing.load(settings.keys_dir)
     except KeyRingError as error:
         raise StartupError(f"HEALTHCODE_KEYS_DIR: {error}") from None
 
