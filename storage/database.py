@@ -138,6 +138,7 @@ class Database:
         # Every path that can write or lock on SQLite goes through it: units of work, and the
         # checkpoint after an erasure. Only ping stays outside, and it takes no lock at all.
         self._writer_gate = asyncio.Lock() if self.dialect == "sqlite" else None
+        self._ping_in_flight: asyncio.Future[bool] | None = None
 
     @property
     def engine(self) -> AsyncEngine:
@@ -155,10 +156,20 @@ class Database:
     async def ping(self, timeout: float = 5.0) -> bool:
         """True when the database answers a read within ``timeout`` seconds.
 
-        Meant for health checks, so it reports failure instead of raising. On SQLite the read
-        runs outside any transaction: it takes no write lock, so overlapping probes neither
-        wait for writers nor hold them up (the writer gate is for writers).
+        Meant for health checks, so it reports failure instead of raising. Overlapping probes
+        share one read: a burst of them costs one connection, never the pool that real work
+        needs. On SQLite the read runs outside any transaction, so it takes no write lock:
+        it neither waits for writers nor holds them up.
         """
+        read = self._ping_in_flight
+        if read is None or read.done():
+            read = self._ping_in_flight = asyncio.ensure_future(self._read_once(timeout))
+        try:
+            return await asyncio.wait_for(asyncio.shield(read), timeout)
+        except Exception:  # noqa: BLE001 - any failure at all means "not healthy"
+            return False
+
+    async def _read_once(self, timeout: float) -> bool:
         try:
             async with asyncio.timeout(timeout), self._engine.connect() as connection:
                 if self.dialect == "sqlite":
@@ -168,7 +179,7 @@ class Database:
                 else:
                     statement = text("SELECT 1")
                 return (await connection.execute(statement)).scalar_one() == 1
-        except Exception:  # noqa: BLE001 - any failure at all means "not healthy"
+        except Exception:  # noqa: BLE001
             return False
 
     async def _checkpoint_after_erasure(self) -> None:
@@ -193,4 +204,8 @@ class Database:
                 await asyncio.sleep(0.02)
 
     async def dispose(self) -> None:
+        read, self._ping_in_flight = self._ping_in_flight, None
+        if read is not None and not read.done():
+            read.cancel()
+            await asyncio.gather(read, return_exceptions=True)
         await self._engine.dispose()

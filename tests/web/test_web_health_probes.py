@@ -91,10 +91,13 @@ async def test_64_concurrent_probes_leave_verification_and_a_sharing_writer_alon
             assert [status for status, _ in answers] == [200] * PROBES
             assert {body["database"] for _, body in answers} == {"ok"}
             assert during < baseline + ALLOWED_SLOWDOWN, f"verification took {during:.2f} s during {PROBES} probes"
+        out, _ = await asyncio.wait_for(writer.communicate(), 30)
     finally:
         stop.set()
         worst_stall = await stalls
-    out, _ = await asyncio.wait_for(writer.communicate(), 30)
+        if writer.returncode is None:
+            writer.kill()
+            await writer.wait()
     report = json.loads(out.decode().strip().splitlines()[-1])
 
     assert worst_stall < ALLOWED_SLOWDOWN, f"the event loop stalled for {worst_stall:.2f} s"
