@@ -18,7 +18,8 @@ from tests.web.conftest import Site, card_token
 
 PROBES = 64
 # Verification answers in about a millisecond; a probe stuck on a lock costs busy_timeout (5 s).
-ALLOWED_SLOWDOWN = 0.5
+# The margin is for a machine shared with other test runs (load 8 on 2 cores stalls a loop for ~0.5 s).
+ALLOWED_SLOWDOWN = 1.0
 
 # A second process sharing the database, writing the way the bot does (one unit of work per update).
 _WRITER = textwrap.dedent("""
@@ -69,6 +70,25 @@ async def _loop_stalls(stop: asyncio.Event) -> float:
     return worst
 
 
+async def _probe_waves(site: Site, token: str, baseline: float) -> float:
+    """Three waves of 64 probes, each with a verification in the middle; the worst loop stall."""
+    stop = asyncio.Event()
+    stalls = asyncio.create_task(_loop_stalls(stop))
+    try:
+        for _ in range(3):
+            probes = [asyncio.create_task(site.get_json("/healthz")) for _ in range(PROBES)]
+            await asyncio.sleep(0)
+            during = await _verify_seconds(site, token)
+            answers = await asyncio.gather(*probes)
+            assert [status for status, _ in answers] == [200] * PROBES
+            assert {body["database"] for _, body in answers} == {"ok"}
+            assert during < baseline + ALLOWED_SLOWDOWN, f"verification took {during:.2f} s during {PROBES} probes"
+    finally:
+        stop.set()
+        worst = await stalls
+    return worst
+
+
 async def test_64_concurrent_probes_leave_verification_and_a_sharing_writer_alone(
         site: Site, citizen: LocalUser, database_url: str) -> None:
     token = await card_token(site.harness, citizen)
@@ -80,21 +100,10 @@ async def test_64_concurrent_probes_leave_verification_and_a_sharing_writer_alon
         env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])})
     assert (await asyncio.wait_for(writer.stdout.readline(), 30)).strip() == b"ready"
 
-    stop = asyncio.Event()
-    stalls = asyncio.create_task(_loop_stalls(stop))
     try:
-        for _ in range(3):  # a few waves, while the other process writes
-            probes = [asyncio.create_task(site.get_json("/healthz")) for _ in range(PROBES)]
-            await asyncio.sleep(0)
-            during = await _verify_seconds(site, token)
-            answers = await asyncio.gather(*probes)
-            assert [status for status, _ in answers] == [200] * PROBES
-            assert {body["database"] for _, body in answers} == {"ok"}
-            assert during < baseline + ALLOWED_SLOWDOWN, f"verification took {during:.2f} s during {PROBES} probes"
+        worst_stall = await _probe_waves(site, token, baseline)
         out, _ = await asyncio.wait_for(writer.communicate(), 30)
     finally:
-        stop.set()
-        worst_stall = await stalls
         if writer.returncode is None:
             writer.kill()
             await writer.wait()
@@ -102,4 +111,4 @@ async def test_64_concurrent_probes_leave_verification_and_a_sharing_writer_alon
 
     assert worst_stall < ALLOWED_SLOWDOWN, f"the event loop stalled for {worst_stall:.2f} s"
     assert report["errors"] == [] and report["writes"] > 0, report
-    assert report["slowest"] < 1.0, report  # nobody held the write lock for long
+    assert report["slowest"] < 2 * ALLOWED_SLOWDOWN, report  # nobody held the write lock for long
