@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from typing import Any
 
@@ -12,8 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 
 from storage.encryption import FieldCipher
 from storage.errors import DatabaseUrlError
-from storage.sqlite_inloop import inline_creator
+from storage.sqlite_inloop import InlineConnection, inline_creator
 from storage.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
 
 URL_SETTING = "HEALTHCODE_DATABASE_URL"
 _EXAMPLES = "sqlite+aiosqlite:///path/to/healthcode.db or postgresql+asyncpg://user@host:5432/dbname"
@@ -26,10 +29,18 @@ _DRIVERS = {
     "postgresql+asyncpg": "postgresql+asyncpg",
 }
 _SQLITE_PRAGMAS = (
-    "PRAGMA busy_timeout=5000",
     "PRAGMA foreign_keys=ON",
     "PRAGMA synchronous=NORMAL",
+    # Deleted rows are overwritten with zeros, so erased people do not linger in free pages.
+    "PRAGMA secure_delete=ON",
 )
+# Only for connections on a worker thread (aiosqlite); inline ones wait on the loop instead.
+_THREADED_BUSY_TIMEOUT = "PRAGMA busy_timeout=5000"
+# Execution option: how a transaction on this connection begins on SQLite ("IMMEDIATE" unless set).
+# None runs each statement on its own, in autocommit: a read then takes no write lock at all.
+SQLITE_BEGIN = "healthcode_sqlite_begin"
+_AFTER_ERASURE_CHECKPOINT_SECONDS = 2.0
+_CHECKPOINT = text("PRAGMA wal_checkpoint(TRUNCATE)")
 _WAL_ATTEMPTS = 50
 _WAL_RETRY_SECONDS = 0.02
 
@@ -60,11 +71,14 @@ def parse_database_url(raw: str) -> URL:
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     # Take BEGIN away from the driver so the "begin" hook below decides how to start.
     dbapi_connection.isolation_level = None
+    # An inline connection has busy_timeout 0 and is already in WAL (see storage.sqlite_inloop).
+    inline = isinstance(getattr(dbapi_connection, "driver_connection", None), InlineConnection)
     cursor = dbapi_connection.cursor()
     try:
-        for pragma in _SQLITE_PRAGMAS:
+        for pragma in _SQLITE_PRAGMAS if inline else (_THREADED_BUSY_TIMEOUT, *_SQLITE_PRAGMAS):
             cursor.execute(pragma)
-        _ensure_wal(cursor)
+        if not inline:
+            _ensure_wal(cursor)
     finally:
         cursor.close()
 
@@ -74,7 +88,8 @@ def _ensure_wal(cursor: Any) -> None:
 
     Switching needs exclusive access and SQLite reports "locked" at once instead
     of honouring busy_timeout, so processes racing on a brand-new file retry
-    briefly. Once the file is in WAL this is a single read.
+    briefly. Once the file is in WAL this is a single read. This sleep is on the
+    driver's worker thread; inline connections do this on the loop at creation.
     """
     for attempt in range(1, _WAL_ATTEMPTS + 1):
         try:
@@ -92,8 +107,10 @@ def _ensure_wal(cursor: Any) -> None:
 
 def _begin_immediate(connection: Any) -> None:
     # Taking the write lock up front means two writers never both hold a read
-    # lock and then deadlock on upgrade; the loser waits out busy_timeout instead.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # lock and then deadlock on upgrade; the loser waits instead (on the loop: sqlite_inloop).
+    mode = connection.get_execution_options().get(SQLITE_BEGIN, "IMMEDIATE")
+    if mode is not None:
+        connection.exec_driver_sql(f"BEGIN {mode}")
 
 
 def create_engine(raw_url: str, **engine_options: Any) -> AsyncEngine:
@@ -119,7 +136,10 @@ class Database:
         self._cipher = cipher
         # SQLite admits one writer. Queueing writers on an asyncio lock is fair and instant;
         # leaving it to SQLite's busy handler makes them sleep-poll (up to 100 ms a try).
+        # Every path that can write or lock on SQLite goes through it: units of work, and the
+        # checkpoint after an erasure. Only ping stays outside, and it takes no lock at all.
         self._writer_gate = asyncio.Lock() if self.dialect == "sqlite" else None
+        self._ping_in_flight: asyncio.Future[bool] | None = None
 
     @property
     def engine(self) -> AsyncEngine:
@@ -131,18 +151,63 @@ class Database:
         return self._engine.dialect.name
 
     def unit_of_work(self) -> UnitOfWork:
-        return UnitOfWork(self._sessions, self._cipher, self.dialect, self._writer_gate)
+        after_erasure = self._checkpoint_after_erasure if self.dialect == "sqlite" else None
+        return UnitOfWork(self._sessions, self._cipher, self.dialect, self._writer_gate, after_erasure)
 
     async def ping(self, timeout: float = 5.0) -> bool:
-        """True when the database answers ``SELECT 1`` within ``timeout`` seconds.
+        """True when the database answers a read within ``timeout`` seconds.
 
-        Meant for health checks, so it reports failure instead of raising.
+        Meant for health checks, so it reports failure instead of raising. Overlapping probes
+        share one read: a burst of them costs one connection, never the pool that real work
+        needs. On SQLite the read runs outside any transaction, so it takes no write lock:
+        it neither waits for writers nor holds them up.
         """
+        read = self._ping_in_flight
+        if read is None or read.done():
+            read = self._ping_in_flight = asyncio.ensure_future(self._read_once(timeout))
         try:
-            async with asyncio.timeout(timeout), self._engine.connect() as connection:
-                return (await connection.execute(text("SELECT 1"))).scalar_one() == 1
+            return await asyncio.wait_for(asyncio.shield(read), timeout)
         except Exception:  # noqa: BLE001 - any failure at all means "not healthy"
             return False
 
+    async def _read_once(self, timeout: float) -> bool:
+        try:
+            async with asyncio.timeout(timeout), self._engine.connect() as connection:
+                if self.dialect == "sqlite":
+                    connection = await connection.execution_options(**{SQLITE_BEGIN: None})
+                    # Reading the schema proves the file itself is readable; SELECT 1 touches nothing.
+                    statement = text("SELECT count(*) >= 0 FROM sqlite_master")
+                else:
+                    statement = text("SELECT 1")
+                return (await connection.execute(statement)).scalar_one() == 1
+        except Exception:  # noqa: BLE001
+            return False
+
+    async def _checkpoint_after_erasure(self) -> None:
+        """Copy the WAL into the file and truncate it, so erased rows survive in neither.
+
+        Called by the unit of work right after an erasure commits, still holding the writer gate.
+        secure_delete has zeroed the rows in the pages; this removes the older page images from
+        the WAL. A reader in another process can hold the checkpoint up: it is retried on the loop
+        for a moment, then left (those frames go when the WAL is next reset). Best effort: the
+        erasure has committed, so a failure here is logged, never reported as a failed erasure.
+        """
+        deadline = time.monotonic() + _AFTER_ERASURE_CHECKPOINT_SECONDS
+        try:
+            async with self._engine.connect() as connection:
+                connection = await connection.execution_options(**{SQLITE_BEGIN: None})
+                while (await connection.execute(_CHECKPOINT)).scalar_one():  # first column: 1 while busy
+                    if time.monotonic() >= deadline:
+                        log.warning("after an erasure the WAL could not be truncated yet: another "
+                                    "connection is reading")
+                        return
+                    await asyncio.sleep(0.02)
+        except Exception as error:  # noqa: BLE001 - see above
+            log.warning("after an erasure the WAL checkpoint failed (%s)", type(error).__name__)
+
     async def dispose(self) -> None:
+        read, self._ping_in_flight = self._ping_in_flight, None
+        if read is not None and not read.done():
+            read.cancel()
+            await asyncio.gather(read, return_exceptions=True)
         await self._engine.dispose()

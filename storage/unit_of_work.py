@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import asyncio
-
+from collections.abc import Awaitable, Callable
 from types import TracebackType
 
 from sqlalchemy import BigInteger, bindparam, text
@@ -26,6 +26,7 @@ from storage.repositories.administration import (
     RiskAreaRepository,
 )
 from storage.repositories.delivery import DeliveryRepository
+from storage.repositories.erasure import erased_in
 from storage.repositories.key_check import DataKeyCheckRepository
 from storage.repositories.organisations import AccessLogRepository, MembershipRepository, OrganisationRepository
 from storage.repositories.stats import StatsRepository
@@ -48,9 +49,11 @@ class UnitOfWork:
         cipher: FieldCipher,
         dialect: str,
         writer_gate: asyncio.Lock | None = None,
+        after_erasure: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._session = sessions()
         self._writer_gate = writer_gate
+        self._after_erasure = after_erasure
         self._dialect = dialect
         self._entered = False
         self.users = UserRepository(self._session, cipher, dialect)
@@ -90,7 +93,11 @@ class UnitOfWork:
     ) -> None:
         try:
             if exc_type is None:
+                erased = erased_in(self._session)
                 await self._session.commit()
+                if erased and self._after_erasure is not None:
+                    # Still inside the writer gate, so no writer of ours is in the middle of a transaction.
+                    await self._after_erasure()
             else:
                 await self._session.rollback()
         finally:

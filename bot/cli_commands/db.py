@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from bot.settings import Settings
+from storage.sqlite_inloop import make_private
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -81,6 +82,7 @@ def sqlite_backup(source: Path, target: Path) -> int:
     partial = target.with_name(f".{target.name}.partial")
     partial.unlink(missing_ok=True)
     reader = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=30)
+    make_private(str(partial))  # a copy links Telegram ids to colours just as the database does: 0600
     writer = sqlite3.connect(partial)
     try:
         reader.backup(writer, pages=1024)

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import BigInteger, Column, Table, delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Base, User
 from storage.records import UserProfile
@@ -28,6 +29,18 @@ _users = table_of(User)
 ERASED_ACTOR = 0  # stands in for the Telegram id of an erased person who acted on others' records
 # Anonymous counts, job bookkeeping, random ids of withdrawn credentials, handled update ids.
 KEPT_ON_PURGE = frozenset({"daily_counts", "scheduled_jobs", "job_runs", "withdrawn_credentials", "processed_updates"})
+_ERASED = "healthcode.erased"
+
+
+def _mark_erased(session: AsyncSession) -> None:
+    # Read by the unit of work: once this transaction commits, SQLite checkpoints its WAL so the
+    # erased rows' older page images go too (PostgreSQL needs nothing further).
+    session.info[_ERASED] = True
+
+
+def erased_in(session: AsyncSession) -> bool:
+    """True when the session's transaction erased someone (and clears the mark)."""
+    return bool(session.info.pop(_ERASED, False))
 
 
 def _refers_to_users(column: Column) -> bool:
@@ -71,6 +84,7 @@ class ErasureRepository(Repository):
         the withdrawn list (random ids only), so the codes already shown stay refused.
         """
         require_aware("now", now)
+        _mark_erased(self._session)
         await WithdrawnCredentialRepository(self._session, self._cipher, self._dialect).withdraw_unexpired(now, user.id)
         changed = await self._erase(user.telegram_id, user.id)
         changed.update(await self._clear_references(f"user:{user.id}"))
@@ -80,6 +94,7 @@ class ErasureRepository(Repository):
 
     async def forget_unregistered(self, telegram_id: int) -> dict[str, int]:
         """Someone never registered may still have a language choice, a draft, or a manager role."""
+        _mark_erased(self._session)
         return await self._erase(telegram_id, None)
 
     async def _clear_references(self, reference: str) -> dict[str, int]:
@@ -112,6 +127,7 @@ class ErasureRepository(Repository):
     async def purge_all(self, now: datetime) -> dict[str, int]:
         """Delete every row of every table holding personal data; return rows deleted per table."""
         require_aware("now", now)
+        _mark_erased(self._session)
         await WithdrawnCredentialRepository(self._session, self._cipher, self._dialect).withdraw_unexpired(now)
         deleted: dict[str, int] = {}
         for table in reversed(Base.metadata.sorted_tables):

@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+import stat
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -132,6 +133,7 @@ async def test_sqlite_backup_is_a_consistent_copy_that_restores(tmp_path: Path, 
         target.parent.mkdir()
         assert await main(["db", "backup", str(target)]) == 0  # while the bot still holds its connections
         assert "integrity ok" in capsys.readouterr().out
+        assert stat.S_IMODE(target.stat().st_mode) == 0o600  # like the database itself (issue 9, item 10)
         assert await main(["db", "backup", str(target)]) == 2  # never overwrites
         assert "already exists" in capsys.readouterr().err
     finally:

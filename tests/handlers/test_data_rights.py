@@ -313,3 +313,57 @@ async def test_consent_to_a_notice_that_changed_again_is_refused(
     async with harness.services.database.unit_of_work() as uow:
         user = await uow.users.get_by_telegram_id(citizen.telegram_id)
     assert user.consent_version != "2027-01-01"
+
+
+# --- issue 9, item 11: nothing erased lingers in the file's free pages or in the WAL ---------------
+
+
+def _raw_sqlite_bytes(database_url: str) -> dict[str, bytes]:
+    from pathlib import Path
+
+    from sqlalchemy.engine import make_url
+
+    path = Path(make_url(database_url).database)
+    return {suffix: path.with_name(path.name + suffix).read_bytes()
+            for suffix in ("", "-wal") if path.with_name(path.name + suffix).exists()}
+
+
+async def test_forget_leaves_no_bytes_behind_in_the_database_file_or_its_wal(
+        harness: Harness, citizen: LocalUser, database_url: str, backend: str) -> None:
+    other = LocalUser(20002, "Bob", "en")
+    await harness.register(other, name="王五", resident_id=VALID_IDS[1], phone="13700001111")
+    await _register_and_declare(harness, citizen)
+    async with harness.services.database.unit_of_work() as uow:
+        await uow.citizens.index_new_users()  # the masked-ID blind index too
+    row = await _raw_user_row(harness, citizen.telegram_id)
+    async with harness.services.database.engine.connect() as connection:
+        mask_hash = (await connection.execute(text("SELECT mask_hash FROM resident_id_masks WHERE user_id = :u"),
+                                              {"u": row["id"]})).scalar_one()
+    needles = {
+        "resident id blind index": bytes(row["resident_id_hash"]), "phone blind index": bytes(row["phone_hash"]),
+        "masked id blind index": bytes(mask_hash),
+        "sealed name": bytes(row["name_enc"]), "sealed resident id": bytes(row["resident_id_enc"]),
+        "sealed phone": bytes(row["phone_enc"]),
+        "name": NAME.encode(), "resident id": RESIDENT_ID.encode(), "phone": PHONE.encode(),
+    }
+    if backend == "sqlite":
+        before = _raw_sqlite_bytes(database_url)
+        assert set(before) == {"", "-wal"}  # the WAL is in use, and scanned too
+        found = {name for name, needle in needles.items() if any(needle in data for data in before.values())}
+        assert {"resident id blind index", "phone blind index", "sealed name"} <= found  # the scan sees them
+
+    await harness.say(citizen, "/forget")
+    done = await harness.press(citizen, "Erase everything")
+    assert "has been erased" in done[0].text
+
+    if backend == "sqlite":
+        after = _raw_sqlite_bytes(database_url)
+        left = sorted((name, suffix or "db") for name, needle in needles.items()
+                      for suffix, data in after.items() if needle in data)
+        assert left == []
+    # Everyone else is still there and the bot keeps working on the same file (both backends).
+    async with harness.services.database.unit_of_work() as uow:
+        assert await uow.users.get_by_telegram_id(other.telegram_id) is not None
+        assert await uow.users.get_by_telegram_id(citizen.telegram_id) is None
+    await harness.declare(other)
+    assert (await harness.say(other, "/status"))[-1].photo is not None
