@@ -91,6 +91,14 @@ def test_card_png_equals_the_card_from_segnos_automatic_symbol(urls: list[str],
     assert ours == theirs
 
 
+def test_the_card_does_not_pay_for_segnos_mask_scoring(urls: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    def scored(*_args: object) -> int:
+        raise AssertionError("segno scored the masks itself")
+
+    monkeypatch.setattr(encoder, "evaluate_mask", scored)
+    assert qr_card.render_card(urls[1], Colour.RED).startswith(b"\x89PNG")
+
+
 def test_same_url_and_colour_give_the_same_png_in_every_colour(urls: list[str]) -> None:
     for url in urls[:30]:
         for colour in Colour:
