@@ -5,14 +5,23 @@ keeps at least 3:1 contrast with white for phone scanners), surrounded by the st
 white quiet zone and then a thick frame in the bright status colour, so a gatekeeper sees the
 colour from across the room before scanning.
 Rendering is deterministic: the same URL and colour always give the same PNG bytes.
+
+Cost (the fresh-card path of every first declaration of the day): segno would score its eight data
+masks in pure Python; bot.qr_mask picks the same mask with numpy and segno encodes with it. The
+raster is built from the matrix with numpy, scaled once and pasted into a frame pre-rendered per
+colour and size, and written at PNG compression level 1 (the card is three flat colours, so level 6
+buys little size for three times the time).
 """
 from __future__ import annotations
 
 import io
+from functools import lru_cache
 
+import numpy as np
 import segno
 from PIL import Image
 
+from bot.qr_mask import best_mask
 from rules.model import Colour
 
 RGB = tuple[int, int, int]
@@ -33,27 +42,42 @@ QUIET_ZONE_MODULES = 4  # ISO/IEC 18004 minimum
 TARGET_QR_PIXELS = 640  # QR plus quiet zone; the frame brings the card to roughly 700 px
 MIN_MODULE_PIXELS = 3
 FRAME_PIXELS = 36
+ERROR_LEVEL = "m"
+PNG_COMPRESS_LEVEL = 1
 
 
 def render_card(url: str, colour: Colour) -> bytes:
     """PNG bytes of the status card for ``url``."""
     colour = Colour(colour)
-    palette = [*WHITE, *MODULE_COLOURS[colour], *FRAME_COLOURS[colour]]
-    code = _make_qr(url)
-    side_modules = code.symbol_size(border=QUIET_ZONE_MODULES)[0]
+    modules = _with_quiet_zone(_make_qr(url))
+    side_modules = modules.shape[0]
     scale = max(MIN_MODULE_PIXELS, TARGET_QR_PIXELS // side_modules)
-    # Palette image (0 white, 1 module colour, 2 frame colour): small PNG, exact colours.
-    qr = Image.new("P", (side_modules, side_modules), 0)
-    qr.putpalette(palette)
-    qr.putdata([int(dark) for row in code.matrix_iter(scale=1, border=QUIET_ZONE_MODULES) for dark in row])
+    # Palette indices (0 white, 1 module colour, 2 frame colour): small PNG, exact colours.
+    qr = Image.frombytes("P", (side_modules, side_modules), modules.tobytes())
     qr = qr.resize((side_modules * scale, side_modules * scale), Image.Resampling.NEAREST)
-    card_side = qr.width + 2 * FRAME_PIXELS
-    card = Image.new("P", (card_side, card_side), 2)
-    card.putpalette(palette)
+    card = _frame(colour, qr.width + 2 * FRAME_PIXELS).copy()
     card.paste(qr, (FRAME_PIXELS, FRAME_PIXELS))
     buffer = io.BytesIO()
-    card.save(buffer, format="PNG", optimize=False)  # no metadata, no timestamps: reproducible bytes
+    # No metadata, no timestamps: reproducible bytes.
+    card.save(buffer, format="PNG", optimize=False, compress_level=PNG_COMPRESS_LEVEL)
     return buffer.getvalue()
+
+
+def _with_quiet_zone(code: segno.QRCode) -> np.ndarray:
+    """The symbol as a uint8 array (1 dark), surrounded by the light quiet zone."""
+    size = len(code.matrix)
+    modules = np.zeros((size + 2 * QUIET_ZONE_MODULES,) * 2, dtype=np.uint8)
+    symbol = np.frombuffer(b"".join(code.matrix), dtype=np.uint8).reshape(size, size)
+    modules[QUIET_ZONE_MODULES:-QUIET_ZONE_MODULES, QUIET_ZONE_MODULES:-QUIET_ZONE_MODULES] = symbol
+    return modules
+
+
+@lru_cache(maxsize=64)
+def _frame(colour: Colour, card_side: int) -> Image.Image:
+    """The card without its QR: frame colour all over, with the palette. Shared: copy before drawing."""
+    frame = Image.new("P", (card_side, card_side), 2)
+    frame.putpalette([*WHITE, *MODULE_COLOURS[colour], *FRAME_COLOURS[colour]])
+    return frame
 
 
 def render_terminal(url: str) -> str:
@@ -66,4 +90,5 @@ def render_terminal(url: str) -> str:
 def _make_qr(url: str) -> segno.QRCode:
     if not isinstance(url, str) or not url:
         raise ValueError("url must be a non-empty string")
-    return segno.make_qr(url, error="m", boost_error=False)
+    # Same symbol as segno's automatic mask choice (tests/bot/test_qr_mask.py), without its cost.
+    return segno.make_qr(url, error=ERROR_LEVEL, boost_error=False, mask=best_mask(url, ERROR_LEVEL))
