@@ -117,7 +117,7 @@ async def create_services(settings: Settings, clock: Clock, *, local: bool) -> S
     except DatabaseUnavailable as error:
         raise StartupError(str(error)) from None
     database = Database(settings.database_url, FieldCipher(data_key))
-    metrics, issuer_records = Metrics(), IssuerRecordCache()
+    metrics, issuer_records = Metrics.for_this_process(), IssuerRecordCache()
     count_declarations(database.engine, metrics)
     issuer_records.watch(database.engine)
     return Services(
