@@ -5,7 +5,7 @@ from bot.i18n import LANGUAGES
 from bot.replies import Text, button, t
 from bot.services import checkin, registration, status_card
 from bot.services.context import Turn
-from bot.services.feature import Feature
+from bot.services.feature import Command, Feature
 
 
 async def _start(turn: Turn, args: list[str]) -> None:
@@ -77,20 +77,20 @@ async def _help(turn: Turn) -> Text | None:
 
 FEATURE = Feature(
     name="citizen",
-    commands={
-        "start": _start,
-        "checkin": _checkin,
-        "status": _status,
-        "cancel": _cancel,
-        "language": _language,
-    },
+    commands=(
+        Command("start", _start),
+        Command("checkin", _checkin),
+        Command("status", _status),
+        Command("cancel", _cancel),
+        Command("language", _language),
+    ),
     buttons={
         "reg": _on_registration_button,
         "ci": checkin.on_button,
         "st": _on_status_button,
         "lang": _on_language_button,
     },
-    flows={registration.FLOW: registration, checkin.FLOW: checkin},
+    legacy_flows={registration.FLOW: registration, checkin.FLOW: checkin},
     menu=("start", "checkin", "status", "cancel", "language", "help"),
     help=_help,
 )

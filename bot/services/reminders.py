@@ -10,7 +10,7 @@ import re
 import bot.jobs  # noqa: F401 - registers the reminder and notice renderers wherever features load
 from bot.replies import Text, button, t
 from bot.services.context import Turn
-from bot.services.feature import Feature
+from bot.services.feature import Command, Feature
 from storage.repositories.reminders import ReminderChoice
 
 FLOW = "reminders"
@@ -118,9 +118,9 @@ class _Flow:
 
 FEATURE = Feature(
     name="reminders",
-    commands={"reminders": command},
+    commands=(Command("reminders", command),),
     buttons={"rem": on_button},
-    flows={FLOW: _Flow()},
+    legacy_flows={FLOW: _Flow()},
     menu=("reminders",),
     help=_help,
 )
