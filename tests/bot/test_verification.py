@@ -21,7 +21,7 @@ from bot.services.verification import (
     verify_token,
 )
 from bot.trust import TrustStore, parse_trust_list
-from handlers.render import render_text
+
 from rules.model import Colour
 
 NOW = datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc)
@@ -186,7 +186,7 @@ def test_describe_renders_every_part_in_both_languages() -> None:
                             issuer="CN-310100", issuer_region="上海市", kid="k", iat=NOW, exp=NOW + timedelta(hours=5),
                             warnings=("stale_trust_list",), current_colour=Colour.YELLOW)
     catalogue = Catalogue("en")
-    english = [render_text(catalogue, "en", part) for part in describe(view, language="en", tz=SHANGHAI)]
+    english = [catalogue.render("en", part) for part in describe(view, language="en", tz=SHANGHAI)]
     assert english == [
         "❌ NOT VALID: this code was replaced by a newer one",
         "Issuer: Shanghai (CN-310100)",
@@ -196,6 +196,6 @@ def test_describe_renders_every_part_in_both_languages() -> None:
         "a key change may not be known here yet.",
         "Checked 2026-03-02 09:00:00",
     ]
-    chinese = [render_text(catalogue, "zh-CN", part) for part in describe(view, language="zh-CN", tz=SHANGHAI)]
+    chinese = [catalogue.render("zh-CN", part) for part in describe(view, language="zh-CN", tz=SHANGHAI)]
     assert chinese[0] == "❌ 无效：此码已被新码取代" and chinese[1] == "签发地：上海市（CN-310100）"
     assert "持码人当前为黄码" in chinese[3]
