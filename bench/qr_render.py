@@ -20,7 +20,6 @@ def _realistic_url(signer: SigningKey, colour: Colour) -> str:
     credential = issue_credential(
         signer,
         issuer="CN-330100",
-        subject="sub_k3J9xQ2mT7vW5pL8nR4c",  # 22 characters, like storage's pseudonyms
         colour=colour,
         issued_at=issued_at,
         expires_at=issued_at + timedelta(hours=40),

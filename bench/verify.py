@@ -83,13 +83,13 @@ async def _serve(directory: Path, port: int, credentials: int, database_url: str
     async with services.database.unit_of_work() as uow:
         for n in range(credentials):
             if foreign:
-                tokens.append(issue_credential(foreign_signer, issuer="CN-310100", subject=f"bench-{n}",
+                tokens.append(issue_credential(foreign_signer, issuer="CN-310100",
                                                colour=Colour.GREEN, issued_at=now, expires_at=expires).token)
                 continue
             user = await uow.users.add(NewUser(700_000 + n, f"测试{n}", _resident_id(n), f"139{n:08d}", "330100",
                                                "bench", now), now)
             issued = issue_credential(services.keyring.current_signer(), issuer=settings.issuer,
-                                      subject=user.subject_id, colour=Colour.GREEN, issued_at=now, expires_at=expires)
+                                      colour=Colour.GREEN, issued_at=now, expires_at=expires)
             await uow.credentials.add(CredentialRecord(
                 cti=issued.cti_hex, user_id=user.id, kid=issued.kid, colour=Colour.GREEN, status_key="bench",
                 token=issued.token, issued_at=issued.issued_at, expires_at=issued.expires_at))

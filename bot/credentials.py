@@ -5,14 +5,19 @@ Wire format, kept small because it travels in a QR code as ``{public_url}/v/{tok
     token          = base64url, no padding, of the bytes below
     tagged bytes   = CBOR tag 18 ( [ protected: bstr, unprotected: {}, payload: bstr, signature: bstr(64) ] )
     protected      = CBOR map { 1 (alg): -8 (EdDSA), 4 (kid): bstr(8) }
-    payload        = CBOR map { 1 iss: text, 2 sub: text, 6 iat: int, 4 exp: int, 7 cti: bstr,
+    payload        = CBOR map { 1 iss: text, 6 iat: int, 4 exp: int, 7 cti: bstr,
                                 -65537 (colour, private use): "green" | "yellow" | "red" }
     signature      = Ed25519 over Sig_structure ["Signature1", protected, h'', payload]
 
 The kid in the header is the raw 8 bytes; everywhere else (key ring, trust lists, results) it is
-their base64url spelling.  The subject is a pseudonym given by the caller, never a Telegram id;
-no personal data is in the token.  With a 22-character subject a token is 206-210 characters,
-the whole URL about 235 (QR version 11, level M).
+their base64url spelling.  The unprotected header is empty: anything in it is malformed.
+
+No claim links two credentials of one person: there is no subject, and the cti is random for each
+credential (the issuer's credentials table maps it to the person).  Credentials issued before
+issue 9 carried a pseudonymous subject (claim 2, text); it is still read, and means nothing.
+``iss`` follows the issuer-id grammar (``bot.trust.ISSUER_ID_PATTERN``); ``iat`` and ``exp`` are
+Unix seconds in [0, 2**32), and ``exp - iat`` is at most the issuer's maximum lifetime
+(``invalid_lifetime`` otherwise).  A token is about 178 characters.
 
 Decoding treats the token as hostile: it is length-capped before anything else, decoded with a
 bounded-depth CBOR decoder that refuses indefinite lengths, duplicate keys, trailing bytes and every
@@ -33,8 +38,8 @@ from zoneinfo import ZoneInfo
 import cbor2
 from cryptography.exceptions import InvalidSignature
 
-from bot.keyring import SigningKey, b64url_decode, b64url_encode
-from bot.trust import TrustStore
+from bot.keyring import MAX_CREDENTIAL_LIFETIME, SigningKey, b64url_decode, b64url_encode
+from bot.trust import ISSUER_ID_RULE, TrustStore, is_issuer_id
 from rules.model import Colour
 
 MAX_TOKEN_LENGTH = 4096
@@ -57,6 +62,9 @@ DEFAULT_CTI_BYTES = 10
 MAX_ISSUER_LENGTH = 32
 MAX_SUBJECT_LENGTH = 64
 MAX_CTI_BYTES = 32
+# Times are Unix seconds that fit 32 unsigned bits (1970 to 2106): every datetime, time zone and
+# other implementation handles them, and nothing real lies outside.
+MAX_EPOCH_SECONDS = 2**32
 _MAX_CBOR_DEPTH = 4  # tag 18 → array → unprotected map → one spare level; claims are flat
 
 # Every semantic tag cbor2 would turn into an object.  Our format uses none but the outer 18.
@@ -77,6 +85,7 @@ class VerificationReason(StrEnum):
     MALFORMED = "malformed"
     TOO_LONG = "too_long"
     UNSUPPORTED_ALGORITHM = "unsupported_algorithm"
+    INVALID_LIFETIME = "invalid_lifetime"  # authentic, but exp is not after iat or beyond the issuer's maximum
 
 
 WARNING_STALE_TRUST_LIST = "stale_trust_list"
@@ -115,7 +124,7 @@ class DecodedCredential:
 
     kid: str
     issuer: str
-    subject: str
+    subject: str | None  # only in credentials issued before issue 9
     colour: Colour
     issued_at: datetime
     expires_at: datetime
@@ -164,15 +173,21 @@ def issue_credential(
     signer: SigningKey,
     *,
     issuer: str,
-    subject: str,
     colour: Colour,
     issued_at: datetime,
     expires_at: datetime,
     cti: bytes | None = None,
+    subject: str | None = None,
 ) -> IssuedCredential:
-    """Sign a credential.  Times are truncated to whole seconds, as they are encoded."""
-    _require_text("issuer", issuer, MAX_ISSUER_LENGTH)
-    _require_text("subject", subject, MAX_SUBJECT_LENGTH)
+    """Sign a credential.  Times are truncated to whole seconds, as they are encoded.
+
+    ``subject`` writes the claim older credentials carried: only to reproduce that format (tests,
+    conformance vectors).  The issuer never passes one: it would link a person's credentials.
+    """
+    if not is_issuer_id(issuer):
+        raise ValueError(f"issuer must be an issuer id: {ISSUER_ID_RULE}")
+    if subject is not None:
+        _require_text("subject", subject, MAX_SUBJECT_LENGTH)
     iat, exp = _epoch_seconds("issued_at", issued_at), _epoch_seconds("expires_at", expires_at)
     if exp <= iat:
         raise ValueError("expires_at must be at least one second after issued_at")
@@ -181,14 +196,15 @@ def issue_credential(
     elif not isinstance(cti, bytes) or not 1 <= len(cti) <= MAX_CTI_BYTES:
         raise ValueError(f"cti must be 1-{MAX_CTI_BYTES} bytes")
     protected = cbor2.dumps({HEADER_ALG: ALG_EDDSA, HEADER_KID: signer.kid_bytes}, canonical=True)
-    claims = {
+    claims: dict[int, Any] = {
         CLAIM_ISS: issuer,
-        CLAIM_SUB: subject,
         CLAIM_IAT: iat,
         CLAIM_EXP: exp,
         CLAIM_CTI: cti,
         CLAIM_COLOUR: Colour(colour).value,
     }
+    if subject is not None:
+        claims[CLAIM_SUB] = subject
     payload = cbor2.dumps(claims, canonical=True)
     signature = signer.sign(_sig_structure(protected, payload))
     message = cbor2.CBORTag(COSE_SIGN1_TAG, [protected, {}, payload, signature])
@@ -203,11 +219,16 @@ def issue_credential(
 
 
 def expiry_for(now: datetime, tz: ZoneInfo) -> datetime:
-    """End of the next local day: local midnight two days after today's local date, in UTC."""
+    """End of the next local day: local midnight two days after today's local date, in UTC.
+
+    Never more than MAX_CREDENTIAL_LIFETIME after ``now`` (a clock change can make two local days
+    49 hours long): verification refuses our credentials that claim longer.
+    """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     today = now.astimezone(tz).date()
-    return datetime.combine(today + timedelta(days=2), time(0), tzinfo=tz).astimezone(timezone.utc)
+    midnight = datetime.combine(today + timedelta(days=2), time(0), tzinfo=tz).astimezone(timezone.utc)
+    return min(midnight, now.astimezone(timezone.utc).replace(microsecond=0) + MAX_CREDENTIAL_LIFETIME)
 
 
 def _sig_structure(protected: bytes, payload: bytes) -> bytes:
@@ -224,7 +245,10 @@ def _require_text(name: str, value: str, max_length: int) -> None:
 def _epoch_seconds(name: str, instant: datetime) -> int:
     if not isinstance(instant, datetime) or instant.tzinfo is None:
         raise ValueError(f"{name} must be a timezone-aware datetime")
-    return int(instant.timestamp())
+    seconds = int(instant.timestamp())
+    if not 0 <= seconds < MAX_EPOCH_SECONDS:
+        raise ValueError(f"{name} must lie between 1970 and 2106")
+    return seconds
 
 
 def _from_epoch(seconds: int) -> datetime:
@@ -255,14 +279,17 @@ def decode_credential(token: str) -> DecodedCredential:
         raise CredentialError(VerificationReason.MALFORMED, "COSE_Sign1 headers must be a bstr and a map")
     if not isinstance(payload, bytes) or not isinstance(signature, bytes):
         raise CredentialError(VerificationReason.MALFORMED, "COSE_Sign1 payload and signature must be bstr")
+    if unprotected:
+        # Not covered by the signature: anything here (an alg, a second kid) could be swapped freely.
+        raise CredentialError(VerificationReason.MALFORMED, "the unprotected header must be empty")
     kid = _read_protected_header(protected)
     claims = _strict_cbor(payload, "payload")
     if not isinstance(claims, dict):
         raise CredentialError(VerificationReason.MALFORMED, "payload must be a CBOR map of claims")
     return DecodedCredential(
         kid=kid,
-        issuer=_text_claim(claims, CLAIM_ISS, "iss", MAX_ISSUER_LENGTH),
-        subject=_text_claim(claims, CLAIM_SUB, "sub", MAX_SUBJECT_LENGTH),
+        issuer=_issuer_claim(claims),
+        subject=_text_claim(claims, CLAIM_SUB, "sub", MAX_SUBJECT_LENGTH) if CLAIM_SUB in claims else None,
         colour=_colour_claim(claims),
         issued_at=_time_claim(claims, CLAIM_IAT, "iat"),
         expires_at=_time_claim(claims, CLAIM_EXP, "exp"),
@@ -325,14 +352,23 @@ def _text_claim(claims: dict[Any, Any], key: int, name: str, max_length: int) ->
     return value
 
 
+def _issuer_claim(claims: dict[Any, Any]) -> str:
+    issuer = _text_claim(claims, CLAIM_ISS, "iss", MAX_ISSUER_LENGTH)
+    if not is_issuer_id(issuer):
+        raise CredentialError(VerificationReason.MALFORMED, f"claim iss ({CLAIM_ISS}) must be an issuer id: "
+                                                            f"{ISSUER_ID_RULE}")
+    return issuer
+
+
 def _time_claim(claims: dict[Any, Any], key: int, name: str) -> datetime:
     value = claims.get(key)
     if type(value) is not int:  # bool is an int subclass; floats are not used by this format
         raise CredentialError(VerificationReason.MALFORMED, f"claim {name} ({key}) must be an integer")
-    try:
-        return _from_epoch(value)
-    except (ValueError, OverflowError, OSError):
-        raise CredentialError(VerificationReason.MALFORMED, f"claim {name} ({key}) is out of range") from None
+    if not 0 <= value < MAX_EPOCH_SECONDS:
+        # The year 9999 fits a datetime but not its local time: it must not get as far as a page.
+        detail = f"claim {name} ({key}) is out of range (Unix seconds from 0 to 2**32, 1970 to 2106)"
+        raise CredentialError(VerificationReason.MALFORMED, detail)
+    return _from_epoch(value)
 
 
 def _cti_claim(claims: dict[Any, Any]) -> bytes:
@@ -364,7 +400,8 @@ def verify_credential(
     """Verify a token against the trust store at ``now``.
 
     Checks, first failure wins: decode → issuer known → kid among that issuer's keys → key valid at
-    iat → signature → iat not in the future → not expired → revocation (``revoked(cti_hex)``).
+    iat → signature → lifetime (exp after iat, by at most the issuer's maximum) → iat not in the
+    future → not expired → revocation (``revoked(cti_hex)``).
     A kid that exists only in another issuer's list is ``unknown_key``: a key not of the issuer.
     A kid whose key was not valid at the credential's iat is also ``unknown_key``.
     Errors raised by ``revoked`` (e.g. a database outage) propagate: that is not a verdict.
@@ -404,6 +441,10 @@ def verify_credential(
         "cti": decoded.cti_hex,
         "subject": decoded.subject,
     }
+    lifetime = decoded.expires_at - decoded.issued_at
+    if not timedelta(0) < lifetime <= trust_list.max_lifetime:
+        detail = f"lifetime {lifetime} is outside what the issuer may sign (up to {trust_list.max_lifetime})"
+        return fail(VerificationReason.INVALID_LIFETIME, detail, **authentic)
     if decoded.issued_at > now + CLOCK_SKEW:
         return fail(VerificationReason.NOT_YET_VALID, "issued in the future", **authentic)
     if decoded.expires_at <= now:

@@ -42,6 +42,10 @@ KEYRING_FORMAT = "healthcode-keyring/1"
 KEYRING_FILE = "keyring.json"
 ALGORITHM = "EdDSA"
 _KID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{11}$")
+# Our issuing policy: a credential expires at the end of the next local day, and never more than this
+# after its issue (``bot.credentials.expiry_for``).  Verification refuses our own credentials that
+# claim longer, and a retired key stays published this long after rotation.
+MAX_CREDENTIAL_LIFETIME = timedelta(hours=48)
 _GENERATE_HINT = "run `healthcode keys generate`"
 
 

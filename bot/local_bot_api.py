@@ -14,6 +14,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from telegram.error import NetworkError
 from telegram.request import BaseRequest, RequestData
 
 BOT_USER = {"id": 100000001, "is_bot": True, "first_name": "Healthcode", "username": "healthcode_bot"}
@@ -51,6 +52,7 @@ class InjectedFailure:
     error_code: int
     description: str
     retry_after: int | None = None
+    dropped: bool = False  # the connection is lost: no answer at all
 
 
 class LocalBotApi(BaseRequest):
@@ -95,6 +97,9 @@ class LocalBotApi(BaseRequest):
         if self.record_calls:
             self.calls.append(ApiCall(api_method, params, files))
         failure = self._take_failure(api_method)
+        if failure is not None and failure.dropped:
+            # What ptb's HTTPXRequest raises when the connection goes before an answer arrives.
+            raise NetworkError("httpx.RemoteProtocolError: Server disconnected without sending a response.")
         if failure is not None:
             return self._error(failure)
         handler = getattr(self, f"_api_{api_method}", None)
@@ -111,6 +116,11 @@ class LocalBotApi(BaseRequest):
                   times: int = 1) -> None:
         queue = self._failures.setdefault(method, deque())
         queue.extend(InjectedFailure(error_code, description, retry_after) for _ in range(times))
+
+    def drop_next(self, method: str, *, times: int = 1) -> None:
+        """The next call(s) to ``method`` lose their connection without an answer."""
+        queue = self._failures.setdefault(method, deque())
+        queue.extend(InjectedFailure(0, "connection dropped", dropped=True) for _ in range(times))
 
     def store_file(self, content: bytes) -> str:
         file_id = f"local-file-{next(self._file_ids)}"

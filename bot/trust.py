@@ -19,6 +19,14 @@ Format ``healthcode-trust-list/1`` (one JSON object per issuer, published by tha
 
 A key verifies a credential only if the credential's ``iat`` lies in [not_before, not_after).
 
+Issuer ids are ASCII with one grammar, :data:`ISSUER_ID_PATTERN`: two capital letters (the country),
+optionally a dash and 1-12 capitals or digits (``CN-330100``, ``DE-BY``, ``NZ``).  A list, a
+revocation list or a credential naming anything else is refused, so no issuer can differ from
+another by case, spaces or invisible characters alone.
+
+A credential from a list's issuer may live at most :data:`FOREIGN_MAX_LIFETIME` (exp - iat); our
+own issuer's at most our policy, ``bot.keyring.MAX_CREDENTIAL_LIFETIME``.
+
 Staleness: a list whose ``next_update + grace`` has passed is *stale*.  Its credentials are still
 verified (dropping the list would turn every citizen of that region away), but every result carries
 the warning ``stale_trust_list`` and :meth:`TrustStore.stale_issuers` reports it, so an operator sees it.
@@ -27,6 +35,8 @@ Our own issuer's keys (:meth:`TrustStore.add_own`) come from the local key ring 
 from __future__ import annotations
 
 import json
+import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -35,13 +45,34 @@ from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from bot.keyring import ALGORITHM, b64url_decode, kid_for
+from bot.keyring import ALGORITHM, MAX_CREDENTIAL_LIFETIME, b64url_decode, kid_for
 
 if TYPE_CHECKING:
     from bot.keyring import KeyRing
 
 TRUST_LIST_FORMAT = "healthcode-trust-list/1"
 CURVE = "Ed25519"
+ISSUER_ID_PATTERN = re.compile(r"[A-Z]{2}(-[0-9A-Z]{1,12})?")
+ISSUER_ID_RULE = "two capital letters, optionally '-' and 1-12 capital letters or digits, such as CN-330100"
+# Health codes last a day or two; a week covers any other issuer's policy, and an authentic credential
+# claiming longer (an issuer's bug or a misused key) is refused rather than honoured for years.
+FOREIGN_MAX_LIFETIME = timedelta(days=7)
+
+
+def is_issuer_id(value: object) -> bool:
+    return isinstance(value, str) and ISSUER_ID_PATTERN.fullmatch(value) is not None
+
+
+def imitates(issuer: str, own: str) -> bool:
+    """Whether ``issuer`` is not ``own`` but would read as it: equal once case, spaces, invisible
+    characters and compatibility forms (full-width letters) are set aside."""
+    return issuer != own and _skeleton(issuer) == _skeleton(own)
+
+
+def _skeleton(text: str) -> str:
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    # Drop separators (Z*), controls and format characters (C*: zero-width, BOM, soft hyphen) and marks.
+    return "".join(char for char in folded if unicodedata.category(char)[0] not in "ZCM")
 
 
 class TrustListError(Exception):
@@ -68,17 +99,22 @@ class TrustList:
     next_update: datetime | None  # None: our own key ring, always current
     keys: Mapping[str, TrustedKey]
     source: str
+    max_lifetime: timedelta = FOREIGN_MAX_LIFETIME  # the longest exp - iat accepted from this issuer
 
     def is_stale(self, now: datetime, grace: timedelta) -> bool:
         return self.next_update is not None and self.next_update + grace < now
 
 
-def parse_trust_list(data: Any, source: str) -> TrustList:
-    """Validate one trust list document; errors name ``source`` and the field."""
+def parse_trust_list(data: Any, source: str, *, own_issuer: str | None = None) -> TrustList:
+    """Validate one trust list document; errors name ``source`` and the field.
+
+    With ``own_issuer``, a list whose issuer would read as ours is refused with that reason.
+    """
     if not isinstance(data, dict):
         raise TrustListError(f"{source}: a trust list must be a JSON object")
     if data.get("format") != TRUST_LIST_FORMAT:
         raise TrustListError(f"{source}: field 'format' must be {TRUST_LIST_FORMAT!r}, got {data.get('format')!r}")
+    issuer = parse_issuer_id(data.get("issuer"), source, own_issuer=own_issuer)
     issued_at = _time(data, "issued_at", source)
     next_update = _time(data, "next_update", source)
     if next_update <= issued_at:
@@ -93,7 +129,7 @@ def parse_trust_list(data: Any, source: str) -> TrustList:
             raise TrustListError(f"{source}: keys[{index}]: field 'kid' {key.kid!r} is listed twice")
         keys[key.kid] = key
     return TrustList(
-        issuer=_text(data, "issuer", source),
+        issuer=issuer,
         region=_text(data, "region", source),
         issued_at=issued_at,
         next_update=next_update,
@@ -102,13 +138,27 @@ def parse_trust_list(data: Any, source: str) -> TrustList:
     )
 
 
-def read_trust_list_file(path: Path | str) -> TrustList:
+def parse_issuer_id(value: Any, where: str, *, own_issuer: str | None = None) -> str:
+    """``value`` as an issuer id, or TrustListError naming ``where`` (the id spelled in ASCII, so that
+    an invisible character shows)."""
+    if own_issuer is not None and isinstance(value, str) and imitates(value, own_issuer):
+        raise TrustListError(
+            f"{where}: field 'issuer' {ascii(value)} would pass for our own issuer {own_issuer} (it differs only "
+            f"by case, spaces or invisible characters); refusing the list"
+        )
+    if not is_issuer_id(value):
+        shown = ascii(value) if isinstance(value, str) else type(value).__name__
+        raise TrustListError(f"{where}: field 'issuer' must be an issuer id ({ISSUER_ID_RULE}), got {shown}")
+    return value
+
+
+def read_trust_list_file(path: Path | str, *, own_issuer: str | None = None) -> TrustList:
     path = Path(path)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise TrustListError(f"{path}: cannot read trust list: {error}") from None
-    return parse_trust_list(data, str(path))
+    return parse_trust_list(data, str(path), own_issuer=own_issuer)
 
 
 class TrustStore:
@@ -163,7 +213,8 @@ class TrustStore:
         }
         issued_at = min(info.created_at for info in keyring.public_keys())
         self._lists[issuer] = TrustList(
-            issuer=issuer, region=region, issued_at=issued_at, next_update=None, keys=keys, source="own key ring"
+            issuer=issuer, region=region, issued_at=issued_at, next_update=None, keys=keys, source="own key ring",
+            max_lifetime=MAX_CREDENTIAL_LIFETIME,
         )
 
     def issuers(self) -> list[str]:

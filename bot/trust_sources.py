@@ -11,7 +11,9 @@
   as stale by :meth:`TrustSources.statuses` (hence on ``/healthz``, in ``/metrics`` and as a
   ``stale_trust_list`` warning on every result it verifies).
 * A refreshed list issued before the one in use is refused (no rollback to an older key set).
-* A source may not speak for our own issuer: our keys come from our key ring only.
+* A source may not speak for our own issuer: our keys come from our key ring only.  Nor may it name
+  an issuer that would read as ours (differing by case, spaces or invisible characters) or one
+  outside the issuer-id grammar: such a list is refused at load, with the id spelled out in ASCII.
 """
 from __future__ import annotations
 
@@ -27,7 +29,14 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
-from bot.trust import TrustList, TrustListError, TrustStore, parse_trust_list, read_trust_list_file
+from bot.trust import (
+    TrustList,
+    TrustListError,
+    TrustStore,
+    parse_issuer_id,
+    parse_trust_list,
+    read_trust_list_file,
+)
 from rules import regions
 
 if TYPE_CHECKING:
@@ -54,9 +63,7 @@ def parse_revocation_list(data: Any, source: str) -> tuple[str, frozenset[str]]:
         raise TrustListError(f"{source}: a revocation list must be a JSON object")
     if data.get("format") != REVOCATION_LIST_FORMAT:
         raise TrustListError(f"{source}: field 'format' must be {REVOCATION_LIST_FORMAT!r}, got {data.get('format')!r}")
-    issuer = data.get("issuer")
-    if not isinstance(issuer, str) or not issuer:
-        raise TrustListError(f"{source}: field 'issuer' must be a non-empty string")
+    issuer = parse_issuer_id(data.get("issuer"), source)
     entries = data.get("revoked")
     if not isinstance(entries, list):
         raise TrustListError(f"{source}: field 'revoked' must be a list")
@@ -187,7 +194,7 @@ class TrustSources:
             if is_url(source.location):
                 self._load_cached(source)
             else:
-                trust_list = read_trust_list_file(source.location)
+                trust_list = read_trust_list_file(source.location, own_issuer=self.own_issuer)
                 self._accept(source, trust_list, now)
         self._rebuild(now)
 
@@ -211,10 +218,10 @@ class TrustSources:
         try:
             if is_url(source.location):
                 document = await self._fetch(session, source.location)
-                trust_list = parse_trust_list(document, source.location)
+                trust_list = parse_trust_list(document, source.location, own_issuer=self.own_issuer)
             else:
                 document = None
-                trust_list = read_trust_list_file(source.location)
+                trust_list = read_trust_list_file(source.location, own_issuer=self.own_issuer)
             self._accept(source, trust_list, now)
         except TrustListError as error:
             self._fail(source, str(error))
@@ -298,7 +305,8 @@ class TrustSources:
             return
         try:
             cached = json.loads(path.read_text("utf-8"))
-            trust_list = parse_trust_list(cached["document"], f"{source.location} (cached copy)")
+            trust_list = parse_trust_list(cached["document"], f"{source.location} (cached copy)",
+                                          own_issuer=self.own_issuer)
             fetched_at = datetime.fromisoformat(cached["fetched_at"])
         except (OSError, ValueError, KeyError, TypeError, TrustListError) as error:
             log.warning("ignoring unreadable trust-list cache %s: %s", path, error)

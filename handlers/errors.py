@@ -1,14 +1,21 @@
-"""The error handler: log without personal data, tell the user their answers are safe."""
+"""The error handler: log without personal data, tell the user their answers are safe.
+
+It is also where ptb hands every exception a handler raised, so it records the update as failed
+(bot/update_outcome.py) unless Telegram's refusal is final: a user who blocked the bot (403),
+a call Telegram rejects as bad (400) or a migrated chat would fail the same way on every retry.
+Anything else (our own error, 5xx, 429, a lost connection) is worth a redelivery.
+"""
 from __future__ import annotations
 
 import logging
 import traceback
 
 from telegram import Update
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, ContextTypes
 
 from bot.services import conversation
+from bot.update_outcome import record_failure
 from handlers.common import actor_of, services_of
 from handlers.render import send_reply
 
@@ -25,6 +32,8 @@ def describe_without_personal_data(error: BaseException) -> str:
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     error = context.error
     update_id = update.update_id if isinstance(update, Update) else None
+    if not isinstance(error, (Forbidden, BadRequest, ChatMigrated)):
+        record_failure(update_id, type(error).__name__)
     if isinstance(error, Forbidden):
         log.info("update %s: the user blocked the bot", update_id)
         return

@@ -61,14 +61,13 @@ class StoredStatus:
 
 @dataclass(frozen=True, slots=True)
 class CredentialStanding:
-    """What a verifier needs to know about one of our credentials: is it withdrawn, and what
-    colour does its holder have now (shown when it was superseded)."""
+    """What a verifier needs to know about one of our credentials: is it withdrawn.  (Not the
+    holder's colour now: an old QR must not reveal it.)"""
 
     cti: str
     user_id: int
     superseded: bool
     revoked: bool
-    current_colour: Colour | None
 
 
 @dataclass(frozen=True, slots=True)

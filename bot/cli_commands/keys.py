@@ -9,12 +9,10 @@ from pathlib import Path
 
 from bot.bootstrap import write_data_key
 from bot.clock import SystemClock
-from bot.keyring import KeyRing, KeyRingError
+from bot.keyring import MAX_CREDENTIAL_LIFETIME, KeyRing, KeyRingError
 from bot.settings import Settings
 from bot.trust_sources import region_name_of
 
-# Credentials expire at the end of the next local day, so at most 48 hours after issue.
-MAX_CREDENTIAL_LIFETIME = timedelta(hours=48)
 # A running bot goes on signing with the old key for one trust-list refresh interval after a
 # rotation (so other regions hold the new key before it is used); an hour more for good measure.
 ROTATION_MARGIN = timedelta(hours=1)

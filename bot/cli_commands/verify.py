@@ -11,7 +11,7 @@ import argparse
 import asyncio
 import json
 import sys
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from bot.clock import SystemClock
@@ -131,4 +131,10 @@ def _instant(text: str) -> datetime:
         raise argparse.ArgumentTypeError(f"{text!r} is not an ISO 8601 time") from None
     if instant.tzinfo is None:
         raise argparse.ArgumentTypeError(f"{text!r} needs a UTC offset, e.g. 2026-03-02T09:00:00+08:00")
+    try:
+        in_range = 1970 <= instant.astimezone(timezone.utc).year < 2106  # credential times' range
+    except OverflowError:
+        in_range = False
+    if not in_range:
+        raise argparse.ArgumentTypeError(f"{text!r} is outside the years 1970-2105 that credentials can carry")
     return instant

@@ -3,9 +3,11 @@
 * The webhook is registered with a random secret token; the header Telegram sends back is compared
   in constant time, and a mismatch gets 403.
 * An update is processed inline, through the same Application (and the same per-user ordering) as
-  in polling mode, and only then answered 200.  A crash before the answer means Telegram delivers
-  the update again, and it is processed then: nothing Telegram believes delivered is lost.
-* ``update_id``s are recorded once processed; a redelivered one is answered 200 without running
+  in polling mode, and answered 200 only if it succeeded: ptb swallows handler exceptions, so the
+  error handler reports them (bot/update_outcome.py).  A handler error, a reply Telegram did not
+  take (5xx, 429, a lost connection) or a crash before the answer means Telegram delivers the
+  update again, and it is processed then: nothing Telegram believes delivered is lost.
+* ``update_id``s are recorded once processed (never after a failure); a redelivered one is answered 200 without running
   again (one still in progress in this process is waited for, not run twice).
 """
 from __future__ import annotations
@@ -25,6 +27,7 @@ from bot.application import register_command_menu
 from bot.bootstrap import StartupError
 from bot.metrics import instrument_application
 from bot.services.context import Services
+from bot.update_outcome import tracking
 from bot.web.app import WEBHOOK_PATH
 from bot.web.server import Background, PortInUse, WebServer
 
@@ -48,8 +51,9 @@ class WebhookReceiver:
 
     async def handle(self, request: web.Request) -> web.Response:
         metrics = self._services.metrics.webhook_deliveries
-        supplied = request.headers.get(SECRET_HEADER, "").encode()
-        if not hmac.compare_digest(supplied, self._secret):
+        supplied = request.headers.get(SECRET_HEADER, "")
+        # Our secret is ASCII; non-ASCII bytes arrive as surrogates that cannot even be encoded.
+        if not supplied.isascii() or not hmac.compare_digest(supplied.encode("ascii"), self._secret):
             metrics.inc(result="forbidden")
             return web.Response(status=403, text="forbidden: missing or wrong secret token")
         update = await self._parse(request)
@@ -67,7 +71,8 @@ class WebhookReceiver:
     async def _parse(self, request: web.Request) -> Update | None:
         try:
             data = json.loads(await request.read())
-        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        # ValueError also covers an integer over Python's 4,300-digit limit, which is not a JSONDecodeError.
+        except (ValueError, RecursionError):
             return None
         if not isinstance(data, dict) or type(data.get("update_id")) is not int:
             return None
@@ -87,10 +92,15 @@ class WebhookReceiver:
                 self._services.metrics.webhook_deliveries.inc(result="duplicate")
                 return web.Response(text="ok: already processed")
             application = self._application
-            await application.update_processor.process_update(update, application.process_update(update))
-            async with self._services.database.unit_of_work() as uow:
-                await uow.updates.mark_processed(update.update_id, self._services.clock.now())
-            processed = True
+            with tracking(update.update_id) as outcome:
+                await application.update_processor.process_update(update, application.process_update(update))
+            if outcome.succeeded:
+                async with self._services.database.unit_of_work() as uow:
+                    await uow.updates.mark_processed(update.update_id, self._services.clock.now())
+                processed = True
+            else:
+                log.warning("webhook update %d failed (%s); not acknowledged, Telegram will retry",
+                            update.update_id, outcome.failure)
         except Exception:  # noqa: BLE001 - not acknowledged: Telegram will deliver it again
             log.exception("webhook update %d could not be processed; Telegram will retry", update.update_id)
         finally:

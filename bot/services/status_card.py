@@ -58,8 +58,7 @@ async def issue_or_reuse(
         return existing
     issued = issue_credential(
         services.keyring.current_signer(),
-        issuer=services.settings.issuer,
-        subject=user.subject_id,
+        issuer=services.settings.issuer,  # no subject: nothing in a QR links it to the person's other codes
         colour=status.colour,
         issued_at=now,
         expires_at=expiry_for(now, services.tz),

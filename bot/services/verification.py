@@ -6,8 +6,9 @@ revoked, and the holder's masked name).  :func:`verify` is the server's entry po
 the process's trust store, clock, database lookup and metrics.
 
 What a result may show follows one rule: the masked name appears only for a valid credential this
-server issued; the current colour only for one of ours that a newer credential superseded.  The
-subject pseudonym, the ID number, the phone number and health answers never appear.
+server issued.  A superseded credential says only that: whoever kept an old QR learns nothing of
+the holder's code now (the checkpoint asks for the current one).  The ID number, the phone number
+and health answers never appear.
 """
 from __future__ import annotations
 
@@ -66,7 +67,6 @@ class OwnRecord:
 
     state: RevocationState
     masked_name: str | None = None
-    current_colour: Colour | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +89,6 @@ class VerificationView:
     exp: datetime | None = None
     warnings: tuple[str, ...] = ()
     masked_name: str | None = None
-    current_colour: Colour | None = None
     own_issuer: bool = False
     detail: str = ""
 
@@ -122,8 +121,6 @@ class VerificationView:
         }
         if self.masked_name is not None:
             data["masked_name"] = self.masked_name
-        if self.current_colour is not None:
-            data["current_colour"] = self.current_colour.value
         if self.detail:
             data["detail"] = self.detail
         return data
@@ -189,8 +186,7 @@ async def verify_token(
         return replace(view, masked_name=record.masked_name if record else None)
     if record.state is RevocationState.REVOKED:
         return replace(view, valid=False, reason=VerificationReason.REVOKED, detail="revoked by the issuer")
-    return replace(view, valid=False, reason=VerificationReason.SUPERSEDED, current_colour=record.current_colour,
-                   detail="replaced by a newer credential")
+    return replace(view, valid=False, reason=VerificationReason.SUPERSEDED, detail="replaced by a newer credential")
 
 
 async def verify(services: Services, text: str, *, channel: str, uow: UnitOfWork | None = None,
@@ -241,7 +237,7 @@ async def read_own_records(uow: UnitOfWork, ctis: Collection[str], *, with_name:
         if standing.revoked:
             records[cti] = OwnRecord(RevocationState.REVOKED)
         elif standing.superseded:
-            records[cti] = OwnRecord(RevocationState.SUPERSEDED, current_colour=standing.current_colour)
+            records[cti] = OwnRecord(RevocationState.SUPERSEDED)
         elif not with_name:
             records[cti] = OwnRecord(RevocationState.ACTIVE)
         else:
@@ -258,8 +254,7 @@ class WithdrawnIndex:
     or erased and have not expired.
 
     With it the JSON API answers for a live credential of ours — nearly every one a checkpoint
-    scans — without a database read; only a withdrawn one is looked up, for its reason and the
-    holder's current colour.
+    scans — without a database read; only a withdrawn one is looked up, for its reason.
 
     Every ``refresh_seconds`` (and before the next verification after this process wrote to our
     records) it reads what was withdrawn since its last read, less ``OVERLAP``. Withdrawal times are
@@ -473,8 +468,6 @@ def describe(view: VerificationView, *, language: str, tz: ZoneInfo) -> tuple[Te
         parts.append(t("verify.validity", issued=view.iat.astimezone(tz), until=view.exp.astimezone(tz)))
     if view.valid and view.masked_name is not None:
         parts.append(t("verify.name", name=view.masked_name))
-    if view.current_colour is not None:
-        parts.append(t("verify.current_colour", colour=t(f"colour.{view.current_colour.value}")))
     if WARNING_STALE_TRUST_LIST in view.warnings:
         parts.append(t("verify.stale_trust", issuer=view.issuer))
     parts.append(t("verify.checked", checked=view.checked_at.astimezone(tz)))

@@ -99,7 +99,8 @@ class _Routes:
             return _problem(413, "too_long", f"the request body must be under {MAX_VERIFY_BODY_BYTES} bytes")
         try:
             document = json.loads(raw)
-        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        # ValueError also covers an integer over Python's 4,300-digit limit, which is not a JSONDecodeError.
+        except (ValueError, RecursionError):
             return _problem(400, "bad_request", 'the body must be JSON: {"c": "<credential or /v/ URL>"}')
         if not isinstance(document, dict):
             return _problem(400, "bad_request", 'the body must be a JSON object: {"c": "<credential or /v/ URL>"}')
@@ -232,6 +233,10 @@ async def _guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     except web.HTTPException as error:
         status = error.status
         raise
+    except web.RequestPayloadError:
+        # The body could not be read as sent: e.g. a Content-Encoding it does not follow.
+        status = 400
+        return _problem(400, "bad_request", "the request body could not be read; check its Content-Encoding")
     except Exception:  # noqa: BLE001 - the last line of defence for the web side
         log.exception("unexpected error serving %s %s", request.method, route)
         return _problem(500, "internal_error", "something went wrong on our side; please try again")

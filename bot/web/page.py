@@ -73,9 +73,6 @@ class PageRenderer:
             facts.append((text("web.expires"), self._time(language, view.exp), None))
         if view.masked_name is not None and view.valid:
             facts.append((text("web.name"), view.masked_name, None))
-        if view.current_colour is not None:
-            current = view.current_colour.value
-            facts.append((text("web.current_colour"), text(f"colour.{current}"), current))
         warning = text("web.stale_trust") if WARNING_STALE_TRUST_LIST in view.warnings else None
         return self._render(
             language=language, now=now, checked=view.checked_at,

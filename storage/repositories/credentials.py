@@ -12,13 +12,12 @@ from typing import Any
 from sqlalchemy import ColumnElement, Row, Select, bindparam, func, or_, select, true, update
 
 from rules.model import Colour
-from storage.models import CredentialRow, StatusRow
+from storage.models import CredentialRow
 from storage.models.time_and_rights import WithdrawnCredential
 from storage.records import CredentialRecord, CredentialStanding
 from storage.repositories.base import Repository, require_aware, table_of
 
 _credentials = table_of(CredentialRow)
-_statuses = table_of(StatusRow)
 _withdrawn = table_of(WithdrawnCredential)
 FORGOTTEN_USER_ID = 0  # credentials of an erased user belong to nobody
 
@@ -54,9 +53,7 @@ _STANDINGS = (
         _credentials.c.user_id,
         _credentials.c.superseded_at,
         _credentials.c.revoked_at,
-        _statuses.c.colour.label("current_colour"),
     )
-    .select_from(_credentials.outerjoin(_statuses, _statuses.c.user_id == _credentials.c.user_id))
     .where(_credentials.c.cti.in_(bindparam("ctis", expanding=True)))
 )
 _CURRENT = (
@@ -159,15 +156,13 @@ class CredentialRepository(Repository):
                 user_id=row.user_id,
                 superseded=row.superseded_at is not None,
                 revoked=row.revoked_at is not None,
-                current_colour=None if row.current_colour is None else Colour(row.current_colour),
             )
             for row in rows
         }
         unknown = [cti for cti in ctis if cti not in standings]
         if unknown:
             for cti in (await self._session.execute(_WITHDRAWN, {"ctis": unknown})).scalars():
-                standings[cti] = CredentialStanding(cti, FORGOTTEN_USER_ID, superseded=False, revoked=True,
-                                                    current_colour=None)
+                standings[cti] = CredentialStanding(cti, FORGOTTEN_USER_ID, superseded=False, revoked=True)
         return standings
 
     async def count_withdrawn(self, now: datetime) -> int:

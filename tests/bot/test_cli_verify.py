@@ -95,3 +95,39 @@ def test_the_installed_command_needs_no_database_and_no_network(issuer: tuple[Ke
     done = subprocess.run(command, capture_output=True, text=True, timeout=60, env=environment, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("✅ VALID · Green code") and done.stderr == ""
+
+
+def _signed_by(ring: KeyRing, *, iat: int, exp: int) -> str:
+    import cbor2
+
+    from bot.keyring import b64url_encode
+
+    signer = ring.current_signer()
+    protected = cbor2.dumps({1: -8, 4: signer.kid_bytes})
+    payload = cbor2.dumps({1: "CN-330100", 2: "cli", 6: iat, 4: exp, 7: bytes(10), -65537: "green"})
+    signature = signer.sign(cbor2.dumps(["Signature1", protected, b"", payload]))
+    return b64url_encode(cbor2.dumps(cbor2.CBORTag(18, [protected, {}, payload, signature])))
+
+
+@pytest.mark.parametrize(("iat", "exp", "reason"), [
+    (253370764800, 253370768400, "malformed"),  # 9999-01-01: was a traceback
+    (int(NOW.timestamp()), 253402300000 - 3600, "malformed"),
+    (int(NOW.timestamp()), int((NOW + timedelta(days=30)).timestamp()), "invalid_lifetime"),
+])
+def test_out_of_range_times_are_a_reason_not_a_traceback(issuer: tuple[KeyRing, Path], iat: int, exp: int,
+                                                         reason: str, capsys: pytest.CaptureFixture[str]) -> None:
+    ring, trust_file = issuer
+    token = _signed_by(ring, iat=iat, exp=exp)
+    assert main(["verify", token, "--trust-list", str(trust_file), *AT, "--json"]) == 1
+    assert json.loads(capsys.readouterr().out)["reason"] == reason
+    assert main(["verify", token, "--trust-list", str(trust_file), *AT, "--lang", "en"]) == 1
+    assert capsys.readouterr().out.startswith("❌ NOT VALID: ")
+
+
+@pytest.mark.parametrize("at", ["9999-12-31T23:59:59+00:00", "9999-12-31T23:59:59-05:00", "1969-12-31T00:00:00+00:00"])
+def test_a_clock_outside_the_credentials_range_is_bad_usage(issuer: tuple[KeyRing, Path], at: str,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    ring, trust_file = issuer
+    with pytest.raises(SystemExit) as stopped:
+        main(["verify", _token(ring)[0], "--trust-list", str(trust_file), "--at", at])
+    assert stopped.value.code == 2 and "outside the years 1970-2105" in capsys.readouterr().err

@@ -190,3 +190,44 @@ def test_revocation_list_format_is_checked() -> None:
                             ({**document, "issuer": ""}, "issuer")]:
         with pytest.raises(TrustListError, match=message):
             parse_revocation_list(broken, "x")
+
+
+# -- issue 9, item 16: a list that could pass for our own region is refused at load --------------------
+
+LOOKALIKES = ["CN-330100\u200b", "cn-330100", " CN-330100", "CN-330100\t", "C\u200dN-330100", "CN-330100\ufeff"]
+
+
+def _own_sources(tmp_path: Path, location: str, **kwargs: object) -> TrustSources:
+    sources = TrustSources([location], grace=GRACE, **kwargs)
+    sources.set_own(KeyRing.generate(tmp_path / "keys", NOW), "CN-330100", "杭州市", NOW)
+    return sources
+
+
+@pytest.mark.parametrize("issuer", LOOKALIKES)
+def test_a_file_list_imitating_our_issuer_is_refused_at_load(tmp_path: Path, issuer: str) -> None:
+    path = tmp_path / "lookalike.json"
+    path.write_text(json.dumps(_list(issuer)), "utf-8")
+    sources = _own_sources(tmp_path, str(path))
+    with pytest.raises(TrustListError) as caught:
+        sources.load_local(NOW)
+    message = str(caught.value)
+    assert "lookalike.json" in message and ascii(issuer) in message and "our own issuer CN-330100" in message
+    assert sources.store.issuers() == ["CN-330100"]
+    # Without our own issuer to compare with (the offline CLI), the grammar alone refuses it.
+    with pytest.raises(TrustListError, match="field 'issuer'"):
+        TrustSources([str(path)], grace=GRACE).load_local(NOW)
+
+
+@pytest.mark.parametrize("issuer", LOOKALIKES + ["CN-33O1OO-ÄÖ"])
+async def test_a_url_list_imitating_our_issuer_or_off_grammar_is_refused_and_reported(
+        served: tuple[ListServer, str], tmp_path: Path, issuer: str) -> None:
+    server, url = served
+    server.document = _list(issuer)
+    sources = _own_sources(tmp_path, url, cache_dir=tmp_path / "cache")
+    await sources.refresh(NOW)
+    (status,) = sources.statuses(NOW)
+    assert not status.available and ascii(issuer) in status.error
+    assert sources.store.issuers() == ["CN-330100"]
+    assert sources.store.trust_list("CN-330100").source == "own key ring"
+    assert not list((tmp_path / "cache").glob("*.json")), "a refused list is not cached"
+    assert sources.problems(NOW)[0].startswith("trust list unavailable")

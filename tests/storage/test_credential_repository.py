@@ -129,7 +129,7 @@ async def test_revoked_or_superseded_unexpired(database: Database, add_user: Add
     assert all(expires.tzinfo is not None for _, expires in withdrawn)
 
 
-async def test_standings_report_each_known_credential_with_its_holders_current_colour(
+async def test_standings_report_each_known_credential_and_never_its_holders_current_colour(
     database: Database, add_user: AddUser, now: datetime
 ) -> None:
     with_status, without_status = await add_user(1001), await add_user(1002)
@@ -145,11 +145,11 @@ async def test_standings_report_each_known_credential_with_its_holders_current_c
         standings = await uow.credentials.standings([live.cti, superseded.cti, revoked.cti, "0" * 32])
         assert await uow.credentials.standings([]) == {}
     assert set(standings) == {live.cti, superseded.cti, revoked.cti}, "an unknown id is simply absent"
-    assert standings[live.cti] == CredentialStanding(live.cti, with_status.id, superseded=False, revoked=False,
-                                                     current_colour=Colour.YELLOW)
+    # Issue 9, item 13: the holder's colour now is not part of a credential's standing.
+    assert standings[live.cti] == CredentialStanding(live.cti, with_status.id, superseded=False, revoked=False)
     assert standings[superseded.cti].superseded and not standings[superseded.cti].revoked
     assert standings[revoked.cti] == CredentialStanding(revoked.cti, without_status.id, superseded=False,
-                                                        revoked=True, current_colour=None)
+                                                        revoked=True)
 
 
 async def test_an_erased_holders_unexpired_credential_stands_revoked(

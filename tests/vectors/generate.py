@@ -68,9 +68,19 @@ A_LIST = _trust_list(ISSUER, REGION, [(A1, T0 - timedelta(days=30), None)])
 
 
 def _credential(signer: SigningKey, label: str, *, issuer: str = ISSUER, colour: Colour = Colour.GREEN,
-                iat: datetime = T0) -> str:
-    return issue_credential(signer, issuer=issuer, subject=f"vector-{label}", colour=colour, issued_at=iat,
+                iat: datetime = T0, subject: str | None = None) -> str:
+    return issue_credential(signer, issuer=issuer, subject=subject, colour=colour, issued_at=iat,
                             expires_at=iat + LIFETIME, cti=_cti(label)).token
+
+
+def _resigned(signer: SigningKey, label: str, **claims: Any) -> str:
+    """A credential with claims no issuer would write (``iat=``, ``exp=`` as Unix seconds), signed properly."""
+    parts = _parts(_credential(signer, label))
+    payload = cbor2.loads(parts[2])
+    payload.update({{"iat": 6, "exp": 4}[name]: value for name, value in claims.items()})
+    parts[2] = cbor2.dumps(payload, canonical=True)
+    parts[3] = signer.sign(cbor2.dumps(["Signature1", parts[0], b"", parts[2]]))
+    return _token(parts)
 
 
 def _parts(token: str) -> list[Any]:
@@ -82,7 +92,8 @@ def _token(parts: list[Any]) -> str:
 
 
 def _expected(valid: bool, reason: str | None, *, kid: str | None, issuer: str | None = ISSUER,
-              colour: str | None = "green", iat: datetime | None = T0, warnings: tuple[str, ...] = ()) -> dict[str, Any]:
+              colour: str | None = "green", iat: datetime | None = T0, lifetime: timedelta = LIFETIME,
+              warnings: tuple[str, ...] = ()) -> dict[str, Any]:
     return {
         "valid": valid,
         "reason": reason,
@@ -90,9 +101,12 @@ def _expected(valid: bool, reason: str | None, *, kid: str | None, issuer: str |
         "issuer": issuer,
         "kid": kid,
         "iat": _iso(iat) if iat else None,
-        "exp": _iso(iat + LIFETIME) if iat else None,
+        "exp": _iso(iat + lifetime) if iat else None,
         "warnings": list(warnings),
     }
+
+
+UNREADABLE = dict(kid=None, issuer=None, colour=None, iat=None)
 
 
 def _case(name: str, description: str, credential: str, expected: dict[str, Any], *, now: datetime,
@@ -172,6 +186,41 @@ def build() -> list[dict[str, Any]]:
     cases.append(_case("malformed", "Not base64url: the credential cannot be read at all.",
                        valid[:40] + "*" + valid[41:],
                        _expected(False, "malformed", kid=None, issuer=None, colour=None, iat=None), now=later))
+    cases += _issue9_cases(later)
+    return cases
+
+
+def _issue9_cases(later: datetime) -> list[dict[str, Any]]:
+    """Times and lifetimes, the unprotected header, and the subject older credentials carried."""
+    t0 = int(T0.timestamp())
+    year_9999 = int(datetime(9999, 1, 1, tzinfo=timezone.utc).timestamp())
+    too_long = timedelta(days=7, seconds=1)
+    cases = [
+        _case("iat_out_of_range", "Properly signed, but iat is in the year 9999: times are Unix seconds below 2^32 "
+              "(before 2106), anything else is malformed.",
+              _resigned(A1, "iat_out_of_range", iat=year_9999, exp=year_9999 + 3600),
+              _expected(False, "malformed", **UNREADABLE), now=later),
+        _case("exp_out_of_range", "Properly signed, issued now, but exp is in the year 9999: malformed, never valid.",
+              _resigned(A1, "exp_out_of_range", exp=year_9999), _expected(False, "malformed", **UNREADABLE), now=later),
+        _case("lifetime_too_long", "Properly signed, but exp is 7 days and 1 second after iat: longer than a verifier "
+              "accepts from a trust-list issuer (7 days), so invalid_lifetime, reported with the authentic claims.",
+              _resigned(A1, "lifetime_too_long", exp=t0 + int(too_long.total_seconds())),
+              _expected(False, "invalid_lifetime", kid=A1.kid, lifetime=too_long), now=later),
+        _case("lifetime_not_positive", "Properly signed, but exp equals iat: invalid_lifetime.",
+              _resigned(A1, "lifetime_not_positive", exp=t0),
+              _expected(False, "invalid_lifetime", kid=A1.kid, lifetime=timedelta(0)), now=T0),
+        _case("legacy_subject", "Issued in the older format with a subject claim (2, text): still valid until it "
+              "expires. New credentials carry no subject.",
+              _credential(A1, "legacy_subject", subject="vector-legacy"), _expected(True, None, kid=A1.kid), now=later),
+    ]
+    for name, unprotected, description in (
+        ("unprotected_alg", {1: 5}, "The unprotected header holds an alg (1: 5, HMAC): it must be empty."),
+        ("unprotected_kid", {4: STRANGER.kid_bytes}, "The unprotected header holds a second, conflicting kid: "
+                                                     "it must be empty."),
+    ):
+        parts = _parts(_credential(A1, name))
+        parts[1] = unprotected  # not covered by the signature, which still verifies
+        cases.append(_case(name, description, _token(parts), _expected(False, "malformed", **UNREADABLE), now=later))
     return cases
 
 

@@ -15,7 +15,10 @@ from bot.trust_sources import parse_revocation_list
 
 CASES = sorted((Path(__file__).parent / "cases").glob("*.json"))
 REQUIRED = {"valid", "expired", "not_yet_valid", "payload_tampered", "signature_tampered", "unknown_kid",
-            "wrong_issuer", "revoked", "rotated_key_still_valid", "stale_trust_list"}
+            "wrong_issuer", "revoked", "rotated_key_still_valid", "stale_trust_list",
+            # issue 9: times and lifetimes, the unprotected header, credentials with the old subject claim
+            "iat_out_of_range", "exp_out_of_range", "lifetime_too_long", "unprotected_alg", "unprotected_kid",
+            "legacy_subject"}
 
 
 def _load(path: Path) -> dict[str, Any]:

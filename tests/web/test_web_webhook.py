@@ -128,3 +128,63 @@ async def test_an_update_that_cannot_be_processed_is_not_acknowledged_and_the_re
     assert status == 500  # Telegram keeps the update and delivers it again
     status, text = await hook.post(_message(30, "/start"), hook.service.secret)
     assert (status, text) == (200, "ok") and "Privacy notice" in hook.replies_to(USER["id"])[-1]
+
+
+# -- an update counts as processed only when its handlers completed and Telegram took the replies --
+
+async def _is_processed(hook: Hook, update_id: int) -> bool:
+    async with hook.service._services.database.unit_of_work() as uow:
+        return await uow.updates.is_processed(update_id)
+
+
+async def test_a_handler_that_raises_is_not_acknowledged_and_its_redelivery_is_processed_once(
+        hook: Hook, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.services import conversation
+
+    working = conversation.COMMANDS["start"]
+    failures = iter([RuntimeError("boom")])
+
+    async def fails_once(turn, args):
+        for error in failures:
+            raise error
+        await working(turn, args)
+
+    monkeypatch.setitem(conversation.COMMANDS, "start", fails_once)
+    status, _ = await hook.post(_message(40, "/start"), hook.service.secret)
+    assert status == 500 and not await _is_processed(hook, 40)
+    assert hook.replies_to(USER["id"])[-1].startswith("Sorry, something went wrong")  # the user still hears
+    assert (await hook.post(_message(40, "/start"), hook.service.secret)) == (200, "ok")
+    assert await _is_processed(hook, 40)
+    assert (await hook.post(_message(40, "/start"), hook.service.secret)) == (200, "ok: already processed")
+    [apology, notice] = hook.replies_to(USER["id"])
+    assert "Privacy notice" in notice
+    metrics = hook.service._services.metrics.webhook_deliveries
+    assert metrics.value(result="failed") == 1 and metrics.value(result="processed") == 1
+
+
+@pytest.mark.parametrize("refusal", ["500", "429", "dropped"])
+async def test_a_reply_telegram_did_not_take_is_not_acknowledged_and_the_redelivery_succeeds(
+        hook: Hook, refusal: str) -> None:
+    if refusal == "500":
+        hook.api.fail_next("sendMessage", 500, "Internal Server Error")
+    elif refusal == "429":
+        hook.api.fail_next("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1)
+    else:
+        hook.api.drop_next("sendMessage")
+    status, _ = await hook.post(_message(50, "/start"), hook.service.secret)
+    assert status != 200 and not await _is_processed(hook, 50)
+    assert hook.replies_to(USER["id"]) == []
+    # Telegram delivers it again: now the reply goes out, once, and the update is recorded once.
+    assert (await hook.post(_message(50, "/start"), hook.service.secret)) == (200, "ok")
+    assert (await hook.post(_message(50, "/start"), hook.service.secret)) == (200, "ok: already processed")
+    [notice] = hook.replies_to(USER["id"])
+    assert "Privacy notice" in notice and await _is_processed(hook, 50)
+
+
+@pytest.mark.parametrize(("code", "description"), [(403, "Forbidden: bot was blocked by the user"),
+                                                    (400, "Bad Request: chat not found")])
+async def test_a_final_refusal_is_acknowledged_since_a_redelivery_cannot_succeed(
+        hook: Hook, code: int, description: str) -> None:
+    hook.api.fail_next("sendMessage", code, description)
+    assert (await hook.post(_message(60, "/start"), hook.service.secret)) == (200, "ok")
+    assert await _is_processed(hook, 60)

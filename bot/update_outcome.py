@@ -1,0 +1,45 @@
+"""Whether one update really succeeded.
+
+python-telegram-bot catches every exception a handler raises and hands it to the error handler,
+so ``Application.process_update`` returning is no proof that the handler completed or that
+Telegram took its replies.  Whoever needs to know (the webhook, which must not acknowledge a
+failed update) opens ``tracking(update_id)`` around the processing; the error handler records a
+failure for that update through ``record_failure``.  The outcome lives in a context variable, so
+concurrent updates, each in its own task, never see each other's.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+_current: ContextVar[UpdateOutcome | None] = ContextVar("healthcode_update_outcome", default=None)
+
+
+@dataclass(slots=True)
+class UpdateOutcome:
+    update_id: int
+    failure: str | None = None  # the first failure: an exception type name, never a message
+
+    @property
+    def succeeded(self) -> bool:
+        return self.failure is None
+
+
+@contextmanager
+def tracking(update_id: int) -> Iterator[UpdateOutcome]:
+    """The outcome of the update processed inside the block (in this task)."""
+    outcome = UpdateOutcome(update_id)
+    token = _current.set(outcome)
+    try:
+        yield outcome
+    finally:
+        _current.reset(token)
+
+
+def record_failure(update_id: int | None, failure: str) -> None:
+    """Mark the tracked update as failed; a no-op when nobody tracks it (polling, the shell)."""
+    outcome = _current.get()
+    if outcome is not None and outcome.update_id == update_id and outcome.failure is None:
+        outcome.failure = failure
