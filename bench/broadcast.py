@@ -125,6 +125,9 @@ async def prepare_database(url: str, key: bytes, recipients: int, rate: float) -
     database = Database(url, FieldCipher(key))
     now = datetime.now(timezone.utc)
     try:
+        # Record the data key first, as a real start does: the synthetic sealed values below open with no key.
+        async with database.unit_of_work() as uow:
+            await uow.key_check.verify(now)
         batch = 5000
         for start in range(0, recipients, batch):
             rows = [

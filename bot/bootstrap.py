@@ -1,12 +1,16 @@
 """Start-up: load and check everything before the first update, failing with a message that names the cause."""
 from __future__ import annotations
 
+import asyncio
+import logging
 import os
 import secrets
-from datetime import timedelta
+import socket
+import stat
+from datetime import datetime, timedelta
 from pathlib import Path
 
-from bot.clock import Clock
+from bot.clock import SIMULATED_TIME_START, Clock
 from bot.i18n import Catalogue
 from bot.keyring import KeyRing, KeyRingError
 from bot.metrics import Metrics, count_declarations
@@ -18,45 +22,122 @@ from bot.trust_sources import TrustSources, region_name_of
 from rules.policy import Policy, PolicyError, load_default_policy, parse_policy
 from storage.database import Database
 from storage.encryption import FieldCipher
-from storage.errors import DatabaseUnavailable
+from storage.errors import DatabaseUnavailable, DataKeyMismatch
 from storage.migrate import upgrade
+from storage.repositories.key_check import KeyCheck
 
 DATA_KEY_BYTES = 32
+DATA_KEY_FILE_NAME = "data.key"
+log = logging.getLogger(__name__)
 
 
 class StartupError(Exception):
     """Start-up cannot go on; the message says which setting or file to fix."""
 
 
+# A policy is a page of TOML; anything much larger is the wrong file.
+MAX_POLICY_BYTES = 1024 * 1024
+# Resolving HEALTHCODE_WEB_HOST should take milliseconds; a resolver that hangs must not hold start-up.
+HOST_LOOKUP_SECONDS = 5.0
+
+
 def load_policy(settings: Settings) -> Policy:
     if settings.policy_file is None:
         return load_default_policy()
     path = settings.policy_file
-    try:
-        text = path.read_text("utf-8")
-    except OSError as error:
-        raise StartupError(f"HEALTHCODE_POLICY_FILE: cannot read {path}: {error.strerror}") from None
+    text = _read_policy_text(path)
     try:
         return parse_policy(text, str(path))
     except PolicyError as error:
-        raise StartupError(f"invalid policy: {error}") from None
+        raise StartupError(f"HEALTHCODE_POLICY_FILE: invalid policy: {error}") from None
+
+
+def _read_policy_text(path: Path) -> str:
+    """The policy file's text; a FIFO or device is refused before opening (a FIFO would block for ever)."""
+    try:
+        status = path.stat()
+        if not stat.S_ISREG(status.st_mode):
+            raise StartupError(f"HEALTHCODE_POLICY_FILE: {path} is not a regular file")
+        if status.st_size > MAX_POLICY_BYTES:
+            raise StartupError(f"HEALTHCODE_POLICY_FILE: {path} is larger than {MAX_POLICY_BYTES} bytes")
+        return path.read_bytes().decode("utf-8")
+    except OSError as error:
+        raise StartupError(f"HEALTHCODE_POLICY_FILE: cannot read {path}: {error.strerror}") from None
+    except UnicodeDecodeError as error:
+        raise StartupError(f"HEALTHCODE_POLICY_FILE: {path} is not UTF-8 text (byte {error.start})") from None
+
+
+async def check_web_host(settings: Settings) -> None:
+    """Refuse a HEALTHCODE_WEB_HOST that does not resolve before anything else starts."""
+    host = settings.web_host
+    try:
+        await asyncio.wait_for(asyncio.get_running_loop().getaddrinfo(host, settings.web_port),
+                               HOST_LOOKUP_SECONDS)
+    except (socket.gaierror, UnicodeError) as error:
+        reason = error.strerror if isinstance(error, socket.gaierror) else "not a valid host name"
+        raise StartupError(f"HEALTHCODE_WEB_HOST: cannot resolve {host!r} ({reason})") from None
+    except TimeoutError:
+        raise StartupError(f"HEALTHCODE_WEB_HOST: resolving {host!r} took over {HOST_LOOKUP_SECONDS:g} s") from None
+
+
+def data_key_path(settings: Settings) -> Path:
+    """HEALTHCODE_DATA_KEY_FILE, or data.key in the state directory: where the shell keeps it, so every
+    command started in the shell's folder finds the same key."""
+    return settings.data_key_file or settings.state_dir / DATA_KEY_FILE_NAME
 
 
 def load_data_key(settings: Settings, *, create: bool) -> bytes:
-    """The key that encrypts personal data at rest. The local shell makes one; `run` insists on being given one."""
-    path = settings.data_key_file
-    if path is None:
-        if not create:
-            raise StartupError(
-                "HEALTHCODE_DATA_KEY_FILE is not set: personal data is encrypted at rest and needs a key file.\n"
-                "  Create one with: healthcode keys data-key /path/to/data.key   (then set HEALTHCODE_DATA_KEY_FILE)"
-            )
-        path = settings.state_dir / "data.key"
+    """The key that encrypts personal data at rest. The local shell makes one; the others must find it."""
+    path = data_key_path(settings)
     if not path.exists():
         if not create:
-            raise StartupError(f"HEALTHCODE_DATA_KEY_FILE: {path} does not exist")
+            raise StartupError(f"HEALTHCODE_DATA_KEY_FILE: {path} does not exist; create a key with "
+                               f"`healthcode keys data-key {path}` (or run `healthcode shell` here first)")
         write_data_key(path)
     return read_data_key(path)
+
+
+async def open_database(settings: Settings, now: datetime, *, create_key: bool = False,
+                        migrate: bool = True) -> Database:
+    """Migrate, then open the database with the data key, refusing a key that is not the database's own.
+
+    A missing key file is made only for a database that holds nothing sealed (``create_key``: the
+    shell). A database without a check value yet records the key given now; with ``migrate`` False
+    (a backup must copy the database as it is) nothing is written.
+    """
+    if migrate:
+        try:
+            await upgrade(settings.database_url)
+        except DatabaseUnavailable as error:
+            raise StartupError(str(error)) from None
+    path = data_key_path(settings)
+    if not path.exists() and await _holds_keyed_data(settings.database_url):
+        raise StartupError(f"HEALTHCODE_DATA_KEY_FILE: {path} does not exist, but the database holds data "
+                           "encrypted with a data key; restore that key file (a new key cannot read the data)")
+    database = Database(settings.database_url, FieldCipher(load_data_key(settings, create=create_key)))
+    try:
+        async with database.unit_of_work() as uow:
+            outcome = await uow.key_check.verify(now, record=migrate)
+    except BaseException as error:
+        await database.dispose()
+        if isinstance(error, DataKeyMismatch):
+            raise StartupError(f"HEALTHCODE_DATA_KEY_FILE: {path} is not the key this database was encrypted "
+                               "with (the key check differs); use the database's own key file") from None
+        raise
+    if outcome is KeyCheck.RECORDED_EXISTING:
+        log.warning("data key check recorded for existing data, with HEALTHCODE_DATA_KEY_FILE=%s: "
+                    "from now on only this key is accepted", path)
+    return database
+
+
+async def _holds_keyed_data(database_url: str) -> bool:
+    # Counting rows opens nothing sealed, so a throw-away key will do.
+    database = Database(database_url, FieldCipher(secrets.token_bytes(DATA_KEY_BYTES)))
+    try:
+        async with database.unit_of_work() as uow:
+            return await uow.key_check.holds_keyed_data()
+    finally:
+        await database.dispose()
 
 
 def write_data_key(path: Path) -> None:
@@ -85,8 +166,13 @@ def read_data_key(path: Path) -> bytes:
 
 
 def load_keyring(settings: Settings, clock: Clock, *, create: bool) -> KeyRing:
+    """``create`` is the shell's: the key it makes serves a simulated clock that :today moves back,
+    so it is valid from the start of the simulated range (its creation time stays the real one)."""
     try:
-        return KeyRing.ensure(settings.keys_dir, clock.now()) if create else KeyRing.load(settings.keys_dir)
+        if create:
+            now = clock.now()
+            return KeyRing.ensure(settings.keys_dir, now, valid_from=min(now, SIMULATED_TIME_START))
+        return KeyRing.load(settings.keys_dir)
     except KeyRingError as error:
         raise StartupError(f"HEALTHCODE_KEYS_DIR: {error}") from None
 
@@ -109,14 +195,13 @@ def load_trust(settings: Settings, keyring: KeyRing, clock: Clock) -> TrustSourc
 async def create_services(settings: Settings, clock: Clock, *, local: bool) -> Services:
     """``local`` is the shell: it creates its own data key and signing key on first use."""
     policy = load_policy(settings)
-    data_key = load_data_key(settings, create=local)
-    keyring = load_keyring(settings, clock, create=local)
-    trust = load_trust(settings, keyring, clock)
+    database = await open_database(settings, clock.now(), create_key=local)
     try:
-        await upgrade(settings.database_url)
-    except DatabaseUnavailable as error:
-        raise StartupError(str(error)) from None
-    database = Database(settings.database_url, FieldCipher(data_key))
+        keyring = load_keyring(settings, clock, create=local)
+        trust = load_trust(settings, keyring, clock)
+    except BaseException:
+        await database.dispose()
+        raise
     metrics, issuer_records = Metrics.for_this_process(), IssuerRecordCache()
     count_declarations(database.engine, metrics)
     issuer_records.watch(database.engine)

@@ -41,3 +41,11 @@ class ManualClock:
 
 def local_today(clock: Clock, tz: ZoneInfo) -> date:
     return clock.now().astimezone(tz).date()
+
+
+# The days a simulated clock (the shell's :today / :advance) may show. Keys made for a simulated
+# timeline are valid from the start of this range, so every card issued inside it verifies.
+FIRST_SIMULATED_DAY = date(2000, 1, 1)
+LAST_SIMULATED_DAY = date(2099, 12, 31)
+# A day early: 2000-01-01 in the easternmost time zone (UTC+14) begins on 1999-12-31 in UTC.
+SIMULATED_TIME_START = datetime.combine(FIRST_SIMULATED_DAY - timedelta(days=1), time(0), tzinfo=timezone.utc)

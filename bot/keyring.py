@@ -166,25 +166,34 @@ class KeyRing:
         return cls(directory, keys, signer)
 
     @classmethod
-    def generate(cls, path: Path | str, now: datetime) -> KeyRing:
+    def generate(cls, path: Path | str, now: datetime, *, valid_from: datetime | None = None) -> KeyRing:
+        """A first key, created ``now`` and valid from then on.
+
+        ``valid_from`` is for a simulated timeline only (the local shell, whose clock moves back and
+        forth): the key then also verifies credentials issued at simulated times before its creation.
+        A real issuer leaves it out: a key must not vouch for anything dated before it existed.
+        """
         directory = Path(path)
         if (directory / KEYRING_FILE).exists() or any(directory.glob("*.pem")):
             raise KeyRingError(f"keys already exist in {directory}; refusing to overwrite them")
-        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         created = _whole_seconds(now)
+        not_before = created if valid_from is None else _whole_seconds(valid_from)
+        if not_before > created:
+            raise ValueError("valid_from must not be after the key's creation")
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         signer = SigningKey.from_private_key(_new_private_key())
-        info = _active_info(signer, created)
+        info = _active_info(signer, created, not_before)
         _write_private_key(directory, signer)
         _write_metadata(directory / KEYRING_FILE, [info])
         return cls(directory, [info], signer)
 
     @classmethod
-    def ensure(cls, path: Path | str, now: datetime) -> KeyRing:
+    def ensure(cls, path: Path | str, now: datetime, *, valid_from: datetime | None = None) -> KeyRing:
         """Load the key ring, creating a first key if the directory holds none (local shell)."""
         directory = Path(path)
         if (directory / KEYRING_FILE).exists():
             return cls.load(directory)
-        return cls.generate(directory, now)
+        return cls.generate(directory, now, valid_from=valid_from)
 
     # -- use ----------------------------------------------------------------------------------
 
@@ -252,13 +261,13 @@ class KeyRing:
 # -- files ------------------------------------------------------------------------------------
 
 
-def _active_info(signer: SigningKey, created: datetime) -> PublicKeyInfo:
+def _active_info(signer: SigningKey, created: datetime, not_before: datetime | None = None) -> PublicKeyInfo:
     return PublicKeyInfo(
         kid=signer.kid,
         algorithm=ALGORITHM,
         x=signer.public_key_raw,
         created_at=created,
-        not_before=created,
+        not_before=created if not_before is None else not_before,
         not_after=None,
         status=KeyStatus.ACTIVE,
     )

@@ -7,8 +7,10 @@ their buttons pressed, and can be told to fail the next call (429, 403, …).
 """
 from __future__ import annotations
 
+import html
 import itertools
 import json
+import re
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -18,6 +20,16 @@ from telegram.error import NetworkError
 from telegram.request import BaseRequest, RequestData
 
 BOT_USER = {"id": 100000001, "is_bot": True, "first_name": "Healthcode", "username": "healthcode_bot"}
+
+# Telegram's limits (core.telegram.org/bots/api): text and captions count UTF-16 code units after
+# entity parsing; callback data counts UTF-8 bytes.
+TEXT_LIMIT = 4096
+CAPTION_LIMIT = 1024
+CALLBACK_DATA_BYTES = 64
+TEXT_EMPTY = "Bad Request: message text is empty"
+TEXT_TOO_LONG = "Bad Request: message is too long"
+CAPTION_TOO_LONG = "Bad Request: message caption is too long"
+BUTTON_DATA_INVALID = "Bad Request: BUTTON_DATA_INVALID"
 
 
 @dataclass
@@ -33,6 +45,7 @@ class SentMessage:
     photo_file_id: str | None = None
     document: bytes | None = None
     document_name: str | None = None
+    document_file_id: str | None = None
     edits: int = 0
 
     @property
@@ -45,6 +58,14 @@ class ApiCall:
     method: str
     params: dict[str, Any]
     files: dict[str, bytes]
+
+
+@dataclass(frozen=True)
+class LimitRefusal:
+    """A call Telegram would have refused for breaking one of its limits (tests assert there are none)."""
+
+    method: str
+    description: str
 
 
 @dataclass(frozen=True)
@@ -62,11 +83,14 @@ class LocalBotApi(BaseRequest):
         self.changes: list[tuple[int, int]] = []
         self.messages: dict[tuple[int, int], SentMessage] = {}
         self.files: dict[str, bytes] = {}
+        self.file_names: dict[str, str] = {}
         self._clock_seconds = clock_seconds
         self._message_ids = itertools.count(1)
         self._file_ids = itertools.count(1)
         self._failures: dict[str, deque[InjectedFailure]] = {}
         self.record_calls = True
+        self._upload_names: dict[str, str] = {}  # the current request's upload part -> its file name
+        self.limit_refusals: list[LimitRefusal] = []
 
     # --- BaseRequest -------------------------------------------------------------------------
     @property
@@ -93,7 +117,10 @@ class LocalBotApi(BaseRequest):
             return self._download(url)
         api_method = url.rsplit("/", 1)[-1]
         params = dict(request_data.parameters) if request_data else {}
-        files = {name: value[1] for name, value in (request_data.multipart_data or {}).items()} if request_data else {}
+        parts = (request_data.multipart_data or {}) if request_data else {}
+        files = {name: value[1] for name, value in parts.items()}
+        # ptb sends an upload's name in its multipart part (InputFile.filename), not as a parameter.
+        self._upload_names = {name: value[0] for name, value in parts.items() if value[0]}
         if self.record_calls:
             self.calls.append(ApiCall(api_method, params, files))
         failure = self._take_failure(api_method)
@@ -105,6 +132,10 @@ class LocalBotApi(BaseRequest):
         handler = getattr(self, f"_api_{api_method}", None)
         if handler is None:
             return self._error(InjectedFailure(404, f"Not Found: method {api_method} is not implemented locally"))
+        refused = _limit_broken(api_method, params)
+        if refused is not None:
+            self.limit_refusals.append(LimitRefusal(api_method, refused))
+            return self._error(InjectedFailure(400, refused))
         try:
             result = handler(params, files)
         except _Raise as refusal:
@@ -122,9 +153,11 @@ class LocalBotApi(BaseRequest):
         queue = self._failures.setdefault(method, deque())
         queue.extend(InjectedFailure(0, "connection dropped", dropped=True) for _ in range(times))
 
-    def store_file(self, content: bytes) -> str:
+    def store_file(self, content: bytes, name: str | None = None) -> str:
         file_id = f"local-file-{next(self._file_ids)}"
         self.files[file_id] = content
+        if name is not None:
+            self.file_names[file_id] = name
         return file_id
 
     def calls_to(self, method: str) -> list[ApiCall]:
@@ -162,8 +195,17 @@ class LocalBotApi(BaseRequest):
     def _api_sendDocument(self, params: dict, files: dict) -> dict:
         message = self._new_message(params)
         message.caption = params.get("caption")
-        message.document = files.get("document")
-        message.document_name = params.get("filename") or "document"
+        if "document" in files:
+            message.document = files["document"]
+            message.document_name = self._upload_names.get("document") or "document"
+            message.document_file_id = self.store_file(message.document, message.document_name)
+        else:  # a file_id sent before: Telegram keeps the file's name with it
+            message.document_file_id = str(params["document"])
+            message.document = self.files.get(message.document_file_id)
+            message.document_name = self.file_names.get(message.document_file_id, "document")
+            if message.document is None:
+                self.messages.pop((message.chat_id, message.message_id))
+                raise _Raise(self._error(InjectedFailure(400, "Bad Request: wrong file identifier/HTTP URL specified")))
         return self._message_json(message)
 
     def _api_editMessageText(self, params: dict, files: dict) -> dict:
@@ -245,9 +287,9 @@ class LocalBotApi(BaseRequest):
         if message.photo_file_id is not None:
             data["photo"] = [{"file_id": message.photo_file_id, "file_unique_id": message.photo_file_id,
                               "width": 800, "height": 800}]
-        if message.document is not None:
-            file_id = self.store_file(message.document)
-            data["document"] = {"file_id": file_id, "file_unique_id": file_id, "file_name": message.document_name}
+        if message.document_file_id is not None:
+            data["document"] = {"file_id": message.document_file_id, "file_unique_id": message.document_file_id,
+                                "file_name": message.document_name}
         if message.buttons:
             data["reply_markup"] = {"inline_keyboard": [[{"text": label, "callback_data": cb} for label, cb in row]
                                                         for row in message.buttons]}
@@ -278,10 +320,42 @@ class _Raise(Exception):
         self.response = response
 
 
-def _buttons(markup: Any) -> list[list[tuple[str, str]]]:
+_TEXT_METHODS = {"sendMessage", "editMessageText"}
+_CAPTION_METHODS = {"sendPhoto", "sendDocument", "editMessageCaption"}
+
+
+def _limit_broken(method: str, params: dict) -> str | None:
+    """Telegram's description of the first limit the call breaks, or None."""
+    if method in _TEXT_METHODS:
+        length = _visible_length(str(params.get("text", "")), params.get("parse_mode"))
+        if length == 0:
+            return TEXT_EMPTY
+        if length > TEXT_LIMIT:
+            return TEXT_TOO_LONG
+    if method in _CAPTION_METHODS and params.get("caption") is not None:
+        if _visible_length(str(params["caption"]), params.get("parse_mode")) > CAPTION_LIMIT:
+            return CAPTION_TOO_LONG
+    for row in _markup(params.get("reply_markup")).get("inline_keyboard", []):
+        for button in row:
+            data = button.get("callback_data")
+            if data is not None and not 1 <= len(str(data).encode("utf-8")) <= CALLBACK_DATA_BYTES:
+                return BUTTON_DATA_INVALID
+    return None
+
+
+def _visible_length(text: str, parse_mode: Any) -> int:
+    """Length as Telegram counts it: UTF-16 code units of the text left after entity parsing, trimmed."""
+    if parse_mode == "HTML":
+        text = html.unescape(re.sub(r"<[^>]*>", "", text))
+    return len(text.strip().encode("utf-16-le")) // 2
+
+
+def _markup(markup: Any) -> dict:
     if not markup:
-        return []
-    if isinstance(markup, str):
-        markup = json.loads(markup)
-    rows = markup.get("inline_keyboard", [])
+        return {}
+    return json.loads(markup) if isinstance(markup, str) else markup
+
+
+def _buttons(markup: Any) -> list[list[tuple[str, str]]]:
+    rows = _markup(markup).get("inline_keyboard", [])
     return [[(b["text"], b.get("callback_data", "")) for b in row] for row in rows]

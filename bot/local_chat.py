@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import itertools
+import unicodedata
 from dataclasses import dataclass
 
 from telegram import Update
 from telegram.ext import Application
 
 from bot.local_bot_api import LocalBotApi, SentMessage
-
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,18 @@ class LocalUser:
         if self.language_code:
             data["language_code"] = self.language_code
         return data
+
+
+def label_words(label: str) -> str:
+    """A button label without its marks: symbols and emoji (✅ ▫️ ✔ ☑), variation selectors and joiners
+    dropped, case folded, spaces collapsed. What a person types when they mean that button."""
+    kept = "".join(" " if unicodedata.category(c) in _MARKS else c for c in unicodedata.normalize("NFKC", label))
+    return " ".join(kept.casefold().split())
+
+
+# So: other symbols (emoji, boxes, ticks); Sk: modifiers (skin tones); Mn/Me: combining marks such as
+# U+FE0F and the keycap; Cf: format characters such as the zero-width joiner.
+_MARKS = {"So", "Sk", "Mn", "Me", "Cf"}
 
 
 class NoButtonError(LookupError):
@@ -88,6 +100,9 @@ class LocalChat:
             data = flat[selector - 1][1]
         else:
             matches = [cb for label, cb in flat if label.strip() == selector.strip()]
+            wanted = label_words(selector)
+            if not matches and wanted:  # "cough" finds "▫️ cough" and "✅ Cough"
+                matches = [cb for label, cb in flat if label_words(label) == wanted]
             if not matches:
                 raise NoButtonError("no button labelled " + repr(selector) + "; buttons: " + ", ".join(l for l, _ in flat))
             data = matches[0]

@@ -27,6 +27,14 @@ def cap_payload_echoing_loggers() -> None:
             logger.setLevel(floor)
 
 
+def _not_alembic_preamble(record: logging.LogRecord) -> bool:
+    # Alembic says which dialect it uses at every start; only the migrations it runs are news.
+    return not str(record.msg).startswith(("Context impl ", "Will assume "))
+
+
 def configure_logging(level: str) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     cap_payload_echoing_loggers()
+    migration_log = logging.getLogger("alembic.runtime.migration")
+    if _not_alembic_preamble not in migration_log.filters:
+        migration_log.addFilter(_not_alembic_preamble)

@@ -10,6 +10,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from storage.database import parse_database_url
+from storage.errors import DatabaseUrlError
+
 ENV_PREFIX = "HEALTHCODE_"
 DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org/bot"
 
@@ -128,6 +131,10 @@ class Settings(BaseSettings):
     def _supported_database(cls, value: str) -> str:
         if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        try:
+            parse_database_url(value)
+        except DatabaseUrlError as error:  # its message never echoes the URL (it may hold a password)
+            raise ValueError(str(error).removeprefix("HEALTHCODE_DATABASE_URL ")) from None
         return value
 
     @field_validator("default_language")
@@ -164,4 +171,6 @@ def load_settings(**overrides: object) -> Settings:
             name = ENV_PREFIX + "_".join(str(p) for p in error["loc"] if isinstance(p, str)).upper()
             message = error["msg"].removeprefix("Value error, ")
             lines.append(f"{name}: {message}")
+        if len(lines) == 1:  # the usual case: one line, naming the setting
+            raise SettingsError(f"invalid setting {lines[0]}") from None
         raise SettingsError("invalid settings:\n  " + "\n  ".join(lines)) from None

@@ -137,6 +137,8 @@ def parse_policy(text: str, source: str) -> Policy:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise PolicyError(source, "(document)", f"not valid TOML: {error}") from None
+    except RecursionError:  # tomllib recurses once per nested array or inline table
+        raise PolicyError(source, "(document)", "not valid TOML: nested too deeply") from None
     return _PolicyReader(source).policy(document)
 
 

@@ -43,7 +43,7 @@ def parse_database_url(raw: str) -> URL:
         raise DatabaseUrlError(f"{URL_SETTING} is empty; expected {_EXAMPLES}")
     try:
         url = make_url(raw.strip())
-    except ArgumentError:
+    except (ArgumentError, ValueError):  # ValueError: e.g. an unclosed IPv6 bracket, "u@[::1"
         raise DatabaseUrlError(
             f"{URL_SETTING} is not a valid database URL; expected {_EXAMPLES}"
         ) from None

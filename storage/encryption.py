@@ -24,6 +24,8 @@ BLIND_INDEX_BYTES = 32
 _VERSION_1 = b"\x01"
 _AEAD_INFO = b"healthcode/field-aead/v1"
 _INDEX_INFO = b"healthcode/blind-index/v1"
+_KEY_CHECK_INFO = b"healthcode/key-check/v1"
+_KEY_CHECK_LABEL = b"healthcode data key check"
 
 
 def _derive(master_key: bytes, info: bytes) -> bytes:
@@ -38,7 +40,7 @@ def _length_prefixed(part: bytes) -> bytes:
 class FieldCipher:
     """Seals and opens individual column values; computes blind indexes."""
 
-    __slots__ = ("_aead", "_index_key")
+    __slots__ = ("_aead", "_index_key", "_key_check")
 
     def __init__(self, master_key: bytes) -> None:
         if not isinstance(master_key, (bytes, bytearray)):
@@ -49,6 +51,13 @@ class FieldCipher:
             )
         self._aead = AESGCM(_derive(bytes(master_key), _AEAD_INFO))
         self._index_key = _derive(bytes(master_key), _INDEX_INFO)
+        # Its own subkey: the stored check value can help nobody against the AEAD or index keys.
+        self._key_check = hmac.new(_derive(bytes(master_key), _KEY_CHECK_INFO), _KEY_CHECK_LABEL,
+                                   hashlib.sha256).digest()
+
+    def key_check_value(self) -> bytes:
+        """HMAC-SHA256 of a fixed label under a subkey of the master key: equal values, equal keys."""
+        return self._key_check
 
     def seal(self, plaintext: bytes, context: bytes) -> bytes:
         """Encrypt ``plaintext`` bound to ``context`` (e.g. table, column and row identity).

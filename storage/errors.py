@@ -41,3 +41,10 @@ class DecryptionError(StorageError):
 
 class DatabaseUnavailable(StorageError):
     """The database cannot be opened or reached; the message names the setting, never the URL."""
+
+
+class DataKeyMismatch(StorageError):
+    """The data key given is not the one this database's personal data was encrypted with."""
+
+    def __init__(self) -> None:
+        super().__init__("data key: does not match the key check value recorded in the database")

@@ -26,6 +26,7 @@ from storage.repositories.administration import (
     RiskAreaRepository,
 )
 from storage.repositories.delivery import DeliveryRepository
+from storage.repositories.key_check import DataKeyCheckRepository
 from storage.repositories.organisations import AccessLogRepository, MembershipRepository, OrganisationRepository
 from storage.repositories.stats import StatsRepository
 from storage.repositories.time_and_rights import TimeAndRights
@@ -71,6 +72,7 @@ class UnitOfWork:
         self.citizens = CitizenLookupRepository(self.users, self._session, cipher, dialect)
         self.deliveries = DeliveryRepository(self._session, cipher, dialect)
         self.stats = StatsRepository(self._session, cipher, dialect)
+        self.key_check = DataKeyCheckRepository(self._session, cipher, dialect)
 
     async def __aenter__(self) -> UnitOfWork:
         if self._entered:

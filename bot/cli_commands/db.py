@@ -23,17 +23,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def upgrade(args: argparse.Namespace, settings: Settings) -> int:
-    from storage.migrate import upgrade as run_upgrade
-
-    from storage.errors import DatabaseUnavailable
-
-    try:
-        asyncio.run(run_upgrade(settings.database_url))
-    except DatabaseUnavailable as error:
-        print(f"healthcode: {error}", file=sys.stderr)
-        return 2
+    """Migrate, and check (or on first use record) the data key, as every start does."""
+    asyncio.run(_check_data_key(settings, migrate=True))
     print("database is up to date")
     return 0
+
+
+async def _check_data_key(settings: Settings, *, migrate: bool) -> None:
+    """Raises StartupError (one line naming HEALTHCODE_DATA_KEY_FILE) for a wrong or missing key."""
+    from bot.bootstrap import open_database
+    from bot.clock import SystemClock
+
+    database = await open_database(settings, SystemClock().now(), migrate=migrate)
+    await database.dispose()
 
 
 def backup(args: argparse.Namespace, settings: Settings) -> int:
@@ -47,6 +49,11 @@ def backup(args: argparse.Namespace, settings: Settings) -> int:
     if not source or source == ":memory:":
         print("healthcode: HEALTHCODE_DATABASE_URL names no database file to back up", file=sys.stderr)
         return 2
+    if not Path(source).exists():
+        print(f"healthcode: backup failed: {source} does not exist", file=sys.stderr)
+        return 1
+    # A copy is only worth keeping with its key; the database is copied as it is (not migrated).
+    asyncio.run(_check_data_key(settings, migrate=False))
     try:
         pages = sqlite_backup(Path(source), args.file)
     except FileExistsError:

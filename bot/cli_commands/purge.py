@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import secrets
 
 from bot.cli_commands.arguments import positive_int
 from bot.settings import Settings
@@ -53,14 +52,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def purge_everything(settings: Settings) -> dict[str, int]:
+    from bot.bootstrap import open_database
     from bot.clock import SystemClock
-    from storage.database import Database
-    from storage.encryption import FieldCipher
-    from storage.migrate import upgrade
 
-    await upgrade(settings.database_url)
-    # Deleting reads no sealed field, so no data key is needed: a throw-away key stands in.
-    database = Database(settings.database_url, FieldCipher(secrets.token_bytes(32)))
+    # Deleting reads no sealed field, but like every command it refuses a key that is not the database's.
+    database = await open_database(settings, SystemClock().now())
     try:
         async with database.unit_of_work() as uow:
             return await uow.rights.erasure.purge_all(SystemClock().now())

@@ -11,7 +11,7 @@ import asyncio
 import logging
 import signal
 
-from bot.bootstrap import StartupError, create_services
+from bot.bootstrap import StartupError, check_web_host, create_services
 from bot.clock import SystemClock
 from bot.metrics import shared_by_web_workers
 from bot.runners.web_workers import WebWorkers, exit_when_parent_goes
@@ -43,6 +43,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 async def serve_web(settings: Settings, *, parent_pid: int | None = None) -> None:
     """Serve until SIGTERM or SIGINT (or, for a worker, until the parent is gone)."""
+    await check_web_host(settings)
     services = await create_services(settings, SystemClock(), local=False)
     web_side = WebSide(services, share_port=settings.web_workers > 1)
     stop = asyncio.Event()

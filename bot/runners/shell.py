@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import sys
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -17,7 +18,8 @@ from telegram.ext import Application, ContextTypes
 
 from bot.application import build_application
 from bot.bootstrap import create_services
-from bot.clock import ManualClock, SystemClock, local_today
+from bot.clock import FIRST_SIMULATED_DAY, LAST_SIMULATED_DAY, ManualClock, SystemClock, local_today
+from bot.keyring import KeyStatus
 from bot.local_bot_api import LocalBotApi, SentMessage
 from bot.local_chat import LocalChat, LocalUser, NoButtonError
 from bot.metrics import instrument_application
@@ -28,15 +30,26 @@ from bot.web.server import PortInUse, WebSide
 
 HELP = """shell controls:
   :user ID [FIRST_NAME]   act as that Telegram user from now on
-  :press N | :press LABEL press inline button N (from 1) or the one with that label, on the latest message with buttons
+  :press N | :press LABEL press inline button N (from 1) or the one with that label (marks and case ignored), on the latest message with buttons
   :photo PATH             send an image as a photo
   :document PATH          send an image as a file
-  :today YYYY-MM-DD       set the simulated date
+  :today YYYY-MM-DD       set the simulated date (2000-01-01 to 2099-12-31)
   :advance N              move the simulated date N days on
   :quit                   leave
 Anything else is sent as a message; /commands work as in Telegram."""
 
 DEFAULT_USER_ID = 10001
+MAX_TELEGRAM_ID = 2**52  # Telegram ids have at most 52 significant bits
+MAX_FIRST_NAME = 64  # Telegram's limit for a first name
+MAX_ADVANCE_DAYS = 3650
+MAX_UPLOAD_BYTES = 20 * 2**20  # the most a bot may download (getFile)
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_ASCII_NUMBER = re.compile(r"[0-9]{1,16}")
+
+
+def _ascii_whole_number(text: str) -> int | None:
+    """A small whole number in ASCII digits, or None: str.isdigit() and int() also take '²' and '٣'."""
+    return int(text) if _ASCII_NUMBER.fullmatch(text) else None
 
 
 class ShellUsageError(Exception):
@@ -94,19 +107,28 @@ class ShellSession:
                 raise ShellUsageError(f"unknown control ':{name}' (type :help)")
         except ShellUsageError as error:
             self._say(f"shell: {error}")
+        except Exception:  # a bug, not a misuse: count it (exit status 1) but let the script go on
+            logging.getLogger(__name__).exception("shell control :%s failed", name)
+            self.internal_errors += 1
+            self._say(f"shell: internal error in :{name} (logged)")
         return True
 
     def _switch_user(self, argument: str) -> None:
         parts = argument.split(maxsplit=1)
-        if not parts or not parts[0].isdigit() or int(parts[0]) <= 0:
-            raise ShellUsageError("usage: :user ID [FIRST_NAME]  (ID is a positive whole number)")
-        self.user = LocalUser(int(parts[0]), parts[1] if len(parts) > 1 else f"User{parts[0]}", self.user.language_code)
+        telegram_id = _ascii_whole_number(parts[0]) if parts else None
+        if telegram_id is None or not 1 <= telegram_id <= MAX_TELEGRAM_ID:
+            raise ShellUsageError(f"usage: :user ID [FIRST_NAME]  (ID is a whole number from 1 to {MAX_TELEGRAM_ID})")
+        first_name = parts[1] if len(parts) > 1 else f"User{telegram_id}"
+        if len(first_name) > MAX_FIRST_NAME:
+            raise ShellUsageError(f"usage: :user ID [FIRST_NAME]  (a Telegram first name has at most {MAX_FIRST_NAME} characters)")
+        self.user = LocalUser(telegram_id, first_name, self.user.language_code)
         self._say(f"shell: now acting as user {self.user.telegram_id} ({self.user.first_name})")
 
     async def _press(self, argument: str) -> None:
         if not argument:
             raise ShellUsageError("usage: :press N  or  :press LABEL")
-        selector: int | str = int(argument) if argument.isdigit() else argument
+        number = _ascii_whole_number(argument)
+        selector: int | str = argument if number is None else number
         try:
             self._print_messages(await self.chat.press(self.user, selector))
         except NoButtonError as error:
@@ -115,35 +137,58 @@ class ShellSession:
     async def _send_image(self, argument: str, *, as_document: bool) -> None:
         if not argument:
             raise ShellUsageError("usage: :photo PATH  or  :document PATH")
+        if "\0" in argument:
+            raise ShellUsageError("usage: :photo PATH  or  :document PATH  (a path cannot hold a NUL character)")
         path = Path(argument).expanduser()
         try:
+            if not path.is_file():  # not a directory, a FIFO or /dev/zero: those would never end
+                raise ShellUsageError(f"cannot read {path}: not a regular file")
+            if path.stat().st_size > MAX_UPLOAD_BYTES:
+                raise ShellUsageError(f"cannot send {path}: bots receive files of up to {MAX_UPLOAD_BYTES // 2**20} MB")
             content = path.read_bytes()
         except OSError as error:
             raise ShellUsageError(f"cannot read {path}: {error.strerror}") from None
         self._print_messages(await self.chat.send_photo(self.user, content, as_document=as_document, filename=path.name))
 
     async def _set_today(self, argument: str) -> None:
-        try:
-            day = date.fromisoformat(argument)
-        except ValueError:
-            raise ShellUsageError(f"usage: :today YYYY-MM-DD  ({argument!r} is not a date)") from None
+        day = None
+        if _ISO_DAY.fullmatch(argument):  # ASCII only: fromisoformat alone also takes other forms
+            try:
+                day = date.fromisoformat(argument)
+            except ValueError:
+                pass
+        if day is None:
+            raise ShellUsageError(f"usage: :today YYYY-MM-DD  ({argument!r} is not a date)")
         await self._move_to(day)
 
     async def _advance(self, argument: str) -> None:
-        try:
-            days = int(argument)
-        except ValueError:
-            raise ShellUsageError(f"usage: :advance N  ({argument!r} is not a whole number of days)") from None
-        if not -3650 <= days <= 3650:
-            raise ShellUsageError("usage: :advance N  (N between -3650 and 3650)")
+        negative = argument.startswith("-")
+        days = _ascii_whole_number(argument[1:] if negative else argument.removeprefix("+"))
+        if days is None:
+            raise ShellUsageError(f"usage: :advance N  ({argument!r} is not a whole number of days)")
+        days = -days if negative else days
+        if not -MAX_ADVANCE_DAYS <= days <= MAX_ADVANCE_DAYS:
+            raise ShellUsageError(f"usage: :advance N  (N between -{MAX_ADVANCE_DAYS} and {MAX_ADVANCE_DAYS})")
         await self._move_to(local_today(self.clock, self.services.tz) + timedelta(days=days))
 
     async def _move_to(self, day: date) -> None:
+        if not FIRST_SIMULATED_DAY <= day <= LAST_SIMULATED_DAY:
+            raise ShellUsageError(f"the simulated date stays between {FIRST_SIMULATED_DAY} and {LAST_SIMULATED_DAY} "
+                                  f"({day.isoformat()} is not)")
         previous = self.clock.now()
         self.clock.set_local_date(day, self.services.tz)
         for callback in self.on_time_moved:
             await callback(previous, self.clock.now())
         self._say(f"shell: today is {day.isoformat()}")
+        self._warn_if_the_key_starts_later()
+
+    def _warn_if_the_key_starts_later(self) -> None:
+        """A key ring from before the shell made keys for simulated time cannot sign earlier days."""
+        active = [key for key in self.services.keyring.public_keys() if key.status is KeyStatus.ACTIVE]
+        if active and self.clock.now() < active[0].not_before:
+            self._say(f"shell: the signing key in {self.services.keyring.directory} is valid from "
+                      f"{active[0].not_before.date()} only, so cards of earlier days will not verify; "
+                      "start the shell with an empty keys directory to get a key that covers every simulated date")
 
     def _print_messages(self, messages: list[SentMessage]) -> None:
         for message in messages:
@@ -154,8 +199,11 @@ class ShellSession:
         if message.photo is not None or message.document is not None:
             self.photo_count += 1
             kind = "photo" if message.photo is not None else "document"
-            suffix = ".png" if kind == "photo" else Path(message.document_name or "file.bin").suffix or ".bin"
-            path = _unused_path(self.out_dir, f"{kind}-{message.message_id}", suffix)
+            if kind == "photo":
+                path = _unused_path(self.out_dir, f"photo-{message.message_id}", ".png")
+            else:
+                stem, suffix = _safe_file_name(message.document_name, f"document-{message.message_id}")
+                path = _unused_path(self.out_dir, stem, suffix)
             path.write_bytes(message.photo if message.photo is not None else message.document)
             self._say(f"{kind}: {path}{marker}")
             if self.interactive and kind == "photo":
@@ -232,6 +280,13 @@ def _unused_path(folder: Path, stem: str, suffix: str) -> Path:
     return path
 
 
+def _safe_file_name(name: str | None, fallback: str) -> tuple[str, str]:
+    """(stem, suffix) of a document's own name, kept inside the output folder and to plain characters."""
+    plain = re.sub(r"[^A-Za-z0-9._-]", "_", Path(name or "").name).lstrip(".")[:100]
+    path = Path(plain or fallback)
+    return path.stem or fallback, path.suffix or ".bin"
+
+
 def _card_url(message: SentMessage) -> str | None:
     from bot.services.checkpoint import read_qr_codes  # QR only: zxing sees stray Codabar in ~0.5% of cards
 
@@ -251,7 +306,8 @@ async def run_shell(settings: Settings, *, user_id: int, out_dir: Path, stdin: T
     interactive = stdin.isatty()
     session = ShellSession(
         services=services, application=application, chat=LocalChat(application, api), clock=clock,
-        out_dir=out_dir, stdout=stdout, interactive=interactive, user=LocalUser(user_id, f"User{user_id}"),
+        out_dir=out_dir, stdout=stdout, interactive=interactive,
+        user=LocalUser(user_id, f"User{user_id}", language_code=settings.default_language),
     )
 
     async def count_internal_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

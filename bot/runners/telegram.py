@@ -8,7 +8,7 @@ from telegram import Update
 from telegram.error import InvalidToken
 
 from bot.application import build_application
-from bot.bootstrap import StartupError, create_services
+from bot.bootstrap import StartupError, check_web_host, create_services
 from bot.clock import SystemClock
 from bot.jobs.runtime import TimedJobs
 from bot.metrics import instrument_application
@@ -25,6 +25,7 @@ async def prepare(settings: Settings):
     if settings.telegram_token is None:
         raise StartupError("HEALTHCODE_TELEGRAM_TOKEN is not set (get one from @BotFather), "
                            "or try the bot locally with: healthcode shell")
+    await check_web_host(settings)
     services = await create_services(settings, SystemClock(), local=False)
     return services, build_application(services)
 

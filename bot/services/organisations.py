@@ -36,6 +36,11 @@ def normalise_code(text: str) -> str:
     return unicodedata.normalize("NFKC", text).strip().upper()
 
 
+def is_code(code: str) -> bool:
+    """Shaped like a code new_code() makes: checked before a code goes into callback data (64 bytes at most)."""
+    return len(code) == CODE_LENGTH and all(character in CODE_ALPHABET for character in code)
+
+
 def deep_link(services: Services, payload: str) -> str | None:
     return f"https://t.me/{services.bot_username}?start={payload}" if services.bot_username else None
 
@@ -156,6 +161,9 @@ async def join(turn: Turn, args: list[str]) -> None:
 
 async def offer_membership(turn: Turn, raw_code: str) -> None:
     code = normalise_code(raw_code)
+    if not is_code(code):  # no organisation has it, and it must not reach a button or an echo
+        turn.reply.say(t("org.unknown_code"))
+        return
     if turn.user is None:
         turn.reply.say(t("org.register_before_joining", code=code),
                        buttons=((button("button.register", "reg:start"),),))
@@ -293,6 +301,9 @@ async def manage(turn: Turn, args: list[str]) -> None:
 
 async def offer_management(turn: Turn, raw_code: str) -> None:
     code = normalise_code(raw_code)
+    if not is_code(code):
+        turn.reply.say(t("org.bad_manager_code", length=CODE_LENGTH))
+        return
     turn.reply.say(t("org.manager_offer"),
                    buttons=((button("org.btn_accept", f"mgr:yes:{code}"), button("org.btn_decline", "mgr:no:-")),))
 

@@ -5,6 +5,7 @@ import asyncio
 import contextlib
 import errno
 import logging
+import socket
 from datetime import datetime, timedelta
 
 from aiohttp import web
@@ -66,7 +67,8 @@ class WebServer:
         except OSError as error:
             await self._runner.cleanup()
             self._site = None
-            why = _BIND_ERRORS.get(error.errno or 0)
+            why = ("the host name does not resolve (HEALTHCODE_WEB_HOST)" if isinstance(error, socket.gaierror)
+                   else _BIND_ERRORS.get(error.errno or 0))
             if why is None:
                 raise
             raise PortInUse(f"cannot listen on {self._host}:{self._port}: {why}") from None

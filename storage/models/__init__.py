@@ -20,12 +20,14 @@ from storage.models.organisations import (
     OrganisationRow,
 )
 from storage.models import time_and_rights  # noqa: F401,E402 - registers its tables
+from storage.models.key_check import DataKeyCheck
 
 __all__ = [
     "AccessLogRow",
     "AuditRow",
     "CampaignAttachmentRow",
     "CampaignRow",
+    "DataKeyCheck",
     "DecisionRow",
     "DeliveryRow",
     "ManagerInviteRow",

@@ -218,3 +218,22 @@ def test_rotate_rejects_non_positive_lifetime(keys_dir: Path) -> None:
     ring = KeyRing.generate(keys_dir, NOW)
     with pytest.raises(ValueError, match="max_credential_lifetime"):
         ring.rotate(NOW, timedelta(0))
+
+
+def test_a_key_for_a_simulated_timeline_is_valid_before_its_creation(keys_dir: Path) -> None:
+    """The shell's clock moves back (:today); its key must verify the cards of those earlier days."""
+    early = datetime(1999, 12, 31, tzinfo=timezone.utc)
+    ring = KeyRing.ensure(keys_dir, NOW, valid_from=early)
+    (info,) = ring.public_keys()
+    assert info.not_before == early and info.created_at == NOW.replace(microsecond=0)
+    assert KeyRing.load(keys_dir).public_keys()[0].not_before == early  # kept on disk
+    exported = ring.export_trust_list("CN-330100", "Hangzhou", NOW, timedelta(days=1))
+    assert parse_trust_list(exported, "test").keys[info.kid].valid_at(datetime(2026, 3, 2, 1, tzinfo=timezone.utc))
+
+
+def test_a_real_key_is_valid_from_its_creation_only(keys_dir: Path) -> None:
+    (info,) = KeyRing.generate(keys_dir, NOW).public_keys()
+    assert info.not_before == info.created_at == NOW.replace(microsecond=0)
+    with pytest.raises(ValueError):
+        KeyRing.generate(keys_dir.parent / "other", NOW, valid_from=NOW + timedelta(days=1))
+    assert not (keys_dir.parent / "other").exists()

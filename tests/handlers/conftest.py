@@ -90,6 +90,8 @@ async def start_harness(tmp_path: Path, database_url: str, clock: ManualClock | 
 async def stop_harness(harness: Harness) -> None:
     await harness.application.shutdown()
     await harness.services.database.dispose()
+    # Telegram would have refused these (text over 4096, caption over 1024, callback data over 64 bytes).
+    assert not harness.api.limit_refusals, f"calls over Telegram's limits: {harness.api.limit_refusals}"
 
 
 @pytest.fixture
