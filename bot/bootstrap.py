@@ -202,7 +202,7 @@ async def create_services(settings: Settings, clock: Clock, *, local: bool) -> S
     except BaseException:
         await database.dispose()
         raise
-    metrics, issuer_records = Metrics(), IssuerRecordCache()
+    metrics, issuer_records = Metrics.for_this_process(), IssuerRecordCache()
     count_declarations(database.engine, metrics)
     issuer_records.watch(database.engine)
     return Services(

@@ -11,7 +11,10 @@ import string
 import tomllib
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bot.replies import Text
 
 LANGUAGES = ("zh-CN", "en")
 DEFAULT_LANGUAGE = "zh-CN"
@@ -80,3 +83,18 @@ class Catalogue:
         if template is None:
             raise CatalogueError(f"message {key!r} missing from the {language} catalogue")
         return template.format(**params) if params else template
+
+    def render(self, language: str, text: Text) -> str:
+        """A use case's ``Text`` as the words a person reads: nested texts and lists rendered too."""
+        params = {name: self._render_value(language, value) for name, value in text.params.items()}
+        return self.text(language, text.key, **params)
+
+    def _render_value(self, language: str, value: object) -> object:
+        from bot.replies import Text
+
+        if isinstance(value, Text):
+            return self.render(language, value)
+        if isinstance(value, list):
+            separator = self.text(language, "common.separator")
+            return separator.join(str(self._render_value(language, item)) for item in value)
+        return value

@@ -1,101 +1,82 @@
-"""Prometheus metrics in the text exposition format 0.0.4, without a client library.
+"""Prometheus metrics, kept by ``prometheus_client`` and served on ``GET /metrics``.
 
-One :class:`Metrics` per process, kept in ``Services.metrics`` and served on ``GET /metrics``.
+One :class:`Metrics` per process, kept in ``Services.metrics``. When several processes serve the
+web side (``HEALTHCODE_WEB_WORKERS``), the parent gives them one directory for prometheus_client's
+multiprocess mode (:func:`shared_by_web_workers`), so a single scrape of any of them covers all:
+counters and histograms are summed over every process, including workers that have died since.
+The trust-list gauges describe the scraping process's own view and are computed at scrape time.
+
 Labels never carry personal data: update kinds, verification channels and results, route names,
 issuer ids and trust-list sources only.
 """
 from __future__ import annotations
 
-import math
+import contextlib
+import os
+import shutil
+import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
+import prometheus_client
+from prometheus_client import CollectorRegistry, generate_latest, multiprocess, values
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.dml import Insert
 from telegram import Update
 from telegram.ext import Application, ContextTypes, TypeHandler
 
-CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
+SHARED_DIRECTORY_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"  # prometheus_client's own name for it
 # Seconds: fine at the bottom for verifications (~0.2 ms), coarse at the top for slow updates.
 DEFAULT_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 _UPDATE_KINDS = ("message", "edited_message", "callback_query", "my_chat_member", "chat_member", "inline_query")
 _DECLARATIONS_TABLE = "declarations"
 _MAX_PENDING_UPDATES = 10_000
 
-
-def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
-
-
-def _format_labels(names: Sequence[str], values: Sequence[str], extra: str = "") -> str:
-    parts = [f'{name}="{_escape(value)}"' for name, value in zip(names, values)]
-    if extra:
-        parts.append(extra)
-    return "{" + ",".join(parts) + "}" if parts else ""
+# A `_created` sample per series doubles the output and no dashboard of ours reads it.
+prometheus_client.disable_created_metrics()
 
 
-def _format_number(value: float) -> str:
-    if math.isinf(value):
-        return "+Inf" if value > 0 else "-Inf"
-    if float(value).is_integer() and abs(value) < 1e15:
-        return str(int(value))
-    return repr(float(value))
-
-
-class _Family:
-    kind = "untyped"
-
-    def __init__(self, name: str, help_text: str, labels: Sequence[str] = ()) -> None:
-        self.name = name
-        self.help = help_text
-        self.labels = tuple(labels)
-
-    def _key(self, labels: dict[str, Any]) -> tuple[str, ...]:
-        if set(labels) != set(self.labels):
-            raise ValueError(f"metric {self.name}: labels must be exactly {self.labels}, got {tuple(labels)}")
-        return tuple(str(labels[name]) for name in self.labels)
-
-    def header(self) -> list[str]:
-        return [f"# HELP {self.name} {self.help}", f"# TYPE {self.name} {self.kind}"]
-
-    def render(self) -> list[str]:
-        raise NotImplementedError
-
-
-class Counter(_Family):
-    kind = "counter"
-
-    def __init__(self, name: str, help_text: str, labels: Sequence[str] = ()) -> None:
-        super().__init__(name, help_text, labels)
-        self._values: dict[tuple[str, ...], float] = {}
-        if not self.labels:
-            self._values[()] = 0.0  # an unlabelled counter exists from the start, at zero
+class Counter:
+    def __init__(self, registry: CollectorRegistry, name: str, help_text: str, labels: Sequence[str] = ()) -> None:
+        self._registry, self._labels = registry, tuple(labels)
+        self._sample = name if name.endswith("_total") else f"{name}_total"
+        self._metric = prometheus_client.Counter(name, help_text, self._labels, registry=registry)
 
     def inc(self, amount: float = 1.0, **labels: Any) -> None:
-        if amount < 0:
-            raise ValueError(f"metric {self.name}: a counter only goes up")
-        key = self._key(labels)
-        self._values[key] = self._values.get(key, 0.0) + amount
+        (self._metric.labels(**labels) if self._labels else self._metric).inc(amount)
 
     def value(self, **labels: Any) -> float:
-        return self._values.get(self._key(labels), 0.0)
-
-    def render(self) -> list[str]:
-        lines = self.header()
-        for key, value in sorted(self._values.items()):
-            lines.append(f"{self.name}{_format_labels(self.labels, key)} {_format_number(value)}")
-        return lines
+        """This process's count (a scrape sums every process's)."""
+        return self._registry.get_sample_value(self._sample, {k: str(v) for k, v in labels.items()}) or 0.0
 
 
-class Gauge(_Family):
-    """A value set from the outside, typically just before rendering."""
+class Histogram:
+    def __init__(self, registry: CollectorRegistry, name: str, help_text: str, labels: Sequence[str] = (),
+                 buckets: Sequence[float] = DEFAULT_BUCKETS) -> None:
+        self._registry, self._name, self._labels = registry, name, tuple(labels)
+        self._metric = prometheus_client.Histogram(name, help_text, self._labels, registry=registry, buckets=buckets)
 
-    kind = "gauge"
+    def observe(self, seconds: float, **labels: Any) -> None:
+        (self._metric.labels(**labels) if self._labels else self._metric).observe(seconds)
+
+    def count(self, **labels: Any) -> int:
+        """This process's number of observations."""
+        found = self._registry.get_sample_value(f"{self._name}_count", {k: str(v) for k, v in labels.items()})
+        return int(found or 0)
+
+
+class Gauge:
+    """A value the serving process sets just before a scrape (trust-list state). Never shared between
+    processes: each process has its own trust store, and the one scraped reports what it sees."""
 
     def __init__(self, name: str, help_text: str, labels: Sequence[str] = ()) -> None:
-        super().__init__(name, help_text, labels)
+        self.name, self.help, self.labels = name, help_text, tuple(labels)
         self._values: dict[tuple[str, ...], float] = {}
 
     def set(self, value: float, **labels: Any) -> None:
@@ -107,79 +88,69 @@ class Gauge(_Family):
     def value(self, **labels: Any) -> float | None:
         return self._values.get(self._key(labels))
 
-    def render(self) -> list[str]:
-        lines = self.header()
+    def family(self) -> Metric:
+        family = GaugeMetricFamily(self.name, self.help, labels=self.labels)
         for key, value in sorted(self._values.items()):
-            lines.append(f"{self.name}{_format_labels(self.labels, key)} {_format_number(value)}")
-        return lines
+            family.add_metric(list(key), value)
+        return family
+
+    def _key(self, labels: dict[str, Any]) -> tuple[str, ...]:
+        if set(labels) != set(self.labels):
+            raise ValueError(f"metric {self.name}: labels must be exactly {self.labels}, got {tuple(labels)}")
+        return tuple(str(labels[name]) for name in self.labels)
 
 
-class Histogram(_Family):
-    kind = "histogram"
+class _ScrapeTimeGauges:
+    """A prometheus_client collector over this process's :class:`Gauge` values."""
 
-    def __init__(self, name: str, help_text: str, labels: Sequence[str] = (),
-                 buckets: Sequence[float] = DEFAULT_BUCKETS) -> None:
-        super().__init__(name, help_text, labels)
-        if list(buckets) != sorted(set(buckets)):
-            raise ValueError(f"metric {self.name}: buckets must be strictly increasing")
-        self.buckets = tuple(buckets)
-        self._series: dict[tuple[str, ...], list[float]] = {}  # per-bucket counts, then sum, then count
+    def __init__(self, gauges: Iterable[Gauge]) -> None:
+        self._gauges = tuple(gauges)
 
-    def observe(self, seconds: float, **labels: Any) -> None:
-        key = self._key(labels)
-        series = self._series.get(key)
-        if series is None:
-            series = self._series[key] = [0.0] * (len(self.buckets) + 2)
-        for index, bound in enumerate(self.buckets):
-            if seconds <= bound:
-                series[index] += 1
-                break
-        series[-2] += seconds
-        series[-1] += 1
+    def collect(self) -> Iterator[Metric]:
+        for gauge in self._gauges:
+            yield gauge.family()
 
-    def count(self, **labels: Any) -> int:
-        series = self._series.get(self._key(labels))
-        return 0 if series is None else int(series[-1])
-
-    def render(self) -> list[str]:
-        lines = self.header()
-        for key, series in sorted(self._series.items()):
-            cumulative = 0.0
-            for bound, in_bucket in zip(self.buckets, series):
-                cumulative += in_bucket
-                labels = _format_labels(self.labels, key, f'le="{_format_number(bound)}"')
-                lines.append(f"{self.name}_bucket{labels} {_format_number(cumulative)}")
-            labels = _format_labels(self.labels, key, 'le="+Inf"')
-            lines.append(f"{self.name}_bucket{labels} {_format_number(series[-1])}")
-            plain = _format_labels(self.labels, key)
-            lines.append(f"{self.name}_sum{plain} {_format_number(series[-2])}")
-            lines.append(f"{self.name}_count{plain} {_format_number(series[-1])}")
-        return lines
+    def describe(self) -> Iterator[Metric]:
+        return self.collect()
 
 
 class Metrics:
     """Every metric this process exports."""
 
-    def __init__(self) -> None:
-        self.updates = Counter("healthcode_updates_total", "Telegram updates handled, by kind.", ("kind",))
+    def __init__(self, *, shared_directory: Path | None = None) -> None:
+        self.shared_directory = shared_directory
+        if shared_directory is not None:
+            # prometheus_client chooses where values live when it is first imported, which may be before
+            # this process learnt the directory (the parent of the web workers): choose again, for good.
+            os.environ[SHARED_DIRECTORY_VARIABLE] = str(shared_directory)
+            values.ValueClass = values.MultiProcessValue()
+        registry = self._registry = CollectorRegistry()
+        self.updates = Counter(registry, "healthcode_updates_total", "Telegram updates handled, by kind.", ("kind",))
         self.update_seconds = Histogram(
-            "healthcode_update_duration_seconds", "Time to handle one Telegram update, replies included."
+            registry, "healthcode_update_duration_seconds", "Time to handle one Telegram update, replies included."
         )
-        self.declarations = Counter("healthcode_declarations_total", "Daily declarations stored (new or replacing).")
+        self.declarations = Counter(
+            registry, "healthcode_declarations_total", "Daily declarations stored (new or replacing)."
+        )
         self.verifications = Counter(
-            "healthcode_verifications_total", "Credential verifications by channel and result.", ("channel", "result")
+            registry, "healthcode_verifications_total", "Credential verifications by channel and result.",
+            ("channel", "result"),
         )
         self.verification_seconds = Histogram(
-            "healthcode_verification_duration_seconds", "Time to verify one credential, by channel.", ("channel",)
+            registry, "healthcode_verification_duration_seconds", "Time to verify one credential, by channel.",
+            ("channel",),
         )
         self.http_requests = Counter(
-            "healthcode_http_requests_total", "HTTP requests served, by route and status.", ("route", "status")
+            registry, "healthcode_http_requests_total", "HTTP requests served, by route and status.",
+            ("route", "status"),
         )
         self.http_seconds = Histogram(
-            "healthcode_http_request_duration_seconds", "Time to serve one HTTP request, by route.", ("route",)
+            registry, "healthcode_http_request_duration_seconds", "Time to serve one HTTP request, by route.",
+            ("route",),
         )
         self.webhook_deliveries = Counter(
-            "healthcode_webhook_deliveries_total", "Webhook deliveries from Telegram, by outcome.", ("result",)
+            registry, "healthcode_webhook_deliveries_total", "Webhook deliveries from Telegram, by outcome.",
+            ("result",),
         )
         self.trust_list_stale = Gauge(
             "healthcode_trust_list_stale",
@@ -197,15 +168,38 @@ class Metrics:
             "healthcode_trust_source_available",
             "1 when a list from the source is in use (possibly an older copy), 0 when none is.", ("source",),
         )
+        self._gauges = _ScrapeTimeGauges(value for value in vars(self).values() if isinstance(value, Gauge))
+        registry.register(self._gauges)
 
-    def families(self) -> list[_Family]:
-        return [value for value in vars(self).values() if isinstance(value, _Family)]
+    @classmethod
+    def for_this_process(cls) -> Metrics:
+        """Shared with the other web workers when the parent process handed down a directory."""
+        directory = os.environ.get(SHARED_DIRECTORY_VARIABLE)
+        return cls(shared_directory=Path(directory) if directory else None)
 
     def render(self) -> str:
-        lines: list[str] = []
-        for family in self.families():
-            lines.extend(family.render())
-        return "\n".join(lines) + "\n"
+        if self.shared_directory is None:
+            return generate_latest(self._registry).decode()
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry, path=str(self.shared_directory))
+        registry.register(self._gauges)
+        return generate_latest(registry).decode()
+
+
+@contextlib.contextmanager
+def shared_by_web_workers(enabled: bool) -> Iterator[None]:
+    """In the parent of HEALTHCODE_WEB_WORKERS: a fresh directory every process writes its counters to
+    (the workers inherit it through the environment), removed when the parent ends."""
+    if not enabled or os.environ.get(SHARED_DIRECTORY_VARIABLE):
+        yield
+        return
+    directory = tempfile.mkdtemp(prefix="healthcode-metrics-")
+    os.environ[SHARED_DIRECTORY_VARIABLE] = directory
+    try:
+        yield
+    finally:
+        os.environ.pop(SHARED_DIRECTORY_VARIABLE, None)
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def update_kind(update: object) -> str:

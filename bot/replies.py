@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
 from rules.model import Colour
 
@@ -84,5 +85,11 @@ def t(key: str, **params: object) -> Text:
     return Text(key, dict(params))
 
 
-def button(key: str, data: str, **params: object) -> Button:
-    return Button(Text(key, dict(params)), data)
+class CallbackValue(Protocol):
+    """Typed callback data (``bot.services.callbacks.CallbackData``): encodes itself within 64 bytes."""
+
+    def encode(self) -> str: ...
+
+
+def button(key: str, data: CallbackValue | str, **params: object) -> Button:
+    return Button(Text(key, dict(params)), data if isinstance(data, str) else data.encode())

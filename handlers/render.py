@@ -9,7 +9,7 @@ from telegram.error import BadRequest
 
 from bot.cards import card_png
 from bot.i18n import Catalogue
-from bot.replies import Button, Message, Reply, Text
+from bot.replies import Button, Message, Reply
 from bot.services.context import Services
 from bot.services.status_card import remember_file_id
 
@@ -19,30 +19,16 @@ TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
 
 
-def render_text(catalogue: Catalogue, language: str, text: Text) -> str:
-    params = {name: _render_value(catalogue, language, value) for name, value in text.params.items()}
-    return catalogue.text(language, text.key, **params)
-
-
-def _render_value(catalogue: Catalogue, language: str, value: object) -> object:
-    if isinstance(value, Text):
-        return render_text(catalogue, language, value)
-    if isinstance(value, list):
-        separator = catalogue.text(language, "common.separator")
-        return separator.join(str(_render_value(catalogue, language, item)) for item in value)
-    return value
-
-
 def _keyboard(catalogue: Catalogue, language: str, rows: tuple[tuple[Button, ...], ...]) -> InlineKeyboardMarkup | None:
     if not rows:
         return None
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(render_text(catalogue, language, b.label), callback_data=b.data) for b in row] for row in rows]
+        [[InlineKeyboardButton(catalogue.render(language, b.label), callback_data=b.data) for b in row] for row in rows]
     )
 
 
 def _body(catalogue: Catalogue, language: str, message: Message, limit: int) -> str:
-    return fit("\n\n".join(render_text(catalogue, language, part) for part in message.parts), limit)
+    return fit("\n\n".join(catalogue.render(language, part) for part in message.parts), limit)
 
 
 def fit(text: str, limit: int) -> str:
@@ -72,7 +58,7 @@ async def send_reply(
     """Send (or edit) every message of the reply; the messages Telegram returned, in order."""
     catalogue, language = services.catalogue, reply.language
     if query is not None:
-        await _answer_button(query, render_text(catalogue, language, reply.toast) if reply.toast else None)
+        await _answer_button(query, catalogue.render(language, reply.toast) if reply.toast else None)
     editable = query.message if query is not None and isinstance(query.message, TgMessage) else None
     sent: list[TgMessage] = []
     for message in reply.messages:

@@ -244,3 +244,24 @@ def validate_credit_code(text: str) -> str:
     if credit_code_check_char(code[:17]) != code[17]:
         raise ValidationError("credit_code", "credit_code.checksum")
     return code
+
+
+_ASCII_DIGITS = frozenset("0123456789")
+# Longer than any id or count we use, and far below Python's 4,300-digit parsing limit.
+_MAX_INT_DIGITS = 19
+
+
+def parse_bounded_int(text: str, *, minimum: int = 0, maximum: int) -> int:
+    """A whole number written in ASCII digits within [minimum, maximum]; ValidationError otherwise.
+
+    ``str.isdigit`` accepts ``²`` and other digits ``int`` then rejects, and an unbounded number
+    overflows the database's integer columns: ids, pages, counts and days from chat and buttons are
+    read with this instead.
+    """
+    digits = text.strip()
+    if not digits or len(digits) > _MAX_INT_DIGITS or not set(digits) <= _ASCII_DIGITS:
+        raise ValidationError("number", "number.not_a_number")
+    value = int(digits)
+    if not minimum <= value <= maximum:
+        raise ValidationError("number", "number.out_of_range", {"min": str(minimum), "max": str(maximum)})
+    return value

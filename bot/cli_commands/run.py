@@ -13,10 +13,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.metrics import shared_by_web_workers
     from bot.runners.telegram import prepare, run_polling
 
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
-    services, application = loop.run_until_complete(prepare(settings))
-    run_polling(settings, services, application)
+    # The web workers and this process share one metrics directory: a scrape of any covers all.
+    with shared_by_web_workers(settings.web_workers > 1):
+        services, application = loop.run_until_complete(prepare(settings))
+        run_polling(settings, services, application)
     return 0

@@ -50,7 +50,6 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 async def _verify(args: argparse.Namespace, settings: Settings) -> int:
     from bot.services.checkpoint import ImageTooBig, NotAnImage, read_qr_codes
     from bot.services.verification import describe, verify_token
-    from handlers.render import render_text
 
     now = args.at or SystemClock().now()
     language = args.lang or settings.default_language
@@ -71,7 +70,7 @@ async def _verify(args: argparse.Namespace, settings: Settings) -> int:
         print(json.dumps(view.to_json(), ensure_ascii=False, indent=2))
     else:
         for part in describe(view, language=language, tz=settings.tz):
-            print(render_text(catalogue, language, part))
+            print(catalogue.render(language, part))
     return 0 if view.valid else 1
 
 

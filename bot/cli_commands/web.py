@@ -13,6 +13,7 @@ import signal
 
 from bot.bootstrap import StartupError, check_web_host, create_services
 from bot.clock import SystemClock
+from bot.metrics import shared_by_web_workers
 from bot.runners.web_workers import WebWorkers, exit_when_parent_goes
 from bot.settings import Settings
 from bot.web.server import PortInUse, WebSide
@@ -34,7 +35,9 @@ def _pid(text: str) -> int:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    asyncio.run(serve_web(settings, parent_pid=args.worker_of))
+    # The parent hands its workers one metrics directory, so one scrape of any process covers all.
+    with shared_by_web_workers(args.worker_of is None and settings.web_workers > 1):
+        asyncio.run(serve_web(settings, parent_pid=args.worker_of))
     return 0
 
 

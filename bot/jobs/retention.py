@@ -1,12 +1,8 @@
 """Retention: delete personal data that has outlived its purpose, never changing anyone's code.
 
 Declarations (answers and temperatures) older than ``HEALTHCODE_RETENTION_DAYS`` are deleted,
-except what a current code still rests on. ``evaluate`` replays every declaration it is given,
-so deleting the abnormal day behind a code that is still yellow or red would turn it green: for
-a non-green code everything from the day the colour was set (``since``) is kept, which is that
-day and the streak after it. Before deleting, the code is evaluated again from what would remain
-and the deletion happens only if colour, streak and green date come out the same; otherwise the
-person's declarations are kept this time and counted as ``declarations_kept_users``.
+except what a current code still rests on (``rules.retention`` decides); a person whose code the
+deletion would change keeps their declarations this time and is counted as ``declarations_kept_users``.
 
 Other data has its own clock: delivery records (``HEALTHCODE_DELIVERY_RETENTION_DAYS``), the
 access log (``HEALTHCODE_ACCESS_LOG_RETENTION_DAYS``), day-change notices, job runs, abandoned
@@ -20,8 +16,8 @@ from datetime import date, datetime, timedelta
 from bot.jobs.common import BATCH_SIZE
 from bot.scheduler import JobContext
 from bot.services.context import Services
-from rules.evaluate import evaluate
-from rules.model import Colour, RiskAreaList, Status
+from rules.model import RiskAreaList
+from rules.retention import first_day_to_keep
 from storage.unit_of_work import UnitOfWork
 
 # An abandoned registration or declaration draft may hold a typed ID number: not kept for long.
@@ -83,40 +79,13 @@ async def trim_declarations(services: Services, cutoff: date, today: date) -> Co
 
 async def _trim_one(services: Services, uow: UnitOfWork, user_id: int, cutoff: date, today: date,
                     areas: RiskAreaList) -> int | None:
-    """Declarations deleted for one user, or None when deleting would have changed their code.
-
-    Decisions are left out of both evaluations: they overlay the declarations and do not depend
-    on them, so only what the declarations alone give has to stay the same.
-    """
+    """Declarations deleted for one user, or None when deleting would have changed their code
+    (the decision is ``rules.retention.first_day_to_keep``)."""
     user = await uow.users.get(user_id)
     if user is not None:
         await uow.lock_user(user.telegram_id)
     declarations = await uow.declarations.list_between(user_id, date.min, today)
-    current = evaluate(services.policy, declarations, today, risk_areas=areas)
-    keep_from = keep_declarations_from(current, cutoff)
-    remaining = [d for d in declarations if d.day >= keep_from]
-    if current is not None and remaining and not same_code(
-            current, evaluate(services.policy, remaining, today, risk_areas=areas)):
+    keep_from = first_day_to_keep(services.policy, declarations, today, cutoff, areas)
+    if keep_from is None:
         return None
     return await uow.rights.retention.delete_declarations_before(user_id, keep_from)
-
-
-def keep_declarations_from(current: Status | None, cutoff: date) -> date:
-    """The first day to keep: the cutoff, or the day a yellow or red code got its colour if earlier."""
-    if current is None or current.colour is Colour.GREEN:
-        return cutoff
-    return min(cutoff, current.since)
-
-
-def same_code(before: Status, after: Status | None) -> bool:
-    """Would the person see the same code? Colour, streak and green date; for non-green, reason too.
-
-    A green code's reason and start day may change (``recovered`` after … becomes ``normal``): the
-    history behind a green code is exactly what retention is meant to let go.
-    """
-    if after is None:
-        return False
-    same = (before.colour, before.normal_streak, before.green_on) == (after.colour, after.normal_streak, after.green_on)
-    if before.colour is Colour.GREEN:
-        return same
-    return same and before.reason == after.reason and before.since == after.since

@@ -16,9 +16,9 @@ from datetime import date, timedelta
 from PIL import Image, UnidentifiedImageError
 
 from bot.replies import Attachment, Button, Message, Reply, Text, button, t
-from bot.services import checkpoint, delivery, organisations, roles, stats_chart, status_card
+from bot.services import delivery, organisations, roles, stats_chart, status_card
 from bot.services.context import Services, Turn
-from bot.services.feature import Feature, FileSource
+from bot.services.feature import Command, Content, Feature, FileSource
 from rules import regions
 from rules.evaluate import colours_by_day
 from rules.model import Colour, RiskArea, TravelRisk
@@ -139,9 +139,7 @@ async def _accept_text(turn: Turn, text: str) -> None:
 
 
 async def on_picture(turn: Turn, kind: str, source: FileSource) -> bool:
-    """A photo while composing a broadcast is its picture; otherwise it is a checkpoint scan."""
-    if turn.state is None or turn.state.flow != BROADCAST_FLOW:
-        return await checkpoint.on_picture(turn, kind, source)
+    """A photo while composing a broadcast is its picture (the dispatcher sends any other to the checkpoint)."""
     if not await roles.require_admin(turn, "broadcast:photo"):
         return True
     if turn.state.step != "photo":
@@ -645,17 +643,18 @@ class _OverrideFlow:
 
 FEATURE = Feature(
     name="administration",
-    commands={
-        "orgs_pending": orgs_pending,
-        "broadcast": broadcast,
-        "broadcast_status": broadcast_status,
-        "broadcast_cancel": broadcast_cancel,
-        "stats": stats,
-        "override": override,
-        "riskareas": riskareas,
-    },
+    commands=(
+        Command("orgs_pending", orgs_pending),
+        Command("broadcast", broadcast),
+        Command("broadcast_status", broadcast_status),
+        Command("broadcast_cancel", broadcast_cancel),
+        Command("stats", stats),
+        Command("override", override),
+        Command("riskareas", riskareas),
+    ),
     buttons={"orgadm": _on_approval_button, "bc": _on_broadcast_button, "ovr": _on_override_button},
-    flows={BROADCAST_FLOW: _BroadcastFlow(), OVERRIDE_FLOW: _OverrideFlow()},
-    content={"photo": on_picture, "document": on_picture},
+    legacy_flows={BROADCAST_FLOW: _BroadcastFlow(), OVERRIDE_FLOW: _OverrideFlow()},
+    # A picture sent while composing a broadcast is its photo; any other goes to the checkpoint scan.
+    content=(Content("photo", on_picture, flow=BROADCAST_FLOW), Content("document", on_picture, flow=BROADCAST_FLOW)),
     help=_help,
 )

@@ -14,7 +14,7 @@ from PIL import Image, UnidentifiedImageError
 
 from bot.replies import Text, t
 from bot.services.context import Turn
-from bot.services.feature import Feature, FileSource
+from bot.services.feature import Command, Content, Feature, FileSource
 from bot.services.verification import VerificationUnavailable, describe, verify
 
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
@@ -89,7 +89,7 @@ async def _help(turn: Turn) -> Text | None:
 
 FEATURE = Feature(
     name="checkpoint",
-    commands={"verify": on_verify_command},
-    content={"photo": on_picture, "document": on_picture},
+    commands=(Command("verify", on_verify_command),),
+    content=(Content("photo", on_picture), Content("document", on_picture)),
     help=_help,
 )

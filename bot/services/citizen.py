@@ -1,11 +1,21 @@
 """The citizen feature: register, declare, show the card, cancel, language, help."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from bot.i18n import LANGUAGES
 from bot.replies import Text, button, t
 from bot.services import checkin, registration, status_card
+from bot.services.access import REGISTERED
+from bot.services.callbacks import CallbackData, text
+from bot.services.common_buttons import RefreshStatus
 from bot.services.context import Turn
-from bot.services.feature import Feature
+from bot.services.feature import Command, Feature, Press
+
+
+@dataclass(frozen=True)
+class ChooseLanguage(CallbackData, prefix="lang", action="set"):
+    language: str = text(max_length=8)
 
 
 async def _start(turn: Turn, args: list[str]) -> None:
@@ -40,7 +50,7 @@ async def _language(turn: Turn, args: list[str]) -> None:
         return
     turn.reply.say(
         t("language.choose"),
-        buttons=((button("language.name_zh", "lang:set:zh-CN"), button("language.name_en", "lang:set:en")),),
+        buttons=((button("language.name_zh", ChooseLanguage("zh-CN")), button("language.name_en", ChooseLanguage("en"))),),
     )
 
 
@@ -57,16 +67,13 @@ async def _on_registration_button(turn: Turn, action: str, value: str) -> None:
         await registration.on_button(turn, action, value)
 
 
-async def _on_status_button(turn: Turn, action: str, value: str) -> None:
-    if action == "refresh":
-        await status_card.present(turn)
-    else:
-        turn.reply.toast = t("common.stale_button")
+async def _refresh_status(turn: Turn, pressed: RefreshStatus) -> None:
+    await status_card.present(turn)
 
 
-async def _on_language_button(turn: Turn, action: str, value: str) -> None:
-    if value in LANGUAGES:
-        await _set_language(turn, value, edit=True)
+async def _choose_language(turn: Turn, pressed: ChooseLanguage) -> None:
+    if pressed.language in LANGUAGES:
+        await _set_language(turn, pressed.language, edit=True)
     else:
         turn.reply.toast = t("common.stale_button")
 
@@ -77,20 +84,19 @@ async def _help(turn: Turn) -> Text | None:
 
 FEATURE = Feature(
     name="citizen",
-    commands={
-        "start": _start,
-        "checkin": _checkin,
-        "status": _status,
-        "cancel": _cancel,
-        "language": _language,
-    },
+    commands=(
+        Command("start", _start),
+        Command("checkin", _checkin, requires=REGISTERED),
+        Command("status", _status, requires=REGISTERED),
+        Command("cancel", _cancel),
+        Command("language", _language),
+    ),
+    presses=(Press(RefreshStatus, _refresh_status, requires=REGISTERED), Press(ChooseLanguage, _choose_language)),
     buttons={
         "reg": _on_registration_button,
         "ci": checkin.on_button,
-        "st": _on_status_button,
-        "lang": _on_language_button,
     },
-    flows={registration.FLOW: registration, checkin.FLOW: checkin},
+    legacy_flows={registration.FLOW: registration, checkin.FLOW: checkin},
     menu=("start", "checkin", "status", "cancel", "language", "help"),
     help=_help,
 )

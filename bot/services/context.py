@@ -6,7 +6,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from typing import TypeVar
 from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel
 
 from bot.clock import Clock, local_today
 from bot.i18n import Catalogue, language_for
@@ -19,9 +22,11 @@ from bot.trust_sources import TrustSources
 from rules.policy import Policy
 from storage.database import Database
 from storage.records import ConversationState, UserProfile
+from storage.repositories.organisations import Organisation
 from storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger("healthcode.turns")
+DraftModel = TypeVar("DraftModel", bound=BaseModel)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,10 +77,18 @@ class Turn:
     now: datetime
     today: date
     reply: Reply
+    # The organisation a ``manager_of`` requirement checked the sender manages (bot.services.access).
+    organisation: Organisation | None = None
 
-    async def save_state(self, flow: str, step: str, draft: dict | None = None) -> None:
+    def draft(self, kind: type[DraftModel]) -> DraftModel:
+        """The current flow's answers as its typed draft."""
+        return kind.model_validate(self.state.draft if self.state is not None else {})
+
+    async def save_state(self, flow: str, step: str, draft: dict | BaseModel | None = None) -> None:
         """Move to ``step``; without a new ``draft`` the flow keeps the answers it has."""
-        if draft is None:
+        if isinstance(draft, BaseModel):
+            draft = draft.model_dump(mode="json")
+        elif draft is None:
             draft = dict(self.state.draft) if self.state is not None and self.state.flow == flow else {}
         self.state = ConversationState(self.actor.telegram_id, flow, step, draft)
         await self.uow.conversations.save(self.state, self.now)

@@ -1,67 +1,139 @@
 """Entry points for every incoming update: dispatch on the stored flow state.
 
-Telegram handlers and the shell call these; the state is read from our own
-tables on every update, so any process can serve the next message. Features
-(``bot.services.feature``) contribute the commands, buttons and flows.
+Telegram handlers and the shell call these; the state is read from our own tables on every update,
+so any process can serve the next message. Features (``bot.services.feature``) declare the commands,
+buttons, flows and content they take and who may use each; the routes are checked for clashes at
+start-up (``bot.services.dispatcher``) and every requirement is enforced here, before a handler runs.
 """
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from bot.i18n import language_for
 from bot.replies import Reply, button, t
 from bot.services import checkpoint, citizen
 from bot.services import data_rights, reminders
 from bot.services import administration, organisations
+from bot.services.access import answer_register_first
+from bot.services.callbacks import CallbackData
+from bot.services.common_buttons import RefreshStatus, StartCheckin
 from bot.services.context import Actor, Services, Turn, turn_for
-from bot.services.feature import Feature, FileSource
+from bot.services.dispatcher import PressRoute, Routes
+from bot.services.feature import DeepLink, Feature, FileSource, Flow
 
 log = logging.getLogger(__name__)
 
-FEATURES: tuple[Feature, ...] = (citizen.FEATURE, checkpoint.FEATURE, data_rights.FEATURE, reminders.FEATURE)
-# After citizen and checkpoint on purpose: organisations' /start adds invite deep links, and
-# administration's photo handler passes pictures outside a broadcast on to the checkpoint scan.
-FEATURES += (organisations.FEATURE, administration.FEATURE)
-
-COMMANDS = {name: handler for feature in FEATURES for name, handler in feature.commands.items()}
-BUTTONS = {prefix: handler for feature in FEATURES for prefix, handler in feature.buttons.items()}
-FLOWS = {name: flow for feature in FEATURES for name, flow in feature.flows.items()}
-CONTENT = {kind: handler for feature in FEATURES for kind, handler in feature.content.items()}
-MENU = tuple(name for feature in FEATURES for name in feature.menu)
+FEATURES: tuple[Feature, ...] = (
+    citizen.FEATURE, checkpoint.FEATURE, data_rights.FEATURE, reminders.FEATURE, organisations.FEATURE,
+    administration.FEATURE,
+)
+# Built once at import: a duplicate command, button family, flow or content kind stops start-up.
+ROUTES = Routes.build(FEATURES)
+COMMANDS = ROUTES.commands
+MENU = ROUTES.menu
 
 
 async def on_command(services: Services, actor: Actor, command: str, args: list[str]) -> Reply:
     async with turn_for(services, actor) as turn:
-        if command == "help":
+        declared = COMMANDS.get(command)
+        link = _deep_link(command, args)
+        if link is not None:
+            payload = args[0][len(link.prefix):]
+            if await link.requires.enforce(turn, payload, f"/start {link.prefix}", button=False):
+                await link.run(turn, payload)
+        elif command == "help":
             await _help(turn)
-        elif command in COMMANDS:
-            await COMMANDS[command](turn, args)
-        else:
+        elif declared is None:
             turn.reply.say(t("common.unknown_command", command=command))
             await _help(turn)
+        elif await declared.requires.enforce(turn, args, f"/{command}", button=False):
+            await declared.run(turn, args)
         return turn.reply
+
+
+def _deep_link(command: str, args: list[str]) -> DeepLink | None:
+    """``/start PAYLOAD`` from a t.me link goes to the feature that declared the payload's prefix."""
+    if command != "start" or not args:
+        return None
+    return next((link for prefix, link in ROUTES.deep_links.items() if args[0].startswith(prefix)), None)
 
 
 async def on_text(services: Services, actor: Actor, text: str) -> Reply:
     async with turn_for(services, actor) as turn:
-        flow = FLOWS.get(turn.state.flow) if turn.state else None
-        if flow is None:
-            _outside_flow(turn)
+        flow_name = turn.state.flow if turn.state else None
+        flow, legacy = ROUTES.flows.get(flow_name or ""), ROUTES.legacy_flows.get(flow_name or "")
+        if flow is not None:
+            await _flow_text(turn, flow, text)
+        elif legacy is not None:
+            await legacy.on_text(turn, text)
         else:
-            await flow.on_text(turn, text)
+            _outside_flow(turn)
         return turn.reply
+
+
+async def _flow_text(turn: Turn, flow: Flow[Any], text: str) -> None:
+    assert turn.state is not None
+    step = flow.step(turn.state.step)
+    if step is None:  # a step this version no longer has: start the flow's question again
+        await turn.clear_state()
+        _outside_flow(turn)
+        return
+    if not await flow.requires.enforce(turn, None, f"{flow.name}:{step.name}", button=False):
+        await turn.clear_state()
+        return
+    if step.text is None:
+        turn.reply.say(t("common.use_buttons"))
+        await step.ask(turn)
+        return
+    await step.text(turn, text)
 
 
 async def on_button(services: Services, actor: Actor, data: str) -> Reply:
-    prefix, _, rest = data.partition(":")
-    action, _, value = rest.partition(":")
     async with turn_for(services, actor) as turn:
-        handler = BUTTONS.get(prefix)
-        if handler is None:
+        pressed = CallbackData.decode(data)
+        route = ROUTES.presses.get(type(pressed)) if pressed is not None else None
+        if pressed is not None and route is not None:
+            await _press(turn, pressed, route)
+        elif _routed_family(data):  # a declared family whose values do not decode: forged or stale
             turn.reply.toast = t("common.stale_button")
         else:
-            await handler(turn, action, value)
+            await _legacy_press(turn, data)
         return turn.reply
+
+
+def _routed_family(data: str) -> bool:
+    family = CallbackData.family_of(data)
+    return family is not None and family in ROUTES.presses
+
+
+async def _press(turn: Turn, pressed: CallbackData, route: PressRoute) -> None:
+    if not _in_place(turn, route):
+        turn.reply.toast = t("common.stale_button")
+        return
+    attempt = f"{pressed.prefix}:{pressed.action}"
+    for requirement in (route.flow.requires if route.flow else None, route.press.requires):
+        if requirement is not None and not await requirement.enforce(turn, pressed, attempt, button=True):
+            return
+    await route.press.run(turn, pressed)
+
+
+def _in_place(turn: Turn, route: PressRoute) -> bool:
+    """A flow's button counts only while the person is in that flow (and at that step)."""
+    if route.flow is None:
+        return True
+    state = turn.state
+    return state is not None and state.flow == route.flow.name and route.step in (None, state.step)
+
+
+async def _legacy_press(turn: Turn, data: str) -> None:
+    prefix, _, rest = data.partition(":")
+    action, _, value = rest.partition(":")
+    handler = ROUTES.legacy_buttons.get(prefix)
+    if handler is None:
+        turn.reply.toast = t("common.stale_button")
+    else:
+        await handler(turn, action, value)
 
 
 async def on_edited(services: Services, actor: Actor) -> Reply:
@@ -73,14 +145,18 @@ async def on_edited(services: Services, actor: Actor) -> Reply:
 
 async def on_content(services: Services, actor: Actor, kind: str, source: FileSource | None = None) -> Reply:
     """Photos, files, stickers…: a feature may take them (e.g. a QR photo); otherwise say what we understand."""
-    handler = CONTENT.get(kind)
-    if handler is not None and source is not None:
+    if source is not None:
         # Download before the unit of work opens: never hold a transaction (on SQLite, the one writer slot)
         # across a network transfer.
         source = await Downloaded.fetch(source, MAX_CONTENT_BYTES)
     async with turn_for(services, actor) as turn:
-        if handler is not None and source is not None and await handler(turn, kind, source):
-            return turn.reply
+        state = turn.state
+        taker = ROUTES.content_for(state.flow if state else None, state.step if state else None, kind)
+        if taker is not None and source is not None:
+            if not await taker.requires.enforce(turn, source, f"{kind}", button=False):
+                return turn.reply
+            if await taker.run(turn, kind, source):
+                return turn.reply
         turn.reply.say(t("common.unsupported_content", kind=t(f"content.{kind}")))
         if turn.state is not None:
             turn.reply.say(t("common.still_in_flow", flow=t(f"flow.{turn.state.flow}")))
@@ -115,11 +191,11 @@ async def _help(turn: Turn) -> None:
 
 def _outside_flow(turn: Turn) -> None:
     if turn.user is None:
-        turn.reply.say(t("common.register_first"), buttons=((button("button.register", "reg:start"),),))
+        answer_register_first(turn)
     else:
         turn.reply.say(
             t("common.not_in_flow"),
-            buttons=((button("button.checkin", "ci:start"), button("button.status", "st:refresh")),),
+            buttons=((button("button.checkin", StartCheckin()), button("button.status", RefreshStatus())),),
         )
 
 

@@ -21,7 +21,7 @@ from typing import Any
 from bot.replies import Attachment, Text, button, t
 from bot.services import consent
 from bot.services.context import Turn
-from bot.services.feature import Feature
+from bot.services.feature import Command, Feature
 from rules import regions
 from rules.validators import mask_name, masked_phone
 from storage.records import UserProfile
@@ -282,7 +282,7 @@ async def _help(turn: Turn) -> Text | None:
 
 FEATURE = Feature(
     name="data_rights",
-    commands={"mydata": mydata, "forget": forget},
+    commands=(Command("mydata", mydata), Command("forget", forget)),
     buttons={"fgt": on_forget_button, "cons": consent.on_button},
     menu=("mydata", "forget"),
     help=_help,

@@ -10,9 +10,9 @@ import unicodedata
 from datetime import timedelta
 
 from bot.replies import Button, Reply, Text, button, t
-from bot.services import delivery, registration, roles, staff
+from bot.services import delivery, roles, staff
 from bot.services.context import Services, Turn
-from bot.services.feature import Feature
+from bot.services.feature import Command, DeepLink, Feature
 from rules.validators import ValidationError, mask_name, validate_credit_code
 from storage.repositories.delivery import Campaign, DeliveryRecord
 from storage.repositories.organisations import APPROVED, Organisation
@@ -54,20 +54,6 @@ def validate_org_name(text: str) -> str:
     if len(name) > ORG_NAME_MAX:
         raise ValidationError("org_name", "org_name.too_long", {"max": str(ORG_NAME_MAX)})
     return name
-
-
-# --- /start with a deep link ---------------------------------------------------------------------
-
-
-async def start(turn: Turn, args: list[str]) -> None:
-    """``/start join_CODE`` and ``/start mgr_CODE`` come from invite links; plain /start registers."""
-    payload = args[0] if args else ""
-    if payload.startswith(JOIN_PREFIX):
-        await offer_membership(turn, payload[len(JOIN_PREFIX):])
-    elif payload.startswith(MANAGER_PREFIX):
-        await offer_management(turn, payload[len(MANAGER_PREFIX):])
-    else:
-        await registration.begin(turn)
 
 
 # --- /org_new ------------------------------------------------------------------------------------
@@ -350,17 +336,16 @@ async def _help(turn: Turn) -> Text | None:
 
 FEATURE = Feature(
     name="organisations",
-    commands={
-        "start": start,
-        "org_new": org_new,
-        "join": join,
-        "leave": leave,
-        "manage": manage,
-        "org": org_overview,
-        "staff": staff.staff,
-        "staff_export": staff.staff_export,
-        "remind_staff": staff.remind_staff,
-    },
+    commands=(
+        Command("org_new", org_new),
+        Command("join", join),
+        Command("leave", leave),
+        Command("manage", manage),
+        Command("org", org_overview),
+        Command("staff", staff.staff),
+        Command("staff_export", staff.staff_export),
+        Command("remind_staff", staff.remind_staff),
+    ),
     buttons={
         "org": _on_org_button,
         "join": _on_join_button,
@@ -368,7 +353,8 @@ FEATURE = Feature(
         "mgr": _on_manager_button,
         "staff": staff.on_button,
     },
-    flows={FLOW: _RequestFlow()},
+    legacy_flows={FLOW: _RequestFlow()},
+    deep_links=(DeepLink(JOIN_PREFIX, offer_membership), DeepLink(MANAGER_PREFIX, offer_management)),
     menu=("join", "leave"),
     help=_help,
 )

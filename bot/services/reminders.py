@@ -6,11 +6,14 @@ reads them in SQL. Times are local wall-clock times in ``HEALTHCODE_TIMEZONE``.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import bot.jobs  # noqa: F401 - registers the reminder and notice renderers wherever features load
 from bot.replies import Text, button, t
+from bot.services.access import REGISTERED
+from bot.services.callbacks import CallbackData, text
 from bot.services.context import Turn
-from bot.services.feature import Feature
+from bot.services.feature import Command, Draft, Feature, Flow, Press, Step
 from storage.repositories.reminders import ReminderChoice
 
 FLOW = "reminders"
@@ -29,10 +32,37 @@ def parse_time(text: str) -> str | None:
     return f"{hours:02d}:{minutes:02d}"
 
 
+@dataclass(frozen=True)
+class ShowReminders(CallbackData, prefix="rem", action="menu"):
+    pass
+
+
+@dataclass(frozen=True)
+class RemindAt(CallbackData, prefix="rem", action="set"):
+    hhmm: str = text(max_length=4)  # "0730": the separator ":" cannot travel in callback data
+
+
+@dataclass(frozen=True)
+class RemindAtDefault(CallbackData, prefix="rem", action="default"):
+    pass
+
+
+@dataclass(frozen=True)
+class RemindersOn(CallbackData, prefix="rem", action="on"):
+    pass
+
+
+@dataclass(frozen=True)
+class RemindersOff(CallbackData, prefix="rem", action="off"):
+    pass
+
+
+@dataclass(frozen=True)
+class RemindAtOtherTime(CallbackData, prefix="rem", action="other"):
+    pass
+
+
 async def command(turn: Turn, args: list[str]) -> None:
-    if turn.user is None:
-        turn.reply.say(t("common.register_first"), buttons=((button("button.register", "reg:start"),),))
-        return
     if not args:
         await _show(turn)
         return
@@ -49,30 +79,40 @@ async def command(turn: Turn, args: list[str]) -> None:
         turn.reply.say(t("reminders.invalid_time", text=" ".join(args)[:20]), t("reminders.usage"))
 
 
-async def on_button(turn: Turn, action: str, value: str) -> None:
-    if turn.user is None:
+async def _show_menu(turn: Turn, pressed: ShowReminders) -> None:
+    await _show(turn)
+
+
+async def _remind_at(turn: Turn, pressed: RemindAt) -> None:
+    time_of_day = parse_time(pressed.hhmm)
+    if time_of_day is None:
         turn.reply.toast = t("common.stale_button")
         return
-    if action == "menu":
-        await _show(turn)
-    elif action == "set" and (time_of_day := parse_time(value)) is not None:
-        await _store(turn, ReminderChoice(True, time_of_day), edit=True)
-    elif action == "default":
-        await _store(turn, ReminderChoice(True, None), edit=True)
-    elif action in ("on", "off"):
-        await _store(turn, ReminderChoice(action == "on", (await _current(turn)).remind_at), edit=True)
-    elif action == "other":
-        await turn.save_state(FLOW, "time", {})
-        turn.reply.say(t("reminders.ask_time"), edit=True)
-    else:
-        turn.reply.toast = t("common.stale_button")
+    await _store(turn, ReminderChoice(True, time_of_day), edit=True)
 
 
-async def on_text(turn: Turn, text: str) -> None:
+async def _remind_at_default(turn: Turn, pressed: RemindAtDefault) -> None:
+    await _store(turn, ReminderChoice(True, None), edit=True)
+
+
+async def _switch(turn: Turn, pressed: RemindersOn | RemindersOff) -> None:
+    await _store(turn, ReminderChoice(isinstance(pressed, RemindersOn), (await _current(turn)).remind_at), edit=True)
+
+
+async def _ask_for_a_time(turn: Turn, pressed: RemindAtOtherTime) -> None:
+    await turn.save_state(FLOW, "time", ReminderDraft())
+    await _ask_time(turn, edit=True)
+
+
+async def _ask_time(turn: Turn, *, edit: bool = False) -> None:
+    turn.reply.say(t("reminders.ask_time"), edit=edit)
+
+
+async def on_text(turn: Turn, answer: str) -> None:
     """The one step of the flow: a typed time of day."""
-    time_of_day = parse_time(text)
+    time_of_day = parse_time(answer)
     if time_of_day is None:
-        turn.reply.say(t("reminders.invalid_time", text=text.strip()[:20]), t("reminders.ask_time"))
+        turn.reply.say(t("reminders.invalid_time", text=answer.strip()[:20]), t("reminders.ask_time"))
         return
     await turn.clear_state()
     await _store(turn, ReminderChoice(True, time_of_day))
@@ -97,13 +137,14 @@ def _describe(turn: Turn, choice: ReminderChoice) -> Text:
 
 async def _show(turn: Turn) -> None:
     choice = await _current(turn)
-    presets = [button("common.label", f"rem:set:{p.replace(':', '')}", name=p) for p in PRESETS]
+    presets = [button("common.label", RemindAt(p.replace(":", "")), name=p) for p in PRESETS]
     rows = (
         tuple(presets[:3]),
         tuple(presets[3:]),
-        (button("reminders.button_other", "rem:other"),
-         button("reminders.button_default", "rem:default", time=turn.services.settings.reminder_time)),
-        (button("reminders.button_off", "rem:off") if choice.enabled else button("reminders.button_on", "rem:on"),),
+        (button("reminders.button_other", RemindAtOtherTime()),
+         button("reminders.button_default", RemindAtDefault(), time=turn.services.settings.reminder_time)),
+        (button("reminders.button_off", RemindersOff()) if choice.enabled
+         else button("reminders.button_on", RemindersOn()),),
     )
     turn.reply.say(_describe(turn, choice), t("reminders.choose"), buttons=rows)
 
@@ -112,15 +153,29 @@ async def _help(turn: Turn) -> Text | None:
     return t("help.reminders")
 
 
-class _Flow:
-    on_text = staticmethod(on_text)
+class ReminderDraft(Draft):
+    """The flow asks one thing, the time, and keeps nothing between updates."""
 
+
+REMINDER_FLOW = Flow(
+    name=FLOW,
+    draft=ReminderDraft,
+    requires=REGISTERED,
+    steps=(Step("time", ask=_ask_time, text=on_text),),
+)
 
 FEATURE = Feature(
     name="reminders",
-    commands={"reminders": command},
-    buttons={"rem": on_button},
-    flows={FLOW: _Flow()},
+    commands=(Command("reminders", command, requires=REGISTERED),),
+    presses=(
+        Press(ShowReminders, _show_menu, requires=REGISTERED),
+        Press(RemindAt, _remind_at, requires=REGISTERED),
+        Press(RemindAtDefault, _remind_at_default, requires=REGISTERED),
+        Press(RemindersOn, _switch, requires=REGISTERED),
+        Press(RemindersOff, _switch, requires=REGISTERED),
+        Press(RemindAtOtherTime, _ask_for_a_time, requires=REGISTERED),
+    ),
+    flows=(REMINDER_FLOW,),
     menu=("reminders",),
     help=_help,
 )

@@ -34,13 +34,20 @@ async def require_admin(turn: Turn, attempt: str, *, button: bool = False) -> bo
     return False
 
 
-async def require_manager(turn: Turn, organisation_id: int, attempt: str, *, button: bool = False) -> Organisation | None:
-    """The organisation, when the sender manages it now; otherwise refuse and return None."""
+async def managed_organisation(turn: Turn, organisation_id: int) -> Organisation | None:
+    """The organisation, when the sender manages it now."""
     organisation = await turn.uow.organisations.get(organisation_id)
     if organisation is not None and await turn.uow.organisations.is_manager(organisation_id, turn.actor.telegram_id):
         return organisation
-    await deny(turn, attempt, button=button)
     return None
+
+
+async def require_manager(turn: Turn, organisation_id: int, attempt: str, *, button: bool = False) -> Organisation | None:
+    """The organisation, when the sender manages it now; otherwise refuse and return None."""
+    organisation = await managed_organisation(turn, organisation_id)
+    if organisation is None:
+        await deny(turn, attempt, button=button)
+    return organisation
 
 
 async def managed(turn: Turn) -> list[Organisation]:

@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 from bot.credentials import expiry_for, issue_credential
 from bot.replies import Card, Text, button, t
+from bot.services.common_buttons import RefreshStatus, StartCheckin
 from bot.services.context import Services, Turn
 from rules.evaluate import evaluate
 from rules.model import Reason, Status
@@ -13,7 +14,7 @@ from rules.validators import mask_name
 from storage.records import CredentialRecord, UserProfile
 from storage.unit_of_work import UnitOfWork
 
-CARD_BUTTONS = ((button("button.checkin", "ci:start"), button("button.refresh", "st:refresh")),)
+CARD_BUTTONS = ((button("button.checkin", StartCheckin()), button("button.refresh", RefreshStatus())),)
 
 
 async def present(turn: Turn) -> None:

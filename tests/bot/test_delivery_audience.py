@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.services.delivery import Audience, campaign_progress, count_audience, progress_text, start_campaign
-from handlers.render import render_text
+
 from storage.models import User
 from tests.handlers.conftest import Harness, start_harness, stop_harness
 from tests.handlers.test_org_fixtures import add_citizens
@@ -60,5 +60,5 @@ async def test_a_campaign_with_nobody_is_done_at_once(harness: Harness) -> None:
         progress = await campaign_progress(uow, campaign_id)
         campaign = await uow.deliveries.campaign(campaign_id)
     assert progress.status == "done" and progress.total == 0
-    rendered = render_text(harness.services.catalogue, "en", progress_text(campaign, progress))
+    rendered = harness.services.catalogue.render("en", progress_text(campaign, progress))
     assert rendered == f"Broadcast #{campaign_id} (notice) — Done\nsent 0 · failed 0 · blocked 0 · remaining 0 of 0"

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, insert, select
 
-from bot.jobs.retention import apply_retention, keep_declarations_from
+from bot.jobs.retention import apply_retention
+from rules.retention import keep_declarations_from
 from bot.services.context import Services
 from rules.evaluate import evaluate
 from rules.model import Answers, Colour, Diagnosis, Symptom, TravelRisk

@@ -21,7 +21,7 @@ from bot.services.verification import (
     verify_token,
 )
 from bot.trust import TrustStore, parse_trust_list
-from handlers.render import render_text
+
 from rules.model import Colour
 
 NOW = datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc)
@@ -187,7 +187,7 @@ def test_describe_renders_every_part_in_both_languages() -> None:
                             issuer="CN-310100", issuer_region="上海市", kid="k", iat=NOW, exp=NOW + timedelta(hours=5),
                             warnings=("stale_trust_list",))
     catalogue = Catalogue("en")
-    english = [render_text(catalogue, "en", part) for part in describe(view, language="en", tz=SHANGHAI)]
+    english = [catalogue.render("en", part) for part in describe(view, language="en", tz=SHANGHAI)]
     assert english == [
         "❌ NOT VALID: superseded: this code was replaced; ask the holder for their current code",
         "Issuer: Shanghai (CN-310100)",
@@ -196,6 +196,6 @@ def test_describe_renders_every_part_in_both_languages() -> None:
         "a key change may not be known here yet.",
         "Checked 2026-03-02 09:00:00",
     ]
-    chinese = [render_text(catalogue, "zh-CN", part) for part in describe(view, language="zh-CN", tz=SHANGHAI)]
+    chinese = [catalogue.render("zh-CN", part) for part in describe(view, language="zh-CN", tz=SHANGHAI)]
     assert chinese[0] == "❌ 无效：已被取代：请持码人出示当前的健康码" and chinese[1] == "签发地：上海市（CN-310100）"
     assert not any("黄码" in part for part in chinese)

@@ -1,60 +1,73 @@
-"""Prometheus text exposition: counters, gauges and histograms, as a scraper reads them."""
+"""The metrics a scraper reads, parsed with prometheus_client's own parser of the text format."""
 from __future__ import annotations
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
-from bot.metrics import Counter, Gauge, Histogram, Metrics
+from bot.metrics import Metrics
 
 
-def test_counter_with_labels_and_escaping() -> None:
-    counter = Counter("hc_things_total", "Things.", ("kind",))
-    counter.inc(kind="a")
-    counter.inc(2, kind='b"\\\n')
-    assert counter.render() == [
-        "# HELP hc_things_total Things.",
-        "# TYPE hc_things_total counter",
-        'hc_things_total{kind="a"} 1',
-        'hc_things_total{kind="b\\"\\\\\\n"} 2',
+def _families(metrics: Metrics) -> dict[str, list[tuple[str, dict[str, str], float]]]:
+    return {family.name: [(sample.name, sample.labels, sample.value) for sample in family.samples]
+            for family in text_string_to_metric_families(metrics.render())}
+
+
+def test_counters_with_labels_and_escaping_survive_the_text_format() -> None:
+    metrics = Metrics()
+    metrics.verifications.inc(channel="web", result="valid")
+    metrics.verifications.inc(2, channel='b"\\\n', result="valid")
+    samples = _families(metrics)["healthcode_verifications"]
+    assert ("healthcode_verifications_total", {"channel": "web", "result": "valid"}, 1.0) in samples
+    assert ("healthcode_verifications_total", {"channel": 'b"\\\n', "result": "valid"}, 2.0) in samples
+    assert metrics.verifications.value(channel="web", result="valid") == 1
+    with pytest.raises(ValueError):
+        metrics.verifications.inc(-1, channel="web", result="valid")
+    with pytest.raises(ValueError):
+        metrics.verifications.inc(route="x")
+
+
+def test_an_unlabelled_counter_starts_at_zero_and_gauges_are_set_at_scrape_time() -> None:
+    metrics = Metrics()
+    assert ("healthcode_declarations_total", {}, 0.0) in _families(metrics)["healthcode_declarations"]
+    metrics.trust_list_stale.set(1, issuer="CN-310100")
+    metrics.trust_list_stale.set(0, issuer="CN-330100")
+    assert _families(metrics)["healthcode_trust_list_stale"] == [
+        ("healthcode_trust_list_stale", {"issuer": "CN-310100"}, 1.0),
+        ("healthcode_trust_list_stale", {"issuer": "CN-330100"}, 0.0),
     ]
-    with pytest.raises(ValueError, match="only goes up"):
-        counter.inc(-1, kind="a")
+    metrics.trust_list_stale.clear()
+    assert _families(metrics)["healthcode_trust_list_stale"] == []
     with pytest.raises(ValueError, match="labels must be exactly"):
-        counter.inc(route="x")
-
-
-def test_unlabelled_counter_starts_at_zero_and_gauge_is_settable() -> None:
-    assert Counter("hc_total", "T.").render()[-1] == "hc_total 0"
-    gauge = Gauge("hc_level", "L.", ("issuer",))
-    gauge.set(1, issuer="CN-310100")
-    gauge.set(1.5, issuer="CN-330100")
-    assert gauge.render()[2:] == ['hc_level{issuer="CN-310100"} 1', 'hc_level{issuer="CN-330100"} 1.5']
-    gauge.clear()
-    assert gauge.render()[2:] == []
+        metrics.trust_list_stale.set(1, source="x")
 
 
 def test_histogram_buckets_are_cumulative_with_sum_and_count() -> None:
-    histogram = Histogram("hc_seconds", "S.", ("route",), buckets=(0.01, 0.1, 1.0))
-    for seconds in (0.005, 0.05, 0.05, 2.0):
-        histogram.observe(seconds, route="/x")
-    assert histogram.render()[2:] == [
-        'hc_seconds_bucket{route="/x",le="0.01"} 1',
-        'hc_seconds_bucket{route="/x",le="0.1"} 3',
-        'hc_seconds_bucket{route="/x",le="1"} 3',
-        'hc_seconds_bucket{route="/x",le="+Inf"} 4',
-        'hc_seconds_sum{route="/x"} 2.105',
-        'hc_seconds_count{route="/x"} 4',
-    ]
-    assert histogram.count(route="/x") == 4
-    with pytest.raises(ValueError, match="strictly increasing"):
-        Histogram("bad", "B.", buckets=(1.0, 0.5))
+    metrics = Metrics()
+    for seconds in (0.0002, 0.003, 0.003, 20.0):
+        metrics.http_seconds.observe(seconds, route="/x")
+    samples = {(name, labels.get("le")): value for name, labels, value in
+               _families(metrics)["healthcode_http_request_duration_seconds"] if labels.get("route") == "/x"}
+    assert samples[("healthcode_http_request_duration_seconds_bucket", "0.00025")] == 1
+    assert samples[("healthcode_http_request_duration_seconds_bucket", "0.005")] == 3
+    assert samples[("healthcode_http_request_duration_seconds_bucket", "10.0")] == 3
+    assert samples[("healthcode_http_request_duration_seconds_bucket", "+Inf")] == 4
+    assert samples[("healthcode_http_request_duration_seconds_count", None)] == 4
+    assert samples[("healthcode_http_request_duration_seconds_sum", None)] == pytest.approx(20.0062)
+    assert metrics.http_seconds.count(route="/x") == 4
 
 
-def test_every_family_is_rendered_once_with_help_and_type() -> None:
-    text = Metrics().render()
-    names = [line.split()[2] for line in text.splitlines() if line.startswith("# TYPE")]
+def test_every_family_is_rendered_once() -> None:
+    names = list(_families(Metrics()))
     assert len(names) == len(set(names)) >= 12
-    for required in ("healthcode_updates_total", "healthcode_declarations_total", "healthcode_verifications_total",
+    for required in ("healthcode_updates", "healthcode_declarations", "healthcode_verifications",
                      "healthcode_verification_duration_seconds", "healthcode_update_duration_seconds",
                      "healthcode_trust_list_stale"):
         assert required in names
-    assert text.endswith("\n")
+    assert Metrics().render().endswith("\n")
+
+
+def test_two_metrics_objects_in_one_process_count_apart() -> None:
+    """Each Services has its own registry: tests and the shell never see another's counts."""
+    first, second = Metrics(), Metrics()
+    first.declarations.inc()
+    assert first.declarations.value() == 1 and second.declarations.value() == 0

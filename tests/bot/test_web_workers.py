@@ -141,3 +141,33 @@ async def test_one_worker_keeps_the_port_exclusive(tmp_path: Path) -> None:
     finally:
         first.send_signal(signal.SIGTERM)
         await asyncio.wait_for(first.communicate(), 30)
+
+
+def _samples(exposition: str, name: str) -> dict[tuple[tuple[str, str], ...], float]:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    return {tuple(sorted(sample.labels.items())): sample.value
+            for family in text_string_to_metric_families(exposition)
+            for sample in family.samples if sample.name == name}
+
+
+async def test_one_metrics_scrape_counts_the_requests_of_every_worker(tmp_path: Path) -> None:
+    """prometheus_client's multiprocess mode: whichever process answers /metrics reports the sum."""
+    port = _free_port()
+    parent = await _start(tmp_path, port, workers=2)
+    requests = 20
+    try:
+        await _until(lambda: len(_listeners(port)) == 2)
+        async with aiohttp.ClientSession() as session:
+            for _ in range(requests):  # a new connection each: the kernel spreads them over both processes
+                async with session.get(f"http://127.0.0.1:{port}/healthz", headers={"Connection": "close"}) as response:
+                    assert response.status == 200
+            for _ in range(6):  # every scrape, whoever serves it, sees all twenty
+                async with session.get(f"http://127.0.0.1:{port}/metrics", headers={"Connection": "close"}) as response:
+                    assert response.status == 200
+                    counts = _samples(await response.text(), "healthcode_http_requests_total")
+                    assert counts[(("route", "/healthz"), ("status", "200"))] == requests
+    finally:
+        parent.send_signal(signal.SIGTERM)
+        output, _ = await asyncio.wait_for(parent.communicate(), 30)
+    assert parent.returncode == 0, output.decode()[-2000:]

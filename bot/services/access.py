@@ -1,0 +1,84 @@
+"""Who may use a command, a button or a flow: declared by the feature, enforced by the dispatcher.
+
+A feature names a requirement next to each entry point (``Command("stats", _stats, requires=ADMINISTRATOR)``)
+and the dispatcher checks it before the handler runs, so no handler can forget its check:
+
+- ``ANYONE``: every Telegram account, registered or not (/start, /help, /language, checkpoint scans);
+- ``REGISTERED``: a registered citizen; anyone else is told to register first, in one place;
+- ``ADMINISTRATOR``: the ids in ``HEALTHCODE_ADMIN_IDS``;
+- ``manager_of(...)``: a manager, now, of the approved organisation the press or command names.
+
+A refused permission says "not permitted" and is audited (``roles.deny``): who, which entry point, when,
+never its arguments. Being unregistered is not a refusal of permission and is not audited.
+"""
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from bot.replies import Button, button, t
+from bot.services import roles
+from bot.services.common_buttons import StartRegistration
+from bot.services.context import Turn
+
+Subject = TypeVar("Subject", contravariant=True)
+
+
+@dataclass(frozen=True)
+class Requirement(Generic[Subject]):
+    """``admits(turn, subject)`` decides; ``refuse`` answers when it does not."""
+
+    name: str
+    admits: Callable[[Turn, Subject], Awaitable[bool]]
+    audited: bool = True
+
+    async def enforce(self, turn: Turn, subject: Subject, attempt: str, *, button: bool) -> bool:
+        if await self.admits(turn, subject):
+            return True
+        if self.audited:
+            await roles.deny(turn, attempt, button=button)
+        else:
+            answer_register_first(turn, button=button)
+        return False
+
+
+def answer_register_first(turn: Turn, *, button: bool = False) -> None:
+    """The one "please register first" answer, with the button that starts registration."""
+    if button:
+        turn.reply.toast = t("common.register_first")
+    turn.reply.say(t("common.register_first"), buttons=((register_button(),),))
+
+
+def register_button() -> Button:
+    return button("button.register", StartRegistration())
+
+
+async def _anyone(turn: Turn, subject: object) -> bool:
+    return True
+
+
+async def _registered(turn: Turn, subject: object) -> bool:
+    return turn.user is not None
+
+
+async def _administrator(turn: Turn, subject: object) -> bool:
+    return roles.is_admin(turn)
+
+
+ANYONE: Requirement[object] = Requirement("anyone", _anyone, audited=False)
+REGISTERED: Requirement[object] = Requirement("registered", _registered, audited=False)
+ADMINISTRATOR: Requirement[object] = Requirement("administrator", _administrator)
+
+
+def manager_of(organisation_id: Callable[[Subject], int | None]) -> Requirement[Subject]:
+    """A manager of the organisation ``organisation_id(subject)`` names. The dispatcher leaves the
+    organisation it checked in ``turn.organisation`` for the handler."""
+
+    async def admits(turn: Turn, subject: Subject) -> bool:
+        wanted = organisation_id(subject)
+        organisation = None if wanted is None else await roles.managed_organisation(turn, wanted)
+        turn.organisation = organisation
+        return organisation is not None
+
+    return Requirement("manager", admits)
