@@ -1,6 +1,7 @@
 """The one clock. Everything that tells time asks a Clock, so tests and the shell can move it."""
 from __future__ import annotations
 
+from time import monotonic
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -41,3 +42,12 @@ class ManualClock:
 
 def local_today(clock: Clock, tz: ZoneInfo) -> date:
     return clock.now().astimezone(tz).date()
+
+
+def monotonic_seconds() -> float:
+    """Elapsed real seconds, for pacing (Telegram's rate limits), never for dates.
+
+    Not the Clock on purpose: tests and the shell move the Clock by days, but Telegram counts real
+    seconds; and monotonic time does not jump when the wall clock is set, so a pause cannot end early.
+    """
+    return monotonic()
