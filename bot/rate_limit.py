@@ -1,7 +1,7 @@
 """One limiter for everything the bot sends to Telegram: chat replies and bulk delivery share it.
 
 Telegram counts per bot, on arrival, and a 429 RetryAfter means "nothing more from you until
-retry_after has passed". So, over every rolling window (sliding windows of real send times, not a
+retry_after has passed". So, over every rolling window (sliding windows of real times, not a
 token bucket, so an idle moment never turns into a burst):
 
 * at most ``total`` requests in all (Telegram's ~30 messages/s per bot);

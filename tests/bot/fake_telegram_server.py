@@ -11,6 +11,7 @@ what it saw. A process of its own, so that arrival times never wait for the bot'
 from __future__ import annotations
 
 import argparse
+import asyncio
 import itertools
 import sys
 import time
@@ -83,8 +84,6 @@ async def serve(api: FakeTelegram) -> None:
 
 
 if __name__ == "__main__":
-    import asyncio
-
     parser = argparse.ArgumentParser()
     parser.add_argument("--throttle-every", type=int, default=50)
     parser.add_argument("--retry-after", type=int, default=2)
