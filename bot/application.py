@@ -2,15 +2,17 @@
 from __future__ import annotations
 
 from telegram import BotCommand
-from telegram.ext import AIORateLimiter, Application
+from telegram.ext import Application
 from telegram.request import BaseRequest
 
 import handlers
 from bot.logging_setup import cap_payload_echoing_loggers
+from bot.rate_limit import OutgoingLimiter
 from bot.services.conversation import MENU
 from bot.services.context import Services
 from bot.update_processor import PerUserUpdateProcessor
 from handlers.common import SERVICES_KEY
+from handlers.rate_limiter import TelegramRateLimiter
 
 LOCAL_TOKEN = "1:LOCAL"
 _MENU_LANGUAGES = {"zh-CN": "zh", "en": "en"}
@@ -29,7 +31,8 @@ def build_application(services: Services, *, request: BaseRequest | None = None)
             builder.token(settings.telegram_token.get_secret_value())
             .base_url(api_url)
             .base_file_url(api_url.removesuffix("/bot") + "/file/bot")
-            .rate_limiter(AIORateLimiter(max_retries=3))
+            # One limiter for every call to Telegram: chat replies and bulk delivery share its budget.
+            .rate_limiter(TelegramRateLimiter(OutgoingLimiter(bulk_rate=settings.broadcast_rate)))
             .post_init(register_command_menu)
         )
     application = builder.build()

@@ -1,6 +1,7 @@
 """The one clock. Everything that tells time asks a Clock, so tests and the shell can move it."""
 from __future__ import annotations
 
+from time import monotonic
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -49,3 +50,12 @@ FIRST_SIMULATED_DAY = date(2000, 1, 1)
 LAST_SIMULATED_DAY = date(2099, 12, 31)
 # A day early: 2000-01-01 in the easternmost time zone (UTC+14) begins on 1999-12-31 in UTC.
 SIMULATED_TIME_START = datetime.combine(FIRST_SIMULATED_DAY - timedelta(days=1), time(0), tzinfo=timezone.utc)
+
+
+def monotonic_seconds() -> float:
+    """Elapsed real seconds, for pacing (Telegram's rate limits), never for dates.
+
+    Not the Clock on purpose: tests and the shell move the Clock by days, but Telegram counts real
+    seconds; and monotonic time does not jump when the wall clock is set, so a pause cannot end early.
+    """
+    return monotonic()

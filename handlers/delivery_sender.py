@@ -5,12 +5,10 @@ vocabulary (retry later, blocked, rejected, transient, outcome unknown).
 """
 from __future__ import annotations
 
-import warnings
-from datetime import timedelta
-
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError, TimedOut
 
+from bot.rate_limit import OutgoingLimiter
 from bot.replies import Reply
 from bot.services.context import Services
 from bot.services.delivery import (
@@ -21,20 +19,21 @@ from bot.services.delivery import (
     Sent,
     TransientSendError,
 )
+from handlers.rate_limiter import TelegramRateLimiter, retry_seconds
 from handlers.render import edit_message, send_reply
-
-
-def _retry_seconds(error: RetryAfter) -> float:
-    with warnings.catch_warnings():  # ptb 22 warns that the type becomes timedelta; we accept both
-        warnings.simplefilter("ignore")
-        value = error.retry_after
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 class TelegramSender:
     def __init__(self, services: Services, bot: Bot) -> None:
         self._services = services
         self._bot = bot
+
+    @property
+    def limiter(self) -> OutgoingLimiter | None:
+        """The limiter on this bot's wire (production), which bulk delivery then paces through; None
+        for a bot without one (the local Bot API, the bench)."""
+        rate_limiter = getattr(self._bot, "rate_limiter", None)
+        return rate_limiter.limiter if isinstance(rate_limiter, TelegramRateLimiter) else None
 
     async def prepare(self) -> None:
         await self._bot.initialize()  # idempotent; learns the bot's username for deep links
@@ -62,7 +61,7 @@ class _translated_errors:
         if error is None or not isinstance(error, TelegramError):
             return False
         if isinstance(error, RetryAfter):
-            raise RetryLater(_retry_seconds(error)) from None
+            raise RetryLater(retry_seconds(error)) from None
         if isinstance(error, Forbidden):
             raise RecipientBlocked(error.message) from None
         if isinstance(error, TimedOut):

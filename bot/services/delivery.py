@@ -5,8 +5,9 @@ INSERT … SELECT (streamed by the database, never a Python list). What each rec
 at send time by the renderer registered for the campaign's kind, so a message can be personal
 (language, days left) or skipped (the person declared meanwhile).
 
-The :class:`DeliveryWorker` sends at ``HEALTHCODE_BROADCAST_RATE`` messages per second (a token
-bucket shared by all its lanes), pauses everything when Telegram answers 429 RetryAfter, marks
+The :class:`DeliveryWorker` sends at ``HEALTHCODE_BROADCAST_RATE`` messages per second through the
+bot's one outgoing limiter (bot.rate_limit, shared with chat replies and by all its lanes), pauses
+everything when Telegram answers 429 RetryAfter, marks
 Forbidden recipients blocked and their account inactive, retries transient errors a bounded number
 of times, and edits the campaign's progress message about every 5 seconds.
 
@@ -40,7 +41,6 @@ import asyncio
 import logging
 import math
 import secrets
-import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -49,6 +49,7 @@ from typing import Protocol
 from sqlalchemy import BigInteger, Select, literal, select, text, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.rate_limit import BulkTicket, OutgoingLimiter, SendHeldBack, bulk_send
 from bot.replies import Reply, Text, t
 from bot.services.context import Services
 from rules.model import Colour
@@ -233,46 +234,13 @@ class Sent:
 
 
 class Sender(Protocol):
+    # Optional ``limiter`` attribute: the OutgoingLimiter on the sender's wire, shared with chat replies.
+
     async def prepare(self) -> None: ...
 
     async def send(self, chat_id: int, reply: Reply) -> Sent: ...
 
     async def edit(self, chat_id: int, message_id: int, reply: Reply) -> None: ...
-
-
-class RateLimiter:
-    """A token bucket (virtual scheduling): one message per 1/rate s, a small catch-up burst, and a
-    global pause that a RetryAfter sets for everyone."""
-
-    def __init__(self, rate: float, *, burst: float = 1.0, monotonic: Callable[[], float] = time.monotonic) -> None:
-        if rate <= 0:
-            raise ValueError("rate: must be positive (messages per second)")
-        self.interval = 1.0 / rate
-        self._slack = max(1.0, burst) * self.interval
-        self._monotonic = monotonic
-        self._next = monotonic()
-        self._paused_until = 0.0
-
-    def pause(self, seconds: float) -> None:
-        self._paused_until = max(self._paused_until, self._monotonic() + seconds)
-
-    def paused_for(self) -> float:
-        return max(0.0, self._paused_until - self._monotonic())
-
-    async def acquire(self, sleep: Callable[[float], Awaitable[bool]]) -> bool:
-        """Wait for the next slot; ``sleep`` returns False when the worker is stopping (then so do we)."""
-        while (pause := self.paused_for()) > 0:
-            if not await sleep(pause):
-                return False
-        now = self._monotonic()
-        slot = max(self._next, now - self._slack)
-        self._next = slot + self.interval
-        if slot > now and not await sleep(slot - now):
-            return False
-        while (pause := self.paused_for()) > 0:  # a 429 arrived while we waited for the slot
-            if not await sleep(pause):
-                return False
-        return True
 
 
 @dataclass(slots=True)
@@ -300,7 +268,13 @@ class DeliveryWorker:
     ) -> None:
         self.services = services
         self.sender = sender
-        self.rate = rate or services.settings.broadcast_rate
+        # One limiter for the bot: the one on the sender's wire when it has one (production: chat
+        # replies share it, and it sees every 429). Otherwise (the local Bot API, the bench) the
+        # same kind, for bulk only; the worker then admits each send itself.
+        shared: OutgoingLimiter | None = getattr(sender, "limiter", None)
+        self.rate = shared.bulk_rate if shared is not None else rate or services.settings.broadcast_rate
+        self.limiter = shared if shared is not None else OutgoingLimiter(bulk_rate=self.rate, total=None)
+        self._limiter_on_the_wire = shared is not None
         # Lanes overlap the Bot API's round trips; one lane per ~0.25 s of messages keeps the rate.
         self.concurrency = concurrency or min(16, max(2, math.ceil(self.rate * 0.25)))
         self.lease = lease
@@ -308,7 +282,6 @@ class DeliveryWorker:
         self.max_attempts = max_attempts
         self.idle_poll = idle_poll
         self.worker_id = worker_id or secrets.token_hex(8)
-        self.limiter = RateLimiter(self.rate)
         self._campaigns: dict[int, Campaign] = {}
         self._file_ids: dict[str, str] = {}
         self._stopping = asyncio.Event()
@@ -382,22 +355,25 @@ class DeliveryWorker:
         return False
 
     async def _process_one(self) -> bool:
-        if not await self.limiter.acquire(self._sleep_for_rate):
+        # The slot first, the claim second: a row is claimed only when it can leave at once, so
+        # no row sits claimed ("sending") through a 429 pause or a full window.
+        ticket = await self.limiter.reserve_bulk(self._stop_signal())
+        if ticket is None:
             return False
-        claimed = await self._claim()
-        if claimed is None:
-            return False
-        if isinstance(claimed, bool):
-            return claimed  # handled without sending (skipped or failed to render)
-        await self._send_and_settle(claimed)
-        return True
-
-    async def _sleep_for_rate(self, seconds: float) -> bool:
-        # run_once (no lanes) must wait out the rate and pauses too, but has no stop signal.
-        if not self._tasks:
-            await asyncio.sleep(seconds)
+        try:
+            claimed = await self._claim()
+            if claimed is None:
+                return False
+            if isinstance(claimed, bool):
+                return claimed  # handled without sending (skipped or failed to render)
+            await self._send_and_settle(claimed, ticket)
             return True
-        return await self._sleep(seconds)
+        finally:
+            ticket.release()  # unless the send spent it
+
+    def _stop_signal(self) -> asyncio.Event | None:
+        # run_once (no lanes) must wait out the rate and pauses too, but has no stop signal.
+        return self._stopping if self._tasks else None
 
     async def _claim(self) -> _Claimed | bool | None:
         services = self.services
@@ -455,12 +431,23 @@ class DeliveryWorker:
             if attachment is not None and attachment.cache_key and sent.photo_file_id:
                 self._file_ids.setdefault(attachment.cache_key, sent.photo_file_id)
 
-    async def _send_and_settle(self, claimed: _Claimed) -> None:
+    async def _send_and_settle(self, claimed: _Claimed, ticket: BulkTicket) -> None:
         delivery = claimed.delivery
         status, error, not_before, blocked = SENT, None, None, False
         try:
-            sent = await self.sender.send(delivery.telegram_id, claimed.reply)
+            with bulk_send(ticket, self._stop_signal()):
+                if self._limiter_on_the_wire:
+                    sent = await self.sender.send(delivery.telegram_id, claimed.reply)
+                else:
+                    permit = await self.limiter.admit_bulk(delivery.telegram_id)
+                    try:
+                        sent = await self.sender.send(delivery.telegram_id, claimed.reply)
+                    finally:
+                        permit.done()
             self._remember_files(claimed.reply, sent)
+        except SendHeldBack as held:
+            # A pause began after the claim (or we are stopping): nothing left, the row is due again.
+            status, error = PENDING, str(held)
         except RetryLater as retry:
             # Telegram's flood control is per bot: pause every lane; the row itself is due at once.
             self.limiter.pause(retry.seconds)
@@ -637,7 +624,6 @@ __all__ = [
     "Audience",
     "DeliveryWorker",
     "OutcomeUnknown",
-    "RateLimiter",
     "RecipientBlocked",
     "RetryLater",
     "SendError",

@@ -12,11 +12,11 @@ import pytest
 from telegram.error import TimedOut
 
 from bot.local_bot_api import LocalBotApi
+from bot.rate_limit import OutgoingLimiter, bulk_send
 from bot.replies import Reply, t
 from bot.services.delivery import (
     Audience,
     DeliveryWorker,
-    RateLimiter,
     campaign_progress,
     cancel_campaign,
     register_renderer,
@@ -230,21 +230,23 @@ async def test_progress_is_edited_in_place_while_sending(harness: Harness) -> No
     assert "Done" in report.text and "sent 120" in report.text
 
 
-async def test_the_rate_limiter_keeps_the_average_rate() -> None:
-    clock = [0.0]
-    limiter = RateLimiter(25.0, monotonic=lambda: clock[0])
-
-    async def sleep(seconds: float) -> bool:
-        clock[0] += seconds
-        return True
-
-    for _ in range(250):
-        assert await limiter.acquire(sleep)
-    assert clock[0] == pytest.approx(249 / 25, rel=1e-9)
-    limiter.pause(3)
-    before = clock[0]
-    await limiter.acquire(sleep)
-    assert clock[0] - before >= 3
+async def test_the_limiter_keeps_the_rate_over_every_rolling_second_and_pauses_for_everyone() -> None:
+    limiter = OutgoingLimiter(bulk_rate=25.0, total=None)
+    sent: list[float] = []
+    began = time.monotonic()
+    for _ in range(60):
+        ticket = await limiter.reserve_bulk()
+        with bulk_send(ticket):
+            permit = await limiter.admit_bulk(None)
+        sent.append(time.monotonic())
+        permit.done()
+    # 25 a second, evenly: 60 messages take more than two seconds, and no second holds 26.
+    assert sent[-1] - began >= 59 / 25 - 0.01
+    assert all(later - earlier >= 1.0 for earlier, later in zip(sent, sent[25:], strict=False))
+    limiter.pause(1)
+    before = time.monotonic()
+    assert (await limiter.reserve_bulk()) is not None
+    assert time.monotonic() - before >= 1.0
 
 
 async def test_restart_after_a_crash_resumes_without_duplicates(harness: Harness) -> None:
