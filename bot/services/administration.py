@@ -6,19 +6,17 @@ are audited. Every change an administrator makes is audited too (who, what, when
 from __future__ import annotations
 
 import asyncio
-import io
 import re
 import unicodedata
 from collections import Counter
 from dataclasses import replace
 from datetime import date, timedelta
 
-from PIL import Image, UnidentifiedImageError
 
 from bot.replies import Attachment, Button, Message, Reply, Text, button, t
 from bot.services import checkpoint, delivery, organisations, roles, stats_chart, status_card
 from bot.services.context import Services, Turn
-from bot.services.feature import Feature, FileSource
+from bot.services.feature import Feature, Picture
 from rules import regions
 from rules.evaluate import colours_by_day
 from rules.model import Colour, RiskArea, TravelRisk
@@ -138,10 +136,10 @@ async def _accept_text(turn: Turn, text: str) -> None:
     turn.reply.say(t("broadcast.ask_photo", max=CAPTION_TEXT_MAX), buttons=((button("broadcast.no_photo", "bc:nophoto"),),))
 
 
-async def on_picture(turn: Turn, kind: str, source: FileSource) -> bool:
+async def on_picture(turn: Turn, kind: str, picture: Picture) -> bool:
     """A photo while composing a broadcast is its picture; otherwise it is a checkpoint scan."""
     if turn.state is None or turn.state.flow != BROADCAST_FLOW:
-        return await checkpoint.on_picture(turn, kind, source)
+        return await checkpoint.on_picture(turn, kind, picture)
     if not await roles.require_admin(turn, "broadcast:photo"):
         return True
     if turn.state.step != "photo":
@@ -151,8 +149,8 @@ async def on_picture(turn: Turn, kind: str, source: FileSource) -> bool:
         turn.reply.say(t("broadcast.text_too_long_for_photo", max=CAPTION_TEXT_MAX),
                        buttons=((button("broadcast.no_photo", "bc:nophoto"),),))
         return True
-    content = await source.read(PHOTO_MAX_BYTES)
-    if content is None or not await asyncio.to_thread(_is_picture, content):
+    content = picture.content  # decoded before this unit of work opened
+    if not picture.readable or content is None or len(content) > PHOTO_MAX_BYTES:
         turn.reply.say(t("broadcast.photo_unusable", max_mb=PHOTO_MAX_BYTES // (1024 * 1024)))
         return True
     attachment_id = await turn.uow.deliveries.add_attachment(content, "notice.jpg", by=turn.actor.telegram_id,
@@ -161,15 +159,6 @@ async def on_picture(turn: Turn, kind: str, source: FileSource) -> bool:
     turn.reply.say(t("broadcast.photo_added"))
     _ask_audience(turn)
     return True
-
-
-def _is_picture(content: bytes) -> bool:
-    try:
-        with Image.open(io.BytesIO(content)) as image:
-            image.verify()
-        return True
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError):
-        return False
 
 
 def _ask_audience(turn: Turn, *, edit: bool = False) -> None:

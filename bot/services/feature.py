@@ -15,14 +15,28 @@ from bot.services.context import Turn
 CommandHandler = Callable[[Turn, list[str]], Awaitable[None]]
 # Callback data is "prefix:action:value"; the handler gets action and value.
 ButtonHandler = Callable[[Turn, str, str], Awaitable[None]]
-# Non-text content (photo, document, …): handler gets the kind and a downloader for the file.
-ContentHandler = Callable[[Turn, str, "FileSource"], Awaitable[bool]]
+# Non-text content (photo, document, …): handler gets the kind and the picture, already downloaded and
+# decoded before the unit of work opened (bot.services.checkpoint.receive).
+ContentHandler = Callable[[Turn, str, "Picture"], Awaitable[bool]]
 
 
 class FileSource(Protocol):
     async def read(self, max_bytes: int) -> bytes | None:
         """The file's bytes, or None when it is larger than ``max_bytes``."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class Picture:
+    """A received image and what decoding found in it: either QR codes or the reason it is unreadable."""
+
+    content: bytes | None  # None: larger than the download limit, never fetched in full
+    codes: tuple[str, ...] = ()
+    problem: Text | None = None  # the answer that says why it could not be read
+
+    @property
+    def readable(self) -> bool:
+        return self.content is not None and self.problem is None
 
 
 class Flow(Protocol):
