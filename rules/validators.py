@@ -244,3 +244,28 @@ def validate_credit_code(text: str) -> str:
     if credit_code_check_char(code[:17]) != code[17]:
         raise ValidationError("credit_code", "credit_code.checksum")
     return code
+
+
+# --- numbers in commands and buttons ----------------------------------------------------------
+
+INTEGER_MAX = 2**63 - 1  # SQLite's INTEGER and PostgreSQL's BIGINT: ids, counts and stamps must fit
+_INTEGER_MAX_DIGITS = len(str(INTEGER_MAX))
+
+
+def parse_number(text: str, *, minimum: int = 0, maximum: int = INTEGER_MAX) -> int | None:
+    """A whole number written in ASCII digits, from ``minimum`` to ``maximum``; otherwise None.
+
+    The one parser for ids, pages, days and stamps in commands and callback data. ``str.isdigit()``
+    is true for "²" (which ``int`` refuses) and "٣" (which ``int`` reads), and an unbounded number
+    overflows the database's 64-bit integers; the length check comes first, so ``int`` never sees
+    thousands of digits. No sign, no spaces, no underscores.
+    """
+    if not 0 < len(text) <= _INTEGER_MAX_DIGITS or not (text.isascii() and text.isdigit()):
+        return None
+    value = int(text)
+    return value if minimum <= value <= maximum else None
+
+
+def parse_id(text: str) -> int | None:
+    """A database id (1 upwards) in ASCII digits, or None."""
+    return parse_number(text, minimum=1)
