@@ -246,22 +246,26 @@ def validate_credit_code(text: str) -> str:
     return code
 
 
-_ASCII_DIGITS = frozenset("0123456789")
-# Longer than any id or count we use, and far below Python's 4,300-digit parsing limit.
-_MAX_INT_DIGITS = 19
+# --- numbers in commands and buttons ----------------------------------------------------------
+
+INTEGER_MAX = 2**63 - 1  # SQLite's INTEGER and PostgreSQL's BIGINT: ids, counts and stamps must fit
+_INTEGER_MAX_DIGITS = len(str(INTEGER_MAX))
 
 
-def parse_bounded_int(text: str, *, minimum: int = 0, maximum: int) -> int:
-    """A whole number written in ASCII digits within [minimum, maximum]; ValidationError otherwise.
+def parse_number(text: str, *, minimum: int = 0, maximum: int = INTEGER_MAX) -> int | None:
+    """A whole number written in ASCII digits, from ``minimum`` to ``maximum``; otherwise None.
 
-    ``str.isdigit`` accepts ``²`` and other digits ``int`` then rejects, and an unbounded number
-    overflows the database's integer columns: ids, pages, counts and days from chat and buttons are
-    read with this instead.
+    The one parser for ids, pages, days and stamps in commands and callback data. ``str.isdigit()``
+    is true for "²" (which ``int`` refuses) and "٣" (which ``int`` reads), and an unbounded number
+    overflows the database's 64-bit integers; the length check comes first, so ``int`` never sees
+    thousands of digits. No sign, no spaces, no underscores.
     """
-    digits = text.strip()
-    if not digits or len(digits) > _MAX_INT_DIGITS or not set(digits) <= _ASCII_DIGITS:
-        raise ValidationError("number", "number.not_a_number")
-    value = int(digits)
-    if not minimum <= value <= maximum:
-        raise ValidationError("number", "number.out_of_range", {"min": str(minimum), "max": str(maximum)})
-    return value
+    if not 0 < len(text) <= _INTEGER_MAX_DIGITS or not (text.isascii() and text.isdigit()):
+        return None
+    value = int(text)
+    return value if minimum <= value <= maximum else None
+
+
+def parse_id(text: str) -> int | None:
+    """A database id (1 upwards) in ASCII digits, or None."""
+    return parse_number(text, minimum=1)

@@ -6,23 +6,23 @@ are audited. Every change an administrator makes is audited too (who, what, when
 from __future__ import annotations
 
 import asyncio
-import io
 import re
 import unicodedata
 from collections import Counter
 from dataclasses import replace
 from datetime import date, timedelta
 
-from PIL import Image, UnidentifiedImageError
 
 from bot.replies import Attachment, Button, Message, Reply, Text, button, t
 from bot.services import delivery, organisations, roles, stats_chart, status_card
 from bot.services.context import Services, Turn
-from bot.services.feature import Command, Content, Feature, FileSource
+from bot.services.feature import Command, Content, Feature, Picture
 from rules import regions
 from rules.evaluate import colours_by_day
 from rules.model import Colour, RiskArea, TravelRisk
-from rules.validators import ValidationError, mask_name, masked_phone, validate_phone, validate_region_code
+from rules.validators import (
+    ValidationError, mask_name, masked_phone, parse_id, parse_number, validate_phone, validate_region_code,
+)
 from storage.records import UserProfile
 from storage.repositories.delivery import Campaign, DeliveryRecord
 from storage.unit_of_work import UnitOfWork
@@ -75,12 +75,13 @@ async def orgs_pending(turn: Turn, args: list[str]) -> None:
 async def _on_approval_button(turn: Turn, action: str, value: str) -> None:
     if not await roles.require_admin(turn, f"orgadm:{action}", button=True):
         return
-    if action not in ("approve", "reject") or not value.isdigit():
+    organisation_id = parse_id(value)
+    if action not in ("approve", "reject") or organisation_id is None:
         turn.reply.toast = t("common.stale_button")
         return
     approve = action == "approve"
     organisation = await turn.uow.organisations.decide(
-        int(value), approve=approve, by=turn.actor.telegram_id, now=turn.now,
+        organisation_id, approve=approve, by=turn.actor.telegram_id, now=turn.now,
         invite_code=organisations.new_code() if approve else None,
     )
     if organisation is None:
@@ -120,8 +121,8 @@ class _BroadcastFlow:
             await _accept_text(turn, text)
         elif step == "region":
             await _accept_region(turn, text)
-        elif step == "organisation" and text.strip().isdigit():
-            await _choose(turn, "organisation", text.strip())
+        elif step == "organisation" and parse_id(text.strip()) is not None:
+            await _choose(turn, "organisation", str(parse_id(text.strip())))
         else:
             turn.reply.say(t("common.use_buttons"))
 
@@ -138,7 +139,7 @@ async def _accept_text(turn: Turn, text: str) -> None:
     turn.reply.say(t("broadcast.ask_photo", max=CAPTION_TEXT_MAX), buttons=((button("broadcast.no_photo", "bc:nophoto"),),))
 
 
-async def on_picture(turn: Turn, kind: str, source: FileSource) -> bool:
+async def on_picture(turn: Turn, kind: str, picture: Picture) -> bool:
     """A photo while composing a broadcast is its picture (the dispatcher sends any other to the checkpoint)."""
     if not await roles.require_admin(turn, "broadcast:photo"):
         return True
@@ -149,8 +150,8 @@ async def on_picture(turn: Turn, kind: str, source: FileSource) -> bool:
         turn.reply.say(t("broadcast.text_too_long_for_photo", max=CAPTION_TEXT_MAX),
                        buttons=((button("broadcast.no_photo", "bc:nophoto"),),))
         return True
-    content = await source.read(PHOTO_MAX_BYTES)
-    if content is None or not await asyncio.to_thread(_is_picture, content):
+    content = picture.content  # decoded before this unit of work opened
+    if not picture.readable or content is None or len(content) > PHOTO_MAX_BYTES:
         turn.reply.say(t("broadcast.photo_unusable", max_mb=PHOTO_MAX_BYTES // (1024 * 1024)))
         return True
     attachment_id = await turn.uow.deliveries.add_attachment(content, "notice.jpg", by=turn.actor.telegram_id,
@@ -159,15 +160,6 @@ async def on_picture(turn: Turn, kind: str, source: FileSource) -> bool:
     turn.reply.say(t("broadcast.photo_added"))
     _ask_audience(turn)
     return True
-
-
-def _is_picture(content: bytes) -> bool:
-    try:
-        with Image.open(io.BytesIO(content)) as image:
-            image.verify()
-        return True
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError):
-        return False
 
 
 def _ask_audience(turn: Turn, *, edit: bool = False) -> None:
@@ -201,8 +193,8 @@ async def _on_broadcast_button(turn: Turn, action: str, value: str) -> None:
         await _on_audience_kind(turn, value)
     elif action == "col" and step == "audience" and value in {c.value for c in Colour}:
         await _choose(turn, "colour", value)
-    elif action == "org" and step == "organisation" and value.isdigit():
-        await _choose(turn, "organisation", value)
+    elif action == "org" and step == "organisation" and parse_id(value) is not None:
+        await _choose(turn, "organisation", str(parse_id(value)))
     elif action == "send" and step == "confirm":
         await _send(turn)
     else:
@@ -234,7 +226,7 @@ async def _on_audience_kind(turn: Turn, kind: str) -> None:
 
 async def _accept_region(turn: Turn, text: str) -> None:
     prefix = unicodedata.normalize("NFKC", text).strip()
-    if not (prefix.isdigit() and len(prefix) in (2, 4, 6) and regions.get(prefix.ljust(6, "0")) is not None):
+    if not (prefix.isascii() and prefix.isdigit() and len(prefix) in (2, 4, 6) and regions.get(prefix.ljust(6, "0")) is not None):
         turn.reply.say(t("broadcast.region_invalid"), t("broadcast.ask_region"))
         return
     await _choose(turn, "region", prefix)
@@ -338,7 +330,8 @@ async def broadcast_cancel(turn: Turn, args: list[str]) -> None:
 
 async def _campaign_from(turn: Turn, args: list[str], status: str | None) -> Campaign | None:
     if args:
-        campaign = await turn.uow.deliveries.campaign(int(args[0])) if args[0].isdigit() else None
+        campaign_id = parse_id(args[0])
+        campaign = await turn.uow.deliveries.campaign(campaign_id) if campaign_id is not None else None
         if campaign is None or campaign.kind != "broadcast":
             turn.reply.say(t("broadcast.unknown", id=args[0][:12]))
             return None
@@ -361,15 +354,16 @@ async def _stop(turn: Turn, campaign_id: int) -> None:
 
 
 async def _on_campaign_button(turn: Turn, action: str, value: str) -> None:
-    if not value.isdigit():
+    campaign_id = parse_id(value)
+    if campaign_id is None:
         turn.reply.toast = t("common.stale_button")
     elif action == "stop":
-        await _stop(turn, int(value))
+        await _stop(turn, campaign_id)
     else:
-        count = await turn.uow.deliveries.requeue_unconfirmed(int(value), turn.now)
+        count = await turn.uow.deliveries.requeue_unconfirmed(campaign_id, turn.now)
         await turn.uow.audit.record(turn.actor.telegram_id, "broadcast.resend_unconfirmed", turn.now,
-                                    target=f"campaign:{value}", detail={"requeued": count})
-        turn.reply.say(t("broadcast.requeued", id=int(value), count=count))
+                                    target=f"campaign:{campaign_id}", detail={"requeued": count})
+        turn.reply.say(t("broadcast.requeued", id=campaign_id, count=count))
 
 
 # --- /stats --------------------------------------------------------------------------------------
@@ -441,7 +435,8 @@ async def override(turn: Turn, args: list[str]) -> None:
     if colour is None:
         turn.reply.say(t("override.bad_colour"), t("override.usage"))
         return
-    if not args[2].isdigit() or not 1 <= int(args[2]) <= DECISION_DAYS_MAX:
+    days = parse_number(args[2], minimum=1, maximum=DECISION_DAYS_MAX)
+    if days is None:
         turn.reply.say(t("override.bad_days", max=DECISION_DAYS_MAX), t("override.usage"))
         return
     reason = " ".join(args[3:]).strip()
@@ -457,7 +452,7 @@ async def override(turn: Turn, args: list[str]) -> None:
     if len(matches) > 1:
         turn.reply.say(t("override.ambiguous", count=len(matches)))
         return
-    target, days = matches[0], int(args[2])
+    target = matches[0]
     await turn.save_state(OVERRIDE_FLOW, "confirm", {"user_id": target.id, "colour": colour.value, "days": days,
                                                      "reason": reason})
     turn.reply.say(
@@ -478,7 +473,7 @@ async def _find_citizens(turn: Turn, raw: str) -> list[UserProfile] | None:
     masked = _MASKED_ID.fullmatch(text)
     if masked is not None:
         return await turn.uow.citizens.by_masked_id(masked.group(1)[:4], masked.group(2))
-    if len(text) == 18 and text[:17].isdigit() and (text[17].isdigit() or text[17] == "X"):
+    if len(text) == 18 and parse_number(text[:17]) is not None and text[17] in "0123456789X":
         return await turn.uow.citizens.by_resident_id(text)
     try:
         return await turn.uow.citizens.by_phone(validate_phone(text))

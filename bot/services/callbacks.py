@@ -26,7 +26,7 @@ import typing
 from datetime import date
 from typing import Any, ClassVar, TypeVar
 
-from rules.validators import ValidationError, parse_bounded_int
+from rules.validators import INTEGER_MAX, parse_number
 
 MAX_BYTES = 64  # Telegram's limit for callback_data (1-64 bytes)
 _FIELD_SEPARATOR = "."
@@ -120,7 +120,7 @@ class CallbackData:
         hints = typing.get_type_hints(cls)
         try:
             values = [_decode_value(hints[item.name], value) for item, value in zip(fields, raw)]
-        except (ValueError, ValidationError):
+        except ValueError:
             return None
         if any(len(value) > item.metadata.get("max_length", MAX_BYTES) for item, value in zip(fields, raw)):
             return None
@@ -147,17 +147,16 @@ def _encode_value(value: object) -> str:
     return text
 
 
-# The widest id or count a button carries: SQLite's and PostgreSQL's BIGINT.
-_MAX_INT = 2**63 - 1
-
-
 def _decode_value(kind: Any, text: str) -> object:
     if kind is bool:
         if text not in ("0", "1"):
             raise ValueError(text)
         return text == "1"
     if kind is int:
-        return parse_bounded_int(text, maximum=_MAX_INT)
+        number = parse_number(text, maximum=INTEGER_MAX)
+        if number is None:
+            raise ValueError(text)
+        return number
     if kind is date:
         if not text.isascii():
             raise ValueError(text)

@@ -1,69 +1,146 @@
 """Verify by photo: a checkpoint sends the bot a picture of someone's QR code and gets the verdict.
 
 Telegram recompresses photos, so a file (an uncompressed document) reads more reliably; both work.
-The picture is size-capped before download and pixel-capped before decoding, and decoded off the
-event loop.  No QR code, or more than one, gets its own answer instead of a guess.
+Anyone can send a picture, so it is size-capped before download, pixel- and side-capped before
+decoding, and decoded in a small worker pool *before* the update's unit of work opens: a slow decode
+never holds a transaction (on SQLite, the one writer slot) nor blocks the event loop. Every way a
+decode can fail has its own answer; no QR code, or more than one, gets its own answer instead of a guess.
 """
 from __future__ import annotations
 
 import asyncio
 import io
+import logging
+from concurrent.futures import ThreadPoolExecutor
 
 import zxingcpp
 from PIL import Image, UnidentifiedImageError
 
 from bot.replies import Text, t
 from bot.services.context import Turn
-from bot.services.feature import Command, Content, Feature, FileSource
+from bot.services.feature import Command, Content, Feature, FileSource, Picture
 from bot.services.verification import VerificationUnavailable, describe, verify
+
+log = logging.getLogger(__name__)
 
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 MAX_IMAGE_PIXELS = 40_000_000  # e.g. 8000 x 5000: any phone photo, not a decompression bomb
+MAX_IMAGE_SIDE = 65_535  # zxing-cpp refuses wider or taller images
+# Two decodes at a time, whatever the number of senders: each can take ~160 MB and most of a core.
+_DECODERS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="qr-decode")
 
 
-class NotAnImage(Exception):
+class UnreadablePicture(Exception):
+    """Base of every reason a picture could not be decoded; ``answer`` says it to the sender."""
+
+    def answer(self) -> Text:
+        return t("verify.unreadable")
+
+
+class NotAnImage(UnreadablePicture):
     """The bytes are not a picture Pillow can open."""
 
+    def answer(self) -> Text:
+        return t("verify.not_image")
 
-class ImageTooBig(Exception):
+
+class ImageTooBig(UnreadablePicture):
     """The picture has more pixels than we are willing to decode."""
+
+    def answer(self) -> Text:
+        return t("verify.image_too_big")
+
+
+class ImageOutOfShape(ImageTooBig):
+    """A side longer than the QR decoder accepts (e.g. 40,000,000 × 1)."""
+
+    def __init__(self, width: int, height: int) -> None:
+        super().__init__(f"{width}x{height} pixels, a side longer than {MAX_IMAGE_SIDE}")
+        self.width, self.height = width, height
+
+    def answer(self) -> Text:
+        return t("verify.image_out_of_shape", width=self.width, height=self.height, max=MAX_IMAGE_SIDE)
+
+
+class ImageDamaged(NotAnImage):
+    """A known format whose data is truncated or corrupt."""
+
+    def answer(self) -> Text:
+        return t("verify.image_damaged")
+
+
+class DecoderFailed(NotAnImage):
+    """The QR decoder itself gave up with an error."""
+
+    def answer(self) -> Text:
+        return t("verify.unreadable")
 
 
 def read_qr_codes(content: bytes) -> list[str]:
-    """The text of every QR code in the picture (PNG, JPEG, …); blocking, so call it in a thread."""
+    """The text of every QR code in the picture (PNG, JPEG, …); blocking, so call it off the event loop.
+
+    Raises an ``UnreadablePicture`` (never anything else a decoder throws) when it cannot be read.
+    """
+    grey = _grey_pixels(content)
     try:
-        with Image.open(io.BytesIO(content)) as image:
-            if image.width * image.height > MAX_IMAGE_PIXELS:
-                raise ImageTooBig(f"{image.width}x{image.height} pixels, more than {MAX_IMAGE_PIXELS}")
-            grey = image.convert("L")  # decodes the pixels; colour QR modules stay darker than white
-    except Image.DecompressionBombError as error:
+        results = zxingcpp.read_barcodes(grey, formats=zxingcpp.BarcodeFormat.QRCode)
+    except Exception as error:  # noqa: BLE001 - a native decoder's errors are not a documented set
+        raise DecoderFailed(type(error).__name__) from None
+    return [result.text for result in results]
+
+
+def _grey_pixels(content: bytes) -> Image.Image:
+    try:
+        image = Image.open(io.BytesIO(content))
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:  # the warning, if made an error
         raise ImageTooBig(str(error)) from None
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as error:
-        raise NotAnImage(f"{type(error).__name__}") from None
-    return [result.text for result in zxingcpp.read_barcodes(grey, formats=zxingcpp.BarcodeFormat.QRCode)]
+    except UnidentifiedImageError:
+        raise NotAnImage("UnidentifiedImageError") from None
+    except Exception as error:  # noqa: BLE001 - a recognised format with a broken header
+        raise ImageDamaged(type(error).__name__) from None
+    with image:
+        if image.width > MAX_IMAGE_SIDE or image.height > MAX_IMAGE_SIDE:
+            raise ImageOutOfShape(image.width, image.height)
+        if image.width * image.height > MAX_IMAGE_PIXELS:
+            raise ImageTooBig(f"{image.width}x{image.height} pixels, more than {MAX_IMAGE_PIXELS}")
+        try:
+            return image.convert("L")  # decodes the pixels; colour QR modules stay darker than white
+        except Image.DecompressionBombError as error:
+            raise ImageTooBig(str(error)) from None
+        except MemoryError:
+            raise ImageTooBig("out of memory while decoding") from None
+        except Exception as error:  # noqa: BLE001 - truncated data, bad chunks, decoder errors of any plugin
+            raise ImageDamaged(type(error).__name__) from None
 
 
-async def on_picture(turn: Turn, kind: str, source: FileSource) -> bool:
-    if turn.state is not None:
-        return False  # mid-flow, a picture is not a checkpoint scan; the dispatcher says what it expects
+def scan(content: bytes) -> Picture:
+    """Decode, never raising: the picture with its QR codes, or with the answer saying why not."""
+    try:
+        return Picture(content, tuple(read_qr_codes(content)))
+    except UnreadablePicture as error:
+        log.info("picture unreadable: %s", type(error).__name__)  # the kind only: never the content
+        return Picture(content, problem=error.answer())
+
+
+async def receive(source: FileSource) -> Picture:
+    """Download (size-capped) and decode in the worker pool; call it before opening a unit of work."""
     content = await source.read(MAX_IMAGE_BYTES)
     if content is None:
-        turn.reply.say(t("verify.too_large", max_mb=MAX_IMAGE_BYTES // (1024 * 1024)))
-        return True
-    try:
-        codes = await asyncio.to_thread(read_qr_codes, content)
-    except NotAnImage:
-        turn.reply.say(t("verify.not_image"))
-        return True
-    except ImageTooBig:
-        turn.reply.say(t("verify.image_too_big"))
-        return True
-    if not codes:
+        return Picture(None, problem=t("verify.too_large", max_mb=MAX_IMAGE_BYTES // (1024 * 1024)))
+    return await asyncio.get_running_loop().run_in_executor(_DECODERS, scan, content)
+
+
+async def on_picture(turn: Turn, kind: str, picture: Picture) -> bool:
+    if turn.state is not None:
+        return False  # mid-flow, a picture is not a checkpoint scan; the dispatcher says what it expects
+    if picture.problem is not None:
+        turn.reply.say(picture.problem)
+    elif not picture.codes:
         turn.reply.say(t("verify.no_qr"))
-    elif len(codes) > 1:
-        turn.reply.say(t("verify.many_qr", count=len(codes)))
+    elif len(picture.codes) > 1:
+        turn.reply.say(t("verify.many_qr", count=len(picture.codes)))
     else:
-        await answer(turn, codes[0])
+        await answer(turn, picture.codes[0])
     return True
 
 

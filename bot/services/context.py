@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -27,6 +27,9 @@ from storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger("healthcode.turns")
 DraftModel = TypeVar("DraftModel", bound=BaseModel)
+
+# A write that must outlive a failed update, e.g. the audit row of a refused attempt.
+DurableWrite = Callable[[UnitOfWork], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +82,13 @@ class Turn:
     reply: Reply
     # The organisation a ``manager_of`` requirement checked the sender manages (bot.services.access).
     organisation: Organisation | None = None
+    durable_writes: list[DurableWrite] = field(default_factory=list, repr=False)
+
+    async def write_durably(self, write: DurableWrite) -> None:
+        """Write now, in this turn's transaction; should the turn then fail and roll back, write it again
+        in a transaction of its own. For records that must exist whatever happens next (refusals)."""
+        self.durable_writes.append(write)
+        await write(self.uow)
 
     def draft(self, kind: type[DraftModel]) -> DraftModel:
         """The current flow's answers as its typed draft."""
@@ -101,7 +111,32 @@ class Turn:
 
 @asynccontextmanager
 async def turn_for(services: Services, actor: Actor) -> AsyncIterator[Turn]:
-    """Open the update's unit of work, serialise it per user, and load what every flow needs."""
+    """Open the update's unit of work, serialise it per user, and load what every flow needs.
+
+    If the turn fails, its unit of work rolls back; its durable writes are then made again, in a
+    unit of work of their own (on SQLite only after the failed one has let go of the writer slot).
+    """
+    durable_writes: list[DurableWrite] = []
+    try:
+        async with _turn(services, actor, durable_writes) as turn:
+            yield turn
+    except Exception:
+        if durable_writes:
+            await _write_after_rollback(services, durable_writes)
+        raise
+
+
+async def _write_after_rollback(services: Services, writes: list[DurableWrite]) -> None:
+    try:
+        async with services.database.unit_of_work() as uow:
+            for write in writes:
+                await write(uow)
+    except Exception as error:  # noqa: BLE001 - the update's own error is the one to report
+        log.error("durable write(s) lost after a failed turn: %s", type(error).__name__)
+
+
+@asynccontextmanager
+async def _turn(services: Services, actor: Actor, durable_writes: list[DurableWrite]) -> AsyncIterator[Turn]:
     async with services.database.unit_of_work() as uow:
         await uow.lock_user(actor.telegram_id)
         snapshot = await uow.actors.load(actor.telegram_id)
@@ -122,6 +157,7 @@ async def turn_for(services: Services, actor: Actor) -> AsyncIterator[Turn]:
             now=now,
             today=now.astimezone(services.tz).date(),
             reply=Reply(language),
+            durable_writes=durable_writes,
         )
         before = _where(state)
         yield turn

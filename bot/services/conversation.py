@@ -145,17 +145,18 @@ async def on_edited(services: Services, actor: Actor) -> Reply:
 
 async def on_content(services: Services, actor: Actor, kind: str, source: FileSource | None = None) -> Reply:
     """Photos, files, stickers…: a feature may take them (e.g. a QR photo); otherwise say what we understand."""
-    if source is not None:
-        # Download before the unit of work opens: never hold a transaction (on SQLite, the one writer slot)
-        # across a network transfer.
-        source = await Downloaded.fetch(source, MAX_CONTENT_BYTES)
+    picture = None
+    if source is not None and ROUTES.takes(kind):
+        # Download and decode before the unit of work opens: never hold a transaction (on SQLite, the one
+        # writer slot) across a network transfer or a decode that anyone can make slow.
+        picture = await checkpoint.receive(source)
     async with turn_for(services, actor) as turn:
         state = turn.state
         taker = ROUTES.content_for(state.flow if state else None, state.step if state else None, kind)
-        if taker is not None and source is not None:
-            if not await taker.requires.enforce(turn, source, f"{kind}", button=False):
+        if taker is not None and picture is not None:
+            if not await taker.requires.enforce(turn, picture, kind, button=False):
                 return turn.reply
-            if await taker.run(turn, kind, source):
+            if await taker.run(turn, kind, picture):
                 return turn.reply
         turn.reply.say(t("common.unsupported_content", kind=t(f"content.{kind}")))
         if turn.state is not None:
@@ -163,25 +164,6 @@ async def on_content(services: Services, actor: Actor, kind: str, source: FileSo
         else:
             _outside_flow(turn)
         return turn.reply
-
-
-MAX_CONTENT_BYTES = 10 * 1024 * 1024  # Telegram's own photo limit
-
-
-class Downloaded:
-    """A file already fetched (or known to be too large), handed to content handlers as a FileSource."""
-
-    def __init__(self, content: bytes | None) -> None:
-        self._content = content
-
-    @classmethod
-    async def fetch(cls, source: FileSource, max_bytes: int) -> Downloaded:
-        return cls(await source.read(max_bytes))
-
-    async def read(self, max_bytes: int) -> bytes | None:
-        if self._content is None or len(self._content) > max_bytes:
-            return None
-        return self._content
 
 
 async def _help(turn: Turn) -> None:

@@ -23,7 +23,7 @@ from bot.services import consent
 from bot.services.context import Turn
 from bot.services.feature import Command, Feature
 from rules import regions
-from rules.validators import mask_name, masked_phone
+from rules.validators import mask_name, masked_phone, parse_number
 from storage.records import UserProfile
 
 log = logging.getLogger("healthcode.data_rights")
@@ -258,10 +258,12 @@ async def on_forget_button(turn: Turn, action: str, value: str) -> None:
     if action == "no":
         turn.reply.say(t("forget.kept"), edit=True)
         return
-    if action != "yes" or not value.isdigit():
+    # The minute the question was shown; one from the future is not a question we asked.
+    stamp = parse_number(value, maximum=int(turn.now.timestamp()) // 60) if action == "yes" else None
+    if stamp is None:
         turn.reply.toast = t("common.stale_button")
         return
-    shown = datetime.fromtimestamp(int(value) * 60, tz=turn.now.tzinfo)
+    shown = datetime.fromtimestamp(stamp * 60, tz=turn.now.tzinfo)
     if turn.now - shown > timedelta(minutes=CONFIRMATION_MINUTES):
         turn.reply.say(t("forget.expired", minutes=CONFIRMATION_MINUTES), edit=True)
         return

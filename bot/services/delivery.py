@@ -53,6 +53,7 @@ from bot.rate_limit import BulkTicket, OutgoingLimiter, SendHeldBack, bulk_send
 from bot.replies import Reply, Text, t
 from bot.services.context import Services
 from rules.model import Colour
+from rules.validators import parse_id, parse_number
 from storage.repositories.delivery import (
     BLOCKED,
     FAILED,
@@ -93,9 +94,9 @@ class Audience:
         if self.kind == "users":
             if self.select is None:
                 raise ValueError("audience.select: a 'users' audience needs a SELECT of Telegram ids")
-        elif self.kind == "region" and not (self.value and self.value.isdigit() and 2 <= len(self.value) <= 6):
+        elif self.kind == "region" and not (2 <= len(self.value or "") <= 6 and parse_number(self.value) is not None):
             raise ValueError("audience.value: a region prefix is 2 to 6 digits")
-        elif self.kind == "organisation" and not (self.value and self.value.isdigit()):
+        elif self.kind == "organisation" and not (self.value and parse_id(self.value) is not None):
             raise ValueError("audience.value: an organisation audience needs the organisation's id")
         elif self.kind == "colour" and self.value not in {c.value for c in Colour}:
             raise ValueError("audience.value: a colour audience needs green, yellow or red")

@@ -99,6 +99,10 @@ class Routes:
                     f"and {owners[family]}"
                 )
 
+    def takes(self, kind: str) -> bool:
+        """Does any feature take this kind of content, in some flow or outside any?"""
+        return any(key[2] == kind for key in self.content)
+
     def content_for(self, flow: str | None, step: str | None, kind: str) -> Content | None:
         """The most specific taker: this step of the current flow, then the flow, then anyone."""
         keys = [(flow, step, kind), (flow, None, kind)] if flow is not None else []

@@ -27,8 +27,9 @@ DraftT = TypeVar("DraftT", bound="Draft")
 CommandHandler = Callable[[Turn, list[str]], Awaitable[None]]
 # Legacy, while features move to typed buttons: callback data "prefix:action:value".
 ButtonHandler = Callable[[Turn, str, str], Awaitable[None]]
-# Non-text content (photo, document, …): handler gets the kind and a downloader for the file.
-ContentHandler = Callable[[Turn, str, "FileSource"], Awaitable[bool]]
+# Non-text content (photo, document, …): handler gets the kind and the picture, already downloaded and
+# decoded before the unit of work opened (bot.services.checkpoint.receive).
+ContentHandler = Callable[[Turn, str, "Picture"], Awaitable[bool]]
 StepAction = Callable[[Turn], Awaitable[None]]
 TextAnswer = Callable[[Turn, str], Awaitable[None]]
 
@@ -37,6 +38,19 @@ class FileSource(Protocol):
     async def read(self, max_bytes: int) -> bytes | None:
         """The file's bytes, or None when it is larger than ``max_bytes``."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class Picture:
+    """A received image and what decoding found in it: either QR codes or the reason it is unreadable."""
+
+    content: bytes | None  # None: larger than the download limit, never fetched in full
+    codes: tuple[str, ...] = ()
+    problem: Text | None = None  # the answer that says why it could not be read
+
+    @property
+    def readable(self) -> bool:
+        return self.content is not None and self.problem is None
 
 
 class LegacyFlow(Protocol):

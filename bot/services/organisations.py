@@ -13,7 +13,7 @@ from bot.replies import Button, Reply, Text, button, t
 from bot.services import delivery, roles, staff
 from bot.services.context import Services, Turn
 from bot.services.feature import Command, DeepLink, Feature
-from rules.validators import ValidationError, mask_name, validate_credit_code
+from rules.validators import ValidationError, mask_name, parse_id, validate_credit_code
 from storage.repositories.delivery import Campaign, DeliveryRecord
 from storage.repositories.organisations import APPROVED, Organisation
 from storage.unit_of_work import UnitOfWork
@@ -208,7 +208,7 @@ async def leave(turn: Turn, args: list[str]) -> None:
 
 
 async def _on_leave_button(turn: Turn, action: str, value: str) -> None:
-    organisation_id = int(value) if value.isdigit() else 0
+    organisation_id = parse_id(value) or 0  # garbled: no membership to end, refused as a stale button
     if action != "org" or turn.user is None or not await turn.uow.memberships.leave(organisation_id, turn.user.id, turn.now):
         await roles.deny(turn, "leave", button=True)  # membership already ended: a stale button
         return
@@ -254,7 +254,7 @@ async def _on_org_button(turn: Turn, action: str, value: str) -> None:
         await turn.clear_state()
         turn.reply.say(t("org.request_abandoned"), edit=True)
         return
-    organisation = await roles.require_manager(turn, int(value) if value.isdigit() else 0, f"org:{action}", button=True)
+    organisation = await roles.require_manager(turn, parse_id(value) or 0, f"org:{action}", button=True)
     if organisation is None:
         return
     if action == "rotate":

@@ -3,20 +3,26 @@
 Roles: every Telegram account is a citizen; an account is an organisation manager of the approved
 organisations that list it; administrators are exactly ``HEALTHCODE_ADMIN_IDS``. A refusal says
 "not permitted" and leaves an audit row (who, what was attempted, when) — never the arguments,
-which may hold someone's phone number.
+which may hold someone's phone number. The row is kept even when the rest of the update fails.
 """
 from __future__ import annotations
 
 from bot.replies import t
 from bot.services.context import Turn
 from storage.repositories.organisations import Organisation
+from storage.unit_of_work import UnitOfWork
 
 DENIED = "denied"
 
 
 async def deny(turn: Turn, attempt: str, *, button: bool = False) -> None:
     """Refuse, and record the attempt (``attempt`` names the command or button, e.g. "/stats")."""
-    await turn.uow.audit.record(turn.actor.telegram_id, DENIED, turn.now, detail={"attempt": attempt})
+    actor, now = turn.actor.telegram_id, turn.now
+
+    async def record(uow: UnitOfWork) -> None:
+        await uow.audit.record(actor, DENIED, now, detail={"attempt": attempt})
+
+    await turn.write_durably(record)
     if button:
         turn.reply.toast = t("roles.not_permitted")
     else:

@@ -13,11 +13,13 @@ from bot.replies import Attachment, Button, Reply, Text, button, t
 from bot.services import delivery, roles
 from bot.services.context import Services, Turn
 from rules.model import Colour
+from rules.validators import INTEGER_MAX, parse_id, parse_number
 from storage.repositories.delivery import Campaign, DeliveryRecord
 from storage.repositories.organisations import Organisation, StaffMember
 from storage.unit_of_work import UnitOfWork
 
 PAGE_SIZE = 20
+PAGE_MAX = INTEGER_MAX // PAGE_SIZE  # the row offset must fit the database's integers
 # What the access log says was read.
 READ_SUMMARY, READ_LIST, READ_EXPORT, READ_REMINDER = "staff_summary", "staff_list", "staff_export", "staff_reminder"
 # A spreadsheet treats a cell starting with these as a formula (CSV injection).
@@ -35,10 +37,11 @@ def neutralise(cell: str) -> str:
 async def _organisation_for(turn: Turn, args: list[str], attempt: str, action: str) -> Organisation | None:
     """The organisation named by the argument, or the sender's only one; None after replying."""
     if args:
-        if not args[0].isdigit():
+        organisation_id = parse_id(args[0])
+        if organisation_id is None:
             turn.reply.say(t("staff.usage", command=attempt))
             return None
-        return await roles.require_manager(turn, int(args[0]), attempt)
+        return await roles.require_manager(turn, organisation_id, attempt)
     organisations = await roles.managed(turn)
     if not organisations:
         await roles.deny(turn, attempt)
@@ -126,12 +129,13 @@ def _pager(organisation_id: int, undeclared_page: int, undeclared_total: int, no
 async def on_button(turn: Turn, action: str, value: str) -> None:
     """Every staff button names its organisation; the manager check runs again on each press."""
     head, _, rest = value.partition(".")
-    organisation_id = int(head) if head.isdigit() else 0
+    # A forged or garbled id names no organisation: refused (and audited) like any other.
+    organisation_id = parse_id(head) or 0
     organisation = await roles.require_manager(turn, organisation_id, f"staff:{action}", button=True)
     if organisation is None:
         return
     if action == "page":
-        pages = [int(p) if p.isdigit() else 0 for p in rest.split(".")] + [0, 0]
+        pages = [parse_number(p, maximum=PAGE_MAX) or 0 for p in rest.split(".")] + [0, 0]
         await show(turn, organisation, undeclared_page=pages[0], not_green_page=pages[1], edit=True)
     elif action == "show":
         await show(turn, organisation, undeclared_page=0, not_green_page=0)
