@@ -15,11 +15,11 @@ from datetime import date, timedelta
 
 from PIL import Image, UnidentifiedImageError
 
+from bot import regions
 from bot.replies import Attachment, Button, Message, Reply, Text, button, t
 from bot.services import checkpoint, delivery, organisations, roles, stats_chart, status_card
 from bot.services.context import Services, Turn
 from bot.services.feature import Feature, FileSource
-from rules import regions
 from rules.evaluate import colours_by_day
 from rules.model import Colour, RiskArea, TravelRisk
 from rules.validators import ValidationError, mask_name, masked_phone, validate_phone, validate_region_code
@@ -575,7 +575,7 @@ def _day(text: str | None, today: date) -> date:
 
 
 async def _add_area(turn: Turn, code_text: str, level_text: str, day_text: str | None) -> None:
-    region = validate_region_code(code_text)
+    region = validate_region_code(code_text, regions.region_table())
     level = next((lv for lv, words in _LEVEL_WORDS.items() if level_text.strip().lower() in words), None)
     if level is None:
         raise ValidationError("risk_level", "risk_level.unknown")
@@ -598,7 +598,7 @@ async def _add_area(turn: Turn, code_text: str, level_text: str, day_text: str |
 
 
 async def _remove_area(turn: Turn, code_text: str, day_text: str | None) -> None:
-    region = validate_region_code(code_text)
+    region = validate_region_code(code_text, regions.region_table())
     until = _day(day_text, turn.today)
     ended = 0
     for entry in await turn.uow.risk_areas.entries():
