@@ -29,7 +29,7 @@ def test_codes_are_unique_six_ascii_digits_with_names() -> None:
         assert region.level == level_of_code(region.code)
 
 
-@settings(max_examples=400)
+@settings(max_examples=400, deadline=None)
 @given(everywhere)
 def test_every_region_has_its_parents_in_the_table(region: Region) -> None:
     parent = TABLE.parent_of(region.code)
@@ -44,7 +44,7 @@ def test_every_region_has_its_parents_in_the_table(region: Region) -> None:
     assert province is not None and province.code == region.code[:2] + "0000"
 
 
-@settings(max_examples=400)
+@settings(max_examples=400, deadline=None)
 @given(counties)
 def test_a_county_prefix_names_its_city_or_says_why_not(county: Region) -> None:
     parent = TABLE.parent_of(county.code)
@@ -59,7 +59,7 @@ def test_a_county_prefix_names_its_city_or_says_why_not(county: Region) -> None:
     assert TABLE.children_of(county.code) == []
 
 
-@settings(max_examples=400)
+@settings(max_examples=400, deadline=None)
 @given(everywhere)
 def test_the_path_runs_from_a_province_down_to_the_region(region: Region) -> None:
     path = TABLE.path(region.code)
@@ -70,7 +70,7 @@ def test_the_path_runs_from_a_province_down_to_the_region(region: Region) -> Non
     assert all(TABLE.lies_within(region.code, ancestor.code) for ancestor in path)
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(everywhere, everywhere)
 def test_lies_within_follows_the_hierarchy(region: Region, area: Region) -> None:
     inside = TABLE.lies_within(region.code, area.code)
@@ -108,6 +108,7 @@ def generated_tables(draw: st.DrawFn) -> tuple[str, dict[str, str]]:
     return "code\tname_zh\tname_en\n" + "\n".join(rows) + "\n", expected
 
 
+@settings(deadline=None)
 @given(generated_tables())
 def test_a_generated_table_gets_the_parents_it_was_built_with(generated: tuple[str, dict[str, str]]) -> None:
     text, expected = generated
@@ -119,6 +120,7 @@ def test_a_generated_table_gets_the_parents_it_was_built_with(generated: tuple[s
         assert all(table.parent_of(child.code) == region for child in table.children_of(region.code))
 
 
+@settings(deadline=None)
 @given(st.lists(st.sampled_from(ALL), unique=True, max_size=30))
 def test_any_subset_with_its_ancestors_builds_the_same_hierarchy(chosen: list[Region]) -> None:
     # Parents are found from the rows themselves, so a smaller table that keeps every ancestor agrees.
