@@ -14,6 +14,7 @@ from bot.clock import SIMULATED_TIME_START, Clock
 from bot.i18n import Catalogue
 from bot.keyring import KeyRing, KeyRingError
 from bot.metrics import Metrics, count_declarations
+from bot.regions import RegionDataError, region_table
 from bot.services.context import Services
 from bot.services.verification import IssuerRecordCache
 from bot.settings import Settings
@@ -192,9 +193,18 @@ def load_trust(settings: Settings, keyring: KeyRing, clock: Clock) -> TrustSourc
     return trust
 
 
+def load_regions() -> None:
+    """Parse the packaged region table now, so a broken file stops start-up instead of an update."""
+    try:
+        region_table()
+    except (OSError, UnicodeDecodeError, RegionDataError) as error:
+        raise StartupError(f"region table (rules/data/gb2260.tsv): {error}") from None
+
+
 async def create_services(settings: Settings, clock: Clock, *, local: bool) -> Services:
     """``local`` is the shell: it creates its own data key and signing key on first use."""
     policy = load_policy(settings)
+    load_regions()
     database = await open_database(settings, clock.now(), create_key=local)
     try:
         keyring = load_keyring(settings, clock, create=local)

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
+from bot import regions
 from bot.trust import (
     TrustList,
     TrustListError,
@@ -37,7 +38,6 @@ from bot.trust import (
     parse_trust_list,
     read_trust_list_file,
 )
-from rules import regions
 
 if TYPE_CHECKING:
     from bot.keyring import KeyRing

@@ -16,8 +16,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Literal
 
-from rules import regions
-from rules.regions import Region
+from rules.regions import Region, RegionTable
 
 # --- errors -----------------------------------------------------------------------------------
 
@@ -119,8 +118,8 @@ class ResidentId:
         return self.masked()
 
 
-def validate_resident_id(text: str, today: date) -> ResidentId:
-    """Check an 18-character resident ID: format, check character, province, birth date."""
+def validate_resident_id(text: str, today: date, table: RegionTable) -> ResidentId:
+    """Check an 18-character resident ID: format, check character, province (in ``table``), birth date."""
     value = "".join(_nfkc(text).split()).upper()
     if len(value) != 18:
         raise ValidationError("resident_id", "resident_id.length", {"length": "18"})
@@ -129,7 +128,7 @@ def validate_resident_id(text: str, today: date) -> ResidentId:
         raise ValidationError("resident_id", "resident_id.characters")
     if resident_id_check_char(body) != check:
         raise ValidationError("resident_id", "resident_id.checksum")
-    if not regions.is_province_prefix(value[:2]):
+    if not table.is_province_prefix(value[:2]):
         raise ValidationError("resident_id", "resident_id.province")
     birth = _birth_date(value[6:14])
     if birth is None or birth.year < _EARLIEST_BIRTH_YEAR or birth >= today:
@@ -209,12 +208,12 @@ def validate_temperature(text: str) -> Decimal:
 # --- region codes -----------------------------------------------------------------------------
 
 
-def validate_region_code(text: str) -> Region:
-    """A six-digit GB/T 2260 code of a province or prefecture-level city in the table."""
+def validate_region_code(text: str, table: RegionTable) -> Region:
+    """A six-digit GB/T 2260 code of a province, prefecture-level city or county-level division in ``table``."""
     code = _nfkc(text).strip()
     if len(code) != 6 or not (code.isascii() and code.isdigit()):
         raise ValidationError("region", "region.format")
-    region = regions.get(code)
+    region = table.get(code)
     if region is None:
         raise ValidationError("region", "region.unknown")
     return region

@@ -13,11 +13,11 @@ from dataclasses import replace
 from datetime import date, timedelta
 
 
+from bot import regions
 from bot.replies import Attachment, Button, Message, Reply, Text, button, t
 from bot.services import delivery, organisations, roles, stats_chart, status_card
 from bot.services.context import Services, Turn
 from bot.services.feature import Command, Content, Feature, Picture
-from rules import regions
 from rules.evaluate import colours_by_day
 from rules.model import Colour, RiskArea, TravelRisk
 from rules.validators import (
@@ -568,7 +568,7 @@ def _day(text: str | None, today: date) -> date:
 
 
 async def _add_area(turn: Turn, code_text: str, level_text: str, day_text: str | None) -> None:
-    region = validate_region_code(code_text)
+    region = validate_region_code(code_text, regions.region_table())
     level = next((lv for lv, words in _LEVEL_WORDS.items() if level_text.strip().lower() in words), None)
     if level is None:
         raise ValidationError("risk_level", "risk_level.unknown")
@@ -591,7 +591,7 @@ async def _add_area(turn: Turn, code_text: str, level_text: str, day_text: str |
 
 
 async def _remove_area(turn: Turn, code_text: str, day_text: str | None) -> None:
-    region = validate_region_code(code_text)
+    region = validate_region_code(code_text, regions.region_table())
     until = _day(day_text, turn.today)
     ended = 0
     for entry in await turn.uow.risk_areas.entries():

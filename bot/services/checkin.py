@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from bot import regions
 from bot.replies import Button, Text, button, t
 from bot.services import consent, status_card
 from bot.services.context import Turn
-from rules import regions
 from rules.model import Answers, Diagnosis, Symptom, TravelRisk
 from rules.validators import ValidationError, validate_temperature
 

@@ -18,11 +18,11 @@ import logging
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from bot import regions
 from bot.replies import Attachment, Text, button, t
 from bot.services import consent
 from bot.services.context import Turn
 from bot.services.feature import Command, Feature
-from rules import regions
 from rules.validators import mask_name, masked_phone, parse_number
 from storage.records import UserProfile
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from bot import regions
 from bot.replies import Button, Text, button, t
 from bot.services.context import Turn
-from rules import regions
 from rules.validators import (
     ValidationError,
     mask_name,
@@ -102,10 +102,10 @@ def _validate(turn: Turn, step: str, text: str) -> str:
     if step == "name":
         return validate_name(text)
     if step == "resident_id":
-        return validate_resident_id(text, today=turn.today).value
+        return validate_resident_id(text, today=turn.today, table=regions.region_table()).value
     if step == "phone":
         return validate_phone(text)
-    return validate_region_code(text).code
+    return validate_region_code(text, regions.region_table()).code
 
 
 async def _store_and_advance(turn: Turn, step: str, value: str) -> None:
@@ -150,7 +150,7 @@ async def _accept_region(turn: Turn, code: str) -> None:
         turn.reply.toast = t("common.stale_button")
         return
     try:
-        region = validate_region_code(code)
+        region = validate_region_code(code, regions.region_table())
     except ValidationError:
         turn.reply.toast = t("common.stale_button")
         return
@@ -165,7 +165,7 @@ def _show_summary(turn: Turn) -> None:
         t(
             "registration.summary",
             name=draft["name"],
-            resident_id=validate_resident_id(draft["resident_id"], today=turn.today).masked(),
+            resident_id=validate_resident_id(draft["resident_id"], today=turn.today, table=regions.region_table()).masked(),
             phone=masked_phone(draft["phone"]),
             region=_region_name(turn, region) if region else draft["region"],
         ),

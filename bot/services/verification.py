@@ -26,6 +26,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.dml import UpdateBase
 
+from bot import regions
 from bot.credentials import (
     MAX_TOKEN_LENGTH,
     WARNING_STALE_TRUST_LIST,
@@ -36,7 +37,6 @@ from bot.credentials import (
 )
 from bot.replies import Text, t
 from bot.trust import TrustStore
-from rules import regions
 from rules.model import Colour
 from rules.validators import mask_name
 

@@ -5,10 +5,11 @@ from importlib import resources
 
 import pytest
 
-from rules import regions
-from rules.regions import Region, RegionDataError, parse_region_rows
+from rules.regions import Region, RegionDataError, RegionTable, parse_region_rows, parse_region_table
 
+# The test reads the packaged file itself (bot.regions does it for the application): rules/ only parses.
 TSV = resources.files("rules").joinpath("data/gb2260.tsv").read_text(encoding="utf-8")
+regions = parse_region_table(TSV)
 MUNICIPALITIES = {"11": "110100", "12": "120100", "31": "310100", "50": "500100"}
 NO_CITIES = {"71", "81", "82"}
 
@@ -73,6 +74,19 @@ def test_taiwan_hong_kong_macao_have_no_cities(prefix: str) -> None:
         ("810000", "香港特别行政区", "Hong Kong", "province"),
         ("820000", "澳门特别行政区", "Macao", "province"),
         ("710000", "台湾省", "Taiwan", "province"),
+        ("330106", "西湖区", "Xihu District", "county"),
+        ("110105", "朝阳区", "Chaoyang District", "county"),
+        ("130102", "长安区", "Chang'an District", "county"),
+        ("140302", "城区", "Chengqu District", "county"),
+        ("150423", "巴林右旗", "Balin Right Banner", "county"),
+        ("150723", "鄂伦春自治旗", "Oroqen Autonomous Banner", "county"),
+        ("330382", "乐清市", "Yueqing City", "county"),
+        ("419001", "济源市", "Jiyuan City", "county"),
+        ("429021", "神农架林区", "Shennongjia Forestry District", "county"),
+        ("500240", "石柱土家族自治县", "Shizhu Tujia Autonomous County", "county"),
+        ("520203", "六枝特区", "Liuzhi Special District", "county"),
+        ("530925", "双江拉祜族佤族布朗族傣族自治县", "Shuangjiang Lahu, Va, Blang and Dai Autonomous County", "county"),
+        ("659001", "石河子市", "Shihezi City", "county"),
     ],
 )
 def test_known_codes(code: str, name_zh: str, name_en: str, level: str) -> None:
@@ -83,8 +97,10 @@ def test_known_codes(code: str, name_zh: str, name_en: str, level: str) -> None:
     "code",
     [
         "371200",  # Laiwu, merged into Jinan in 2019
-        "330106",  # a district: county level is not in the table
-        "419001",  # Jiyuan, county-level city under the province
+        "371202",  # Laiwu's former Laicheng district went with it
+        "330101",  # the old "市辖区" placeholder rows are not divisions
+        "330113",  # Linping, created 2021-03: after the 2020-12 edition
+        "419000",  # the grouping row of counties administered by Henan directly
         "500200",  # Chongqing's old "counties" grouping
         "000000",
         "33",
@@ -134,10 +150,13 @@ def test_data_file_is_clean_sorted_and_unique() -> None:
     assert lines[0] == "code\tname_zh\tname_en"
     codes = [line.split("\t")[0] for line in lines[1:]]
     assert codes == sorted(codes)
-    assert len(codes) == len(set(codes)) == 34 + 337
+    assert len(codes) == len(set(codes)) == 34 + 337 + 2846
     assert TSV.endswith("\n") and "\r" not in TSV
     for row in parse_region_rows(TSV):
-        assert row.name_zh[-1] in "省市区州盟" or row.name_zh.endswith("地区"), row
+        if row.level == "county":
+            assert row.name_zh[-1] in "区县市旗" or row.name_zh.endswith(("群岛", "海域")), row
+        else:
+            assert row.name_zh[-1] in "省市区州盟" or row.name_zh.endswith("地区"), row
         assert row.name_en.strip() == row.name_en and row.name_en
 
 
@@ -154,7 +173,8 @@ def test_source_notes_exist() -> None:
         "code\tname\n330100\t杭州市\tHangzhou\n",
         "code\tname_zh\tname_en\n330100\t杭州市\n",
         "code\tname_zh\tname_en\n33010\t杭州市\tHangzhou\n",
-        "code\tname_zh\tname_en\n330101\t杭州市\tHangzhou\n",
+        "code\tname_zh\tname_en\n３３０１００\t杭州市\tHangzhou\n",
+        "code\tname_zh\tname_en\n001000\t杭州市\tHangzhou\n",
         "code\tname_zh\tname_en\n330100\t\tHangzhou\n",
         "code\tname_zh\tname_en\n330100\t杭州市 \tHangzhou\n",
     ],
@@ -165,10 +185,119 @@ def test_malformed_rows_are_refused(text: str) -> None:
 
 
 def test_duplicate_and_orphan_rows_are_refused() -> None:
-    from rules.regions import _build_table  # the integrity checks are private by design
-
     header = "code\tname_zh\tname_en\n"
     with pytest.raises(RegionDataError, match="duplicate"):
-        _build_table(parse_region_rows(header + "330000\t浙江省\tZhejiang\n330000\t浙江省\tZhejiang\n"))
+        parse_region_table(header + "330000\t浙江省\tZhejiang\n330000\t浙江省\tZhejiang\n")
     with pytest.raises(RegionDataError, match="no province"):
-        _build_table(parse_region_rows(header + "330100\t杭州市\tHangzhou\n"))
+        parse_region_table(header + "330100\t杭州市\tHangzhou\n")
+    with pytest.raises(RegionDataError, match="no province"):
+        parse_region_table(header + "330106\t西湖区\tXihu District\n")
+    two_cities = header + "330000\t浙江省\tZhejiang\n330100\t杭州市\tHangzhou\n330200\t宁波市\tNingbo\n"
+    with pytest.raises(RegionDataError, match="county 330306 has no city"):
+        parse_region_table(two_cities + "330306\t洞头区\tDongtou District\n")
+    with pytest.raises(RegionDataError, match="not a city code"):
+        RegionTable([Region("330000", "浙江省", "Zhejiang", "province"), Region("330106", "西湖区", "Xihu", "city")])
+
+
+# --- county level and the hierarchy -----------------------------------------------------------
+
+DIRECTLY_UNDER_A_PROVINCE = {  # 省直辖县级行政区划 (digits 3-4 are 90)
+    "41": ["419001"],
+    "42": ["429004", "429005", "429006", "429021"],
+    "46": ["469001", "469002", "469005", "469006", "469007", "469021", "469022", "469023", "469024", "469025",
+           "469026", "469027", "469028", "469029", "469030"],
+    "65": [f"6590{n:02d}" for n in range(1, 12)],
+}  # fmt: skip
+CITIES_WITHOUT_COUNTIES = ["441900", "442000", "460400", "620200"]  # Dongguan, Zhongshan, Danzhou, Jiayuguan
+
+
+def test_every_level_is_complete() -> None:
+    levels = [r.level for r in regions]
+    assert (levels.count("province"), levels.count("city"), levels.count("county")) == (34, 337, 2846)
+    assert len(regions) == len(TSV.splitlines()) - 1
+
+
+def test_a_county_its_city_and_its_province() -> None:
+    assert regions.parent_of("330106") == regions.get("330100")
+    assert regions.city_of("330106") == regions.get("330100")
+    assert regions.province_of("330106") == regions.get("330000")
+    assert [r.code for r in regions.path("330106")] == ["330000", "330100", "330106"]
+    assert [r.code for r in regions.counties_of("330100")] == [
+        "330102", "330103", "330104", "330105", "330106", "330108", "330109", "330110", "330111", "330112",
+        "330122", "330127", "330182",
+    ]  # fmt: skip
+    assert regions.children_of("330100") == regions.counties_of("330100")
+    assert regions.children_of("330000") == regions.cities_of("33")
+
+
+def test_a_city_and_a_province_answer_for_themselves() -> None:
+    assert regions.city_of("330100") == regions.get("330100")
+    assert regions.province_of("330100") == regions.province_of("330000") == regions.get("330000")
+    assert regions.parent_of("330100") == regions.get("330000")
+    assert regions.parent_of("330000") is None and regions.city_of("330000") is None
+    assert [r.code for r in regions.path("330000")] == ["330000"]
+
+
+@pytest.mark.parametrize("code", ["999999", "330199", "", "33", "3301060"])
+def test_unknown_codes_have_no_relatives(code: str) -> None:
+    assert regions.parent_of(code) is None
+    assert regions.province_of(code) is None
+    assert regions.city_of(code) is None
+    assert regions.children_of(code) == []
+    assert regions.path(code) == []
+    assert not regions.lies_within(code, code[:2] + "0000")
+
+
+@pytest.mark.parametrize(("prefix", "city"), sorted(MUNICIPALITIES.items()))
+def test_municipality_counties_belong_to_its_single_city(prefix: str, city: str) -> None:
+    counties = [r for r in regions if r.level == "county" and r.province_prefix == prefix]
+    assert counties and regions.counties_of(city) == counties
+    assert all(regions.parent_of(c.code) == regions.get(city) for c in counties)
+    assert regions.children_of(prefix + "0000") == [regions.get(city)]
+
+
+def test_chongqing_counties_5002xx_lie_within_the_municipality_city() -> None:
+    assert len(regions.counties_of("500100")) == 38  # 26 districts and 12 counties
+    assert regions.city_of("500229") == regions.get("500100")  # 城口县
+    assert regions.lies_within("500229", "500100") and regions.lies_within("500229", "500000")
+    assert not regions.lies_within("500229", "510000")
+
+
+@pytest.mark.parametrize(("prefix", "codes"), sorted(DIRECTLY_UNDER_A_PROVINCE.items()))
+def test_counties_administered_directly_by_a_province(prefix: str, codes: list[str]) -> None:
+    province = regions.get(prefix + "0000")
+    assert [r.code for r in regions.counties_of(province.code)] == codes
+    for code in codes:
+        assert regions.get(code).level == "county"
+        assert regions.parent_of(code) == province
+        assert regions.city_of(code) is None
+        assert regions.province_of(code) == province
+        assert [r.code for r in regions.path(code)] == [province.code, code]
+    # One level down from the province: its cities first, then the counties it runs itself.
+    assert [r.code for r in regions.children_of(province.code)] == [c.code for c in regions.cities_of(prefix)] + codes
+
+
+@pytest.mark.parametrize("code", CITIES_WITHOUT_COUNTIES)
+def test_cities_without_county_level_divisions_are_leaves(code: str) -> None:
+    city = regions.get(code)
+    assert city is not None and city.level == "city"
+    assert regions.children_of(code) == [] and regions.counties_of(code) == []
+    assert regions.parent_of(code) == regions.get(code[:2] + "0000")
+
+
+def test_hong_kong_macao_taiwan_have_no_counties() -> None:
+    assert all(regions.children_of(p + "0000") == [] for p in NO_CITIES)
+
+
+def test_rules_regions_does_no_io() -> None:
+    # The table is read at the edge (bot.regions); rules.regions only parses text it is given.
+    import ast
+    import inspect
+
+    import rules.regions as module
+
+    tree = ast.parse(inspect.getsource(module))
+    imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    assert not imported & {"importlib", "importlib.resources", "pathlib", "os", "io"}
+    assert not any(isinstance(n, ast.Name) and n.id == "open" for n in ast.walk(tree))

@@ -5,12 +5,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
 from decimal import Decimal
+from importlib import resources
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rules import regions
+from rules.regions import parse_region_table
 from rules.validators import (
     NAME_MAX_LENGTH,
     ResidentId,
@@ -28,6 +29,8 @@ from rules.validators import (
 )
 
 TODAY = date(2020, 2, 15)
+# rules/ is handed the parsed table; the application reads the file in bot.regions, the tests here.
+TABLE = parse_region_table(resources.files("rules").joinpath("data/gb2260.tsv").read_text(encoding="utf-8"))
 SETTINGS = settings(max_examples=150, deadline=None)
 
 
@@ -73,7 +76,7 @@ def make_id(birth: str = "19900307", area: str = "330106", sequence: str = "123"
 
 
 def test_standard_example_id_is_valid() -> None:
-    resident = validate_resident_id("11010519491231002X", TODAY)
+    resident = validate_resident_id("11010519491231002X", TODAY, TABLE)
     assert resident.value == "11010519491231002X"
     assert resident.birth_date == date(1949, 12, 31)
     assert resident.sex == "female"
@@ -85,7 +88,7 @@ def test_pre_1900_standard_example_has_a_correct_check_char_but_is_refused_by_th
     assert resident_id_check_char("44052418800101001") == "4"
     assert iso7064_mod11_2("44052418800101001") == "4"
     with rejected("resident_id.birth_date"):
-        validate_resident_id("440524188001010014", TODAY)
+        validate_resident_id("440524188001010014", TODAY, TABLE)
 
 
 @pytest.mark.parametrize(
@@ -99,17 +102,17 @@ def test_reference_helper_agrees_with_the_validator(literal: str) -> None:
 def test_literal_ids_with_a_hand_computed_check_char_are_accepted() -> None:
     # 44030520000101001: weighted sum 119, 119 mod 11 = 9 -> "3".
     # 33010619900307123: weighted sum 226, 226 mod 11 = 6 -> "6".
-    shenzhen = validate_resident_id("440305200001010013", TODAY)
+    shenzhen = validate_resident_id("440305200001010013", TODAY, TABLE)
     assert (shenzhen.birth_date, shenzhen.sex) == (date(2000, 1, 1), "male")
-    hangzhou = validate_resident_id("330106199003071236", TODAY)
+    hangzhou = validate_resident_id("330106199003071236", TODAY, TABLE)
     assert (hangzhou.birth_date, hangzhou.sex) == (date(1990, 3, 7), "male")
     with rejected("resident_id.checksum"):
-        validate_resident_id("110105194912310029", TODAY)  # same body as the standard's ...002X
+        validate_resident_id("110105194912310029", TODAY, TABLE)  # same body as the standard's ...002X
 
 
 def test_computed_id_and_sex_from_the_seventeenth_digit() -> None:
-    male = validate_resident_id(make_id(sequence="123"), TODAY)
-    female = validate_resident_id(make_id(sequence="124"), TODAY)
+    male = validate_resident_id(make_id(sequence="123"), TODAY, TABLE)
+    female = validate_resident_id(make_id(sequence="124"), TODAY, TABLE)
     assert (male.sex, female.sex) == ("male", "female")
     assert male.birth_date == date(1990, 3, 7)
     assert male.province_prefix == "33"
@@ -125,18 +128,18 @@ def test_computed_id_and_sex_from_the_seventeenth_digit() -> None:
     ],
 )
 def test_id_input_is_normalised(typed: str) -> None:
-    assert validate_resident_id(typed, TODAY).value == "11010519491231002X"
+    assert validate_resident_id(typed, TODAY, TABLE).value == "11010519491231002X"
 
 
 def test_masked_id_shows_first_four_and_last_four() -> None:
     value = make_id(area="330100", sequence="123")
-    masked = validate_resident_id(value, TODAY).masked()
+    masked = validate_resident_id(value, TODAY, TABLE).masked()
     assert masked == value[:4] + "**********" + value[-4:]
     assert len(masked) == 18
 
 
 def test_resident_id_never_shows_the_full_number_in_repr_or_str() -> None:
-    resident = validate_resident_id("11010519491231002X", TODAY)
+    resident = validate_resident_id("11010519491231002X", TODAY, TABLE)
     assert "11010519491231002X" not in repr(resident)
     assert "19491231" not in repr(resident)
     assert str(resident) == "1101**********002X"
@@ -147,7 +150,7 @@ def test_resident_id_never_shows_the_full_number_in_repr_or_str() -> None:
 )
 def test_wrong_length_is_refused(value: str) -> None:
     with rejected("resident_id.length"):
-        validate_resident_id(value, TODAY)
+        validate_resident_id(value, TODAY, TABLE)
 
 
 @pytest.mark.parametrize(
@@ -163,60 +166,60 @@ def test_wrong_length_is_refused(value: str) -> None:
 )
 def test_characters_other_than_digits_and_a_final_x_are_refused(value: str) -> None:
     with rejected("resident_id.characters"):
-        validate_resident_id(value, TODAY)
+        validate_resident_id(value, TODAY, TABLE)
 
 
 def test_wrong_check_char_is_refused() -> None:
     for wrong in "0123456789X":
         if wrong != "X":
             with rejected("resident_id.checksum"):
-                validate_resident_id("11010519491231002" + wrong, TODAY)
+                validate_resident_id("11010519491231002" + wrong, TODAY, TABLE)
 
 
 def test_impossible_birth_date_is_refused() -> None:
     with rejected("resident_id.birth_date"):
-        validate_resident_id(make_id(birth="19990230"), TODAY)
+        validate_resident_id(make_id(birth="19990230"), TODAY, TABLE)
     with rejected("resident_id.birth_date"):
-        validate_resident_id(make_id(birth="19991301"), TODAY)
+        validate_resident_id(make_id(birth="19991301"), TODAY, TABLE)
     with rejected("resident_id.birth_date"):
-        validate_resident_id(make_id(birth="19990000"), TODAY)
+        validate_resident_id(make_id(birth="19990000"), TODAY, TABLE)
 
 
 def test_birth_date_must_be_before_today() -> None:
     tomorrow = (TODAY + timedelta(days=1)).strftime("%Y%m%d")
     with rejected("resident_id.birth_date"):
-        validate_resident_id(make_id(birth=tomorrow), TODAY)
+        validate_resident_id(make_id(birth=tomorrow), TODAY, TABLE)
     with rejected("resident_id.birth_date"):
-        validate_resident_id(make_id(birth=TODAY.strftime("%Y%m%d")), TODAY)
+        validate_resident_id(make_id(birth=TODAY.strftime("%Y%m%d")), TODAY, TABLE)
     yesterday = TODAY - timedelta(days=1)
-    assert validate_resident_id(make_id(birth=yesterday.strftime("%Y%m%d")), TODAY).birth_date == yesterday
+    assert validate_resident_id(make_id(birth=yesterday.strftime("%Y%m%d")), TODAY, TABLE).birth_date == yesterday
 
 
 def test_birth_year_1900_is_the_earliest_accepted() -> None:
-    assert validate_resident_id(make_id(birth="19000101"), TODAY).birth_date == date(1900, 1, 1)
+    assert validate_resident_id(make_id(birth="19000101"), TODAY, TABLE).birth_date == date(1900, 1, 1)
     with rejected("resident_id.birth_date"):
-        validate_resident_id(make_id(birth="18991231"), TODAY)
+        validate_resident_id(make_id(birth="18991231"), TODAY, TABLE)
 
 
 def test_leap_day_is_a_real_date_only_in_leap_years() -> None:
-    assert validate_resident_id(make_id(birth="20000229"), TODAY).birth_date == date(2000, 2, 29)
+    assert validate_resident_id(make_id(birth="20000229"), TODAY, TABLE).birth_date == date(2000, 2, 29)
     with rejected("resident_id.birth_date"):
-        validate_resident_id(make_id(birth="19000229"), TODAY)
+        validate_resident_id(make_id(birth="19000229"), TODAY, TABLE)
 
 
 @pytest.mark.parametrize("area", ["000000", "100000", "200000", "390000", "720000", "990000"])
 def test_unknown_province_is_refused(area: str) -> None:
     with rejected("resident_id.province"):
-        validate_resident_id(make_id(area=area), TODAY)
+        validate_resident_id(make_id(area=area), TODAY, TABLE)
 
 
 @pytest.mark.parametrize("prefix", ["71", "81", "82", "54", "65"])
 def test_every_provincial_prefix_is_accepted(prefix: str) -> None:
-    assert validate_resident_id(make_id(area=prefix + "0000"), TODAY).province_prefix == prefix
+    assert validate_resident_id(make_id(area=prefix + "0000"), TODAY, TABLE).province_prefix == prefix
 
 
 birth_dates = st.dates(min_value=date(1900, 1, 1), max_value=TODAY - timedelta(days=1))
-province_prefixes = st.sampled_from([r.province_prefix for r in regions.provinces()])
+province_prefixes = st.sampled_from([r.province_prefix for r in TABLE.provinces()])
 
 
 @SETTINGS
@@ -228,7 +231,7 @@ province_prefixes = st.sampled_from([r.province_prefix for r in regions.province
 )
 def test_any_well_formed_id_is_accepted(prefix: str, area_tail: str, birth: date, sequence: str) -> None:
     value = make_id(birth=birth.strftime("%Y%m%d"), area=prefix + area_tail, sequence=sequence)
-    resident = validate_resident_id(value, TODAY)
+    resident = validate_resident_id(value, TODAY, TABLE)
     assert resident == ResidentId(value, birth, "male" if int(sequence[2]) % 2 else "female")
 
 
@@ -243,7 +246,7 @@ def test_any_single_digit_typo_is_caught(birth: date, sequence: str, position: i
     value = make_id(birth=birth.strftime("%Y%m%d"), sequence=sequence)
     typo = value[:position] + str((int(value[position]) + shift) % 10) + value[position + 1 :]
     with pytest.raises(ValidationError):
-        validate_resident_id(typo, TODAY)
+        validate_resident_id(typo, TODAY, TABLE)
 
 
 # --- phone ------------------------------------------------------------------------------------
@@ -428,11 +431,35 @@ def test_mask_name_never_returns_the_whole_name() -> None:
 
 
 def test_region_codes_for_cities_and_provinces() -> None:
-    hangzhou = validate_region_code("330100")
+    hangzhou = validate_region_code("330100", TABLE)
     assert (hangzhou.name_zh, hangzhou.name_en, hangzhou.level) == ("杭州市", "Hangzhou", "city")
-    assert validate_region_code(" 330000 ").level == "province"
-    assert validate_region_code("110100").name_en == "Beijing"
-    assert validate_region_code("４４０３００").name_en == "Shenzhen"
+    assert validate_region_code(" 330000 ", TABLE).level == "province"
+    assert validate_region_code("110100", TABLE).name_en == "Beijing"
+    assert validate_region_code("４４０３００", TABLE).name_en == "Shenzhen"
+
+
+@pytest.mark.parametrize(
+    ("typed", "name_en"),
+    [
+        ("330106", "Xihu District"),  # a district of Hangzhou
+        ("３３０１０６", "Xihu District"),  # typed with a Chinese input method
+        ("500229", "Chengkou County"),  # a Chongqing county
+        ("429004", "Xiantao City"),  # a county-level city under Hubei directly
+        ("152921", "Alashan Left Banner"),
+    ],
+)
+def test_county_level_region_codes(typed: str, name_en: str) -> None:
+    region = validate_region_code(typed, TABLE)
+    assert (region.name_en, region.level) == (name_en, "county")
+
+
+def test_region_codes_are_judged_by_the_table_handed_in() -> None:
+    only_zhejiang = parse_region_table("code\tname_zh\tname_en\n330000\t浙江省\tZhejiang\n")
+    assert validate_region_code("330000", only_zhejiang).name_en == "Zhejiang"
+    with rejected("region.unknown"):
+        validate_region_code("330100", only_zhejiang)
+    with rejected("resident_id.province"):
+        validate_resident_id("11010519491231002X", TODAY, only_zhejiang)
 
 
 @pytest.mark.parametrize(
@@ -442,14 +469,15 @@ def test_region_codes_for_cities_and_provinces() -> None:
         ("33010a", "region.format"),
         ("", "region.format"),
         ("3301000", "region.format"),
-        ("330106", "region.unknown"),  # a district, not a city
+        ("330101", "region.unknown"),  # the old "市辖区" placeholder, not a division
+        ("330113", "region.unknown"),  # Linping, created after the table's 2020-12 edition
         ("371200", "region.unknown"),  # Laiwu, abolished 2019
         ("000000", "region.unknown"),
     ],
 )
 def test_bad_region_codes(typed: str, code: str) -> None:
     with rejected(code):
-        validate_region_code(typed)
+        validate_region_code(typed, TABLE)
 
 
 # --- unified social credit code ---------------------------------------------------------------
@@ -516,8 +544,8 @@ def test_validation_error_carries_field_code_and_params() -> None:
 @pytest.mark.parametrize(
     ("validator", "secret"),
     [
-        (lambda s: validate_resident_id(s, TODAY), "11010519491231002Y"),
-        (lambda s: validate_resident_id(s, TODAY), "110105194912310028"),
+        (lambda s: validate_resident_id(s, TODAY, TABLE), "11010519491231002Y"),
+        (lambda s: validate_resident_id(s, TODAY, TABLE), "110105194912310028"),
         (validate_phone, "12812345678"),
         (validate_temperature, "48.6"),
         (validate_name, "张三\x00"),
