@@ -6,8 +6,8 @@ from datetime import datetime, timedelta, timezone
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from bot.credentials import issue_credential
-from bot.keyring import SigningKey
+from bot.credentials.cwt import issue_credential
+from bot.credentials.keyring import SigningKey
 from bot.qr_card import render_card, render_terminal
 from rules.model import Colour
 

@@ -26,7 +26,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.dml import UpdateBase
 
-from bot.credentials import (
+from bot.credentials.cwt import (
     MAX_TOKEN_LENGTH,
     WARNING_STALE_TRUST_LIST,
     RevocationState,
@@ -35,7 +35,7 @@ from bot.credentials import (
     verify_credential,
 )
 from bot.replies import Text, t
-from bot.trust import TrustStore
+from bot.credentials.trust import TrustStore
 from rules import regions
 from rules.model import Colour
 from rules.validators import mask_name
