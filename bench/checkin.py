@@ -26,8 +26,8 @@ from typing import Any
 from bot.application import build_application
 from bot.bootstrap import create_services
 from bot.clock import ManualClock
-from bot.local_bot_api import LocalBotApi
-from bot.local_chat import LocalChat, LocalUser
+from bot.local.bot_api import LocalBotApi
+from bot.local.chat import LocalChat, LocalUser
 from bot.services.registration import PRIVACY_NOTICE_VERSION
 from bot.settings import load_settings
 from storage.records import NewUser

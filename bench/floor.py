@@ -6,7 +6,7 @@ Three figures, each the mean over ``--updates`` sequential runs in one process:
 
 * **ptb**: ``Application.process_update`` of a button press answered the way a confirmation is
   (answerCallbackQuery, editMessageText, sendPhoto by file_id), through the in-process Bot API
-  (``bot.local_bot_api``): Update parsing, dispatch, the request layer, parsing what comes back.
+  (``bot.local.bot_api``): Update parsing, dispatch, the request layer, parsing what comes back.
   No database, no business logic.
 * **unit of work**: the project's ``Database.unit_of_work()`` running one small write (the
   language upsert, one row by primary key) and committing (SQLite through the in-loop driver, or
@@ -32,7 +32,7 @@ from sqlalchemy import text
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler
 
-from bot.local_bot_api import BOT_USER, LocalBotApi
+from bot.local.bot_api import BOT_USER, LocalBotApi
 from storage.database import Database
 from storage.encryption import FieldCipher
 from storage.migrate import upgrade

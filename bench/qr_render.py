@@ -20,8 +20,8 @@ import segno
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from PIL import Image
 
-from bot.credentials import issue_credential
-from bot.keyring import SigningKey
+from bot.credentials.cwt import issue_credential
+from bot.credentials.keyring import SigningKey
 from bot.qr_card import (
     ERROR_LEVEL, FRAME_COLOURS, FRAME_PIXELS, MIN_MODULE_PIXELS, MODULE_COLOURS, QUIET_ZONE_MODULES,
     TARGET_QR_PIXELS, WHITE, _make_qr, render_card,

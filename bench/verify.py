@@ -45,8 +45,8 @@ async def _serve(directory: Path, port: int, credentials: int, database_url: str
 
     from bot.bootstrap import create_services
     from bot.clock import SystemClock
-    from bot.credentials import expiry_for, issue_credential
-    from bot.keyring import SigningKey, b64url_encode
+    from bot.credentials.cwt import expiry_for, issue_credential
+    from bot.credentials.keyring import SigningKey, b64url_encode
     from bot.cli_commands.web import serve_web
     from bot.settings import load_settings
     from rules.model import Colour

@@ -12,14 +12,14 @@ from pathlib import Path
 
 from bot.clock import SIMULATED_TIME_START, Clock
 from bot.i18n import Catalogue
-from bot.keyring import KeyRing, KeyRingError
+from bot.credentials.keyring import KeyRing, KeyRingError
 from bot.metrics import Metrics, count_declarations
 from bot.regions import RegionDataError, region_table
 from bot.services.context import Services
 from bot.services.verification import IssuerRecordCache
 from bot.settings import Settings
-from bot.trust import TrustListError
-from bot.trust_sources import TrustSources, region_name_of
+from bot.credentials.trust import TrustListError
+from bot.credentials.trust_sources import TrustSources, region_name_of
 from rules.policy import Policy, PolicyError, load_default_policy, parse_policy
 from storage.database import Database
 from storage.encryption import FieldCipher

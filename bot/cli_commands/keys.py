@@ -9,9 +9,9 @@ from pathlib import Path
 
 from bot.bootstrap import write_data_key
 from bot.clock import SystemClock
-from bot.keyring import MAX_CREDENTIAL_LIFETIME, KeyRing, KeyRingError
+from bot.credentials.keyring import MAX_CREDENTIAL_LIFETIME, KeyRing, KeyRingError
 from bot.settings import Settings
-from bot.trust_sources import region_name_of
+from bot.credentials.trust_sources import region_name_of
 
 # A running bot goes on signing with the old key for one trust-list refresh interval after a
 # rotation (so other regions hold the new key before it is used); an hour more for good measure.

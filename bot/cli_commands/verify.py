@@ -16,10 +16,10 @@ from pathlib import Path
 
 from bot.clock import SystemClock
 from bot.i18n import LANGUAGES, Catalogue
-from bot.keyring import KeyRing, KeyRingError
+from bot.credentials.keyring import KeyRing, KeyRingError
 from bot.settings import Settings
-from bot.trust import TrustListError
-from bot.trust_sources import TrustSources, read_revocation_list_file, region_name_of
+from bot.credentials.trust import TrustListError
+from bot.credentials.trust_sources import TrustSources, read_revocation_list_file, region_name_of
 
 
 class VerifyUsageError(Exception):

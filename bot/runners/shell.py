@@ -19,9 +19,9 @@ from telegram.ext import Application, ContextTypes
 from bot.application import build_application
 from bot.bootstrap import create_services
 from bot.clock import FIRST_SIMULATED_DAY, LAST_SIMULATED_DAY, ManualClock, SystemClock, local_today
-from bot.keyring import KeyStatus
-from bot.local_bot_api import LocalBotApi, SentMessage
-from bot.local_chat import LocalChat, LocalUser, NoButtonError
+from bot.credentials.keyring import KeyStatus
+from bot.local.bot_api import LocalBotApi, SentMessage
+from bot.local.chat import LocalChat, LocalUser, NoButtonError
 from bot.metrics import instrument_application
 from bot.qr_card import render_terminal
 from bot.services.context import Services

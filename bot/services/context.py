@@ -13,12 +13,12 @@ from pydantic import BaseModel
 
 from bot.clock import Clock, local_today
 from bot.i18n import Catalogue, language_for
-from bot.keyring import KeyRing
+from bot.credentials.keyring import KeyRing
 from bot.metrics import Metrics
 from bot.replies import Reply
 from bot.services.verification import IssuerRecordCache
 from bot.settings import Settings
-from bot.trust_sources import TrustSources
+from bot.credentials.trust_sources import TrustSources
 from rules.policy import Policy
 from storage.database import Database
 from storage.records import ConversationState, UserProfile

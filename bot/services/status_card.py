@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 from datetime import date, datetime
 
-from bot.credentials import expiry_for, issue_credential
+from bot.credentials.cwt import expiry_for, issue_credential
 from bot.replies import Card, Text, button, t
 from bot.services.common_buttons import RefreshStatus, StartCheckin
 from bot.services.context import Services, Turn

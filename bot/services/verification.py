@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.dml import UpdateBase
 
 from bot import regions
-from bot.credentials import (
+from bot.credentials.cwt import (
     MAX_TOKEN_LENGTH,
     WARNING_STALE_TRUST_LIST,
     RevocationState,
@@ -36,7 +36,7 @@ from bot.credentials import (
     verify_credential,
 )
 from bot.replies import Text, t
-from bot.trust import TrustStore
+from bot.credentials.trust import TrustStore
 from rules.model import Colour
 from rules.validators import mask_name
 

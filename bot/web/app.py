@@ -29,7 +29,7 @@ from aiohttp import web
 
 from bot.services.context import Services
 from bot.services.verification import UNAUTHENTIC, VerificationUnavailable, VerificationView, verify
-from bot.trust_sources import REVOCATION_LIST_FORMAT, region_name_of
+from bot.credentials.trust_sources import REVOCATION_LIST_FORMAT, region_name_of
 from bot.web.page import CONTENT_SECURITY_POLICY, PageRenderer, choose_language
 from bot.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 

@@ -9,7 +9,7 @@ from functools import cache
 from importlib import resources
 from zoneinfo import ZoneInfo
 
-from bot.credentials import WARNING_STALE_TRUST_LIST
+from bot.credentials.cwt import WARNING_STALE_TRUST_LIST
 from bot.i18n import LANGUAGES, Catalogue
 from bot.services.verification import VerificationView, issuer_region_name
 

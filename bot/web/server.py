@@ -10,9 +10,9 @@ from datetime import datetime, timedelta
 
 from aiohttp import web
 
-from bot.keyring import KEYRING_FILE, KeyRing, KeyRingError
+from bot.credentials.keyring import KEYRING_FILE, KeyRing, KeyRingError
 from bot.services.context import Services
-from bot.trust_sources import region_name_of
+from bot.credentials.trust_sources import region_name_of
 from bot.web.app import Handler, create_app
 
 log = logging.getLogger(__name__)

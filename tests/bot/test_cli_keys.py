@@ -10,8 +10,8 @@ import pytest
 
 from bot.bootstrap import read_data_key
 from bot.cli import main
-from bot.keyring import KeyRing
-from bot.trust import parse_trust_list
+from bot.credentials.keyring import KeyRing
+from bot.credentials.trust import parse_trust_list
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from sqlalchemy.pool import NullPool
 
 from bot.cli import main as cli_main
 from bot.clock import ManualClock
-from bot.local_chat import LocalUser
+from bot.local.chat import LocalUser
 from storage.database import create_engine
 from tests.handlers.conftest import (
     START,

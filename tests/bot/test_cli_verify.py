@@ -13,8 +13,8 @@ import pytest
 from PIL import Image
 
 from bot.cli import main
-from bot.credentials import issue_credential
-from bot.keyring import KeyRing
+from bot.credentials.cwt import issue_credential
+from bot.credentials.keyring import KeyRing
 from bot.qr_card import render_card
 from rules.model import Colour
 
@@ -100,7 +100,7 @@ def test_the_installed_command_needs_no_database_and_no_network(issuer: tuple[Ke
 def _signed_by(ring: KeyRing, *, iat: int, exp: int) -> str:
     import cbor2
 
-    from bot.keyring import b64url_encode
+    from bot.credentials.keyring import b64url_encode
 
     signer = ring.current_signer()
     protected = cbor2.dumps({1: -8, 4: signer.kid_bytes})

@@ -10,17 +10,17 @@ import cbor2
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from bot.credentials import (
+from bot.credentials.cwt import (
     CLAIM_COLOUR,
     decode_credential,
     expiry_for,
     issue_credential,
     verify_credential,
 )
-from bot.keyring import MAX_CREDENTIAL_LIFETIME, KeyRing, SigningKey, b64url_decode, b64url_encode
+from bot.credentials.keyring import MAX_CREDENTIAL_LIFETIME, KeyRing, SigningKey, b64url_decode, b64url_encode
 from bot.services.verification import describe, verify_token
-from bot.trust import FOREIGN_MAX_LIFETIME, TrustListError, TrustStore, parse_trust_list
-from bot.trust_sources import parse_revocation_list
+from bot.credentials.trust import FOREIGN_MAX_LIFETIME, TrustListError, TrustStore, parse_trust_list
+from bot.credentials.trust_sources import parse_revocation_list
 from rules.model import Colour
 
 ISSUER = "CN-330100"

@@ -18,7 +18,7 @@ from pycose.keys import OKPKey
 from pycose.keys.curves import Ed25519
 from pycose.messages import Sign1Message
 
-from bot.credentials import (
+from bot.credentials.cwt import (
     CLAIM_COLOUR,
     MAX_TOKEN_LENGTH,
     CredentialError,
@@ -29,8 +29,8 @@ from bot.credentials import (
     issue_credential,
     verify_credential,
 )
-from bot.keyring import KeyRing, SigningKey, b64url_decode, b64url_encode
-from bot.trust import TrustStore
+from bot.credentials.keyring import KeyRing, SigningKey, b64url_decode, b64url_encode
+from bot.credentials.trust import TrustStore
 from rules.model import Colour
 
 ISSUER = "CN-330100"

@@ -20,7 +20,7 @@ from sqlalchemy.pool import NullPool
 from bot.bootstrap import StartupError, create_services, write_data_key
 from bot.cli import main as cli_main
 from bot.clock import ManualClock
-from bot.local_chat import LocalUser
+from bot.local.chat import LocalUser
 from storage.database import create_engine
 from storage.encryption import FieldCipher
 from storage.models import DataKeyCheck, User

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from telegram.error import TimedOut
 
-from bot.local_bot_api import LocalBotApi
+from bot.local.bot_api import LocalBotApi
 from bot.rate_limit import OutgoingLimiter, bulk_send
 from bot.replies import Reply, t
 from bot.services.delivery import (

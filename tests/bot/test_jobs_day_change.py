@@ -10,8 +10,8 @@ import pytest
 
 from bot.jobs import day_change
 from bot.jobs.runtime import TimedJobs
-from bot.local_bot_api import SentMessage
-from bot.local_chat import LocalUser
+from bot.local.bot_api import SentMessage
+from bot.local.chat import LocalUser
 from rules.model import Colour, Reason, Status
 from storage.records import StoredStatus
 from tests.handlers.conftest import VALID_IDS, Harness, start_harness, stop_harness

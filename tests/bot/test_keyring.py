@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from bot import keyring as keyring_module
-from bot.keyring import KEYRING_FILE, KeyRing, KeyRingError, KeyStatus, SigningKey, kid_for
-from bot.trust import parse_trust_list
+from bot.credentials import keyring as keyring_module
+from bot.credentials.keyring import KEYRING_FILE, KeyRing, KeyRingError, KeyStatus, SigningKey, kid_for
+from bot.credentials.trust import parse_trust_list
 
 NOW = datetime(2024, 5, 1, 8, 30, 15, 123456, tzinfo=timezone.utc)
 LIFETIME = timedelta(hours=48)

@@ -7,7 +7,7 @@ import pytest
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest
 
-from bot.local_bot_api import LocalBotApi
+from bot.local.bot_api import LocalBotApi
 
 CHAT = 10001
 

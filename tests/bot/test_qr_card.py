@@ -8,10 +8,10 @@ import pytest
 import zxingcpp
 from PIL import Image, ImageFilter
 
-from bot.credentials import issue_credential, verify_credential
-from bot.keyring import KeyRing
+from bot.credentials.cwt import issue_credential, verify_credential
+from bot.credentials.keyring import KeyRing
 from bot.qr_card import FRAME_COLOURS, FRAME_PIXELS, MODULE_COLOURS, QUIET_ZONE_MODULES, render_card, render_terminal
-from bot.trust import TrustStore
+from bot.credentials.trust import TrustStore
 from rules.model import Colour
 
 PUBLIC_URL = "https://hc.example.cn"

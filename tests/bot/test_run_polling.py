@@ -19,7 +19,7 @@ import pytest
 from aiohttp import web
 
 from bot.bootstrap import write_data_key
-from bot.keyring import KeyRing
+from bot.credentials.keyring import KeyRing
 
 TOKEN = "123456:TEST"
 BLOCKED_CHAT = 666

@@ -14,7 +14,7 @@ from pathlib import Path
 from aiohttp import web
 
 from bot.bootstrap import read_data_key, write_data_key
-from bot.keyring import KeyRing
+from bot.credentials.keyring import KeyRing
 from rules.evaluate import evaluate
 from rules.model import Answers, Declaration, Diagnosis, TravelRisk
 from rules.policy import load_default_policy

@@ -225,7 +225,7 @@ async def test_a_key_ring_that_starts_later_than_the_simulated_day_is_pointed_ou
     """Keys made by an older shell (or `healthcode keys generate`) start when they were made."""
     from datetime import datetime, timezone
 
-    from bot.keyring import KeyRing
+    from bot.credentials.keyring import KeyRing
 
     KeyRing.generate(tmp_path / "state" / "keys", datetime(2026, 6, 1, tzinfo=timezone.utc))
     code, output = await _run(tmp_path, ":today 2026-07-01\n:today 2026-03-02\n")

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from bot.bootstrap import write_data_key
-from bot.keyring import KeyRing
+from bot.credentials.keyring import KeyRing
 
 HEALTHCODE = str(Path(sys.executable).parent / "healthcode")
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from bot.keyring import KeyRing
-from bot.trust import TrustListError, TrustStore, parse_trust_list, read_trust_list_file
+from bot.credentials.keyring import KeyRing
+from bot.credentials.trust import TrustListError, TrustStore, parse_trust_list, read_trust_list_file
 
 NOW = datetime(2024, 5, 1, 8, 0, tzinfo=timezone.utc)
 WEEK = timedelta(days=7)

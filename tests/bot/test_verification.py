@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from bot.credentials import RevocationState, VerificationReason, issue_credential
+from bot.credentials.cwt import RevocationState, VerificationReason, issue_credential
 from bot.i18n import Catalogue
-from bot.keyring import SigningKey, b64url_encode
+from bot.credentials.keyring import SigningKey, b64url_encode
 from bot.services.verification import (
     IssuerRecordCache,
     OwnRecord,
@@ -20,7 +20,7 @@ from bot.services.verification import (
     issuer_region_name,
     verify_token,
 )
-from bot.trust import TrustStore, parse_trust_list
+from bot.credentials.trust import TrustStore, parse_trust_list
 
 from rules.model import Colour
 

@@ -7,10 +7,10 @@ import cbor2
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given, settings, strategies as st
 
-from bot.credentials import CredentialError, VerificationReason, decode_credential, issue_credential
-from bot.keyring import SigningKey, b64url_decode, b64url_encode
+from bot.credentials.cwt import CredentialError, VerificationReason, decode_credential, issue_credential
+from bot.credentials.keyring import SigningKey, b64url_decode, b64url_encode
 from bot.services.verification import verify_token
-from bot.trust import TrustStore, parse_trust_list
+from bot.credentials.trust import TrustStore, parse_trust_list
 from rules.model import Colour
 
 NOW = datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc)

@@ -11,9 +11,9 @@ import pytest
 from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from bot.keyring import KeyRing, SigningKey, b64url_encode
-from bot.trust import TrustListError
-from bot.trust_sources import TrustSources, parse_revocation_list
+from bot.credentials.keyring import KeyRing, SigningKey, b64url_encode
+from bot.credentials.trust import TrustListError
+from bot.credentials.trust_sources import TrustSources, parse_revocation_list
 
 NOW = datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc)
 GRACE = timedelta(hours=24)

@@ -19,7 +19,7 @@ import aiohttp
 import pytest
 
 from bot.bootstrap import write_data_key
-from bot.keyring import KeyRing
+from bot.credentials.keyring import KeyRing
 
 pytestmark = pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="needs Linux /proc to see listeners")
 

@@ -12,8 +12,8 @@ from telegram.ext import Application
 from bot.application import build_application
 from bot.bootstrap import create_services
 from bot.clock import ManualClock
-from bot.local_bot_api import LocalBotApi, SentMessage
-from bot.local_chat import LocalChat, LocalUser
+from bot.local.bot_api import LocalBotApi, SentMessage
+from bot.local.chat import LocalChat, LocalUser
 from bot.services.context import Services
 from bot.settings import load_settings
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.local_chat import LocalUser
+from bot.local.chat import LocalUser
 from storage.models import CredentialRow
 from tests.handlers.conftest import Harness
 from tests.handlers.test_org_fixtures import ADMIN, audit, chat, drain, phone, register, resident_id, today

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from PIL import Image
 
-from bot.local_chat import LocalUser
+from bot.local.chat import LocalUser
 from tests.handlers.conftest import Harness
 from tests.handlers.test_org_fixtures import ADMIN, audit, register, today
 

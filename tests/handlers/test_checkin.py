@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from bot.local_chat import LocalUser
+from bot.local.chat import LocalUser
 from tests.handlers.conftest import Harness
 
 

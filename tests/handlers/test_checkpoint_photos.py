@@ -13,7 +13,7 @@ import time
 import pytest
 from PIL import Image
 
-from bot.local_chat import LocalUser
+from bot.local.chat import LocalUser
 from bot.services import checkpoint
 from storage.unit_of_work import UnitOfWork
 from tests.handlers.conftest import VALID_IDS, Harness

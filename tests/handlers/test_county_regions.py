@@ -2,7 +2,7 @@
 shown in /mydata, next to people registered at city level before counties existed."""
 from __future__ import annotations
 
-from bot.local_chat import LocalUser
+from bot.local.chat import LocalUser
 from tests.handlers.conftest import VALID_IDS, Harness
 from tests.handlers.test_org_fixtures import ADMIN, register
 

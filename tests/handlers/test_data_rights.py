@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import MetaData, select, text
 from sqlalchemy.pool import NullPool
 
-from bot.local_chat import LocalUser
+from bot.local.chat import LocalUser
 from bot.services import registration
 from bot.services.delivery import Audience, start_campaign
 from bot.services.verification import verify

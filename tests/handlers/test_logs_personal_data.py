@@ -18,7 +18,7 @@ import pytest
 
 from bot.jobs.retention import apply_retention
 from bot.jobs.runtime import TimedJobs
-from bot.local_chat import LocalUser
+from bot.local.chat import LocalUser
 from bot.services import conversation, registration
 from rules.model import Colour
 from tests.handlers.conftest import ADMIN_ID, VALID_IDS, start_harness, stop_harness

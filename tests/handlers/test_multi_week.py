@@ -21,8 +21,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.jobs.runtime import TimedJobs
-from bot.local_bot_api import SentMessage
-from bot.local_chat import LocalUser
+from bot.local.bot_api import SentMessage
+from bot.local.chat import LocalUser
 from rules.model import Colour
 from tests.handlers.conftest import ADMIN_ID, Harness, start_harness, stop_harness
 

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.local_chat import LocalUser
+from bot.local.chat import LocalUser
 from tests.handlers.conftest import Harness
 from tests.handlers.test_org_fixtures import ADMIN, approved_organisation, audit, join, last_toast, press_data, register
 

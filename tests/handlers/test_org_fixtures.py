@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from bot.local_bot_api import SentMessage
-from bot.local_chat import LocalUser
+from bot.local.bot_api import SentMessage
+from bot.local.chat import LocalUser
 from bot.services.delivery import DeliveryWorker
 from handlers.delivery_sender import TelegramSender
 from rules.validators import credit_code_check_char, resident_id_check_char

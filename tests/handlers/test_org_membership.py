@@ -1,7 +1,7 @@
 """Organisations end to end: request, approval, invite codes and links, joining and leaving, managers."""
 from __future__ import annotations
 
-from bot.local_chat import LocalUser
+from bot.local.chat import LocalUser
 from tests.handlers.conftest import Harness
 from tests.handlers.test_org_fixtures import (
     ADMIN,

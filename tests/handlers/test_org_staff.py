@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.local_chat import LocalUser
+from bot.local.chat import LocalUser
 from tests.handlers.conftest import Harness
 from tests.handlers.test_org_fixtures import (
     add_citizens,

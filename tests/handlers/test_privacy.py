@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.local_chat import LocalUser
+from bot.local.chat import LocalUser
 from tests.handlers.conftest import VALID_IDS, start_harness, stop_harness
 
 NAME, RESIDENT_ID, PHONE = "欧阳明日", VALID_IDS[2], "13912345678"

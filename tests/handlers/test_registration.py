@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from tests.handlers.conftest import VALID_IDS, Harness
-from bot.local_chat import LocalUser
+from bot.local.chat import LocalUser
 
 
 async def test_full_registration_shows_masked_summary_and_completes(harness: Harness, citizen: LocalUser) -> None:

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.jobs.runtime import TimedJobs
-from bot.local_bot_api import SentMessage
-from bot.local_chat import LocalUser
+from bot.local.bot_api import SentMessage
+from bot.local.chat import LocalUser
 from bot.services.reminders import parse_time
 from tests.handlers.conftest import VALID_IDS, Harness, start_harness, stop_harness
 

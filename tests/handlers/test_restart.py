@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.local_chat import LocalUser
+from bot.local.chat import LocalUser
 from tests.handlers.conftest import VALID_IDS, start_harness, stop_harness
 
 

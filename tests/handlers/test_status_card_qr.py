@@ -7,9 +7,9 @@ from io import BytesIO
 import zxingcpp
 from PIL import Image
 
-from bot.credentials import decode_credential, verify_credential
-from bot.local_chat import LocalUser
-from bot.trust import TrustStore
+from bot.credentials.cwt import decode_credential, verify_credential
+from bot.local.chat import LocalUser
+from bot.credentials.trust import TrustStore
 from tests.handlers.conftest import Harness
 
 

@@ -5,7 +5,7 @@ import logging
 
 import pytest
 
-from bot.local_chat import LocalUser
+from bot.local.chat import LocalUser
 from tests.handlers.conftest import Harness
 
 

@@ -19,8 +19,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run from a checkout
 
-from bot.credentials import issue_credential  # noqa: E402
-from bot.keyring import SigningKey, b64url_decode, b64url_encode  # noqa: E402
+from bot.credentials.cwt import issue_credential  # noqa: E402
+from bot.credentials.keyring import SigningKey, b64url_decode, b64url_encode  # noqa: E402
 from rules.model import Colour  # noqa: E402
 
 CASES = Path(__file__).resolve().parent / "cases"

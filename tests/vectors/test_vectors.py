@@ -10,8 +10,8 @@ import pytest
 
 from bot.cli import main as cli_main
 from bot.services.verification import verify_token
-from bot.trust import TrustStore, parse_trust_list
-from bot.trust_sources import parse_revocation_list
+from bot.credentials.trust import TrustStore, parse_trust_list
+from bot.credentials.trust_sources import parse_revocation_list
 
 CASES = sorted((Path(__file__).parent / "cases").glob("*.json"))
 REQUIRED = {"valid", "expired", "not_yet_valid", "payload_tampered", "signature_tampered", "unknown_kid",

@@ -14,10 +14,10 @@ from pycose.keys import OKPKey
 from pycose.keys.curves import Ed25519
 from pycose.messages import Sign1Message
 
-from bot.credentials import issue_credential
-from bot.keyring import SigningKey, b64url_decode, b64url_encode
+from bot.credentials.cwt import issue_credential
+from bot.credentials.keyring import SigningKey, b64url_decode, b64url_encode
 from bot.services.verification import verify_token
-from bot.trust import TrustStore, parse_trust_list
+from bot.credentials.trust import TrustStore, parse_trust_list
 from rules.model import Colour
 
 NOW = datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc)

@@ -8,7 +8,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.local_chat import LocalUser
+from bot.local.chat import LocalUser
 from bot.web.server import WebServer
 from tests.handlers.conftest import Harness, start_harness, stop_harness
 
@@ -87,7 +87,7 @@ def token_of(card_photo: bytes) -> str:
 def tamper_signature(token: str) -> str:
     import cbor2
 
-    from bot.keyring import b64url_decode, b64url_encode
+    from bot.credentials.keyring import b64url_decode, b64url_encode
 
     protected, unprotected, payload, signature = cbor2.loads(b64url_decode(token)).value
     flipped = bytes([signature[0] ^ 0x01]) + signature[1:]
@@ -100,8 +100,8 @@ def stranger_token(issuer: str, now, *, colour: str = "green") -> str:
 
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from bot.credentials import issue_credential
-    from bot.keyring import SigningKey
+    from bot.credentials.cwt import issue_credential
+    from bot.credentials.keyring import SigningKey
     from rules.model import Colour
 
     signer = SigningKey.from_private_key(Ed25519PrivateKey.generate())

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.local_chat import LocalUser
+from bot.local.chat import LocalUser
 from tests.web.conftest import Site, card_token, stranger_token
 
 

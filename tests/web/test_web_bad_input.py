@@ -15,7 +15,7 @@ import cbor2
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from bot.keyring import b64url_decode, b64url_encode
+from bot.credentials.keyring import b64url_decode, b64url_encode
 from storage.migrate import upgrade
 from tests.handlers.conftest import Harness, start_harness, stop_harness
 from tests.web.conftest import Site, start_site, stop_site
@@ -84,7 +84,7 @@ def _tagged(*items: object, tag: int = 18) -> str:
 
 
 def _good_parts(server: Server) -> list:
-    from bot.credentials import issue_credential
+    from bot.credentials.cwt import issue_credential
     from rules.model import Colour
 
     now = server.harness.clock.now()

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from bot.local_chat import LocalUser
+from bot.local.chat import LocalUser
 from bot.services import checkpoint
 from tests.handlers.conftest import Harness, VALID_IDS, start_harness, stop_harness
 from tests.web.conftest import tamper_signature, token_of

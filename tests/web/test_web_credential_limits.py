@@ -9,10 +9,10 @@ from datetime import datetime, timezone
 import cbor2
 import pytest
 
-from bot.credentials import CLAIM_COLOUR
+from bot.credentials.cwt import CLAIM_COLOUR
 from bot.i18n import Catalogue
-from bot.keyring import MAX_CREDENTIAL_LIFETIME, b64url_decode, b64url_encode
-from bot.local_chat import LocalUser
+from bot.credentials.keyring import MAX_CREDENTIAL_LIFETIME, b64url_decode, b64url_encode
+from bot.local.chat import LocalUser
 from bot.qr_card import render_card
 from rules.model import Colour
 from tests.web.conftest import Site, card_token

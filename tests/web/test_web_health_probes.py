@@ -13,7 +13,7 @@ import textwrap
 import time
 from pathlib import Path
 
-from bot.local_chat import LocalUser
+from bot.local.chat import LocalUser
 from tests.web.conftest import Site, card_token
 
 PROBES = 64

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from bot.application import build_application
 from bot.bootstrap import create_services
 from bot.clock import ManualClock
-from bot.local_bot_api import LocalBotApi
+from bot.local.bot_api import LocalBotApi
 from bot.runners.webhook import SECRET_HEADER, WebhookService
 from storage.migrate import upgrade
 from tests.handlers.conftest import START, make_settings

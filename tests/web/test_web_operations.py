@@ -8,9 +8,9 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from bot.credentials import issue_credential
-from bot.keyring import SigningKey, b64url_encode
-from bot.local_chat import LocalUser
+from bot.credentials.cwt import issue_credential
+from bot.credentials.keyring import SigningKey, b64url_encode
+from bot.local.chat import LocalUser
 from rules.model import Colour
 from storage.database import Database
 from storage.encryption import FieldCipher

@@ -4,9 +4,9 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from bot.credentials import issue_credential
+from bot.credentials.cwt import issue_credential
 from bot.i18n import Catalogue
-from bot.local_chat import LocalUser
+from bot.local.chat import LocalUser
 from rules.model import Colour
 from storage.records import CredentialRecord
 from tests.handlers.conftest import VALID_IDS

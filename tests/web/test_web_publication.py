@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.keyring import KeyRing
-from bot.local_chat import LocalUser
-from bot.trust import parse_trust_list
-from bot.trust_sources import parse_revocation_list
+from bot.credentials.keyring import KeyRing
+from bot.local.chat import LocalUser
+from bot.credentials.trust import parse_trust_list
+from bot.credentials.trust_sources import parse_revocation_list
 from bot.web.server import KeyRingWatcher
 from tests.web.conftest import Site, card_token
 

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from bot.cli import main as cli_main
-from bot.local_chat import LocalUser
+from bot.local.chat import LocalUser
 from storage.migrate import upgrade
 from tests.handlers.conftest import start_harness, stop_harness
 from tests.web.conftest import Site, qr_text, start_site, stop_site

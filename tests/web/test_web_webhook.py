@@ -12,7 +12,7 @@ import pytest
 from bot.application import build_application
 from bot.bootstrap import create_services
 from bot.clock import ManualClock
-from bot.local_bot_api import LocalBotApi
+from bot.local.bot_api import LocalBotApi
 from bot.runners.webhook import SECRET_HEADER, WebhookService
 from tests.handlers.conftest import START, make_settings
 

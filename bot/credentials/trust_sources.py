@@ -1,7 +1,7 @@
 """Where the trusted issuers' lists come from: files, and http(s) URLs fetched on a schedule.
 
 ``HEALTHCODE_TRUSTED_ISSUERS`` names the sources.  Each source yields one trust list (format in
-``bot.trust``).  The rules, so that a broken or late list can never pass unnoticed:
+``bot.credentials.trust``).  The rules, so that a broken or late list can never pass unnoticed:
 
 * A file that cannot be read or parsed at start-up stops start-up with a message naming it.
 * A URL that cannot be fetched does not stop start-up (the network may be down): the last copy
@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 
 from bot import regions
-from bot.trust import (
+from bot.credentials.trust import (
     TrustList,
     TrustListError,
     TrustStore,
@@ -40,7 +40,7 @@ from bot.trust import (
 )
 
 if TYPE_CHECKING:
-    from bot.keyring import KeyRing
+    from bot.credentials.keyring import KeyRing
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from telegram import Update
 from telegram.ext import Application
 
-from bot.local_bot_api import LocalBotApi, SentMessage
+from bot.local.bot_api import LocalBotApi, SentMessage
 
 
 @dataclass(frozen=True)

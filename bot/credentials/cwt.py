@@ -15,7 +15,7 @@ their base64url spelling.  The unprotected header is empty: anything in it is ma
 No claim links two credentials of one person: there is no subject, and the cti is random for each
 credential (the issuer's credentials table maps it to the person).  Credentials issued before
 issue 9 carried a pseudonymous subject (claim 2, text); it is still read, and means nothing.
-``iss`` follows the issuer-id grammar (``bot.trust.ISSUER_ID_PATTERN``); ``iat`` and ``exp`` are
+``iss`` follows the issuer-id grammar (``bot.credentials.trust.ISSUER_ID_PATTERN``); ``iat`` and ``exp`` are
 Unix seconds in [0, 2**32), and ``exp - iat`` is at most the issuer's maximum lifetime
 (``invalid_lifetime`` otherwise).  A token is about 178 characters.
 
@@ -38,8 +38,8 @@ from zoneinfo import ZoneInfo
 import cbor2
 from cryptography.exceptions import InvalidSignature
 
-from bot.keyring import MAX_CREDENTIAL_LIFETIME, SigningKey, b64url_decode, b64url_encode
-from bot.trust import ISSUER_ID_RULE, TrustStore, is_issuer_id
+from bot.credentials.keyring import MAX_CREDENTIAL_LIFETIME, SigningKey, b64url_decode, b64url_encode
+from bot.credentials.trust import ISSUER_ID_RULE, TrustStore, is_issuer_id
 from rules.model import Colour
 
 MAX_TOKEN_LENGTH = 4096

@@ -43,7 +43,7 @@ KEYRING_FILE = "keyring.json"
 ALGORITHM = "EdDSA"
 _KID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{11}$")
 # Our issuing policy: a credential expires at the end of the next local day, and never more than this
-# after its issue (``bot.credentials.expiry_for``).  Verification refuses our own credentials that
+# after its issue (``bot.credentials.cwt.expiry_for``).  Verification refuses our own credentials that
 # claim longer, and a retired key stays published this long after rotation.
 MAX_CREDENTIAL_LIFETIME = timedelta(hours=48)
 _GENERATE_HINT = "run `healthcode keys generate`"
@@ -233,7 +233,7 @@ class KeyRing:
     def export_trust_list(
         self, issuer: str, region_name: str, now: datetime, validity: timedelta
     ) -> dict[str, Any]:
-        """This issuer's trust list (format in bot.trust), listing every key still published."""
+        """This issuer's trust list (format in bot.credentials.trust), listing every key still published."""
         if validity <= timedelta(0):
             raise ValueError("trust list validity must be positive")
         issued_at = _whole_seconds(now)

@@ -25,7 +25,7 @@ revocation list or a credential naming anything else is refused, so no issuer ca
 another by case, spaces or invisible characters alone.
 
 A credential from a list's issuer may live at most :data:`FOREIGN_MAX_LIFETIME` (exp - iat); our
-own issuer's at most our policy, ``bot.keyring.MAX_CREDENTIAL_LIFETIME``.
+own issuer's at most our policy, ``bot.credentials.keyring.MAX_CREDENTIAL_LIFETIME``.
 
 Staleness: a list whose ``next_update + grace`` has passed is *stale*.  Its credentials are still
 verified (dropping the list would turn every citizen of that region away), but every result carries
@@ -45,10 +45,10 @@ from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from bot.keyring import ALGORITHM, MAX_CREDENTIAL_LIFETIME, b64url_decode, kid_for
+from bot.credentials.keyring import ALGORITHM, MAX_CREDENTIAL_LIFETIME, b64url_decode, kid_for
 
 if TYPE_CHECKING:
-    from bot.keyring import KeyRing
+    from bot.credentials.keyring import KeyRing
 
 TRUST_LIST_FORMAT = "healthcode-trust-list/1"
 CURVE = "Ed25519"
