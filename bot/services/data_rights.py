@@ -3,8 +3,10 @@
 /mydata answers with a readable summary, where the ID and phone numbers are masked, and a JSON
 document with everything in full: profile, consents, declarations, status, credentials,
 memberships, decisions, the access log of who read the status, reminders, notices, deliveries and
-any conversation in progress. Tables added by other features are found through the schema
-(``storage.repositories.erasure.personal_columns``), so the export never silently misses one.
+any conversation in progress. ``EXPLAINED`` says which stored columns those sections show; every
+other row naming the person is exported raw, found through the schema's personal-data
+declarations, and a test checks both against the declarations so the export never silently
+misses a table or a column.
 
 /forget asks first. The confirmation button carries the time it was shown and expires after
 ``CONFIRMATION_MINUTES``. Erasing revokes the person's credentials (their random ids stay on the
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Collection
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -24,17 +27,31 @@ from bot.services import consent
 from bot.services.context import Turn
 from bot.services.feature import Command, Feature
 from rules.validators import mask_name, masked_phone, parse_number
-from storage.records import UserProfile
+from storage.records import ConversationState, UserProfile
 
 log = logging.getLogger("healthcode.data_rights")
 
 EXPORT_FORMAT = "healthcode-personal-data/1"
 CONFIRMATION_MINUTES = 10
-# Rows read by the dedicated sections of the export; every other personal table is exported raw.
-_EXPLAINED_TABLES = frozenset({
-    "users", "declarations", "statuses", "credentials", "consents", "reminder_settings", "status_notices",
-    "conversation_states", "preferences", "memberships", "decisions", "access_log",
-})
+# The stored columns each section below shows, by table (an organisation id shows as its name).
+# tests/storage/test_personal_data_declarations.py fails when a column declared personal is missing.
+EXPLAINED: dict[str, frozenset[str]] = {
+    "users": frozenset({"telegram_id", "subject_id", "name_enc", "resident_id_enc", "phone_enc", "region_code",
+                        "created_at", "active", "consent_version", "consented_at"}),  # profile, consents
+    "preferences": frozenset({"language"}),  # profile
+    "consents": frozenset({"version", "accepted_at"}),
+    "declarations": frozenset({"day", "answers_enc", "revision", "created_at", "updated_at"}),
+    "statuses": frozenset({"colour", "reason_code", "since", "green_on", "evaluated_for", "updated_at"}),
+    "credentials": frozenset({"cti", "colour", "kid", "issued_at", "expires_at", "superseded_at", "revoked_at",
+                              "token"}),
+    "reminder_settings": frozenset({"enabled", "remind_at"}),
+    "status_notices": frozenset({"day", "kind", "days_left", "created_at"}),
+    "memberships": frozenset({"organisation_id", "joined_at", "left_at", "consent_version"}),
+    "decisions": frozenset({"colour", "first_day", "last_day", "reason_enc"}),
+    "access_log": frozenset({"organisation_id", "at", "what"}),
+    "conversation_states": frozenset({"flow", "step", "draft_enc"}),
+}
+_EXPLAINED_WHEN_UNREGISTERED = ("preferences", "conversation_states")  # the profile and the conversation
 ACCESS_LOG_IN_SUMMARY = 5  # the latest reads listed in the summary; the file has them all
 
 
@@ -54,12 +71,16 @@ async def _unregistered(turn: Turn) -> None:
     """Not a citizen, yet maybe a manager, an administrator, or someone who chose a language."""
     telegram_id = turn.actor.telegram_id
     language = await turn.uow.preferences.get_language(telegram_id)
-    others = await _other_tables(turn, telegram_id, None, skip={"preferences", "conversation_states"})
+    others = await _other_tables(turn, telegram_id, None, _EXPLAINED_WHEN_UNREGISTERED)
+    state = await turn.uow.conversations.get(telegram_id)
     turn.reply.say(t("mydata.unregistered", choice=language or "-"))
     if others:
         turn.reply.say(_other_records(others))
+    if others or state is not None:  # a registration in progress holds a sealed draft
         document = {"format": EXPORT_FORMAT, "exported_at": _instant(turn.now), "issuer": turn.services.settings.issuer,
                     "profile": {"telegram_id": telegram_id, "language": language}, **others}
+        if state is not None:
+            document["conversation"] = _conversation(state)
         _attach(turn, document)
 
 
@@ -122,8 +143,8 @@ async def export(turn: Turn) -> dict[str, Any]:
             {"organisation": a.organisation_name, "at": _instant(a.at), "what": a.what}
             for a in await uow.access_log.for_user(user.id)
         ],
-        "conversation": None if state is None else {"flow": state.flow, "step": state.step, "draft": state.draft},
-        **await _other_tables(turn, user.telegram_id, user.id, _EXPLAINED_TABLES),
+        "conversation": None if state is None else _conversation(state),
+        **await _other_tables(turn, user.telegram_id, user.id, EXPLAINED),
         "retention": {
             "declarations_days": settings.retention_days,
             "delivery_records_days": settings.delivery_retention_days,
@@ -146,10 +167,14 @@ def _profile(user: UserProfile, language: str | None) -> dict[str, Any]:
     }
 
 
+def _conversation(state: ConversationState) -> dict[str, Any]:
+    return {"flow": state.flow, "step": state.step, "draft": state.draft}
+
+
 async def _other_tables(turn: Turn, telegram_id: int, user_id: int | None,
-                        skip: frozenset[str] | set[str]) -> dict[str, list[dict[str, Any]]]:
-    """Rows about the person in tables the sections above do not explain (deliveries, roles …)."""
-    found = await turn.uow.rights.personal_data.rows_elsewhere(telegram_id, user_id, skip)
+                        explained: Collection[str]) -> dict[str, list[dict[str, Any]]]:
+    """Rows naming the person that the sections above do not show (deliveries, roles, their acts …)."""
+    found = await turn.uow.rights.personal_data.rows_elsewhere(telegram_id, user_id, explained)
     return {name: [{k: _plain(v) for k, v in row.items()} for row in rows] for name, rows in found.items()}
 
 

@@ -7,6 +7,7 @@ from sqlalchemy import BigInteger, Date, ForeignKey, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base, SurrogateId, UTCDateTime
+from storage.models.personal import Personal, personal
 
 
 class AuditRow(Base):
@@ -16,9 +17,9 @@ class AuditRow(Base):
 
     id: Mapped[int] = mapped_column(SurrogateId, primary_key=True, autoincrement=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
-    actor_telegram_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    actor_telegram_id: Mapped[int] = mapped_column(BigInteger, index=True, info=personal(Personal.ACTOR))
     action: Mapped[str] = mapped_column(String(64))
-    target: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    target: Mapped[str | None] = mapped_column(String(64), nullable=True, info=personal(Personal.REFERENCE))
     detail: Mapped[str] = mapped_column(Text)
 
 
@@ -27,14 +28,16 @@ class DecisionRow(Base):
 
     __tablename__ = "decisions"
 
-    id: Mapped[int] = mapped_column(SurrogateId, primary_key=True, autoincrement=True)
-    user_id: Mapped[int] = mapped_column(SurrogateId, ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    colour: Mapped[str] = mapped_column(String(16))
-    first_day: Mapped[date] = mapped_column(Date)
-    last_day: Mapped[date] = mapped_column(Date, index=True)
-    reason_enc: Mapped[bytes] = mapped_column(LargeBinary)
-    decided_by: Mapped[int] = mapped_column(BigInteger)
-    decided_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    id: Mapped[int] = mapped_column(SurrogateId, primary_key=True, autoincrement=True, info=personal(Personal.ROW))
+    user_id: Mapped[int] = mapped_column(
+        SurrogateId, ForeignKey("users.id", ondelete="CASCADE"), index=True, info=personal(Personal.USER)
+    )
+    colour: Mapped[str] = mapped_column(String(16), info=personal(Personal.CONTENT))
+    first_day: Mapped[date] = mapped_column(Date, info=personal(Personal.CONTENT))
+    last_day: Mapped[date] = mapped_column(Date, index=True, info=personal(Personal.CONTENT))
+    reason_enc: Mapped[bytes] = mapped_column(LargeBinary, info=personal(Personal.SEALED))
+    decided_by: Mapped[int] = mapped_column(BigInteger, info=personal(Personal.ACTOR))
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime(), info=personal(Personal.ROW))
 
 
 class RiskAreaRow(Base):
@@ -47,9 +50,9 @@ class RiskAreaRow(Base):
     level: Mapped[str] = mapped_column(String(16))
     effective_from: Mapped[date] = mapped_column(Date)
     effective_until: Mapped[date | None] = mapped_column(Date, nullable=True)
-    added_by: Mapped[int] = mapped_column(BigInteger)
+    added_by: Mapped[int] = mapped_column(BigInteger, info=personal(Personal.ACTOR))
     added_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    ended_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    ended_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True, info=personal(Personal.ACTOR))
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
@@ -63,6 +66,7 @@ class ResidentIdMaskRow(Base):
     __tablename__ = "resident_id_masks"
 
     user_id: Mapped[int] = mapped_column(
-        SurrogateId, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+        SurrogateId, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, autoincrement=False,
+        info=personal(Personal.USER),
     )
-    mask_hash: Mapped[bytes] = mapped_column(LargeBinary(32), index=True)
+    mask_hash: Mapped[bytes] = mapped_column(LargeBinary(32), index=True, info=personal(Personal.BLIND_INDEX))

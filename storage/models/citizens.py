@@ -22,24 +22,25 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base, SurrogateId, UTCDateTime
+from storage.models.personal import Personal, holds_no_personal_data, personal
 
 
 class User(Base):
     __tablename__ = "users"
 
-    id: Mapped[int] = mapped_column(SurrogateId, primary_key=True, autoincrement=True)
-    telegram_id: Mapped[int] = mapped_column(BigInteger, unique=True)
-    subject_id: Mapped[str] = mapped_column(String(32), unique=True)
-    name_enc: Mapped[bytes] = mapped_column(LargeBinary)
-    resident_id_enc: Mapped[bytes] = mapped_column(LargeBinary)
-    resident_id_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
-    phone_enc: Mapped[bytes] = mapped_column(LargeBinary)
-    phone_hash: Mapped[bytes] = mapped_column(LargeBinary(32), index=True)
-    region_code: Mapped[str] = mapped_column(String(16))
-    consent_version: Mapped[str] = mapped_column(String(32))
-    consented_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    id: Mapped[int] = mapped_column(SurrogateId, primary_key=True, autoincrement=True, info=personal(Personal.USER))
+    telegram_id: Mapped[int] = mapped_column(BigInteger, unique=True, info=personal(Personal.TELEGRAM))
+    subject_id: Mapped[str] = mapped_column(String(32), unique=True, info=personal(Personal.CONTENT))
+    name_enc: Mapped[bytes] = mapped_column(LargeBinary, info=personal(Personal.SEALED))
+    resident_id_enc: Mapped[bytes] = mapped_column(LargeBinary, info=personal(Personal.SEALED))
+    resident_id_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True, info=personal(Personal.BLIND_INDEX))
+    phone_enc: Mapped[bytes] = mapped_column(LargeBinary, info=personal(Personal.SEALED))
+    phone_hash: Mapped[bytes] = mapped_column(LargeBinary(32), index=True, info=personal(Personal.BLIND_INDEX))
+    region_code: Mapped[str] = mapped_column(String(16), info=personal(Personal.CONTENT))
+    consent_version: Mapped[str] = mapped_column(String(32), info=personal(Personal.CONTENT))
+    consented_at: Mapped[datetime] = mapped_column(UTCDateTime(), info=personal(Personal.CONTENT))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), info=personal(Personal.CONTENT))
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true(), info=personal(Personal.CONTENT))
 
 
 class Preference(Base):
@@ -47,19 +48,23 @@ class Preference(Base):
 
     __tablename__ = "preferences"
 
-    telegram_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    language: Mapped[str] = mapped_column(String(16))
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    telegram_id: Mapped[int] = mapped_column(
+        BigInteger, primary_key=True, autoincrement=False, info=personal(Personal.TELEGRAM)
+    )
+    language: Mapped[str] = mapped_column(String(16), info=personal(Personal.CONTENT))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), info=personal(Personal.ROW))
 
 
 class ConversationStateRow(Base):
     __tablename__ = "conversation_states"
 
-    telegram_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    flow: Mapped[str] = mapped_column(String(64))
-    step: Mapped[str] = mapped_column(String(64))
-    draft_enc: Mapped[bytes] = mapped_column(LargeBinary)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    telegram_id: Mapped[int] = mapped_column(
+        BigInteger, primary_key=True, autoincrement=False, info=personal(Personal.TELEGRAM)
+    )
+    flow: Mapped[str] = mapped_column(String(64), info=personal(Personal.CONTENT))
+    step: Mapped[str] = mapped_column(String(64), info=personal(Personal.CONTENT))
+    draft_enc: Mapped[bytes] = mapped_column(LargeBinary, info=personal(Personal.SEALED))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), info=personal(Personal.ROW))
 
 
 class DeclarationRow(Base):
@@ -68,51 +73,59 @@ class DeclarationRow(Base):
     # query by user and day; a second identical index would only slow writes.
     __table_args__ = (UniqueConstraint("user_id", "day"),)
 
-    id: Mapped[int] = mapped_column(SurrogateId, primary_key=True, autoincrement=True)
-    user_id: Mapped[int] = mapped_column(SurrogateId, ForeignKey("users.id", ondelete="CASCADE"))
-    day: Mapped[date] = mapped_column(Date)
-    answers_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    id: Mapped[int] = mapped_column(SurrogateId, primary_key=True, autoincrement=True, info=personal(Personal.ROW))
+    user_id: Mapped[int] = mapped_column(
+        SurrogateId, ForeignKey("users.id", ondelete="CASCADE"), info=personal(Personal.USER)
+    )
+    day: Mapped[date] = mapped_column(Date, info=personal(Personal.CONTENT))
+    answers_enc: Mapped[bytes] = mapped_column(LargeBinary, info=personal(Personal.SEALED))
     # 1 when first declared, +1 each time that day's answers are replaced.
-    revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1", info=personal(Personal.CONTENT))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), info=personal(Personal.CONTENT))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), info=personal(Personal.CONTENT))
 
 
 class StatusRow(Base):
     __tablename__ = "statuses"
 
     user_id: Mapped[int] = mapped_column(
-        SurrogateId, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+        SurrogateId, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, autoincrement=False,
+        info=personal(Personal.USER),
     )
-    colour: Mapped[str] = mapped_column(String(16), index=True)
-    reason_code: Mapped[str] = mapped_column(String(64))
-    since: Mapped[date] = mapped_column(Date)
-    green_on: Mapped[date | None] = mapped_column(Date, nullable=True)
-    evaluated_for: Mapped[date] = mapped_column(Date)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    colour: Mapped[str] = mapped_column(String(16), index=True, info=personal(Personal.CONTENT))
+    reason_code: Mapped[str] = mapped_column(String(64), info=personal(Personal.CONTENT))
+    since: Mapped[date] = mapped_column(Date, info=personal(Personal.CONTENT))
+    green_on: Mapped[date | None] = mapped_column(Date, nullable=True, info=personal(Personal.CONTENT))
+    evaluated_for: Mapped[date] = mapped_column(Date, info=personal(Personal.CONTENT))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), info=personal(Personal.CONTENT))
 
 
 class CredentialRow(Base):
     __tablename__ = "credentials"
 
-    cti: Mapped[str] = mapped_column(String(64), primary_key=True)
+    cti: Mapped[str] = mapped_column(String(64), primary_key=True, info=personal(Personal.CONTENT))
     user_id: Mapped[int] = mapped_column(
-        SurrogateId, ForeignKey("users.id", ondelete="CASCADE"), index=True
+        SurrogateId, ForeignKey("users.id", ondelete="CASCADE"), index=True, info=personal(Personal.USER)
     )
-    kid: Mapped[str] = mapped_column(String(64))
-    colour: Mapped[str] = mapped_column(String(16))
-    status_key: Mapped[str] = mapped_column(String(128))
-    token: Mapped[str] = mapped_column(Text)
-    issued_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    kid: Mapped[str] = mapped_column(String(64), info=personal(Personal.CONTENT))
+    colour: Mapped[str] = mapped_column(String(16), info=personal(Personal.CONTENT))
+    status_key: Mapped[str] = mapped_column(String(128), info=personal(Personal.ROW))
+    token: Mapped[str] = mapped_column(Text, info=personal(Personal.CONTENT))
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime(), info=personal(Personal.CONTENT))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True, info=personal(Personal.CONTENT))
     # Indexed: verifiers read what was withdrawn since they last looked (see storage migration 0004).
-    superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True, index=True)
-    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True, index=True)
-    telegram_file_id: Mapped[str | None] = mapped_column(String(256), nullable=True)
+    superseded_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime(), nullable=True, index=True, info=personal(Personal.CONTENT)
+    )
+    revoked_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime(), nullable=True, index=True, info=personal(Personal.CONTENT)
+    )
+    telegram_file_id: Mapped[str | None] = mapped_column(String(256), nullable=True, info=personal(Personal.ROW))
 
 
 class ProcessedUpdate(Base):
     __tablename__ = "processed_updates"
+    __table_args__ = holds_no_personal_data("update ids Telegram handed us, kept to skip repeats; nothing says whose")
 
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     processed_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -7,6 +7,7 @@ from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, LargeBinar
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base, SurrogateId, UTCDateTime
+from storage.models.personal import Personal, personal
 
 
 class CampaignRow(Base):
@@ -14,7 +15,7 @@ class CampaignRow(Base):
 
     id: Mapped[int] = mapped_column(SurrogateId, primary_key=True, autoincrement=True)
     kind: Mapped[str] = mapped_column(String(32))
-    created_by: Mapped[int] = mapped_column(BigInteger)
+    created_by: Mapped[int] = mapped_column(BigInteger, info=personal(Personal.ACTOR))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     payload: Mapped[str] = mapped_column(Text)  # JSON; never personal data
     audience_kind: Mapped[str] = mapped_column(String(16))
@@ -22,10 +23,10 @@ class CampaignRow(Base):
     status: Mapped[str] = mapped_column(String(16), index=True)  # pending | sending | done | cancelled
     rate: Mapped[float] = mapped_column(Float)
     total: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    progress_chat_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    progress_chat_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True, info=personal(Personal.ACTOR))
     progress_message_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-    cancelled_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    cancelled_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True, info=personal(Personal.ACTOR))
 
 
 class DeliveryRow(Base):
@@ -42,16 +43,18 @@ class DeliveryRow(Base):
         Index("ix_deliveries_campaign_id_status", "campaign_id", "status"),  # progress counts
     )
 
-    id: Mapped[int] = mapped_column(SurrogateId, primary_key=True, autoincrement=True)
-    campaign_id: Mapped[int] = mapped_column(SurrogateId, ForeignKey("campaigns.id", ondelete="CASCADE"))
-    telegram_id: Mapped[int] = mapped_column(BigInteger, index=True)
-    status: Mapped[str] = mapped_column(String(16))
-    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    last_error: Mapped[str | None] = mapped_column(String(200), nullable=True)
-    claimed_by: Mapped[str | None] = mapped_column(String(32), nullable=True)
-    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-    not_before: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    id: Mapped[int] = mapped_column(SurrogateId, primary_key=True, autoincrement=True, info=personal(Personal.ROW))
+    campaign_id: Mapped[int] = mapped_column(
+        SurrogateId, ForeignKey("campaigns.id", ondelete="CASCADE"), info=personal(Personal.ROW)
+    )
+    telegram_id: Mapped[int] = mapped_column(BigInteger, index=True, info=personal(Personal.TELEGRAM))
+    status: Mapped[str] = mapped_column(String(16), info=personal(Personal.CONTENT))
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0", info=personal(Personal.ROW))
+    last_error: Mapped[str | None] = mapped_column(String(200), nullable=True, info=personal(Personal.ROW))
+    claimed_by: Mapped[str | None] = mapped_column(String(32), nullable=True, info=personal(Personal.ROW))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True, info=personal(Personal.ROW))
+    not_before: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True, info=personal(Personal.ROW))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), info=personal(Personal.CONTENT))
 
 
 class CampaignAttachmentRow(Base):
@@ -63,5 +66,5 @@ class CampaignAttachmentRow(Base):
     content: Mapped[bytes] = mapped_column(LargeBinary)
     filename: Mapped[str] = mapped_column(String(128))
     telegram_file_id: Mapped[str | None] = mapped_column(String(256), nullable=True)
-    created_by: Mapped[int] = mapped_column(BigInteger)
+    created_by: Mapped[int] = mapped_column(BigInteger, info=personal(Personal.ACTOR))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -11,6 +11,7 @@ from sqlalchemy import Integer, LargeBinary
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base, UTCDateTime
+from storage.models.personal import holds_no_personal_data
 
 KEY_CHECK_ROW_ID = 1
 
@@ -19,6 +20,7 @@ class DataKeyCheck(Base):
     """Keyed on the constant KEY_CHECK_ROW_ID, so a second row cannot be inserted."""
 
     __tablename__ = "data_key_check"
+    __table_args__ = holds_no_personal_data("a keyed digest of a fixed label, proving which data key is in use")
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     check_value: Mapped[bytes] = mapped_column(LargeBinary(32))

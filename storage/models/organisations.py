@@ -11,6 +11,7 @@ from sqlalchemy import BigInteger, Date, ForeignKey, Index, String, UniqueConstr
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base, SurrogateId, UTCDateTime
+from storage.models.personal import Personal, personal
 
 
 class OrganisationRow(Base):
@@ -20,9 +21,9 @@ class OrganisationRow(Base):
     name: Mapped[str] = mapped_column(String(200))
     credit_code: Mapped[str] = mapped_column(String(18), index=True)
     status: Mapped[str] = mapped_column(String(16), index=True)  # pending | approved | rejected
-    requested_by: Mapped[int] = mapped_column(BigInteger)
+    requested_by: Mapped[int] = mapped_column(BigInteger, info=personal(Personal.ACTOR))
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    decided_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    decided_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True, info=personal(Personal.ACTOR))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     # Not personal data and shown to managers again on request, so kept in clear.
     invite_code: Mapped[str | None] = mapped_column(String(32), unique=True, nullable=True)
@@ -35,11 +36,14 @@ class OrganisationManagerRow(Base):
     __tablename__ = "organisation_managers"
 
     organisation_id: Mapped[int] = mapped_column(
-        SurrogateId, ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+        SurrogateId, ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True, autoincrement=False,
+        info=personal(Personal.CONTENT),
     )
-    telegram_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False, index=True)
-    added_by: Mapped[int] = mapped_column(BigInteger)
-    added_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    telegram_id: Mapped[int] = mapped_column(
+        BigInteger, primary_key=True, autoincrement=False, index=True, info=personal(Personal.TELEGRAM)
+    )
+    added_by: Mapped[int] = mapped_column(BigInteger, info=personal(Personal.ACTOR))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime(), info=personal(Personal.CONTENT))
 
 
 class ManagerInviteRow(Base):
@@ -51,10 +55,10 @@ class ManagerInviteRow(Base):
     organisation_id: Mapped[int] = mapped_column(
         SurrogateId, ForeignKey("organisations.id", ondelete="CASCADE"), index=True
     )
-    created_by: Mapped[int] = mapped_column(BigInteger)
+    created_by: Mapped[int] = mapped_column(BigInteger, info=personal(Personal.ACTOR))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    used_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    used_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True, info=personal(Personal.ACTOR))
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
@@ -64,12 +68,16 @@ class MembershipRow(Base):
     __tablename__ = "memberships"
     __table_args__ = (UniqueConstraint("organisation_id", "user_id"),)
 
-    id: Mapped[int] = mapped_column(SurrogateId, primary_key=True, autoincrement=True)
-    organisation_id: Mapped[int] = mapped_column(SurrogateId, ForeignKey("organisations.id", ondelete="CASCADE"))
-    user_id: Mapped[int] = mapped_column(SurrogateId, ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    consent_version: Mapped[str] = mapped_column(String(32))
-    joined_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    left_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    id: Mapped[int] = mapped_column(SurrogateId, primary_key=True, autoincrement=True, info=personal(Personal.ROW))
+    organisation_id: Mapped[int] = mapped_column(
+        SurrogateId, ForeignKey("organisations.id", ondelete="CASCADE"), info=personal(Personal.CONTENT)
+    )
+    user_id: Mapped[int] = mapped_column(
+        SurrogateId, ForeignKey("users.id", ondelete="CASCADE"), index=True, info=personal(Personal.USER)
+    )
+    consent_version: Mapped[str] = mapped_column(String(32), info=personal(Personal.CONTENT))
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime(), info=personal(Personal.CONTENT))
+    left_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True, info=personal(Personal.CONTENT))
 
 
 class AccessLogRow(Base):
@@ -78,9 +86,13 @@ class AccessLogRow(Base):
     __tablename__ = "access_log"
     __table_args__ = (Index("ix_access_log_user_id_at", "user_id", "at"),)
 
-    id: Mapped[int] = mapped_column(SurrogateId, primary_key=True, autoincrement=True)
-    user_id: Mapped[int] = mapped_column(SurrogateId, ForeignKey("users.id", ondelete="CASCADE"))
-    organisation_id: Mapped[int] = mapped_column(SurrogateId, ForeignKey("organisations.id", ondelete="CASCADE"))
-    reader_telegram_id: Mapped[int] = mapped_column(BigInteger)
-    what: Mapped[str] = mapped_column(String(32))
-    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    id: Mapped[int] = mapped_column(SurrogateId, primary_key=True, autoincrement=True, info=personal(Personal.ROW))
+    user_id: Mapped[int] = mapped_column(
+        SurrogateId, ForeignKey("users.id", ondelete="CASCADE"), info=personal(Personal.USER)
+    )
+    organisation_id: Mapped[int] = mapped_column(
+        SurrogateId, ForeignKey("organisations.id", ondelete="CASCADE"), info=personal(Personal.CONTENT)
+    )
+    reader_telegram_id: Mapped[int] = mapped_column(BigInteger, info=personal(Personal.ACTOR))
+    what: Mapped[str] = mapped_column(String(32), info=personal(Personal.CONTENT))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True, info=personal(Personal.CONTENT))

@@ -21,6 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base, SurrogateId, UTCDateTime
+from storage.models.personal import Personal, holds_no_personal_data, personal
 
 
 class ScheduledJob(Base):
@@ -32,6 +33,7 @@ class ScheduledJob(Base):
     """
 
     __tablename__ = "scheduled_jobs"
+    __table_args__ = holds_no_personal_data("job schedules and leases")
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     spec: Mapped[str] = mapped_column(String(128))
@@ -46,7 +48,7 @@ class JobRun(Base):
     """One execution of a job for one due time; the unique pair makes a second run impossible."""
 
     __tablename__ = "job_runs"
-    __table_args__ = (UniqueConstraint("job_name", "due_at"),)
+    __table_args__ = (UniqueConstraint("job_name", "due_at"), holds_no_personal_data("one run of a job"))
 
     id: Mapped[int] = mapped_column(SurrogateId, primary_key=True, autoincrement=True)
     job_name: Mapped[str] = mapped_column(String(64))
@@ -65,10 +67,12 @@ class ConsentRow(Base):
     __tablename__ = "consents"
     __table_args__ = (UniqueConstraint("user_id", "version"),)
 
-    id: Mapped[int] = mapped_column(SurrogateId, primary_key=True, autoincrement=True)
-    user_id: Mapped[int] = mapped_column(SurrogateId, ForeignKey("users.id", ondelete="CASCADE"))
-    version: Mapped[str] = mapped_column(String(32))
-    accepted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    id: Mapped[int] = mapped_column(SurrogateId, primary_key=True, autoincrement=True, info=personal(Personal.ROW))
+    user_id: Mapped[int] = mapped_column(
+        SurrogateId, ForeignKey("users.id", ondelete="CASCADE"), info=personal(Personal.USER)
+    )
+    version: Mapped[str] = mapped_column(String(32), info=personal(Personal.CONTENT))
+    accepted_at: Mapped[datetime] = mapped_column(UTCDateTime(), info=personal(Personal.CONTENT))
 
 
 class ReminderSetting(Base):
@@ -82,13 +86,14 @@ class ReminderSetting(Base):
     __tablename__ = "reminder_settings"
 
     user_id: Mapped[int] = mapped_column(
-        SurrogateId, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+        SurrogateId, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, autoincrement=False,
+        info=personal(Personal.USER),
     )
-    enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
-    remind_at: Mapped[str | None] = mapped_column(String(5), nullable=True)
-    last_reminded_on: Mapped[date | None] = mapped_column(Date, nullable=True)
-    last_batch: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true(), info=personal(Personal.CONTENT))
+    remind_at: Mapped[str | None] = mapped_column(String(5), nullable=True, info=personal(Personal.CONTENT))
+    last_reminded_on: Mapped[date | None] = mapped_column(Date, nullable=True, info=personal(Personal.ROW))
+    last_batch: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True, info=personal(Personal.ROW))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), info=personal(Personal.ROW))
 
 
 class StatusNotice(Base):
@@ -101,13 +106,15 @@ class StatusNotice(Base):
     __tablename__ = "status_notices"
     __table_args__ = (UniqueConstraint("user_id", "day"),)
 
-    id: Mapped[int] = mapped_column(SurrogateId, primary_key=True, autoincrement=True)
-    user_id: Mapped[int] = mapped_column(SurrogateId, ForeignKey("users.id", ondelete="CASCADE"))
-    day: Mapped[date] = mapped_column(Date, index=True)
-    kind: Mapped[str] = mapped_column(String(32))
-    days_left: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    campaign_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    id: Mapped[int] = mapped_column(SurrogateId, primary_key=True, autoincrement=True, info=personal(Personal.ROW))
+    user_id: Mapped[int] = mapped_column(
+        SurrogateId, ForeignKey("users.id", ondelete="CASCADE"), info=personal(Personal.USER)
+    )
+    day: Mapped[date] = mapped_column(Date, index=True, info=personal(Personal.CONTENT))
+    kind: Mapped[str] = mapped_column(String(32), info=personal(Personal.CONTENT))
+    days_left: Mapped[int | None] = mapped_column(Integer, nullable=True, info=personal(Personal.CONTENT))
+    campaign_id: Mapped[int | None] = mapped_column(Integer, nullable=True, info=personal(Personal.ROW))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), info=personal(Personal.CONTENT))
 
 
 class DailyCount(Base):
@@ -117,6 +124,7 @@ class DailyCount(Base):
     """
 
     __tablename__ = "daily_counts"
+    __table_args__ = holds_no_personal_data("anonymous counts per day, region and colour")
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     region_code: Mapped[str] = mapped_column(String(16), primary_key=True)
@@ -131,6 +139,8 @@ class WithdrawnCredential(Base):
     so checkpoints and the revocation list keep refusing it until it expires."""
 
     __tablename__ = "withdrawn_credentials"
+    # The random ids outlive the holder on purpose: nothing here leads back to them.
+    __table_args__ = holds_no_personal_data("random ids of credentials withdrawn at erasure, until they expire")
 
     cti: Mapped[str] = mapped_column(String(64), primary_key=True)
     kid: Mapped[str] = mapped_column(String(64))

@@ -1,14 +1,15 @@
 """Erasing one person (/forget) or everyone (end of the epidemic).
 
-Which rows belong to a person is read from the schema rather than listed by hand, so a table
-added later is covered without touching this module:
+Which rows belong to a person is read from each column's personal-data declaration
+(``storage.models.personal``), so a table added later is covered once it declares its columns,
+and a test refuses a table that declares nothing:
 
-* rows *about* the person are deleted: every column that references ``users.id``, and every
-  column named exactly ``telegram_id`` (deliveries, managers, conversation state, language …);
+* rows *about* the person are deleted: every column declared ``USER`` (it references ``users.id``)
+  or ``TELEGRAM`` (deliveries, managers, conversation state, language …);
 * where the person only *acted* (a manager who read a status, whoever requested an organisation
-  or recorded a decision: Telegram-id columns named ``*_by``, ``*_telegram_id`` or ``*_chat_id``)
-  the record stays for the others it concerns, but the person's id in it is replaced by
-  ``ERASED_ACTOR`` (or NULL where allowed).
+  or recorded a decision: columns declared ``ACTOR``) the record stays for the others it
+  concerns, but the person's id in it is replaced by ``ERASED_ACTOR`` (or NULL where allowed);
+* text pointing at them (``REFERENCE``, an audit entry's "user:<id>") is cleared.
 
 Tables in ``KEPT_ON_PURGE`` hold no personal data and survive ``purge_all``.
 """
@@ -17,10 +18,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, Table, delete, func, select, update
+from sqlalchemy import Column, Table, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Base, User
+from storage.models.personal import NAMES_A_PERSON, Personal, declared, kind_of
 from storage.records import UserProfile
 from storage.repositories.base import Repository, require_aware, table_of
 from storage.repositories.withdrawn import WithdrawnCredentialRepository
@@ -43,37 +45,25 @@ def erased_in(session: AsyncSession) -> bool:
     return bool(session.info.pop(_ERASED, False))
 
 
-def _refers_to_users(column: Column) -> bool:
-    return any(fk.column.table.name == "users" and fk.column.name == "id" for fk in column.foreign_keys)
+def personal_columns(tables: Iterable[Table] | None = None) -> list[tuple[Table, Column, Personal]]:
+    """(table, column, kind) for every column declared to name a person, children first.
 
-
-def _names_the_person(column: Column) -> bool:
-    return column.name == "telegram_id"
-
-
-def _names_an_actor(column: Column) -> bool:
-    is_id = isinstance(column.type, BigInteger) and not column.primary_key
-    return is_id and column.name.endswith(("_by", "_telegram_id", "_chat_id"))
-
-
-def personal_columns(tables: Iterable[Table] | None = None) -> list[tuple[Table, Column, str]]:
-    """(table, column, kind) for every column that names a person, children first.
-
-    kind: ``"user"`` (references users.id), ``"telegram"`` (the row is about that Telegram
-    account) or ``"actor"`` (that account did something recorded in the row).
+    kind: ``Personal.USER`` (references users.id), ``Personal.TELEGRAM`` (the row is about that
+    Telegram account) or ``Personal.ACTOR`` (that account did something recorded in the row).
+    The users table itself is left out: erasure deletes its row last, by id.
     """
-    found: list[tuple[Table, Column, str]] = []
+    found: list[tuple[Table, Column, Personal]] = []
     for table in reversed(list(tables if tables is not None else Base.metadata.sorted_tables)):
         if table.name == "users":
             continue
-        for column in table.columns:
-            if _refers_to_users(column):
-                found.append((table, column, "user"))
-            elif _names_the_person(column):
-                found.append((table, column, "telegram"))
-            elif _names_an_actor(column):
-                found.append((table, column, "actor"))
+        found.extend((table, column, kind_of(column)) for column in declared(table, NAMES_A_PERSON))
     return found
+
+
+def reference_columns(tables: Iterable[Table] | None = None) -> list[tuple[Table, Column]]:
+    """Text columns declared to point at a user ("user:<id>"): cleared, never matched by id."""
+    return [(table, column) for table in (tables if tables is not None else Base.metadata.sorted_tables)
+            for column in declared(table, {Personal.REFERENCE})]
 
 
 class ErasureRepository(Repository):
@@ -101,24 +91,23 @@ class ErasureRepository(Repository):
         """Textual pointers to the user (an audit entry's ``target`` of "user:<id>"): cleared, since
         SQLite may hand the freed id to the next person who registers."""
         changed: dict[str, int] = {}
-        for table in Base.metadata.sorted_tables:
-            if "target" in table.c and table.c.target.nullable:
-                result = await self._session.execute(
-                    update(table).where(table.c.target == reference).values(target=None))
-                if result.rowcount:
-                    changed[table.name] = changed.get(table.name, 0) + result.rowcount
+        for table, column in reference_columns():
+            result = await self._session.execute(
+                update(table).where(column == reference).values({column.name: None}))
+            if result.rowcount:
+                changed[table.name] = changed.get(table.name, 0) + result.rowcount
         return changed
 
     async def _erase(self, telegram_id: int, user_id: int | None) -> dict[str, int]:
         changed: dict[str, int] = {}
         for table, column, kind in personal_columns():
-            if kind == "user" and user_id is None:
+            if kind is Personal.USER and user_id is None:
                 continue
-            if kind == "actor":
+            if kind is Personal.ACTOR:
                 replacement = None if column.nullable else ERASED_ACTOR
                 statement = update(table).where(column == telegram_id).values({column.name: replacement})
             else:
-                statement = delete(table).where(column == (user_id if kind == "user" else telegram_id))
+                statement = delete(table).where(column == (user_id if kind is Personal.USER else telegram_id))
             result = await self._session.execute(statement)
             if result.rowcount:
                 changed[table.name] = changed.get(table.name, 0) + result.rowcount

@@ -275,6 +275,36 @@ async def test_an_unregistered_manager_sees_and_erases_what_is_stored(harness: H
     assert await scan_database(database_url, {"telegram id": manager.telegram_id}) == []
 
 
+async def test_a_registered_managers_export_includes_their_reads_of_others(harness: Harness,
+                                                                          citizen: LocalUser) -> None:
+    """The access_log section shows who read *you*; reads you made of others come raw, by column."""
+    member = LocalUser(20011, "Mo", "en")
+    await harness.register(citizen, name=NAME, resident_id=RESIDENT_ID, phone=PHONE)
+    await harness.register(member)
+    now = harness.clock.now()
+    async with harness.services.database.unit_of_work() as uow:
+        other = await uow.users.get_by_telegram_id(member.telegram_id)
+        own = await uow.organisations.request("Ouyang Studio", "91330100MA27XYZ13B", citizen.telegram_id, now)
+        await uow.organisations.add_manager(own.id, citizen.telegram_id, by=citizen.telegram_id, now=now)
+        await uow.access_log.record(own.id, citizen.telegram_id, "staff", now, [other.id])
+    document = _document(await harness.say(citizen, "/mydata"))
+    assert document["access_log"] == []  # nobody read the citizen
+    [read] = document["access_log.reader_telegram_id"]
+    assert read["reader_telegram_id"] == citizen.telegram_id and read["what"] == "staff"
+    assert len(document["organisation_managers"]) == 1  # matched as the manager and as who added them: once
+
+
+async def test_an_unregistered_person_sees_their_registration_in_progress(harness: Harness,
+                                                                          citizen: LocalUser) -> None:
+    await harness.say(citizen, "/start")
+    await harness.press(citizen, "I agree")
+    await harness.say(citizen, NAME)
+    replies = await harness.say(citizen, "/mydata")
+    assert "not registered" in replies[0].text
+    document = _document(replies)
+    assert document["conversation"]["flow"] == "register" and NAME in json.dumps(document, ensure_ascii=False)
+
+
 # --- consent versions --------------------------------------------------------------------------
 
 

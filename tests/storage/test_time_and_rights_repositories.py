@@ -11,6 +11,7 @@ from rules.evaluate import evaluate
 from rules.model import Colour
 from rules.policy import load_default_policy
 from storage.database import Database
+from storage.models.personal import Personal, personal
 from storage.records import CredentialRecord, UserProfile
 from storage.repositories.erasure import personal_columns
 from storage.repositories.reminders import ReminderChoice, ReminderRepository
@@ -86,11 +87,12 @@ async def test_daily_counts_hold_numbers_only_and_can_be_recomputed(database: Da
 
 def test_personal_columns_are_found_from_the_schema_alone() -> None:
     metadata = MetaData()
-    users = Table("users", metadata, Column("id", Integer, primary_key=True))
+    users = Table("users", metadata, Column("id", Integer, primary_key=True, info=personal(Personal.USER)))
     Table("pets", metadata, Column("id", Integer, primary_key=True),
-          Column("owner_id", Integer, ForeignKey(users.c.id)),
-          Column("vet_telegram_id", BigInteger), Column("adopted_by", BigInteger), Column("legs", Integer))
-    Table("greetings", metadata, Column("telegram_id", BigInteger, primary_key=True))
+          Column("owner_id", Integer, ForeignKey(users.c.id), info=personal(Personal.USER)),
+          Column("vet_telegram_id", BigInteger, info=personal(Personal.ACTOR)),
+          Column("adopted_by", BigInteger, info=personal(Personal.ACTOR)), Column("legs", Integer))
+    Table("greetings", metadata, Column("telegram_id", BigInteger, primary_key=True, info=personal(Personal.TELEGRAM)))
     found = {(table.name, column.name, kind) for table, column, kind in personal_columns(metadata.sorted_tables)}
     assert found == {("pets", "owner_id", "user"), ("pets", "vet_telegram_id", "actor"),
                      ("pets", "adopted_by", "actor"), ("greetings", "telegram_id", "telegram")}
