@@ -190,7 +190,7 @@ def summary(turn: Turn, document: dict[str, Any]) -> list[Text]:
                  if status else t("mydata.no_status"))
     credentials = document["credentials"]
     parts.append(t("mydata.credentials", count=len(credentials)))
-    parts.append(t("mydata.consents", items=[t("mydata.consent_item", version=c["version"], at=c["accepted_at"][:10])
+    parts.append(t("mydata.consents", items=[t("mydata.consent_item", version=c["version"], at=_local_day(turn, c["accepted_at"]))
                                               for c in document["consents"]]))
     parts.extend(_organisation_parts(turn, document))
     reminders = document["reminders"]
@@ -210,7 +210,7 @@ def _organisation_parts(turn: Turn, document: dict[str, Any]) -> list[Text]:
     """Memberships, decisions, and who read the status: organisation, when, what."""
     memberships = [m for m in document["memberships"] if m["left_at"] is None]
     parts = [t("mydata.memberships", items=[t("mydata.membership_item", organisation=m["organisation"],
-                                                since=m["joined_at"][:10]) for m in memberships])
+                                                since=_local_day(turn, m["joined_at"])) for m in memberships])
              if memberships else t("mydata.no_memberships")]
     decisions = document["decisions"]
     parts.append(t("mydata.decisions", items=[t("mydata.decision_item", colour=t(f"colour.{d['colour']}"),
@@ -228,6 +228,11 @@ def _organisation_parts(turn: Turn, document: dict[str, Any]) -> list[Text]:
     ]
     parts.append(t("mydata.access", count=len(reads), items=items))
     return parts
+
+
+def _local_day(turn: Turn, instant: str) -> str:
+    """The local date of a stored instant: the export keeps UTC, a person reads the issuer's day."""
+    return datetime.fromisoformat(instant).astimezone(turn.services.tz).date().isoformat()
 
 
 def _is_other_section(name: str) -> bool:
