@@ -203,6 +203,9 @@ def _forced(policy: Policy, base: Status | None, decision: Decision, today: date
         underneath = base.green_on if base is not None and base.green_on is not None else lifted
         green_on = max(underneath, lifted)
     reason = Reason(DECISION_REASON, (("reason", decision.reason), ("until", decision.last_day.isoformat())))
+    days_left: int | None = None
+    if decision.colour is not Colour.GREEN:
+        days_left = base.days_left if base is not None and base.days_left is not None else 0
     return Status(
         colour=decision.colour,
         reason=reason,
@@ -214,6 +217,7 @@ def _forced(policy: Policy, base: Status | None, decision: Decision, today: date
         last_declared=base.last_declared if base is not None else None,
         evaluated_for=today,
         decision_until=decision.last_day,
+        days_left=days_left,
     )
 
 
@@ -230,6 +234,7 @@ def _status(
     declared_today = today in verdicts
     required = policy.required_streak(colour)
     green_on: date | None = None
+    days_left: int | None = None
     if colour is not Colour.GREEN:
         days_left = required - streak
         # Today's declaration, if still to come, is one of the days_left.
@@ -248,6 +253,7 @@ def _status(
         declared_today=declared_today,
         last_declared=max(verdicts),
         evaluated_for=today,
+        days_left=days_left,
     )
 
 

@@ -54,10 +54,6 @@ def change_kind(stored: StoredStatus | None, status: Status, today: date) -> str
     return None
 
 
-def days_left(status: Status) -> int | None:
-    return None if status.colour is Colour.GREEN else status.required_streak - status.normal_streak
-
-
 async def run(context: JobContext) -> dict[str, int]:
     services, now = context.services, context.now
     today = context.today
@@ -101,7 +97,7 @@ async def _reevaluate(services: Services, uow: UnitOfWork, user_id: int, now: da
     await uow.statuses.put(user_id, status, now)
     if kind is not None:
         await status_card.credential_for(turn, status)  # supersedes the credentials issued before
-        await uow.rights.notices.add(user_id, turn.today, kind, days_left(status), now)
+        await uow.rights.notices.add(user_id, turn.today, kind, status.days_left, now)
     return kind
 
 
