@@ -218,6 +218,8 @@ def _forced(policy: Policy, base: Status | None, decision: Decision, today: date
         evaluated_for=today,
         decision_until=decision.last_day,
         days_left=days_left,
+        policy_version=policy.version,
+        policy_name=policy.name,
     )
 
 
@@ -254,6 +256,8 @@ def _status(
         last_declared=max(verdicts),
         evaluated_for=today,
         days_left=days_left,
+        policy_version=policy.version,
+        policy_name=policy.name,
     )
 
 

@@ -128,6 +128,9 @@ class Status:
     # Under a decision it is what the declarations underneath still need (0: none), and green_on
     # is when the code turns green: the later of that and the day after the decision.
     days_left: int | None = None
+    # The policy that gave this status ("recorded with every evaluated code"); set by evaluate().
+    policy_version: str | None = None
+    policy_name: str | None = None
 
 
 # --- health-authority decisions and risk areas ----------------------------------------------------

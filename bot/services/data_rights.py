@@ -95,6 +95,7 @@ async def export(turn: Turn) -> dict[str, Any]:
             "since": stored_status.since.isoformat(),
             "green_on": stored_status.green_on.isoformat() if stored_status.green_on else None,
             "evaluated_for": stored_status.evaluated_for.isoformat(), "updated_at": _instant(stored_status.updated_at),
+            "policy_version": stored_status.policy_version, "policy_name": stored_status.policy_name,
         },
         "credentials": [
             {"cti": c.cti, "colour": c.colour.value, "kid": c.kid, "issued_at": _instant(c.issued_at),
@@ -186,8 +187,7 @@ def summary(turn: Turn, document: dict[str, Any]) -> list[Text]:
     else:
         parts.append(t("mydata.no_declarations"))
     status = document["status"]
-    parts.append(t("mydata.status", colour=t(f"colour.{status['colour']}"), since=status["since"])
-                 if status else t("mydata.no_status"))
+    parts.append(_status_part(status))
     credentials = document["credentials"]
     parts.append(t("mydata.credentials", count=len(credentials)))
     parts.append(t("mydata.consents", items=[t("mydata.consent_item", version=c["version"], at=_local_day(turn, c["accepted_at"]))
@@ -199,6 +199,16 @@ def summary(turn: Turn, document: dict[str, Any]) -> list[Text]:
     if others:
         parts.append(_other_records(others))
     return parts
+
+
+def _status_part(status: dict[str, Any] | None) -> Text:
+    if status is None:
+        return t("mydata.no_status")
+    colour = t(f"colour.{status['colour']}")
+    if status["policy_version"] is None:
+        return t("mydata.status_unrecorded", colour=colour, since=status["since"])
+    return t("mydata.status", colour=colour, since=status["since"], version=status["policy_version"],
+             name=status["policy_name"])
 
 
 def _other_records(sections: dict[str, list]) -> Text:

@@ -90,6 +90,9 @@ class StatusRow(Base):
     green_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     evaluated_for: Mapped[date] = mapped_column(Date)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The policy the status was evaluated under; NULL only for rows stored before migration 0005.
+    policy_version: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    policy_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
 class CredentialRow(Base):
