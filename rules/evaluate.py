@@ -116,6 +116,41 @@ def colours_by_day(
     return history
 
 
+@dataclass(frozen=True, order=True, slots=True)
+class Risk:
+    """How grave one day's answers are under a policy; a larger Risk is graver.
+
+    The colour counts first, then the reason behind it, in the order a reason wins a tie within one
+    day: a confirmed case above a suspected one, above a close contact, high- then medium-risk
+    travel, a high temperature, symptoms, normal. Two answers with the same reason (38.5 °C and
+    37.5 °C, or different symptoms) are the same risk.
+    """
+
+    severity: int
+    gravity: int
+
+
+def declaration_risk(
+    policy: Policy, declaration: Declaration, risk_areas: RiskAreaList = RiskAreaList.empty()
+) -> Risk:
+    """The risk of one declaration, judged (like ``evaluate``) by the risk areas of its own day."""
+    colour, reason = classify(policy, _with_listed_travel(declaration, risk_areas))
+    return Risk(colour.severity, -_REASON_RANK.get(reason.code, len(_REASON_RANK)))
+
+
+def lowers_risk(
+    policy: Policy, earlier: Declaration, replacement: Declaration, risk_areas: RiskAreaList = RiskAreaList.empty()
+) -> bool:
+    """Whether ``replacement`` would report less risk than ``earlier``, the answers of the same day.
+
+    Within one day a re-declaration may raise the risk but never lower it: a self-declared case
+    cannot be cleared by the person who declared it. Lowering is a health-authority decision.
+    """
+    if earlier.day != replacement.day:
+        raise ValueError("replacement.day: must be the day of the earlier declaration")
+    return declaration_risk(policy, replacement, risk_areas) < declaration_risk(policy, earlier, risk_areas)
+
+
 def decision_on(decisions: Iterable[Decision], day: date) -> Decision | None:
     """The decision in force on ``day``: of those covering it, the one decided last."""
     covering = [decision for decision in decisions if decision.applies_on(day)]
@@ -168,6 +203,9 @@ def _forced(policy: Policy, base: Status | None, decision: Decision, today: date
         underneath = base.green_on if base is not None and base.green_on is not None else lifted
         green_on = max(underneath, lifted)
     reason = Reason(DECISION_REASON, (("reason", decision.reason), ("until", decision.last_day.isoformat())))
+    days_left: int | None = None
+    if decision.colour is not Colour.GREEN:
+        days_left = base.days_left if base is not None and base.days_left is not None else 0
     return Status(
         colour=decision.colour,
         reason=reason,
@@ -179,6 +217,9 @@ def _forced(policy: Policy, base: Status | None, decision: Decision, today: date
         last_declared=base.last_declared if base is not None else None,
         evaluated_for=today,
         decision_until=decision.last_day,
+        days_left=days_left,
+        policy_version=policy.version,
+        policy_name=policy.name,
     )
 
 
@@ -195,6 +236,7 @@ def _status(
     declared_today = today in verdicts
     required = policy.required_streak(colour)
     green_on: date | None = None
+    days_left: int | None = None
     if colour is not Colour.GREEN:
         days_left = required - streak
         # Today's declaration, if still to come, is one of the days_left.
@@ -213,6 +255,9 @@ def _status(
         declared_today=declared_today,
         last_declared=max(verdicts),
         evaluated_for=today,
+        days_left=days_left,
+        policy_version=policy.version,
+        policy_name=policy.name,
     )
 
 

@@ -123,6 +123,14 @@ class Status:
     evaluated_for: date | None = field(default=None)
     # Set while a health-authority decision forces the colour: its last day.
     decision_until: date | None = None
+    # Normal declarations still needed (today's included while it is still to be made) before the
+    # declarations give green; None when the code is green. The one count every message shows.
+    # Under a decision it is what the declarations underneath still need (0: none), and green_on
+    # is when the code turns green: the later of that and the day after the decision.
+    days_left: int | None = None
+    # The policy that gave this status ("recorded with every evaluated code"); set by evaluate().
+    policy_version: str | None = None
+    policy_name: str | None = None
 
 
 # --- health-authority decisions and risk areas ----------------------------------------------------

@@ -39,24 +39,54 @@ def _nfkc(text: str) -> str:
 # --- names ------------------------------------------------------------------------------------
 
 NAME_MAX_LENGTH = 50
-# Bidirectional overrides let a name display differently from what is stored (spoofing).
-_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+ORG_NAME_MAX_LENGTH = 100
+# Zero-width (non-)joiners are format characters that belong inside emoji sequences and some
+# scripts' words; every other format character (zero-width space, BOM, word joiner, soft hyphen,
+# bidirectional overrides that make a name display differently from what is stored) is refused.
+_JOINERS = frozenset("\u200c\u200d")
+# Letters and symbols that draw nothing: the Hangul fillers and the braille blank.
+_BLANK_LOOKING = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 
 
 def validate_name(text: str) -> str:
-    """A display name: trimmed, inner whitespace collapsed, 1..50 characters, no control characters.
+    """A person's display name: see ``validate_display_name``; 1..50 characters."""
+    return validate_display_name(text, "name", NAME_MAX_LENGTH)
+
+
+def validate_org_name(text: str) -> str:
+    """An organisation's name: the same rules as a person's, 1..100 characters."""
+    return validate_display_name(text, "org_name", ORG_NAME_MAX_LENGTH)
+
+
+def validate_display_name(text: str, field: str, max_length: int) -> str:
+    """A name others will see: trimmed, inner whitespace collapsed, no control or invisible
+    characters, at least one visible letter, and a visible first character (masking keeps the
+    first characters, so a name must never mask to a blank).
 
     ``<``, ``&``, quotes and emoji are kept as typed: escaping is the renderer's job. Length counts
-    code points, not graphemes.
+    code points, not graphemes. Codes: ``<field>.empty``, ``.control_characters``, ``.no_letter``,
+    ``.too_long``.
     """
     name = " ".join(unicodedata.normalize("NFC", text).split())
     if not name:
-        raise ValidationError("name", "name.empty")
-    if any(unicodedata.category(ch) == "Cc" or ch in _BIDI_CONTROLS for ch in name):
-        raise ValidationError("name", "name.control_characters")
-    if len(name) > NAME_MAX_LENGTH:
-        raise ValidationError("name", "name.too_long", {"max": str(NAME_MAX_LENGTH)})
+        raise ValidationError(field, f"{field}.empty")
+    if any(_is_control_or_invisible(ch) for ch in name):
+        raise ValidationError(field, f"{field}.control_characters")
+    if not any(_is_visible_letter(ch) for ch in name) or unicodedata.category(name[0]).startswith("M"):
+        raise ValidationError(field, f"{field}.no_letter")
+    if len(name) > max_length:
+        raise ValidationError(field, f"{field}.too_long", {"max": str(max_length)})
     return name
+
+
+def _is_control_or_invisible(ch: str) -> bool:
+    category = unicodedata.category(ch)
+    # Cc control, Cf format, Cn unassigned, Co private use, Cs surrogate: none draws a known glyph.
+    return (category.startswith("C") and ch not in _JOINERS) or ch in _BLANK_LOOKING
+
+
+def _is_visible_letter(ch: str) -> bool:
+    return unicodedata.category(ch).startswith("L") and ch not in _BLANK_LOOKING
 
 
 def mask_name(name: str) -> str:

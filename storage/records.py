@@ -57,6 +57,9 @@ class StoredStatus:
     green_on: date | None
     evaluated_for: date
     updated_at: datetime
+    # The policy it was evaluated under; None for a status stored before versions were recorded.
+    policy_version: str | None = None
+    policy_name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

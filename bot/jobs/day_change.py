@@ -8,7 +8,13 @@
    * ``recovered``       a completed streak (or any cause) turned the code green;
    * ``missed_day``      a recovery streak was running and yesterday was not declared: it restarts;
    * ``decision_lifted`` a health-authority decision behind the colour expired;
-   * ``colour_changed``  the colour changed for another reason (e.g. a new decision or policy).
+   * ``policy_changed``  the colour changed and the status was evaluated under another policy
+                         version than the stored one (the new policy applies from this day on);
+   * ``colour_changed``  the colour changed for another reason (e.g. a new decision).
+
+   Every stored status records the policy version it was evaluated under. A new policy file
+   therefore never rewrites what was stored: a status keeps its version until it is evaluated
+   again, here at the latest, under the policy in force.
 
 3. The day's notices go to bulk delivery as one campaign (kind ``status_notice``); each message
    is rendered at send time with the person's current card.
@@ -45,6 +51,8 @@ def change_kind(stored: StoredStatus | None, status: Status, today: date) -> str
     if stored.reason_code == DECISION_REASON and status.reason.code != DECISION_REASON:
         return "decision_lifted"
     if stored.colour is not status.colour:
+        if stored.policy_version is not None and stored.policy_version != status.policy_version:
+            return "policy_changed"
         recovered = status.colour is Colour.GREEN and status.reason.code == ReasonCode.RECOVERED.value
         return "recovered" if recovered else "colour_changed"
     streak_was_running = stored.reason_code == ReasonCode.RECOVERING.value
@@ -52,10 +60,6 @@ def change_kind(stored: StoredStatus | None, status: Status, today: date) -> str
     if status.colour is not Colour.GREEN and streak_was_running and status.normal_streak == 0 and yesterday_missed:
         return "missed_day"
     return None
-
-
-def days_left(status: Status) -> int | None:
-    return None if status.colour is Colour.GREEN else status.required_streak - status.normal_streak
 
 
 async def run(context: JobContext) -> dict[str, int]:
@@ -101,7 +105,7 @@ async def _reevaluate(services: Services, uow: UnitOfWork, user_id: int, now: da
     await uow.statuses.put(user_id, status, now)
     if kind is not None:
         await status_card.credential_for(turn, status)  # supersedes the credentials issued before
-        await uow.rights.notices.add(user_id, turn.today, kind, days_left(status), now)
+        await uow.rights.notices.add(user_id, turn.today, kind, status.days_left, now)
     return kind
 
 
@@ -133,7 +137,8 @@ async def render_notice(services: Services, campaign: Campaign, delivery: Delive
     await uow.lock_user(user.telegram_id)
     language = await language_of(services, uow, user.telegram_id)
     turn = turn_for_user(services, uow, user, services.clock.now(), language)
-    what = t(f"notices.{notice.kind}", days=notice.days_left or 0, day=day)
+    what = t(f"notices.{notice.kind}", days=notice.days_left or 0, day=day, version=services.policy.version,
+             name=services.policy.name)
     status = await status_card.current_status(turn)
     if status is None:
         return turn.reply.say(what)

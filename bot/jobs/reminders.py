@@ -13,12 +13,12 @@ import secrets
 from datetime import date
 
 from bot.jobs.common import SYSTEM, language_of, turn_for_user
-from bot.replies import Reply, button, t
+from bot.replies import Reply, Text, button, t
 from bot.scheduler import JobContext
 from bot.services import status_card
 from bot.services.context import Services
 from bot.services.delivery import Audience, start_campaign
-from rules.model import Colour
+from rules.model import Colour, Status
 from storage.repositories.delivery import Campaign, DeliveryRecord
 from storage.repositories.reminders import ReminderRepository
 from storage.unit_of_work import UnitOfWork
@@ -61,7 +61,18 @@ async def render_reminder(services: Services, campaign: Campaign, delivery: Deli
     parts = [t("reminders.reminder", day=day)]
     status = await status_card.current_status(turn)
     if status is not None and status.colour is not Colour.GREEN:
-        remaining = status.required_streak - status.normal_streak
-        parts.append(t("reminders.days_left", colour=t(f"colour.{status.colour.value}"), days=remaining))
+        parts.append(days_left_text(status))
     turn.reply.say(*parts, buttons=((button("button.checkin", "ci:start"), button("reminders.button_settings", "rem:menu")),))
     return turn.reply
+
+
+def days_left_text(status: Status) -> Text:
+    """What is left before a yellow or red code turns green: the evaluation's own count
+    (``Status.days_left``), and under a decision also its end and the card's green-on day."""
+    colour = t(f"colour.{status.colour.value}")
+    if status.decision_until is None:
+        return t("reminders.days_left", colour=colour, days=status.days_left)
+    if status.days_left:
+        return t("reminders.decision_days_left", colour=colour, until=status.decision_until, days=status.days_left,
+                 green_on=status.green_on)
+    return t("reminders.decision_until", colour=colour, until=status.decision_until, green_on=status.green_on)

@@ -386,12 +386,22 @@ async def stats(turn: Turn, args: list[str]) -> None:
           green=totals.colours[Colour.GREEN], yellow=totals.colours[Colour.YELLOW], red=totals.colours[Colour.RED],
           without=totals.without_code),
         t("stats.by_region", lines=join_lines(lines) if lines else t("stats.no_regions")),
+        _policy_lines(turn, await uow.stats.by_policy()),
     )
     days, counts = await colour_history(turn.services, uow, today)
     png = await asyncio.to_thread(stats_chart.render_colour_chart, days, counts)
     turn.reply.attach(Attachment(f"stats-{today.isoformat()}.png", png, as_photo=True),
                       t("stats.chart_caption", first=days[0], last=days[-1]))
     await uow.audit.record(turn.actor.telegram_id, "stats.view", turn.now)
+
+
+def _policy_lines(turn: Turn, evaluated: list[tuple[str | None, str | None, int]]) -> Text:
+    """The policy in force, and how many stored codes were evaluated under each version."""
+    policy = turn.services.policy
+    items = [t("stats.policy_item", version=version, name=name, count=count) if version is not None
+             else t("stats.policy_unrecorded", count=count) for version, name, count in evaluated]
+    return t("stats.policy", version=policy.version, name=policy.name,
+             versions=join_lines(items) if items else t("stats.no_codes"))
 
 
 async def colour_history(services: Services, uow: UnitOfWork, today: date, days: int = CHART_DAYS
@@ -459,8 +469,21 @@ async def override(turn: Turn, args: list[str]) -> None:
         t("override.confirm", name=mask_name(target.name), resident_id=_masked_id(target.resident_id),
           phone=masked_phone(target.phone), colour=t(f"colour.{colour.value}"), days=days,
           until=turn.today + timedelta(days=days - 1), reason=reason),
+        await _current_code(turn, target),
         buttons=((button("button.confirm", "ovr:yes"), button("admin.btn_cancel", "ovr:no")),),
     )
+
+
+async def _current_code(turn: Turn, target: UserProfile) -> Text:
+    """The citizen's last evaluated code and the policy it was evaluated under, for the decision."""
+    stored = await turn.uow.statuses.get(target.id)
+    if stored is None:
+        return t("override.current_none")
+    colour = t(f"colour.{stored.colour.value}")
+    if stored.policy_version is None:
+        return t("override.current_unrecorded", colour=colour, day=stored.evaluated_for)
+    return t("override.current", colour=colour, day=stored.evaluated_for, version=stored.policy_version,
+             name=stored.policy_name)
 
 
 def _masked_id(resident_id: str) -> str:

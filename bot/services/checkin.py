@@ -1,7 +1,7 @@
 """The daily declaration: temperature, symptoms, contact, travel, diagnosis, then confirm.
 
-One declaration per user per local day; declaring again the same day replaces it
-and the status is evaluated again.
+One declaration per user per local day; declaring again the same day replaces it and the status is
+evaluated again, provided the new answers do not lower the risk (``rules.evaluate.lowers_risk``).
 """
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from bot import regions
 from bot.replies import Button, Text, button, t
 from bot.services import consent, status_card
 from bot.services.context import Turn
-from rules.model import Answers, Diagnosis, Symptom, TravelRisk
+from rules.evaluate import lowers_risk
+from rules.model import Answers, Declaration, Diagnosis, Symptom, TravelRisk
 from rules.validators import ValidationError, validate_temperature
 
 FLOW = "checkin"
@@ -233,7 +234,22 @@ async def _complete(turn: Turn) -> None:
         await begin(turn)
         return
     answers = _answers(turn.state.draft)
+    if await _would_lower_risk(turn, answers):
+        await turn.clear_state()
+        turn.reply.say(t("checkin.cannot_lower", day=turn.today), edit=True)
+        return
     replaced = await turn.uow.declarations.upsert(turn.user.id, turn.today, answers, turn.now)
     await turn.clear_state()
     turn.reply.say(t("checkin.replaced" if replaced else "checkin.saved", day=turn.today), edit=True)
     await status_card.present(turn)
+
+
+async def _would_lower_risk(turn: Turn, answers: Answers) -> bool:
+    """A same-day re-declaration may raise the risk, never lower it: only the health authority
+    clears what a person declared about themselves (an administrator's /override)."""
+    earlier = await turn.uow.declarations.list_between(turn.user.id, turn.today, turn.today)
+    if not earlier:
+        return False
+    risk_areas = await turn.uow.risk_areas.listing()
+    replacement = Declaration(turn.today, answers)
+    return any(lowers_risk(turn.services.policy, declared, replacement, risk_areas) for declared in earlier)

@@ -116,6 +116,7 @@ async def export(turn: Turn) -> dict[str, Any]:
             "since": stored_status.since.isoformat(),
             "green_on": stored_status.green_on.isoformat() if stored_status.green_on else None,
             "evaluated_for": stored_status.evaluated_for.isoformat(), "updated_at": _instant(stored_status.updated_at),
+            "policy_version": stored_status.policy_version, "policy_name": stored_status.policy_name,
         },
         "credentials": [
             {"cti": c.cti, "colour": c.colour.value, "kid": c.kid, "issued_at": _instant(c.issued_at),
@@ -211,11 +212,10 @@ def summary(turn: Turn, document: dict[str, Any]) -> list[Text]:
     else:
         parts.append(t("mydata.no_declarations"))
     status = document["status"]
-    parts.append(t("mydata.status", colour=t(f"colour.{status['colour']}"), since=status["since"])
-                 if status else t("mydata.no_status"))
+    parts.append(_status_part(status))
     credentials = document["credentials"]
     parts.append(t("mydata.credentials", count=len(credentials)))
-    parts.append(t("mydata.consents", items=[t("mydata.consent_item", version=c["version"], at=c["accepted_at"][:10])
+    parts.append(t("mydata.consents", items=[t("mydata.consent_item", version=c["version"], at=_local_day(turn, c["accepted_at"]))
                                               for c in document["consents"]]))
     parts.extend(_organisation_parts(turn, document))
     reminders = document["reminders"]
@@ -224,6 +224,16 @@ def summary(turn: Turn, document: dict[str, Any]) -> list[Text]:
     if others:
         parts.append(_other_records(others))
     return parts
+
+
+def _status_part(status: dict[str, Any] | None) -> Text:
+    if status is None:
+        return t("mydata.no_status")
+    colour = t(f"colour.{status['colour']}")
+    if status["policy_version"] is None:
+        return t("mydata.status_unrecorded", colour=colour, since=status["since"])
+    return t("mydata.status", colour=colour, since=status["since"], version=status["policy_version"],
+             name=status["policy_name"])
 
 
 def _other_records(sections: dict[str, list]) -> Text:
@@ -235,7 +245,7 @@ def _organisation_parts(turn: Turn, document: dict[str, Any]) -> list[Text]:
     """Memberships, decisions, and who read the status: organisation, when, what."""
     memberships = [m for m in document["memberships"] if m["left_at"] is None]
     parts = [t("mydata.memberships", items=[t("mydata.membership_item", organisation=m["organisation"],
-                                                since=m["joined_at"][:10]) for m in memberships])
+                                                since=_local_day(turn, m["joined_at"])) for m in memberships])
              if memberships else t("mydata.no_memberships")]
     decisions = document["decisions"]
     parts.append(t("mydata.decisions", items=[t("mydata.decision_item", colour=t(f"colour.{d['colour']}"),
@@ -253,6 +263,11 @@ def _organisation_parts(turn: Turn, document: dict[str, Any]) -> list[Text]:
     ]
     parts.append(t("mydata.access", count=len(reads), items=items))
     return parts
+
+
+def _local_day(turn: Turn, instant: str) -> str:
+    """The local date of a stored instant: the export keeps UTC, a person reads the issuer's day."""
+    return datetime.fromisoformat(instant).astimezone(turn.services.tz).date().isoformat()
 
 
 def _is_other_section(name: str) -> bool:

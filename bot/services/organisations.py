@@ -13,7 +13,7 @@ from bot.replies import Button, Reply, Text, button, t
 from bot.services import delivery, roles, staff
 from bot.services.context import Services, Turn
 from bot.services.feature import Command, DeepLink, Feature
-from rules.validators import ValidationError, mask_name, parse_id, validate_credit_code
+from rules.validators import ValidationError, mask_name, parse_id, validate_credit_code, validate_org_name
 from storage.repositories.delivery import Campaign, DeliveryRecord
 from storage.repositories.organisations import APPROVED, Organisation
 from storage.unit_of_work import UnitOfWork
@@ -21,7 +21,6 @@ from storage.unit_of_work import UnitOfWork
 FLOW = "org_new"
 # The consent a member gives at joining; stored with the membership so it can be shown later.
 JOIN_CONSENT_VERSION = "2026-03-org-1"
-ORG_NAME_MAX = 100
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are typed by hand
 CODE_LENGTH = 8
 MANAGER_INVITE_DAYS = 7
@@ -45,15 +44,6 @@ def deep_link(services: Services, payload: str) -> str | None:
     return f"https://t.me/{services.bot_username}?start={payload}" if services.bot_username else None
 
 
-def validate_org_name(text: str) -> str:
-    name = " ".join(unicodedata.normalize("NFC", text).split())
-    if not name:
-        raise ValidationError("org_name", "org_name.empty")
-    if any(unicodedata.category(ch) in ("Cc", "Cf") for ch in name):
-        raise ValidationError("org_name", "org_name.control_characters")
-    if len(name) > ORG_NAME_MAX:
-        raise ValidationError("org_name", "org_name.too_long", {"max": str(ORG_NAME_MAX)})
-    return name
 
 
 # --- /org_new ------------------------------------------------------------------------------------

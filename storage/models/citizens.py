@@ -98,6 +98,9 @@ class StatusRow(Base):
     green_on: Mapped[date | None] = mapped_column(Date, nullable=True, info=personal(Personal.CONTENT))
     evaluated_for: Mapped[date] = mapped_column(Date, info=personal(Personal.CONTENT))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), info=personal(Personal.CONTENT))
+    # The policy the status was evaluated under; NULL only for rows stored before the migration that added it.
+    policy_version: Mapped[str | None] = mapped_column(String(64), nullable=True, info=personal(Personal.CONTENT))
+    policy_name: Mapped[str | None] = mapped_column(String(200), nullable=True, info=personal(Personal.CONTENT))
 
 
 class CredentialRow(Base):

@@ -12,7 +12,7 @@ from storage.repositories.base import Repository, require_aware, table_of
 
 _notices = table_of(StatusNotice)
 _users = table_of(User)
-KINDS = frozenset({"recovered", "missed_day", "decision_lifted", "colour_changed"})
+KINDS = frozenset({"recovered", "missed_day", "decision_lifted", "policy_changed", "colour_changed"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -65,6 +65,17 @@ class StatsRepository(Repository):
                 counts.colours[Colour(colour)] += count
         return found
 
+    async def by_policy(self) -> list[tuple[str | None, str | None, int]]:
+        """(policy version, name, number of stored statuses) for every policy a stored status was
+        evaluated under; (None, None, n) for statuses stored before versions were recorded."""
+        query = (
+            select(_statuses.c.policy_version, _statuses.c.policy_name, func.count())
+            .group_by(_statuses.c.policy_version, _statuses.c.policy_name)
+        )
+        rows = (await self._session.execute(query)).all()
+        return sorted(((version, name, count) for version, name, count in rows),
+                      key=lambda row: (row[0] is None, row[0] or "", row[1] or ""))
+
     async def histories(self, last_day: date, *, batch: int = 1000) -> AsyncIterator[tuple[int, list[Declaration]]]:
         """Each user's declarations up to ``last_day``, one user at a time, fetched in batches."""
         query = (

@@ -26,6 +26,8 @@ class StatusRepository(Repository):
             green_on=row.green_on,
             evaluated_for=row.evaluated_for,
             updated_at=row.updated_at,
+            policy_version=row.policy_version,
+            policy_name=row.policy_name,
         )
 
     async def put(self, user_id: int, status: Status, now: datetime) -> StoredStatus:
@@ -41,6 +43,8 @@ class StatusRepository(Repository):
             green_on=status.green_on,
             evaluated_for=status.evaluated_for,
             updated_at=now,
+            policy_version=status.policy_version,
+            policy_name=status.policy_name,
         )
         values = {
             "user_id": user_id,
@@ -50,13 +54,16 @@ class StatusRepository(Repository):
             "green_on": stored.green_on,
             "evaluated_for": stored.evaluated_for,
             "updated_at": now,
+            "policy_version": stored.policy_version,
+            "policy_name": stored.policy_name,
         }
         await self._session.execute(self._prebuilt("put", self._build_put), values)
         return stored
 
     def _build_put(self) -> Executable:
         statement = self._upsert_insert(_statuses)
-        replaced = ("colour", "reason_code", "since", "green_on", "evaluated_for", "updated_at")
+        replaced = ("colour", "reason_code", "since", "green_on", "evaluated_for", "updated_at", "policy_version",
+                    "policy_name")
         return statement.on_conflict_do_update(
             index_elements=[_statuses.c.user_id],
             set_={name: statement.excluded[name] for name in replaced},

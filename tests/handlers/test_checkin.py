@@ -47,16 +47,42 @@ async def test_symptom_buttons_toggle_in_place(harness: Harness, citizen: LocalU
 
 
 async def test_declaring_again_the_same_day_replaces_and_reevaluates(harness: Harness, citizen: LocalUser) -> None:
+    # Raising the risk the same day (issue 9 item 17 forbids only lowering it).
     await harness.register(citizen)
-    first = (await harness.declare(citizen, temperature="38.0"))[-1]
-    assert "Yellow code" in first.caption
-    replies = await harness.declare(citizen, temperature="36.5")
+    first = (await harness.declare(citizen, temperature="36.5"))[-1]
+    assert "Green code" in first.caption
+    replies = await harness.declare(citizen, temperature="38.0")
     assert "replaces your earlier answers" in replies[0].text
-    assert "Green code" in replies[-1].caption
+    assert "Yellow code" in replies[-1].caption
     async with harness.services.database.unit_of_work() as uow:
         user = await uow.users.get_by_telegram_id(citizen.telegram_id)
         declarations = await uow.declarations.list_between(user.id, date.min, date(2026, 3, 2))
-    assert len(declarations) == 1 and str(declarations[0].answers.temperature) == "36.5"
+    assert len(declarations) == 1 and str(declarations[0].answers.temperature) == "38.0"
+
+
+async def test_a_same_day_redeclaration_cannot_clear_a_confirmed_case(harness: Harness, citizen: LocalUser) -> None:
+    """Issue 9 item 17: red stays red the same day, its credential stays live, and the answer says
+    an administrator can correct it."""
+    await harness.register(citizen)
+    red = (await harness.declare(citizen, diagnosis="confirmed"))[-1]
+    assert "Red code" in red.caption
+    replies = await harness.declare(citizen, temperature="36.5")
+    assert all(m.photo is None for m in replies)
+    assert "never a lower one" in replies[-1].text and "/override" in replies[-1].text
+    [card] = [m for m in await harness.say(citizen, "/status") if m.photo is not None]
+    assert "Red code" in card.caption
+    async with harness.services.database.unit_of_work() as uow:
+        user = await uow.users.get_by_telegram_id(citizen.telegram_id)
+        [declared] = await uow.declarations.list_between(user.id, date.min, date(2026, 3, 2))
+        credentials = await uow.rights.personal_data.credentials(user.id)
+        assert await uow.conversations.get(citizen.telegram_id) is None
+    assert declared.answers.diagnosis.value == "confirmed"
+    assert len(credentials) == 1 and credentials[0].superseded_at is None
+    # Suspected is red too, but less than confirmed: also refused. The next day is a new day.
+    refused = await harness.declare(citizen, diagnosis="suspected")
+    assert "never a lower one" in refused[-1].text
+    harness.next_day()
+    assert "Red code" in (await harness.declare(citizen))[-1].caption  # recovery takes 14 normal days
 
 
 async def test_yellow_turns_green_on_the_seventh_normal_day(harness: Harness, citizen: LocalUser) -> None:

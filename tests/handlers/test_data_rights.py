@@ -397,3 +397,20 @@ async def test_forget_leaves_no_bytes_behind_in_the_database_file_or_its_wal(
         assert await uow.users.get_by_telegram_id(citizen.telegram_id) is None
     await harness.declare(other)
     assert (await harness.say(other, "/status"))[-1].photo is not None
+
+
+async def test_mydata_dates_are_local_when_utc_is_still_the_day_before(harness: Harness, citizen: LocalUser) -> None:
+    """Issue 9 item 21: 01:30 in Shanghai is 17:30 UTC the day before; every date shown is local."""
+    harness.clock.advance(timedelta(hours=16, minutes=30))  # 2026-03-02 17:30 UTC = 2026-03-03 01:30 +08:00
+    await harness.register(citizen, name=NAME, resident_id=RESIDENT_ID, phone=PHONE)
+    now = harness.clock.now()
+    async with harness.services.database.unit_of_work() as uow:
+        user = await uow.users.get_by_telegram_id(citizen.telegram_id)
+        employer = await uow.organisations.request("Acme 有限公司", "91330100MA27XYZ12A", 20003, now)
+        await uow.organisations.decide(employer.id, approve=True, by=900001, now=now, invite_code="acme")
+        await uow.memberships.join(employer.id, user.id, "org-1", now)
+    replies = await harness.say(citizen, "/mydata")
+    summary = "\n".join(m.text for m in replies if m.text)
+    assert f"version {registration.PRIVACY_NOTICE_VERSION} on 2026-03-03" in summary
+    assert "Organisations you belong to: Acme 有限公司 (since 2026-03-03)" in summary
+    assert "2026-03-02" not in summary

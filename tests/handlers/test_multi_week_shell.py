@@ -29,6 +29,10 @@ async def test_the_multi_week_script_runs_in_the_shell(tmp_path: Path, database_
                      output)
     assert re.search(r"shell: to user 10001:\nphoto: .*\nThe health-authority decision on your code has ended.*\n\n"
                      r"Li\*\*\* · Yellow code", output)
+    # Her reminder of 03-05 agrees with that card (green on 03-09), not with a red streak's "12 more".
+    assert re.search(r"shell: to user 10001:\nReminder: you have not declared your health for 2026-03-05 yet\.\n\n"
+                     r"Your code is Red by a health-authority decision until 2026-03-05: 5 more consecutive normal "
+                     r"declaration\(s\), today's included, and it turns green on 2026-03-09\.", output)
     # Li Wei missed 2026-03-06: the day change of 03-07 tells her the count restarts, with her card.
     assert re.search(r"shell: to user 10001:\nphoto: .*\nNo declaration was made yesterday, so your recovery count "
                      r"has started again: 7 consecutive", output)

@@ -97,3 +97,18 @@ async def test_language_follows_telegram_then_language_command(harness: Harness)
     assert switched.text == "Language set to English."
     [notice_en] = await harness.say(chinese, "/start")
     assert "Privacy notice" in notice_en.text
+
+
+async def test_a_name_of_invisible_characters_is_refused_and_asked_again(harness: Harness, citizen: LocalUser) -> None:
+    """Issue 9 item 14: a zero-width or combining-only name would register and mask to a blank."""
+    await harness.say(citizen, "/start")
+    await harness.press(citizen, "I agree")
+    for invisible in ("\u200b\u200b", "\ufeff", "\u2060", "\u00ad", "\u0301"):
+        refusal, again = await harness.say(citizen, invisible)
+        assert "invisible" in refusal.text or "at least one letter" in refusal.text, refusal.text
+        assert again.text == "Your full name, as on your ID card:"
+    [ask_id] = await harness.say(citizen, "Li Wei")
+    assert "resident ID" in ask_id.text
+    async with harness.services.database.unit_of_work() as uow:
+        state = await uow.conversations.get(citizen.telegram_id)
+        assert state is not None and state.draft["name"] == "Li Wei"

@@ -168,3 +168,28 @@ async def test_no_reminder_for_someone_who_blocked_the_bot(harness: Harness, job
     async with harness.services.database.unit_of_work() as uow:
         await uow.users.set_active(ann.telegram_id, False)
     assert list(await run_at(harness, jobs, at(0, 8))) == [ben.telegram_id]
+
+
+async def test_under_a_decision_the_reminder_agrees_with_the_card(harness: Harness, jobs: TimedJobs) -> None:
+    """Issue 9 item 20, the multi-week situation: yellow recovering, then a red decision. The card
+    says green on 2026-03-09; the reminder said "Red: 12 more" (the red streak's count)."""
+    from rules.model import Colour
+
+    await _register_all(harness)
+    ann = PEOPLE["Ann"]
+    harness.clock.set(at(0, 9))
+    await harness.declare(ann, temperature="38.2")
+    for n in (1, 2):
+        harness.clock.set(at(n, 9))
+        await harness.declare(ann)
+    async with harness.services.database.unit_of_work() as uow:
+        user = await uow.users.get_by_telegram_id(ann.telegram_id)
+        await uow.decisions.add(user.id, Colour.RED, DAY0 + timedelta(days=2), 2, "contact traced by the CDC",
+                                by=900001, now=harness.clock.now())
+    received = (await run_at(harness, jobs, at(3, 8)))[ann.telegram_id]
+    [to_ann] = [m for m in received if m.text and m.text.startswith("Reminder:")]
+    [card] = [m for m in await harness.say(ann, "/status") if m.photo is not None]
+    assert "Turns green on 2026-03-09" in card.caption
+    assert "12 more" not in to_ann.text
+    assert to_ann.text.endswith("Your code is Red by a health-authority decision until 2026-03-05: 5 more "
+                                "consecutive normal declaration(s), today's included, and it turns green on 2026-03-09.")

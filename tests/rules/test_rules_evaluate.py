@@ -68,6 +68,8 @@ def test_first_normal_declaration_is_green() -> None:
         declared_today=True,
         last_declared=day(0),
         evaluated_for=day(0),
+        policy_version="2020.2-hangzhou",  # the policy is recorded with every evaluation (issue 9 item 18)
+        policy_name="Hangzhou-style health code, February 2020",
     )
 
 

@@ -309,3 +309,16 @@ def test_green_on_is_exactly_when_normal_declarations_turn_the_code_green(
     assert on_green_day.since == status.green_on
     assert on_green_day.reason.code == "recovered"
     assert evaluated(policy, continued, status.green_on - timedelta(days=1)).colour is status.colour
+
+
+@SETTINGS
+@given(policy=policies(), history=histories(), today=st.integers(0, 45))
+def test_every_evaluation_records_the_policy_it_was_made_under(policy: Policy, history: list[Declaration],
+                                                              today: int) -> None:
+    """Issue 9 item 18: the version and name travel with the status, decided or not."""
+    from rules.model import Decision
+
+    for decisions in ((), (Decision.for_days(Colour.RED, day(today), 2, "decided"),)):
+        status = evaluate(policy, history, day(today), decisions=decisions)
+        if status is not None:
+            assert (status.policy_version, status.policy_name) == (policy.version, policy.name)

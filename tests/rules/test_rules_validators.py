@@ -5,6 +5,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
 from decimal import Decimal
+import unicodedata
 from importlib import resources
 
 import pytest
@@ -22,6 +23,7 @@ from rules.validators import (
     resident_id_check_char,
     validate_credit_code,
     validate_name,
+    validate_org_name,
     validate_phone,
     validate_region_code,
     validate_resident_id,
@@ -372,7 +374,7 @@ def test_every_one_decimal_reading_in_range_round_trips(value: Decimal) -> None:
         ("张\u3000三", "张 三"),
         ("<b>Bob</b> & Co", "<b>Bob</b> & Co"),
         ("Zoë 😀", "Zoë 😀"),
-        ("👨\u200d👩\u200d👧", "👨\u200d👩\u200d👧"),  # zero-width joiners inside an emoji stay
+        ("Li 👨\u200d👩\u200d👧", "Li 👨\u200d👩\u200d👧"),  # zero-width joiners inside an emoji stay
         ("e\u0301mile", "émile"),
         ("阿依古丽·买买提", "阿依古丽·买买提"),
         ("x", "x"),
@@ -558,3 +560,53 @@ def test_errors_never_echo_the_input(validator, secret: str) -> None:  # noqa: A
     text = str(caught.value) + repr(caught.value.message_params)
     assert secret not in text
     assert secret[:6] not in text
+
+
+# --- invisible names (issue 9, item 14) -------------------------------------------------------
+
+# Characters that draw nothing on their own: zero-width space, BOM, word joiner, soft hyphen, the
+# Hangul fillers, the braille blank, combining marks and variation selectors.
+_INVISIBLE = ["\u200b", "\ufeff", "\u2060", "\u00ad", "\u3164", "\u115f", "\u2800", "\u0301", "\u0308", "\ufe0f"]
+_invisible_or_space = st.text(st.sampled_from([*_INVISIBLE, " ", "\u3000", "\t"]), min_size=1, max_size=12)
+_NAME_VALIDATORS = [(validate_name, "name"), (validate_org_name, "org_name")]
+
+
+@pytest.mark.parametrize(("validator", "field"), _NAME_VALIDATORS)
+@pytest.mark.parametrize("typed", ["\u200b", "\ufeff", "\u2060", "\u00ad", "\u0301", "\u200b\u200b", "\u3164",
+                                   "\u0301Li", "😀", "👨\u200d👩\u200d👧", "***", "123"])
+def test_a_name_without_a_visible_letter_is_refused(validator, field: str, typed: str) -> None:  # noqa: ANN001
+    with pytest.raises(ValidationError) as caught:
+        validator(typed)
+    assert caught.value.field == field
+    assert caught.value.code in {f"{field}.empty", f"{field}.control_characters", f"{field}.no_letter"}
+
+
+@pytest.mark.parametrize(("validator", "field"), _NAME_VALIDATORS)
+@SETTINGS
+@given(typed=_invisible_or_space)
+def test_names_made_only_of_invisible_characters_are_refused(validator, field: str, typed: str) -> None:  # noqa: ANN001
+    with pytest.raises(ValidationError) as caught:
+        validator(typed)
+    assert caught.value.field == field
+
+
+def _visible(ch: str) -> bool:
+    return not (ch.isspace() or ch == "*" or unicodedata.category(ch)[0] in "MCZ" or ch in "\u115f\u1160\u3164\uffa0\u2800")
+
+
+@SETTINGS
+@given(typed=st.text(max_size=20))
+def test_every_accepted_name_masks_to_something_visible(typed: str) -> None:
+    try:
+        name = validate_name(typed)
+    except ValidationError:
+        return
+    assert any(unicodedata.category(ch).startswith("L") for ch in name)
+    assert any(_visible(ch) for ch in mask_name(name))
+    assert validate_org_name(name) == name  # one rule for people and organisations
+
+
+@pytest.mark.parametrize("typed", ["Li 👨\u200d👩\u200d👧", "Zoë 😀", "e\u0301mile", "张三", "3M 中国"])
+def test_visible_names_with_joiners_emoji_and_marks_are_kept(typed: str) -> None:
+    assert validate_name(typed) == unicodedata.normalize("NFC", typed)
+    assert validate_org_name(typed) == unicodedata.normalize("NFC", typed)

@@ -140,3 +140,46 @@ async def test_the_schema_comparison_would_notice_a_drift(blank_url: str) -> Non
 
     differences = await _inspect(blank_url, diff)
     assert [(d[0], d[3].name) for d in differences] == [("add_column", "nickname")]
+
+
+def _upgrade_to(connection: Connection, config, revision: str) -> None:
+    config.attributes["connection"] = connection
+    command.upgrade(config, revision)
+
+
+async def test_statuses_stored_before_0006_read_back_with_no_recorded_policy(blank_url: str, now: datetime) -> None:
+    """Issue 9 item 18: the policy version column arrives empty for old rows (they cannot know
+    theirs), and every status stored from then on records the version it was evaluated under."""
+    from rules.model import Colour, Reason, Status
+
+    config = alembic_config(blank_url)
+    engine = create_engine(blank_url, poolclass=NullPool)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(_upgrade_to, config, "0004")
+            users, statuses = Base.metadata.tables["users"], Base.metadata.tables["statuses"]
+            await connection.execute(users.insert().values(
+                id=1, telegram_id=7, subject_id="sub", name_enc=b"x", resident_id_enc=b"x", resident_id_hash=b"1" * 32,
+                phone_enc=b"x", phone_hash=b"2" * 32, region_code="330100", consent_version="v", consented_at=now,
+                created_at=now))
+            await connection.execute(statuses.insert().values(  # the columns 0004 has
+                user_id=1, colour="yellow", reason_code="temperature_high", since=now.date(), green_on=None,
+                evaluated_for=now.date(), updated_at=now))
+    finally:
+        await engine.dispose()
+    await upgrade(blank_url)
+    assert await _inspect(blank_url, _differences) == []
+    db = Database(blank_url, FieldCipher(bytes(32)))
+    try:
+        async with db.unit_of_work() as uow:
+            old = await uow.statuses.get(1)
+            assert old is not None and old.colour is Colour.YELLOW
+            assert (old.policy_version, old.policy_name) == (None, None)
+            status = Status(Colour.GREEN, Reason("normal"), now.date(), None, evaluated_for=now.date(),
+                            policy_version="2026.1", policy_name="A new policy")
+            await uow.statuses.put(1, status, now)
+        async with db.unit_of_work() as uow:
+            new = await uow.statuses.get(1)
+            assert (new.policy_version, new.policy_name) == ("2026.1", "A new policy")
+    finally:
+        await db.dispose()
