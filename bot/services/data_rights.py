@@ -41,7 +41,8 @@ EXPLAINED: dict[str, frozenset[str]] = {
     "preferences": frozenset({"language"}),  # profile
     "consents": frozenset({"version", "accepted_at"}),
     "declarations": frozenset({"day", "answers_enc", "revision", "created_at", "updated_at"}),
-    "statuses": frozenset({"colour", "reason_code", "since", "green_on", "evaluated_for", "updated_at"}),
+    "statuses": frozenset({"colour", "reason_code", "since", "green_on", "evaluated_for", "updated_at",
+                          "policy_version", "policy_name"}),
     "credentials": frozenset({"cti", "colour", "kid", "issued_at", "expires_at", "superseded_at", "revoked_at",
                               "token"}),
     "reminder_settings": frozenset({"enabled", "remind_at"}),
