@@ -20,7 +20,8 @@ from bot.services.verification import IssuerRecordCache
 from bot.settings import Settings
 from bot.credentials.trust import TrustListError
 from bot.credentials.trust_sources import TrustSources, region_name_of
-from rules.policy import Policy, PolicyError, load_default_policy, parse_policy
+from rules.policy import Policy, PolicyError, parse_policy
+from bot.policy_file import load_default_policy
 from storage.database import Database
 from storage.encryption import FieldCipher
 from storage.errors import DatabaseUnavailable, DataKeyMismatch

@@ -14,8 +14,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
-from functools import cache
-from importlib import resources
 from typing import Any, TypeVar
 
 from rules.model import Answers, Colour, Diagnosis, Reason, Symptom, TravelRisk
@@ -122,13 +120,6 @@ def classify(policy: Policy, answers: Answers) -> tuple[Colour, Reason]:
         if reason is not None:
             return colour, reason
     return Colour.GREEN, NORMAL
-
-
-@cache
-def load_default_policy() -> Policy:
-    """The policy packaged with the code (reads package data only)."""
-    text = resources.files("rules").joinpath(DEFAULT_POLICY_RESOURCE).read_text(encoding="utf-8")
-    return parse_policy(text, f"rules/{DEFAULT_POLICY_RESOURCE}")
 
 
 def parse_policy(text: str, source: str) -> Policy:

@@ -17,7 +17,7 @@ from bot.bootstrap import read_data_key, write_data_key
 from bot.credentials.keyring import KeyRing
 from rules.evaluate import evaluate
 from rules.model import Answers, Declaration, Diagnosis, TravelRisk
-from rules.policy import load_default_policy
+from bot.policy_file import load_default_policy
 from storage.database import Database
 from storage.encryption import FieldCipher
 from storage.migrate import upgrade

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from rules.evaluate import evaluate
 from rules.model import Answers, Colour, Decision, Declaration, Diagnosis, TravelRisk
-from rules.policy import load_default_policy
+from bot.policy_file import load_default_policy
 from tests.rules.test_rules_evaluate_properties import histories, policies
 
 DEFAULT = load_default_policy()

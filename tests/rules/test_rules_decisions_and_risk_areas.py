@@ -21,7 +21,7 @@ from rules.model import (
     Symptom,
     TravelRisk,
 )
-from rules.policy import load_default_policy
+from bot.policy_file import load_default_policy
 
 POLICY = load_default_policy()
 BASE = date(2026, 3, 2)

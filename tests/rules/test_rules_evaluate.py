@@ -8,7 +8,7 @@ import pytest
 
 from rules.evaluate import evaluate
 from rules.model import Answers, Colour, Declaration, Diagnosis, Reason, Status, Symptom, TravelRisk
-from rules.policy import load_default_policy
+from bot.policy_file import load_default_policy
 
 POLICY = load_default_policy()
 D0 = date(2020, 2, 3)

@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 
 from rules.evaluate import evaluate
 from rules.model import Answers, Colour, Declaration, Diagnosis, Status, Symptom, TravelRisk
-from rules.policy import REASON_CODES, Policy, Recovery, classify, load_default_policy
+from rules.policy import REASON_CODES, Policy, Recovery, classify
+from bot.policy_file import load_default_policy
 
 DEFAULT = load_default_policy()
 BASE = date(2020, 1, 20)

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from bot.policy_file import load_default_policy
 from rules.evaluate import evaluate
 from rules.model import Answers, Colour, Declaration, Diagnosis, Reason, Symptom, TravelRisk
 from rules.policy import (
@@ -15,7 +16,6 @@ from rules.policy import (
     Policy,
     PolicyError,
     classify,
-    load_default_policy,
     parse_policy,
 )
 

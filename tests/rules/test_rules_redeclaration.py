@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from rules.evaluate import declaration_risk, evaluate, lowers_risk
 from rules.model import Answers, Colour, Declaration, Decision, Diagnosis, RiskArea, RiskAreaList, TravelRisk
-from rules.policy import classify, load_default_policy
+from rules.policy import classify
+from bot.policy_file import load_default_policy
 from tests.rules.test_rules_evaluate_properties import any_answers, histories, policies
 
 DEFAULT = load_default_policy()

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from rules.evaluate import evaluate
 from rules.model import Answers, Colour, Declaration, Diagnosis, Symptom, TravelRisk
-from rules.policy import load_default_policy
+from bot.policy_file import load_default_policy
 from rules.retention import first_day_to_keep, keep_declarations_from, same_code
 
 POLICY = load_default_policy()

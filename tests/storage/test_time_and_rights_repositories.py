@@ -9,7 +9,7 @@ from sqlalchemy import BigInteger, Column, ForeignKey, Integer, MetaData, Table
 
 from rules.evaluate import evaluate
 from rules.model import Colour
-from rules.policy import load_default_policy
+from bot.policy_file import load_default_policy
 from storage.database import Database
 from storage.models.personal import Personal, personal
 from storage.records import CredentialRecord, UserProfile
