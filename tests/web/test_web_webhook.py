@@ -139,6 +139,8 @@ async def _is_processed(hook: Hook, update_id: int) -> bool:
 
 async def test_a_handler_that_raises_is_not_acknowledged_and_its_redelivery_is_processed_once(
         hook: Hook, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dataclasses import replace
+
     from bot.services import conversation
 
     working = conversation.COMMANDS["start"]
@@ -147,9 +149,9 @@ async def test_a_handler_that_raises_is_not_acknowledged_and_its_redelivery_is_p
     async def fails_once(turn, args):
         for error in failures:
             raise error
-        await working(turn, args)
+        await working.run(turn, args)
 
-    monkeypatch.setitem(conversation.COMMANDS, "start", fails_once)
+    monkeypatch.setitem(conversation.COMMANDS, "start", replace(working, run=fails_once))
     status, _ = await hook.post(_message(40, "/start"), hook.service.secret)
     assert status == 500 and not await _is_processed(hook, 40)
     assert hook.replies_to(USER["id"])[-1].startswith("Sorry, something went wrong")  # the user still hears
