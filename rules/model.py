@@ -1,10 +1,12 @@
 """Domain vocabulary shared by every layer: answers, declarations and statuses."""
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any, NotRequired, TypedDict
 
 
 class Colour(StrEnum):
@@ -45,6 +47,17 @@ class Diagnosis(StrEnum):
     CONFIRMED = "confirmed"
 
 
+class AnswersJson(TypedDict):
+    """How one day's answers are stored (sealed) and exported: plain JSON values."""
+
+    temperature: str  # a decimal string, never a float
+    symptoms: list[str]  # sorted Symptom values
+    close_contact: bool
+    travel: str  # a TravelRisk value
+    diagnosis: str  # a Diagnosis value
+    visited: NotRequired[list[str]]  # sorted region codes; absent when none
+
+
 @dataclass(frozen=True, slots=True)
 class Answers:
     """One day's answers, exactly as the citizen gave them."""
@@ -57,8 +70,8 @@ class Answers:
     # Region codes of listed risk areas the citizen said they visited; judged by the list of the day.
     visited: frozenset[str] = frozenset()
 
-    def to_json(self) -> dict:
-        data = {
+    def to_json(self) -> AnswersJson:
+        data: AnswersJson = {
             "temperature": str(self.temperature),
             "symptoms": sorted(s.value for s in self.symptoms),
             "close_contact": self.close_contact,
@@ -70,7 +83,8 @@ class Answers:
         return data
 
     @classmethod
-    def from_json(cls, data: dict) -> Answers:
+    def from_json(cls, data: Mapping[str, Any]) -> Answers:
+        """Read answers stored by :meth:`to_json` (JSON of unknown shape, so every value is converted)."""
         return cls(
             temperature=Decimal(data["temperature"]),
             symptoms=frozenset(Symptom(s) for s in data["symptoms"]),
@@ -100,8 +114,23 @@ class Reason:
     code: str
     params: tuple[tuple[str, str], ...] = ()
 
+    @classmethod
+    def naming_symptoms(cls, code: str, symptoms: Iterable[Symptom]) -> Reason:
+        """A reason that names symptoms. They travel as one plain-string param (values sorted, joined
+        by ","), because params also order the verdicts and fingerprint the issued credential:
+        read them back with :meth:`symptoms`, never by splitting the string elsewhere."""
+        return cls(code, ((_SYMPTOMS_PARAM, ",".join(sorted(symptom.value for symptom in symptoms))),))
+
+    def symptoms(self) -> tuple[Symptom, ...]:
+        """The symptoms this reason names, in their stored order; none for a reason that names none."""
+        listed = self.param_dict().get(_SYMPTOMS_PARAM, "")
+        return tuple(Symptom(value) for value in listed.split(",") if value)
+
     def param_dict(self) -> dict[str, str]:
         return dict(self.params)
+
+
+_SYMPTOMS_PARAM = "symptoms"
 
 
 @dataclass(frozen=True, slots=True)

@@ -83,8 +83,7 @@ class TierRule:
             return Reason(ReasonCode.TEMPERATURE_HIGH.value, (("temperature", str(answers.temperature)),))
         matched = answers.symptoms & self.symptoms
         if matched:
-            listed = ",".join(sorted(symptom.value for symptom in matched))
-            return Reason(ReasonCode.SYMPTOMS.value, (("symptoms", listed),))
+            return Reason.naming_symptoms(ReasonCode.SYMPTOMS.value, matched)
         return None
 
 
@@ -191,8 +190,8 @@ class _PolicyReader:
         return value.strip()
 
     def days(self, value: Any, field: str) -> int:
-        whole = isinstance(value, int) and not isinstance(value, bool)
-        if not whole or not RECOVERY_DAYS_MIN <= value <= RECOVERY_DAYS_MAX:
+        # bool is an int to Python, but ``true`` is no number of days.
+        if isinstance(value, bool) or not isinstance(value, int) or not RECOVERY_DAYS_MIN <= value <= RECOVERY_DAYS_MAX:
             bounds = f"between {RECOVERY_DAYS_MIN} and {RECOVERY_DAYS_MAX}"
             raise self.fail(field, f"must be a whole number of days {bounds}")
         return value

@@ -179,7 +179,7 @@ class Database:
                     statement = text("SELECT count(*) >= 0 FROM sqlite_master")
                 else:
                     statement = text("SELECT 1")
-                return (await connection.execute(statement)).scalar_one() == 1
+                return bool((await connection.execute(statement)).scalar_one() == 1)
         except Exception:  # noqa: BLE001
             return False
 

@@ -134,7 +134,7 @@ class _RunNow:
 class InlineConnection:
     def __init__(self, connection: sqlite3.Connection) -> None:
         self._conn = connection
-        self._connection = connection  # SQLAlchemy checks it to know the connection is open
+        self._connection: sqlite3.Connection | None = connection  # SQLAlchemy checks it to know the connection is open
         self._tx = _RunNow()
 
     @property
@@ -143,7 +143,8 @@ class InlineConnection:
 
     @isolation_level.setter
     def isolation_level(self, value: str | None) -> None:
-        self._conn.isolation_level = value
+        # typeshed lists only the named levels, but sqlite3 also takes "" (SQLAlchemy's pysqlite passes it).
+        self._conn.isolation_level = value  # type: ignore[assignment]
 
     def cursor(self) -> _InlineCursor:
         return _InlineCursor(self._conn.cursor())

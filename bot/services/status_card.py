@@ -124,7 +124,7 @@ def reason_text(reason: Reason) -> Text:
     params: dict[str, object] = {}
     for name, value in reason.params:
         if name == "symptoms":
-            params[name] = t("common.list", items=[t(f"symptom.{s}") for s in value.split(",") if s])
+            params[name] = t("common.list", items=[t(f"symptom.{s.value}") for s in reason.symptoms()])
         elif name == "cause":
             params[name] = t(f"cause.{value}")
         else:

@@ -6,16 +6,18 @@ loads them together (each part may be missing).
 """
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Select, bindparam, select
+from sqlalchemy import BigInteger, bindparam, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.encryption import FieldCipher
 from storage.records import ActorSnapshot, ConversationState
-from storage.repositories.base import Repository
+from storage.repositories.base import Repository, RowsSelect
 from storage.repositories.conversations import ConversationRepository, _states
 from storage.repositories.preferences import _preferences
 from storage.repositories.users import UserRepository, _users
 
 
-def _build_query() -> Select:
+def _build_query() -> RowsSelect:
     sender = select(bindparam("telegram_id", type_=BigInteger).label("telegram_id")).subquery("sender")
     return select(
         _preferences.c.language,
@@ -35,8 +37,9 @@ _QUERY = _build_query()
 
 
 class ActorRepository(Repository):
-    def __init__(self, users: UserRepository, conversations: ConversationRepository, *args: object) -> None:
-        super().__init__(*args)
+    def __init__(self, users: UserRepository, conversations: ConversationRepository, session: AsyncSession,
+                 cipher: FieldCipher, dialect: str) -> None:
+        super().__init__(session, cipher, dialect)
         self._users = users
         self._conversations = conversations
 

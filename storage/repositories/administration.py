@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import bindparam, func, insert, select, update
 
@@ -138,7 +138,7 @@ class RiskAreaRepository(Repository):
                     effective_until=area.ends, added_by=by, added_at=now)
             .returning(_areas.c.id)
         )
-        return (await self._session.execute(statement)).scalar_one()
+        return cast(int, (await self._session.execute(statement)).scalar_one())
 
     async def end(self, entry_id: int, until: date, *, by: int, now: datetime) -> bool:
         """Stop a listing from ``until`` on (exclusive end); False if unknown or already ended by then."""

@@ -4,13 +4,17 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeAlias, Unpack
 
-from sqlalchemy import Executable, Table
+from sqlalchemy import CursorResult, Executable, Result, Select, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.encryption import FieldCipher
+
+# A SELECT of several columns whose rows are read by name: Core table columns carry no Python
+# types, so SQLAlchemy can only type such a row as a tuple of Any.
+RowsSelect: TypeAlias = Select[Unpack[tuple[Any, ...]]]
 
 
 class Repository:
@@ -53,6 +57,17 @@ def require_aware(field: str, value: datetime | None) -> None:
         raise TypeError(f"{field}: expected datetime, got {type(value).__name__}")
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"{field}: naive datetime refused; pass a timezone-aware value")
+
+
+def rows_changed(result: Result[Unpack[tuple[Any, ...]]]) -> int:
+    """The driver's count of rows an INSERT, UPDATE or DELETE matched (may be -1 when unknown).
+
+    The session types every execute() as a plain ``Result``; a data-changing statement without
+    RETURNING yields a ``CursorResult``, the one that carries ``rowcount``.
+    """
+    if not isinstance(result, CursorResult):
+        raise TypeError(f"rows_changed: expected the result of INSERT, UPDATE or DELETE, got {type(result).__name__}")
+    return result.rowcount
 
 
 def dump_json(value: Any) -> bytes:

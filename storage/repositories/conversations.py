@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import bindparam, delete, select
 
@@ -28,8 +29,9 @@ class ConversationRepository(Repository):
         draft = self.open_draft(telegram_id, row.draft_enc)
         return ConversationState(telegram_id=telegram_id, flow=row.flow, step=row.step, draft=draft)
 
-    def open_draft(self, telegram_id: int, draft_enc: bytes) -> dict:
-        return self._open_json(draft_enc, _context(telegram_id))
+    def open_draft(self, telegram_id: int, draft_enc: bytes) -> dict[str, Any]:
+        draft: dict[str, Any] = self._open_json(draft_enc, _context(telegram_id))  # save() stores only dicts
+        return draft
 
     async def save(self, state: ConversationState, now: datetime) -> None:
         """Create or replace the person's state. The draft must be JSON-serialisable."""

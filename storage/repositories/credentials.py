@@ -5,17 +5,17 @@ Credentials of erased users live on, without their holder, in ``withdrawn_creden
 revoked, so that a screenshot of an erased person's code never verifies again."""
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Row, Select, bindparam, func, or_, select, true, update
+from sqlalchemy import ColumnElement, Row, Table, bindparam, func, or_, select, true, update
 
 from rules.model import Colour
 from storage.models import CredentialRow
 from storage.models.time_and_rights import WithdrawnCredential
 from storage.records import CredentialRecord, CredentialStanding
-from storage.repositories.base import Repository, require_aware, table_of
+from storage.repositories.base import Repository, RowsSelect, require_aware, table_of
 
 _credentials = table_of(CredentialRow)
 _withdrawn = table_of(WithdrawnCredential)
@@ -32,7 +32,9 @@ def _live(now: Any) -> list[ColumnElement[bool]]:
     ]
 
 
-def _withdrawn_queries(columns: Any, since: datetime | None, now: datetime) -> tuple[Select, Select]:
+def _withdrawn_queries(
+    columns: Callable[[Table], Sequence[ColumnElement[Any]]], since: datetime | None, now: datetime
+) -> tuple[RowsSelect, RowsSelect]:
     """Our withdrawn credentials, and erased users' ones, withdrawn at or after ``since`` (None:
     ever) and unexpired at ``now``: ``columns(table)`` says what to select from each."""
     if since is None:
@@ -169,7 +171,9 @@ class CredentialRepository(Repository):
         """How many credentials :meth:`withdrawn_since` with ``since=None`` would return (at most)."""
         require_aware("now", now)
         own, erased = _withdrawn_queries(lambda table: [func.count()], None, now)
-        return (await self._session.execute(own)).scalar_one() + (await self._session.execute(erased)).scalar_one()
+        # COUNT(*) comes back as an int; the untyped Core statement cannot say so.
+        own_count = cast(int, (await self._session.execute(own)).scalar_one())
+        return own_count + cast(int, (await self._session.execute(erased)).scalar_one())
 
     async def withdrawn_since(self, since: datetime | None, now: datetime) -> list[tuple[str, datetime]]:
         """(cti, expires_at) of the credentials revoked, superseded or erased at or after ``since``
@@ -177,5 +181,5 @@ class CredentialRepository(Repository):
         require_aware("now", now)
         require_aware("since", since)
         own, erased = _withdrawn_queries(lambda table: [table.c.cti, table.c.expires_at], since, now)
-        rows = (await self._session.execute(own)).all() + (await self._session.execute(erased)).all()
+        rows = [*(await self._session.execute(own)).all(), *(await self._session.execute(erased)).all()]
         return sorted({(row.cti, row.expires_at) for row in rows}, key=lambda item: (item[1], item[0]))

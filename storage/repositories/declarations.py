@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import cast
 
 from sqlalchemy import Executable, bindparam, func, select
 
@@ -33,7 +34,8 @@ class DeclarationRepository(Repository):
         answers_enc = self._seal_json(answers.to_json(), _context(user_id, day))
         values = {"user_id": user_id, "day": day, "answers_enc": answers_enc, "created_at": now, "updated_at": now}
         # One round trip on both databases: the returned revision tells insert from replace.
-        revision = (await self._session.execute(self._prebuilt("upsert", self._build_upsert), values)).scalar_one()
+        statement = self._prebuilt("upsert", self._build_upsert)
+        revision = cast(int, (await self._session.execute(statement, values)).scalar_one())
         return revision > 1
 
     def _build_upsert(self) -> Executable:
@@ -63,5 +65,5 @@ class DeclarationRepository(Repository):
 
     async def last_day(self, user_id: int) -> date | None:
         query = select(func.max(_declarations.c.day)).where(_declarations.c.user_id == user_id)
-        return (await self._session.execute(query)).scalar_one()
+        return cast("date | None", (await self._session.execute(query)).scalar_one())
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     BigInteger,
@@ -38,7 +38,7 @@ from storage.models import (
     User,
 )
 from storage.models.base import UTCDateTime
-from storage.repositories.base import Repository, dump_json, require_aware, table_of
+from storage.repositories.base import Repository, dump_json, require_aware, rows_changed, table_of
 
 _campaigns = table_of(CampaignRow)
 _deliveries = table_of(DeliveryRow)
@@ -152,7 +152,7 @@ def _campaign(row: Any) -> Campaign:
 class DeliveryRepository(Repository):
     # --- audiences ---------------------------------------------------------------------------
 
-    def audience_select(self, kind: str, value: str | None) -> Select:
+    def audience_select(self, kind: str, value: str | None) -> Select[int]:
         """The Telegram ids of active registered users in a standard audience, as a SELECT."""
         base = select(_users.c.telegram_id).where(_users.c.active.is_(True))
         if kind == "everyone":
@@ -170,7 +170,7 @@ class DeliveryRepository(Repository):
             )
         raise ValueError(f"audience.kind: unknown audience {kind!r} (or its value is missing)")
 
-    async def count_audience(self, ids: Select) -> int:
+    async def count_audience(self, ids: Select[int]) -> int:
         source = ids.subquery()
         column = list(source.c)[0]
         query = select(func.count(func.distinct(column)))
@@ -198,9 +198,9 @@ class DeliveryRepository(Repository):
                     rate=rate, total=0, progress_chat_id=progress_chat_id)
             .returning(_campaigns.c.id)
         )
-        return (await self._session.execute(statement)).scalar_one()
+        return cast(int, (await self._session.execute(statement)).scalar_one())
 
-    async def add_recipients(self, campaign_id: int, ids: Select, now: datetime) -> int:
+    async def add_recipients(self, campaign_id: int, ids: Select[int], now: datetime) -> int:
         """INSERT … SELECT every distinct id of ``ids`` as a pending delivery; returns how many."""
         require_aware("now", now)
         source = ids.subquery()
@@ -253,7 +253,7 @@ class DeliveryRepository(Repository):
             .where(_deliveries.c.campaign_id == campaign_id, _deliveries.c.status == PENDING)
             .values(status=CANCELLED, updated_at=now)
         )
-        return (await self._session.execute(statement)).rowcount or 0
+        return rows_changed(await self._session.execute(statement)) or 0
 
     async def finish_if_done(self, campaign_id: int, now: datetime) -> bool:
         """Mark a sending campaign done once nothing is pending or in flight; True when that happened now."""
@@ -356,7 +356,7 @@ class DeliveryRepository(Repository):
             .values(status=UNCONFIRMED, last_error="worker stopped during the send; outcome unknown",
                     updated_at=now)
         )
-        return (await self._session.execute(statement)).rowcount or 0
+        return rows_changed(await self._session.execute(statement)) or 0
 
     async def requeue_unconfirmed(self, campaign_id: int, now: datetime) -> int:
         """An administrator's explicit choice to send again where the outcome is unknown."""
@@ -366,7 +366,7 @@ class DeliveryRepository(Repository):
             .where(_deliveries.c.campaign_id == campaign_id, _deliveries.c.status == UNCONFIRMED)
             .values(status=PENDING, claimed_by=None, not_before=None, updated_at=now)
         )
-        count = (await self._session.execute(statement)).rowcount or 0
+        count = rows_changed(await self._session.execute(statement)) or 0
         if count:
             await self._session.execute(
                 update(_campaigns)
@@ -395,7 +395,7 @@ class DeliveryRepository(Repository):
             .values(content=content, filename=filename[:128], created_by=by, created_at=now)
             .returning(_attachments.c.id)
         )
-        return (await self._session.execute(statement)).scalar_one()
+        return cast(int, (await self._session.execute(statement)).scalar_one())
 
     async def attachment(self, attachment_id: int) -> StoredAttachment | None:
         row = (await self._session.execute(select(_attachments).where(_attachments.c.id == attachment_id))).first()

@@ -17,14 +17,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Column, Table, delete, func, select, update
+from sqlalchemy import Column, Delete, Table, Update, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Base, User
 from storage.models.personal import NAMES_A_PERSON, Personal, declared, kind_of
 from storage.records import UserProfile
-from storage.repositories.base import Repository, require_aware, table_of
+from storage.repositories.base import Repository, require_aware, rows_changed, table_of
 from storage.repositories.withdrawn import WithdrawnCredentialRepository
 
 _users = table_of(User)
@@ -45,22 +46,25 @@ def erased_in(session: AsyncSession) -> bool:
     return bool(session.info.pop(_ERASED, False))
 
 
-def personal_columns(tables: Iterable[Table] | None = None) -> list[tuple[Table, Column, Personal]]:
+def personal_columns(tables: Iterable[Table] | None = None) -> list[tuple[Table, Column[Any], Personal]]:
     """(table, column, kind) for every column declared to name a person, children first.
 
     kind: ``Personal.USER`` (references users.id), ``Personal.TELEGRAM`` (the row is about that
     Telegram account) or ``Personal.ACTOR`` (that account did something recorded in the row).
     The users table itself is left out: erasure deletes its row last, by id.
     """
-    found: list[tuple[Table, Column, Personal]] = []
+    found: list[tuple[Table, Column[Any], Personal]] = []
     for table in reversed(list(tables if tables is not None else Base.metadata.sorted_tables)):
         if table.name == "users":
             continue
-        found.extend((table, column, kind_of(column)) for column in declared(table, NAMES_A_PERSON))
+        for column in declared(table, NAMES_A_PERSON):
+            kind = kind_of(column)
+            if kind is not None:  # always: declared() keeps only columns of the kinds asked for
+                found.append((table, column, kind))
     return found
 
 
-def reference_columns(tables: Iterable[Table] | None = None) -> list[tuple[Table, Column]]:
+def reference_columns(tables: Iterable[Table] | None = None) -> list[tuple[Table, Column[Any]]]:
     """Text columns declared to point at a user ("user:<id>"): cleared, never matched by id."""
     return [(table, column) for table in (tables if tables is not None else Base.metadata.sorted_tables)
             for column in declared(table, {Personal.REFERENCE})]
@@ -79,7 +83,7 @@ class ErasureRepository(Repository):
         changed = await self._erase(user.telegram_id, user.id)
         changed.update(await self._clear_references(f"user:{user.id}"))
         result = await self._session.execute(delete(_users).where(_users.c.id == user.id))
-        changed["users"] = result.rowcount or 0
+        changed["users"] = rows_changed(result) or 0
         return changed
 
     async def forget_unregistered(self, telegram_id: int) -> dict[str, int]:
@@ -94,8 +98,9 @@ class ErasureRepository(Repository):
         for table, column in reference_columns():
             result = await self._session.execute(
                 update(table).where(column == reference).values({column.name: None}))
-            if result.rowcount:
-                changed[table.name] = changed.get(table.name, 0) + result.rowcount
+            count = rows_changed(result)
+            if count:
+                changed[table.name] = changed.get(table.name, 0) + count
         return changed
 
     async def _erase(self, telegram_id: int, user_id: int | None) -> dict[str, int]:
@@ -103,14 +108,16 @@ class ErasureRepository(Repository):
         for table, column, kind in personal_columns():
             if kind is Personal.USER and user_id is None:
                 continue
+            statement: Update | Delete
             if kind is Personal.ACTOR:
                 replacement = None if column.nullable else ERASED_ACTOR
                 statement = update(table).where(column == telegram_id).values({column.name: replacement})
             else:
                 statement = delete(table).where(column == (user_id if kind is Personal.USER else telegram_id))
             result = await self._session.execute(statement)
-            if result.rowcount:
-                changed[table.name] = changed.get(table.name, 0) + result.rowcount
+            count = rows_changed(result)
+            if count:
+                changed[table.name] = changed.get(table.name, 0) + count
         return changed
 
     async def purge_all(self, now: datetime) -> dict[str, int]:

@@ -8,7 +8,7 @@ from sqlalchemy import Select, delete, select, update
 
 from storage.models import User
 from storage.models.time_and_rights import StatusNotice
-from storage.repositories.base import Repository, require_aware, table_of
+from storage.repositories.base import Repository, require_aware, rows_changed, table_of
 
 _notices = table_of(StatusNotice)
 _users = table_of(User)
@@ -39,7 +39,7 @@ class StatusNoticeRepository(Repository):
         return (await self._session.execute(statement)).first() is not None
 
     @staticmethod
-    def unsent_recipients(day: date) -> Select:
+    def unsent_recipients(day: date) -> Select[int]:
         """Telegram ids with a notice for ``day`` not yet handed to delivery."""
         return (
             select(_users.c.telegram_id)
@@ -57,7 +57,7 @@ class StatusNoticeRepository(Repository):
         result = await self._session.execute(
             update(_notices).where(_notices.c.day == day, _notices.c.campaign_id.is_(None)).values(campaign_id=campaign_id)
         )
-        return result.rowcount or 0
+        return rows_changed(result) or 0
 
     async def for_user(self, user_id: int, day: date) -> NoticeRecord | None:
         query = select(_notices).where(_notices.c.user_id == user_id, _notices.c.day == day)
@@ -73,4 +73,4 @@ class StatusNoticeRepository(Repository):
 
     async def delete_before(self, day: date) -> int:
         result = await self._session.execute(delete(_notices).where(_notices.c.day < day))
-        return result.rowcount or 0
+        return rows_changed(result) or 0

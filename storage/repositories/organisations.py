@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import BigInteger, Select, String, case, delete, exists, func, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
@@ -26,7 +26,7 @@ from storage.models import (
     StatusRow,
     User,
 )
-from storage.repositories.base import Repository, require_aware, table_of
+from storage.repositories.base import Repository, RowsSelect, require_aware, rows_changed, table_of
 from storage.repositories.users import _context as user_field_context
 
 _orgs = table_of(OrganisationRow)
@@ -234,7 +234,7 @@ class OrganisationRepository(Repository):
             .values(used_by=telegram_id, used_at=now)
             .returning(_invites.c.organisation_id)
         )
-        return (await self._session.execute(statement)).scalar_one_or_none()
+        return cast("int | None", (await self._session.execute(statement)).scalar_one_or_none())
 
 
 class MembershipRepository(Repository):
@@ -326,7 +326,7 @@ class MembershipRepository(Repository):
         async for row in result:
             yield self._member(row)
 
-    def member_telegram_ids(self, organisation_id: int) -> Select:
+    def member_telegram_ids(self, organisation_id: int) -> Select[int]:
         """SELECT of the active members' Telegram ids (a delivery audience)."""
         return (
             select(_users.c.telegram_id)
@@ -334,14 +334,14 @@ class MembershipRepository(Repository):
             .where(*_active(organisation_id), _users.c.active.is_(True))
         )
 
-    def undeclared_telegram_ids(self, organisation_id: int, today: date) -> Select:
+    def undeclared_telegram_ids(self, organisation_id: int, today: date) -> Select[int]:
         declared = select(_declarations.c.user_id).where(_declarations.c.day == today)
         return self.member_telegram_ids(organisation_id).where(_members.c.user_id.not_in(declared))
 
-    def member_user_ids(self, organisation_id: int) -> Select:
+    def member_user_ids(self, organisation_id: int) -> Select[int]:
         return select(_members.c.user_id).where(*_active(organisation_id))
 
-    def undeclared_user_ids(self, organisation_id: int, today: date) -> Select:
+    def undeclared_user_ids(self, organisation_id: int, today: date) -> Select[int]:
         declared = select(_declarations.c.user_id).where(_declarations.c.day == today)
         return self.member_user_ids(organisation_id).where(_members.c.user_id.not_in(declared))
 
@@ -352,7 +352,7 @@ class MembershipRepository(Repository):
         rows = (await self._session.execute(base.order_by(_members.c.id).offset(offset).limit(limit))).all()
         return [self._member(row) for row in rows], total
 
-    def _member_query(self, organisation_id: int, declared: Any, condition: Any) -> Select:
+    def _member_query(self, organisation_id: int, declared: Any, condition: Any) -> RowsSelect:
         last_day = (
             select(func.max(_declarations.c.day))
             .where(_declarations.c.user_id == _members.c.user_id)
@@ -389,7 +389,7 @@ class MembershipRepository(Repository):
 
 class AccessLogRepository(Repository):
     async def record(
-        self, organisation_id: int, reader: int, what: str, now: datetime, user_ids: Select | list[int]
+        self, organisation_id: int, reader: int, what: str, now: datetime, user_ids: Select[int] | list[int]
     ) -> int:
         """One row per member read, written set-based when ``user_ids`` is a SELECT; returns the count."""
         require_aware("now", now)
@@ -411,7 +411,7 @@ class AccessLogRepository(Repository):
         statement = insert(_access).from_select(
             ["user_id", "organisation_id", "reader_telegram_id", "what", "at"], selection
         )
-        return (await self._session.execute(statement)).rowcount or 0
+        return rows_changed(await self._session.execute(statement)) or 0
 
     async def for_user(self, user_id: int) -> list[AccessRecord]:
         """Who read this member's status, newest first (shown to the member in /mydata)."""

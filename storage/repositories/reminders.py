@@ -14,7 +14,7 @@ from sqlalchemy import Select, and_, exists, func, literal, null, or_, select, t
 
 from storage.models import DeclarationRow, User
 from storage.models.time_and_rights import ReminderSetting
-from storage.repositories.base import Repository, require_aware, table_of
+from storage.repositories.base import Repository, require_aware, rows_changed, table_of
 
 _settings = table_of(ReminderSetting)
 _users = table_of(User)
@@ -91,10 +91,10 @@ class ReminderRepository(Repository):
             set_={"last_reminded_on": insert.excluded.last_reminded_on, "last_batch": insert.excluded.last_batch},
         )
         result = await self._session.execute(insert)
-        return max(result.rowcount or 0, 0)
+        return max(rows_changed(result) or 0, 0)
 
     @staticmethod
-    def batch_recipients(batch: str) -> Select:
+    def batch_recipients(batch: str) -> Select[int]:
         """The Telegram ids marked by one ``mark_due`` run, as a SELECT for bulk delivery."""
         return (
             select(_users.c.telegram_id)

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import Table, delete, select
 
 from storage.models import Base, ConversationStateRow, CredentialRow, DeclarationRow
-from storage.repositories.base import Repository, require_aware, table_of
+from storage.repositories.base import Repository, require_aware, rows_changed, table_of
 
 _declarations = table_of(DeclarationRow)
 _states = table_of(ConversationStateRow)
@@ -31,19 +31,19 @@ class RetentionRepository(Repository):
         result = await self._session.execute(
             delete(_declarations).where(_declarations.c.user_id == user_id, _declarations.c.day < day)
         )
-        return result.rowcount or 0
+        return rows_changed(result) or 0
 
     async def delete_idle_conversations(self, idle_since: datetime) -> int:
         """Half-finished flows untouched since ``idle_since``: their drafts may hold a typed ID number."""
         require_aware("idle_since", idle_since)
         result = await self._session.execute(delete(_states).where(_states.c.updated_at < idle_since))
-        return result.rowcount or 0
+        return rows_changed(result) or 0
 
     async def delete_credentials_expired_before(self, before: datetime) -> int:
         """Credentials long expired: no checkpoint accepts them, so their record serves nothing."""
         require_aware("before", before)
         result = await self._session.execute(delete(_credentials).where(_credentials.c.expires_at < before))
-        return result.rowcount or 0
+        return rows_changed(result) or 0
 
     async def delete_older_than(self, table_name: str, column_name: str, before: datetime | date) -> int | None:
         """Rows of ``table_name`` whose ``column_name`` is before ``before``; None when the table
@@ -54,4 +54,4 @@ class RetentionRepository(Repository):
         if isinstance(before, datetime):
             require_aware("before", before)
         result = await self._session.execute(delete(table).where(table.c[column_name] < before))
-        return result.rowcount or 0
+        return rows_changed(result) or 0

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Row, delete, select, update
 
 from storage.models.time_and_rights import JobRun, ScheduledJob
-from storage.repositories.base import Repository, require_aware, table_of
+from storage.repositories.base import Repository, require_aware, rows_changed, table_of
 
 _jobs = table_of(ScheduledJob)
 _runs = table_of(JobRun)
@@ -141,7 +141,7 @@ class ScheduleRepository(Repository):
             set_={"owner": owner, "attempt": _runs.c.attempt + 1, "state": RUNNING, "started_at": now,
                   "finished_at": None, "detail": None},
         )
-        return (await self._session.execute(statement.returning(_runs.c.attempt))).scalar_one()
+        return cast(int, (await self._session.execute(statement.returning(_runs.c.attempt))).scalar_one())
 
     async def finish_run(self, name: str, due_at: datetime, owner: str, state: str, now: datetime,
                          detail: str | None = None) -> None:
@@ -165,4 +165,4 @@ class ScheduleRepository(Repository):
     async def delete_runs_before(self, before: datetime) -> int:
         require_aware("before", before)
         result = await self._session.execute(delete(_runs).where(_runs.c.started_at < before))
-        return result.rowcount or 0
+        return rows_changed(result) or 0

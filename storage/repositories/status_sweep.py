@@ -6,7 +6,7 @@ from datetime import date
 from sqlalchemy import delete, select
 
 from storage.models import StatusRow
-from storage.repositories.base import Repository, table_of
+from storage.repositories.base import Repository, rows_changed, table_of
 
 _statuses = table_of(StatusRow)
 
@@ -25,4 +25,4 @@ class StatusSweepRepository(Repository):
     async def drop(self, user_id: int) -> bool:
         """Forget a stored status that no longer has any declaration behind it."""
         result = await self._session.execute(delete(_statuses).where(_statuses.c.user_id == user_id))
-        return bool(result.rowcount)
+        return bool(rows_changed(result))

@@ -14,7 +14,7 @@ from sqlalchemy import delete, literal, select
 
 from storage.models import CredentialRow
 from storage.models.time_and_rights import WithdrawnCredential
-from storage.repositories.base import Repository, require_aware, table_of
+from storage.repositories.base import Repository, require_aware, rows_changed, table_of
 
 _withdrawn = table_of(WithdrawnCredential)
 _credentials = table_of(CredentialRow)
@@ -36,13 +36,13 @@ class WithdrawnCredentialRepository(Repository):
             .on_conflict_do_nothing(index_elements=[_withdrawn.c.cti])
         )
         result = await self._session.execute(statement)
-        return max(result.rowcount or 0, 0)
+        return max(rows_changed(result) or 0, 0)
 
     async def delete_expired(self, now: datetime) -> int:
         """Once expired a credential is refused anyway; its id need not be kept."""
         require_aware("now", now)
         result = await self._session.execute(delete(_withdrawn).where(_withdrawn.c.expires_at <= now))
-        return result.rowcount or 0
+        return rows_changed(result) or 0
 
 
 __all__ = ["WithdrawnCredentialRepository"]

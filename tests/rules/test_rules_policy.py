@@ -7,6 +7,8 @@ from importlib import resources
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.policy_file import load_default_policy
 from rules.evaluate import evaluate
@@ -156,6 +158,14 @@ def test_symptoms_param_lists_all_reported_symptoms_sorted() -> None:
     colour, reason = classify(load_default_policy(), given)
     assert colour is Colour.YELLOW
     assert reason.param_dict() == {"symptoms": "cough,loss_of_taste_or_smell,sore_throat"}
+    assert reason.symptoms() == (Symptom.COUGH, Symptom.LOSS_OF_TASTE_OR_SMELL, Symptom.SORE_THROAT)
+
+
+@given(st.frozensets(st.sampled_from(Symptom)))
+def test_a_reason_gives_back_the_symptoms_it_names(symptoms: frozenset[Symptom]) -> None:
+    reason = Reason.naming_symptoms("symptoms", symptoms)
+    assert reason.symptoms() == tuple(sorted(symptoms, key=lambda symptom: symptom.value))
+    assert Reason("normal").symptoms() == ()
 
 
 def test_reason_codes_are_exactly_the_catalogue_keys() -> None:

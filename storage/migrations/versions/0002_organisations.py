@@ -6,6 +6,7 @@ Revises: 0001
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 import sqlalchemy as sa
 from alembic import op
@@ -19,11 +20,11 @@ depends_on: str | Sequence[str] | None = None
 SURROGATE_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
-def _instant(name: str, nullable: bool = False) -> sa.Column:
+def _instant(name: str, nullable: bool = False) -> sa.Column[datetime]:
     return sa.Column(name, sa.DateTime(timezone=True), nullable=nullable)
 
 
-def _id() -> sa.Column:
+def _id() -> sa.Column[int]:
     return sa.Column("id", SURROGATE_ID, autoincrement=True, nullable=False)
 
 
