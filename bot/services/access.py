@@ -6,6 +6,7 @@ and the dispatcher checks it before the handler runs, so no handler can forget i
 - ``ANYONE``: every Telegram account, registered or not (/start, /help, /language, checkpoint scans);
 - ``REGISTERED``: a registered citizen; anyone else is told to register first, in one place;
 - ``ADMINISTRATOR``: the ids in ``HEALTHCODE_ADMIN_IDS``;
+- ``MANAGER``: a manager, now, of at least one approved organisation (/org, /staff without an argument);
 - ``manager_of(...)``: a manager, now, of the approved organisation the press or command names.
 
 A refused permission says "not permitted" and is audited (``roles.deny``): who, which entry point, when,
@@ -68,7 +69,12 @@ async def _administrator(turn: Turn, subject: object) -> bool:
 
 ANYONE: Requirement[object] = Requirement("anyone", _anyone, audited=False)
 REGISTERED: Requirement[object] = Requirement("registered", _registered, audited=False)
+async def _manager(turn: Turn, subject: object) -> bool:
+    return await roles.is_manager(turn)
+
+
 ADMINISTRATOR: Requirement[object] = Requirement("administrator", _administrator)
+MANAGER: Requirement[object] = Requirement("manager", _manager)
 
 
 def manager_of(organisation_id: Callable[[Subject], int | None]) -> Requirement[Subject]:

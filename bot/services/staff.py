@@ -8,10 +8,21 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass
 
 from bot.replies import Attachment, Button, Reply, Text, button, t
 from bot.services import delivery, roles
+from bot.services.access import MANAGER
+from bot.services.callbacks import CallbackData, text
+from bot.services.common_buttons import StartCheckin
 from bot.services.context import Services, Turn
+from bot.services.feature import Command, Press
+from bot.services.org_common import (
+    MANAGER_OF_PRESSED,
+    NO_ORGANISATION,
+    NamesOrganisation,
+    checked_organisation,
+)
 from rules.model import Colour
 from rules.validators import INTEGER_MAX, parse_id, parse_number
 from storage.repositories.delivery import Campaign, DeliveryRecord
@@ -19,7 +30,12 @@ from storage.repositories.organisations import Organisation, StaffMember
 from storage.unit_of_work import UnitOfWork
 
 PAGE_SIZE = 20
-PAGE_MAX = INTEGER_MAX // PAGE_SIZE  # the row offset must fit the database's integers
+# Page numbers travel in the pager's buttons as at most 16 digits: three 19-digit integers would not fit
+# Telegram's 64 bytes. 16 digits of pages is still far beyond any organisation, and the row offset
+# (page × PAGE_SIZE) stays inside the database's 64-bit integers.
+PAGE_DIGITS = 16
+PAGE_MAX = 10**PAGE_DIGITS - 1
+assert PAGE_MAX * PAGE_SIZE <= INTEGER_MAX
 # What the access log says was read.
 READ_SUMMARY, READ_LIST, READ_EXPORT, READ_REMINDER = "staff_summary", "staff_list", "staff_export", "staff_reminder"
 # A spreadsheet treats a cell starting with these as a formula (CSV injection).
@@ -31,11 +47,69 @@ def neutralise(cell: str) -> str:
     return "'" + cell if cell.startswith(FORMULA_TRIGGERS) else cell
 
 
+# --- the buttons ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StaffPage(CallbackData, prefix="staff", action="page"):
+    """/staff at a page of each of its two lists ("staff:page:12.0.1")."""
+
+    organisation_id: int
+    undeclared: str = text(max_length=PAGE_DIGITS)  # page numbers as digits: see PAGE_DIGITS
+    not_green: str = text(max_length=PAGE_DIGITS)
+
+    @classmethod
+    def at(cls, organisation_id: int, undeclared_page: int, not_green_page: int) -> StaffPage:
+        return cls(organisation_id, str(undeclared_page), str(not_green_page))
+
+    @property
+    def undeclared_page(self) -> int:
+        return parse_number(self.undeclared, maximum=PAGE_MAX) or 0
+
+    @property
+    def not_green_page(self) -> int:
+        return parse_number(self.not_green, maximum=PAGE_MAX) or 0
+
+    @classmethod
+    def parse(cls, data: str) -> StaffPage | None:
+        """Read leniently, as the pager always was: a garbled page is the first one, and a garbled
+        organisation id names none (so the press is refused and audited, see ``NamesOrganisation``)."""
+        head = f"{cls.prefix}:{cls.action}:"
+        if not data.startswith(head):
+            return None
+        organisation, *pages = data[len(head):].split(".")
+        digits = [str(parse_number(page, maximum=PAGE_MAX) or 0) for page in pages[:2]]
+        digits += ["0"] * (2 - len(digits))
+        return cls(parse_id(organisation) or NO_ORGANISATION, digits[0], digits[1])
+
+
+@dataclass(frozen=True)
+class StaffShow(NamesOrganisation, CallbackData, prefix="staff", action="show"):
+    organisation_id: int
+
+
+@dataclass(frozen=True)
+class StaffExport(NamesOrganisation, CallbackData, prefix="staff", action="export"):
+    organisation_id: int
+
+
+@dataclass(frozen=True)
+class StaffRemind(NamesOrganisation, CallbackData, prefix="staff", action="remind"):
+    organisation_id: int
+
+
+StaffChoice = type[StaffShow] | type[StaffExport] | type[StaffRemind]
+
+
 # --- choosing the organisation -------------------------------------------------------------------
 
 
-async def _organisation_for(turn: Turn, args: list[str], attempt: str, action: str) -> Organisation | None:
-    """The organisation named by the argument, or the sender's only one; None after replying."""
+async def _organisation_for(turn: Turn, args: list[str], attempt: str, choice: StaffChoice) -> Organisation | None:
+    """The organisation named by the argument, or the sender's only one; None after replying.
+
+    The commands declare ``requires=MANAGER`` (a manager of some organisation). Which one an argument
+    names is only known once it is parsed, so that check stays here, in this one place; it answers and
+    audits exactly as the declared requirements do."""
     if args:
         organisation_id = parse_id(args[0])
         if organisation_id is None:
@@ -43,12 +117,9 @@ async def _organisation_for(turn: Turn, args: list[str], attempt: str, action: s
             return None
         return await roles.require_manager(turn, organisation_id, attempt)
     organisations = await roles.managed(turn)
-    if not organisations:
-        await roles.deny(turn, attempt)
-        return None
     if len(organisations) == 1:
         return organisations[0]
-    rows = tuple((button("org.choose_button", f"staff:{action}:{o.id}", name=o.name),) for o in organisations)
+    rows = tuple((button("org.choose_button", choice(o.id), name=o.name),) for o in organisations)
     turn.reply.say(t("staff.choose"), buttons=rows)
     return None
 
@@ -57,7 +128,7 @@ async def _organisation_for(turn: Turn, args: list[str], attempt: str, action: s
 
 
 async def staff(turn: Turn, args: list[str]) -> None:
-    organisation = await _organisation_for(turn, args, "/staff", "show")
+    organisation = await _organisation_for(turn, args, "/staff", StaffShow)
     if organisation is not None:
         await show(turn, organisation, undeclared_page=0, not_green_page=0)
 
@@ -106,13 +177,12 @@ def _pages(total: int) -> int:
 
 def _pager(organisation_id: int, undeclared_page: int, undeclared_total: int, not_green_page: int,
            not_green_total: int) -> tuple[tuple[Button, ...], ...]:
-    def data(u: int, g: int) -> str:
-        return f"staff:page:{organisation_id}.{u}.{g}"
-
     rows: list[tuple[Button, ...]] = []
     for label, page, total, move in (
-        ("staff.page_undeclared", undeclared_page, undeclared_total, lambda p: data(p, not_green_page)),
-        ("staff.page_not_green", not_green_page, not_green_total, lambda p: data(undeclared_page, p)),
+        ("staff.page_undeclared", undeclared_page, undeclared_total,
+         lambda p: StaffPage.at(organisation_id, p, not_green_page)),
+        ("staff.page_not_green", not_green_page, not_green_total,
+         lambda p: StaffPage.at(organisation_id, undeclared_page, p)),
     ):
         row = []
         if page > 0:
@@ -121,37 +191,33 @@ def _pager(organisation_id: int, undeclared_page: int, undeclared_total: int, no
             row.append(button("staff.next", move(page + 1), list=t(label)))
         if row:
             rows.append(tuple(row))
-    rows.append((button("staff.btn_export", f"staff:export:{organisation_id}"),
-                 button("staff.btn_remind", f"staff:remind:{organisation_id}")))
+    rows.append((button("staff.btn_export", StaffExport(organisation_id)),
+                 button("staff.btn_remind", StaffRemind(organisation_id))))
     return tuple(rows)
 
 
-async def on_button(turn: Turn, action: str, value: str) -> None:
-    """Every staff button names its organisation; the manager check runs again on each press."""
-    head, _, rest = value.partition(".")
-    # A forged or garbled id names no organisation: refused (and audited) like any other.
-    organisation_id = parse_id(head) or 0
-    organisation = await roles.require_manager(turn, organisation_id, f"staff:{action}", button=True)
-    if organisation is None:
-        return
-    if action == "page":
-        pages = [parse_number(p, maximum=PAGE_MAX) or 0 for p in rest.split(".")] + [0, 0]
-        await show(turn, organisation, undeclared_page=pages[0], not_green_page=pages[1], edit=True)
-    elif action == "show":
-        await show(turn, organisation, undeclared_page=0, not_green_page=0)
-    elif action == "export":
-        await export(turn, organisation)
-    elif action == "remind":
-        await remind(turn, organisation)
-    else:
-        turn.reply.toast = t("common.stale_button")
+async def _on_page(turn: Turn, pressed: StaffPage) -> None:
+    await show(turn, checked_organisation(turn), undeclared_page=pressed.undeclared_page,
+               not_green_page=pressed.not_green_page, edit=True)
+
+
+async def _on_show(turn: Turn, pressed: StaffShow) -> None:
+    await show(turn, checked_organisation(turn), undeclared_page=0, not_green_page=0)
+
+
+async def _on_export(turn: Turn, pressed: StaffExport) -> None:
+    await export(turn, checked_organisation(turn))
+
+
+async def _on_remind(turn: Turn, pressed: StaffRemind) -> None:
+    await remind(turn, checked_organisation(turn))
 
 
 # --- /staff_export -------------------------------------------------------------------------------
 
 
 async def staff_export(turn: Turn, args: list[str]) -> None:
-    organisation = await _organisation_for(turn, args, "/staff_export", "export")
+    organisation = await _organisation_for(turn, args, "/staff_export", StaffExport)
     if organisation is not None:
         await export(turn, organisation)
 
@@ -186,7 +252,7 @@ async def staff_csv(turn: Turn, organisation: Organisation) -> tuple[bytes, int]
 
 
 async def remind_staff(turn: Turn, args: list[str]) -> None:
-    organisation = await _organisation_for(turn, args, "/remind_staff", "remind")
+    organisation = await _organisation_for(turn, args, "/remind_staff", StaffRemind)
     if organisation is not None:
         await remind(turn, organisation)
 
@@ -226,7 +292,20 @@ async def render_nudge(services: Services, campaign: Campaign, recipient: Delive
         return None  # declared meanwhile
     language = await delivery.recipient_language(services, uow, recipient.telegram_id)
     return Reply(language).say(t("staff.nudge", name=organisation.name),
-                               buttons=((button("button.checkin", "ci:start"),),))
+                               buttons=((button("button.checkin", StartCheckin()),),))
 
 
 delivery.register_renderer("org_nudge", render_nudge)
+
+
+COMMANDS = (
+    Command("staff", staff, requires=MANAGER),
+    Command("staff_export", staff_export, requires=MANAGER),
+    Command("remind_staff", remind_staff, requires=MANAGER),
+)
+PRESSES = (
+    Press(StaffPage, _on_page, requires=MANAGER_OF_PRESSED),
+    Press(StaffShow, _on_show, requires=MANAGER_OF_PRESSED),
+    Press(StaffExport, _on_export, requires=MANAGER_OF_PRESSED),
+    Press(StaffRemind, _on_remind, requires=MANAGER_OF_PRESSED),
+)
