@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 
 FEATURES: tuple[Feature, ...] = (
     citizen.FEATURE, checkpoint.FEATURE, data_rights.FEATURE, reminders.FEATURE, organisations.FEATURE,
-    administration.FEATURE,
+    *administration.FEATURES,
 )
 # Built once at import: a duplicate command, button family, flow or content kind stops start-up.
 ROUTES = Routes.build(FEATURES)
@@ -108,13 +108,15 @@ def _routed_family(data: str) -> bool:
 
 
 async def _press(turn: Turn, pressed: CallbackData, route: PressRoute) -> None:
-    if not _in_place(turn, route):
-        turn.reply.toast = t("common.stale_button")
-        return
+    # Who may press comes before whether the press is still in place: someone not permitted is refused
+    # (and audited) whatever state they are in, as the hand-written checks did.
     attempt = f"{pressed.prefix}:{pressed.action}"
     for requirement in (route.flow.requires if route.flow else None, route.press.requires):
         if requirement is not None and not await requirement.enforce(turn, pressed, attempt, button=True):
             return
+    if not _in_place(turn, route):
+        turn.reply.toast = t("common.stale_button")
+        return
     await route.press.run(turn, pressed)
 
 
@@ -154,7 +156,9 @@ async def on_content(services: Services, actor: Actor, kind: str, source: FileSo
         state = turn.state
         taker = ROUTES.content_for(state.flow if state else None, state.step if state else None, kind)
         if taker is not None and picture is not None:
-            if not await taker.requires.enforce(turn, picture, kind, button=False):
+            # Taken inside a flow: the refusal names it ("broadcast:photo"), not only the kind.
+            attempt = kind if state is None or taker is ROUTES.content.get((None, None, kind)) else f"{state.flow}:{kind}"
+            if not await taker.requires.enforce(turn, picture, attempt, button=False):
                 return turn.reply
             if await taker.run(turn, kind, picture):
                 return turn.reply

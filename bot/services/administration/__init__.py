@@ -1,0 +1,25 @@
+"""Administrators (HEALTHCODE_ADMIN_IDS only), one feature per product area:
+
+- ``approvals``: organisations waiting for approval (/orgs_pending, approve / reject);
+- ``broadcasts``: compose a notice to everyone, a region, an organisation or a code colour (/broadcast);
+- ``broadcast_progress``: a sent broadcast's progress, stop and resend (/broadcast_status, /broadcast_cancel);
+- ``statistics``: the day's counts and the colour chart (/stats);
+- ``decisions``: a health-authority decision that forces a colour (/override);
+- ``risk_areas``: the dated list of medium- and high-risk areas (/riskareas).
+
+Each declares ``requires=ADMINISTRATOR`` on every command, button and flow, so the dispatcher refuses
+(and audits) everyone else, also when the role is withdrawn half way through a flow. Every change an
+administrator makes is audited too (who, what, when; no personal data).
+"""
+from __future__ import annotations
+
+# Importing the package registers the broadcast and decision renderers (bench/broadcast.py relies on it).
+from bot.services.administration import (
+    approvals, broadcast_progress, broadcasts, decisions, risk_areas, statistics,
+)
+from bot.services.administration.statistics import colour_history
+
+FEATURES = (approvals.FEATURE, broadcasts.FEATURE, broadcast_progress.FEATURE, statistics.FEATURE, decisions.FEATURE,
+            risk_areas.FEATURE)
+
+__all__ = ["FEATURES", "approvals", "broadcast_progress", "broadcasts", "colour_history", "decisions", "risk_areas", "statistics"]

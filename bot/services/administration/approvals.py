@@ -1,0 +1,79 @@
+"""Organisation approvals: /orgs_pending lists the requests; an administrator approves or rejects each.
+
+The requester hears the decision through a campaign (``org_decision``, rendered by
+``bot.services.organisations``); an approved organisation gets its first invite code and its
+requester as manager.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.replies import Button, button, t
+from bot.services import delivery, organisations
+from bot.services.access import ADMINISTRATOR
+from bot.services.administration.common import admin_help
+from bot.services.callbacks import CallbackData
+from bot.services.context import Turn
+from bot.services.feature import Command, Feature, Press
+
+
+@dataclass(frozen=True)
+class ApproveOrganisationRequest(CallbackData, prefix="orgadm", action="approve"):
+    organisation_id: int
+
+
+@dataclass(frozen=True)
+class RejectOrganisationRequest(CallbackData, prefix="orgadm", action="reject"):
+    organisation_id: int
+
+
+def approval_buttons(organisation_id: int) -> tuple[tuple[Button, ...], ...]:
+    return ((button("orgadm.btn_approve", ApproveOrganisationRequest(organisation_id)),
+             button("orgadm.btn_reject", RejectOrganisationRequest(organisation_id))),)
+
+
+async def orgs_pending(turn: Turn, args: list[str]) -> None:
+    pending = await turn.uow.organisations.pending()
+    if not pending:
+        turn.reply.say(t("orgadm.none_pending"))
+        return
+    turn.reply.say(t("orgadm.pending_header", count=len(pending)))
+    for organisation in pending:
+        turn.reply.say(organisations.request_text(organisation), buttons=approval_buttons(organisation.id))
+
+
+async def _decide(turn: Turn, pressed: ApproveOrganisationRequest | RejectOrganisationRequest) -> None:
+    if pressed.organisation_id < 1:  # ids start at 1: no organisation 0 ever had buttons
+        turn.reply.toast = t("common.stale_button")
+        return
+    approve = isinstance(pressed, ApproveOrganisationRequest)
+    organisation = await turn.uow.organisations.decide(
+        pressed.organisation_id, approve=approve, by=turn.actor.telegram_id, now=turn.now,
+        invite_code=organisations.new_code() if approve else None,
+    )
+    if organisation is None:
+        turn.reply.toast = t("orgadm.already_decided")
+        return
+    if approve:
+        await turn.uow.organisations.add_manager(organisation.id, organisation.requested_by,
+                                                 by=turn.actor.telegram_id, now=turn.now)
+    await turn.uow.audit.record(turn.actor.telegram_id, f"org.{pressed.action}", turn.now,
+                                target=f"org:{organisation.id}")
+    await delivery.start_campaign(
+        turn.uow, kind="org_decision", created_by=turn.actor.telegram_id, now=turn.now,
+        payload={"organisation_id": organisation.id},
+        audience=delivery.Audience.from_ids([organisation.requested_by], "requester"),
+    )
+    turn.reply.say(t(f"orgadm.{'approved' if approve else 'rejected'}", name=organisation.name, id=organisation.id),
+                   edit=True)
+
+
+FEATURE = Feature(
+    name="approvals",
+    commands=(Command("orgs_pending", orgs_pending, requires=ADMINISTRATOR),),
+    presses=(
+        Press(ApproveOrganisationRequest, _decide, requires=ADMINISTRATOR),
+        Press(RejectOrganisationRequest, _decide, requires=ADMINISTRATOR),
+    ),
+    help=admin_help,  # one block of /help for every administration feature
+)

@@ -1,0 +1,26 @@
+"""What the administration features share: lines of text one under the other, region names."""
+from __future__ import annotations
+
+from bot import regions
+from bot.replies import Text, t
+from bot.services import roles
+from bot.services.context import Turn
+
+
+def join_lines(lines: list[Text]) -> Text:
+    """One Text per line, rendered one under the other (lists params are joined with commas)."""
+    if len(lines) == 1:
+        return lines[0]
+    return t("admin.lines", head=lines[0], tail=join_lines(lines[1:]))
+
+
+def region_name(turn: Turn, code: str) -> str:
+    region = regions.get(code)
+    if region is None:
+        return code
+    return region.name_zh if turn.language == "zh-CN" else region.name_en
+
+
+async def admin_help(turn: Turn) -> Text | None:
+    """The administrators' lines of /help (one block for all five features)."""
+    return t("help.admin") if roles.is_admin(turn) else None

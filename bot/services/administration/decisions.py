@@ -1,0 +1,192 @@
+"""/override USER COLOUR DAYS REASON: a health-authority decision forces a colour for some days.
+
+The command finds the one citizen meant (by mobile number, full or masked resident ID), shows what
+will be recorded next to the citizen's current code, and waits for Confirm (the ``override`` flow).
+Recording re-evaluates the citizen at once (the new credential supersedes the earlier ones) and
+sends the new card, headed by the decision, through a ``decision`` campaign.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, replace
+from datetime import timedelta
+
+from bot.replies import Message, Reply, Text, button, t
+from bot.services import delivery, status_card
+from bot.services.access import ADMINISTRATOR
+from bot.services.callbacks import CallbackData
+from bot.services.context import Services, Turn
+from bot.services.feature import Command, Draft, Feature, Flow, Press, Step
+from rules.model import Colour
+from rules.validators import ValidationError, mask_name, masked_phone, parse_number, validate_phone
+from rules.words import colour_named
+from storage.records import UserProfile
+from storage.repositories.delivery import Campaign, DeliveryRecord
+from storage.unit_of_work import UnitOfWork
+
+OVERRIDE_FLOW = "override"
+DECISION_DAYS_MAX = 365
+DECISION_REASON_MAX = 200
+_MASKED_ID = re.compile(r"([0-9]{6}|[0-9]{4})\*{4,14}([0-9]{3}[0-9X]|[0-9X]{4})")
+
+
+class DecisionDraft(Draft):
+    """The decision shown for confirmation (field names as stored before drafts were typed)."""
+
+    user_id: int
+    colour: Colour
+    days: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class ConfirmDecision(CallbackData, prefix="ovr", action="yes"):
+    pass
+
+
+@dataclass(frozen=True)
+class AbandonDecision(CallbackData, prefix="ovr", action="no"):
+    pass
+
+
+async def override(turn: Turn, args: list[str]) -> None:
+    if len(args) < 4:
+        turn.reply.say(t("override.usage"))
+        return
+    colour = colour_named(args[1])
+    if colour is None:
+        turn.reply.say(t("override.bad_colour"), t("override.usage"))
+        return
+    days = parse_number(args[2], minimum=1, maximum=DECISION_DAYS_MAX)
+    if days is None:
+        turn.reply.say(t("override.bad_days", max=DECISION_DAYS_MAX), t("override.usage"))
+        return
+    reason = " ".join(args[3:]).strip()
+    if len(reason) > DECISION_REASON_MAX or any(unicodedata.category(ch) == "Cc" for ch in reason):
+        turn.reply.say(t("override.bad_reason", max=DECISION_REASON_MAX))
+        return
+    matches = await _find_citizens(turn, args[0])
+    if matches is None:
+        return
+    if not matches:
+        turn.reply.say(t("override.nobody"))
+        return
+    if len(matches) > 1:
+        turn.reply.say(t("override.ambiguous", count=len(matches)))
+        return
+    target = matches[0]
+    await turn.save_state(OVERRIDE_FLOW, "confirm", DecisionDraft(user_id=target.id, colour=colour, days=days,
+                                                                  reason=reason))
+    turn.reply.say(
+        t("override.confirm", name=mask_name(target.name), resident_id=_masked_id(target.resident_id),
+          phone=masked_phone(target.phone), colour=t(f"colour.{colour.value}"), days=days,
+          until=turn.today + timedelta(days=days - 1), reason=reason),
+        await _current_code(turn, target),
+        buttons=((button("button.confirm", ConfirmDecision()), button("admin.btn_cancel", AbandonDecision())),),
+    )
+
+
+async def _current_code(turn: Turn, target: UserProfile) -> Text:
+    """The citizen's last evaluated code and the policy it was evaluated under, for the decision."""
+    stored = await turn.uow.statuses.get(target.id)
+    if stored is None:
+        return t("override.current_none")
+    colour = t(f"colour.{stored.colour.value}")
+    if stored.policy_version is None:
+        return t("override.current_unrecorded", colour=colour, day=stored.evaluated_for)
+    return t("override.current", colour=colour, day=stored.evaluated_for, version=stored.policy_version,
+             name=stored.policy_name)
+
+
+def _masked_id(resident_id: str) -> str:
+    return f"{resident_id[:4]}{'*' * 10}{resident_id[-4:]}"
+
+
+async def _find_citizens(turn: Turn, raw: str) -> list[UserProfile] | None:
+    """By phone number, full resident ID or masked ID (3301**********123X); None after an error reply."""
+    text = unicodedata.normalize("NFKC", raw).strip().upper()
+    masked = _MASKED_ID.fullmatch(text)
+    if masked is not None:
+        return await turn.uow.citizens.by_masked_id(masked.group(1)[:4], masked.group(2))
+    if len(text) == 18 and parse_number(text[:17]) is not None and text[17] in "0123456789X":
+        return await turn.uow.citizens.by_resident_id(text)
+    try:
+        return await turn.uow.citizens.by_phone(validate_phone(text))
+    except ValidationError:
+        turn.reply.say(t("override.bad_user"), t("override.usage"))
+        return None
+
+
+async def _ask_to_confirm(turn: Turn) -> None:
+    """Nothing more to ask: the confirmation and its two buttons are the message just above."""
+
+
+async def _abandon(turn: Turn, pressed: AbandonDecision) -> None:
+    await turn.clear_state()
+    turn.reply.say(t("override.abandoned"), edit=True)
+
+
+async def _confirm(turn: Turn, pressed: ConfirmDecision) -> None:
+    draft = turn.draft(DecisionDraft)
+    await turn.clear_state()
+    target = await turn.uow.users.get(draft.user_id)
+    if target is None:
+        turn.reply.say(t("override.nobody"), edit=True)
+        return
+    await record_decision(turn, target, draft.colour, draft.days, draft.reason)
+
+
+async def record_decision(turn: Turn, target: UserProfile, colour: Colour, days: int, reason: str) -> None:
+    uow = turn.uow
+    decision = await uow.decisions.add(target.id, colour, turn.today, days, reason, by=turn.actor.telegram_id,
+                                       now=turn.now)
+    await uow.audit.record(turn.actor.telegram_id, "decision.record", turn.now, target=f"user:{target.id}",
+                           detail={"decision": decision.sequence, "colour": colour.value, "days": days})
+    # Re-evaluate now: the new status gets a new credential, which supersedes every earlier one.
+    await status_card.card_for(turn.services, uow, target, turn.today, turn.now)
+    await delivery.start_campaign(uow, kind="decision", created_by=turn.actor.telegram_id, now=turn.now,
+                                  payload={"decision_id": decision.sequence},
+                                  audience=delivery.Audience.from_ids([target.telegram_id], "citizen"))
+    turn.reply.say(t("override.recorded", name=mask_name(target.name), colour=t(f"colour.{colour.value}"),
+                     until=decision.last_day), edit=True)
+
+
+async def render_decision_notice(services: Services, campaign: Campaign, recipient: DeliveryRecord,
+                                 uow: UnitOfWork) -> Reply | None:
+    """The citizen's new card, headed by the decision; one message."""
+    user = await uow.users.get_by_telegram_id(recipient.telegram_id)
+    if user is None:
+        return None
+    decision = next((d for d in await uow.decisions.for_user(user.id) if d.sequence == campaign.payload["decision_id"]),
+                    None)
+    card = await status_card.card_for(services, uow, user, services.today(), services.clock.now())
+    if decision is None or card is None:
+        return None
+    language = await delivery.recipient_language(services, uow, recipient.telegram_id)
+    header = t("override.notice", colour=t(f"colour.{decision.colour.value}"), until=decision.last_day,
+               reason=decision.reason)
+    card = replace(card, caption=(header, *card.caption))
+    reply = Reply(language)
+    reply.messages.append(Message(parts=card.caption, buttons=status_card.CARD_BUTTONS, card=card))
+    return reply
+
+
+delivery.register_renderer("decision", render_decision_notice)
+
+DECISION_FLOW = Flow(
+    name=OVERRIDE_FLOW,
+    draft=DecisionDraft,
+    requires=ADMINISTRATOR,
+    steps=(
+        Step("confirm", ask=_ask_to_confirm,
+             presses=(Press(ConfirmDecision, _confirm, requires=ADMINISTRATOR),
+                      Press(AbandonDecision, _abandon, requires=ADMINISTRATOR))),
+    ),
+)
+
+FEATURE = Feature(
+    name="decisions",
+    commands=(Command("override", override, requires=ADMINISTRATOR),),
+    flows=(DECISION_FLOW,),
+)
