@@ -32,10 +32,7 @@ class AbandonRequest(CallbackData, prefix="org", action="abandon"):
     pass
 
 
-# Built here, next to the request they decide; HANDLED in bot.services.administration (which still reads
-# them through its legacy "orgadm" prefix handler). Whoever moves that handler onto typed presses should
-# declare Press(ApproveOrganisation, …) / Press(RejectOrganisation, …) with these classes, not new ones:
-# a second class for orgadm:approve is refused at import.
+# Built here, next to the request they decide; handled by bot.services.administration.approvals.
 @dataclass(frozen=True)
 class ApproveOrganisation(CallbackData, prefix="orgadm", action="approve"):
     organisation_id: int

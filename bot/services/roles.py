@@ -33,13 +33,6 @@ def is_admin(turn: Turn) -> bool:
     return turn.services.is_admin(turn.actor.telegram_id)
 
 
-async def require_admin(turn: Turn, attempt: str, *, button: bool = False) -> bool:
-    if is_admin(turn):
-        return True
-    await deny(turn, attempt, button=button)
-    return False
-
-
 async def managed_organisation(turn: Turn, organisation_id: int) -> Organisation | None:
     """The organisation, when the sender manages it now."""
     organisation = await turn.uow.organisations.get(organisation_id)

@@ -6,30 +6,14 @@ requester as manager.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from bot.replies import Button, button, t
+from bot.replies import t
 from bot.services import delivery, organisations
 from bot.services.access import ADMINISTRATOR
 from bot.services.administration.common import admin_help
-from bot.services.callbacks import CallbackData
 from bot.services.context import Turn
 from bot.services.feature import Command, Feature, Press
-
-
-@dataclass(frozen=True)
-class ApproveOrganisationRequest(CallbackData, prefix="orgadm", action="approve"):
-    organisation_id: int
-
-
-@dataclass(frozen=True)
-class RejectOrganisationRequest(CallbackData, prefix="orgadm", action="reject"):
-    organisation_id: int
-
-
-def approval_buttons(organisation_id: int) -> tuple[tuple[Button, ...], ...]:
-    return ((button("orgadm.btn_approve", ApproveOrganisationRequest(organisation_id)),
-             button("orgadm.btn_reject", RejectOrganisationRequest(organisation_id))),)
+# The families are defined where the request message with its buttons is built; they are handled here.
+from bot.services.org_requests import ApproveOrganisation, RejectOrganisation, approval_buttons
 
 
 async def orgs_pending(turn: Turn, args: list[str]) -> None:
@@ -42,11 +26,11 @@ async def orgs_pending(turn: Turn, args: list[str]) -> None:
         turn.reply.say(organisations.request_text(organisation), buttons=approval_buttons(organisation.id))
 
 
-async def _decide(turn: Turn, pressed: ApproveOrganisationRequest | RejectOrganisationRequest) -> None:
+async def _decide(turn: Turn, pressed: ApproveOrganisation | RejectOrganisation) -> None:
     if pressed.organisation_id < 1:  # ids start at 1: no organisation 0 ever had buttons
         turn.reply.toast = t("common.stale_button")
         return
-    approve = isinstance(pressed, ApproveOrganisationRequest)
+    approve = isinstance(pressed, ApproveOrganisation)
     organisation = await turn.uow.organisations.decide(
         pressed.organisation_id, approve=approve, by=turn.actor.telegram_id, now=turn.now,
         invite_code=organisations.new_code() if approve else None,
@@ -72,8 +56,8 @@ FEATURE = Feature(
     name="approvals",
     commands=(Command("orgs_pending", orgs_pending, requires=ADMINISTRATOR),),
     presses=(
-        Press(ApproveOrganisationRequest, _decide, requires=ADMINISTRATOR),
-        Press(RejectOrganisationRequest, _decide, requires=ADMINISTRATOR),
+        Press(ApproveOrganisation, _decide, requires=ADMINISTRATOR),
+        Press(RejectOrganisation, _decide, requires=ADMINISTRATOR),
     ),
     help=admin_help,  # one block of /help for every administration feature
 )
