@@ -182,7 +182,7 @@ async def child_main(args: argparse.Namespace) -> None:
 
     from bot.bootstrap import create_services
     from bot.clock import SystemClock
-    from bot.services.delivery import DeliveryWorker
+    from bot.services.delivery.worker import DeliveryWorker
     from bot.settings import load_settings
     from handlers.delivery_sender import TelegramSender
     import bot.services.administration  # noqa: F401 - registers the broadcast renderer

@@ -215,7 +215,7 @@ async def create_services(settings: Settings, clock: Clock, *, local: bool) -> S
         raise
     metrics, issuer_records = Metrics.for_this_process(), IssuerRecordCache()
     count_declarations(database.engine, metrics)
-    issuer_records.watch(database.engine)
+    issuer_records.watch(database)
     return Services(
         settings=settings,
         clock=clock,

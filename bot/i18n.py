@@ -65,6 +65,11 @@ def language_for(telegram_language_code: str | None, default: str = DEFAULT_LANG
     return default
 
 
+def choose_language(chosen: str | None, telegram_language_code: str | None, default: str) -> str:
+    """The one rule for a person's language: the one they chose, else their Telegram client's, else ``default``."""
+    return chosen if chosen in LANGUAGES else language_for(telegram_language_code, default)
+
+
 class Catalogue:
     def __init__(self, default_language: str = DEFAULT_LANGUAGE) -> None:
         self.default_language = default_language

@@ -27,7 +27,7 @@ the reservation and the send, the send is held back (:class:`SendHeldBack`) and 
 to pending, unsent. The ticket's send leaves through :meth:`admit_bulk`.
 
 The limiter is for one event loop (one process). With several bot processes, one sends bulk at a
-time (bot.services.delivery.Leadership).
+time (storage.leadership.Leadership).
 """
 from __future__ import annotations
 

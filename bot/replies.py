@@ -16,8 +16,6 @@ from rules.model import Colour
 class Text:
     key: str
     params: dict[str, object] = field(default_factory=dict)
-    # Params whose values are themselves catalogue keys, translated before formatting.
-    translate: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

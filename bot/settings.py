@@ -156,10 +156,6 @@ class Settings(BaseSettings):
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
-    @property
-    def issuer_region_code(self) -> str:
-        return self.issuer.split("-", 1)[1]
-
 
 def load_settings(**overrides: object) -> Settings:
     """Build the settings, turning pydantic's report into one line per bad variable."""

@@ -11,7 +11,7 @@ from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, Re
 from bot.rate_limit import OutgoingLimiter
 from bot.replies import Reply
 from bot.services.context import Services
-from bot.services.delivery import (
+from bot.services.delivery.sending import (
     OutcomeUnknown,
     RecipientBlocked,
     RetryLater,

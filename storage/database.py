@@ -2,14 +2,17 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import time
+from collections.abc import Callable, Collection
 from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.sql.dml import UpdateBase
 
 from storage.encryption import FieldCipher
 from storage.errors import DatabaseUrlError
@@ -43,6 +46,7 @@ _AFTER_ERASURE_CHECKPOINT_SECONDS = 2.0
 _CHECKPOINT = text("PRAGMA wal_checkpoint(TRUNCATE)")
 _WAL_ATTEMPTS = 50
 _WAL_RETRY_SECONDS = 0.02
+_WATCHES = itertools.count(1)
 
 
 def parse_database_url(raw: str) -> URL:
@@ -149,6 +153,26 @@ class Database:
     def dialect(self) -> str:
         """``"sqlite"`` or ``"postgresql"``."""
         return self._engine.dialect.name
+
+    def on_writes(self, tables: Collection[str], callback: Callable[[], None]) -> None:
+        """Call ``callback`` whenever this process writes to one of ``tables``, and again when such a
+        write commits (a read between the write and its commit saw the old row). For caches."""
+        watched = frozenset(tables)
+        flag = f"healthcode_written_{next(_WATCHES)}"  # per watch: two caches never share a flag
+
+        def after_execute(connection: Any, clause: Any, *args: Any) -> None:
+            if isinstance(clause, UpdateBase) and getattr(getattr(clause, "table", None), "name", None) in watched:
+                connection.info[flag] = True
+                callback()
+
+        def on_commit(connection: Any) -> None:
+            if connection.info.pop(flag, False):
+                callback()
+
+        engine = self._engine.sync_engine
+        event.listen(engine, "after_execute", after_execute)
+        event.listen(engine, "commit", on_commit)
+        event.listen(engine, "rollback", lambda connection: connection.info.pop(flag, None))
 
     def unit_of_work(self) -> UnitOfWork:
         after_erasure = self._checkpoint_after_erasure if self.dialect == "sqlite" else None

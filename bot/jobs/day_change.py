@@ -28,11 +28,11 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date, datetime, timedelta
 
-from bot.jobs.common import BATCH_SIZE, SYSTEM, language_of, turn_for_user
+from bot.jobs.common import BATCH_SIZE, SYSTEM, turn_for_user
 from bot.replies import Message, Reply, t
 from bot.scheduler import JobContext
 from bot.services import status_card
-from bot.services.context import Services
+from bot.services.context import Services, language_of
 from bot.services.delivery import Audience, start_campaign
 from rules.evaluate import DECISION_REASON
 from rules.model import Colour, Status

@@ -12,11 +12,11 @@ from __future__ import annotations
 import secrets
 from datetime import date
 
-from bot.jobs.common import SYSTEM, language_of, turn_for_user
+from bot.jobs.common import SYSTEM, turn_for_user
 from bot.replies import Reply, Text, button, t
 from bot.scheduler import JobContext
 from bot.services import status_card
-from bot.services.context import Services
+from bot.services.context import Services, language_of
 from bot.services.delivery import Audience, start_campaign
 from rules.model import Colour, Status
 from storage.repositories.delivery import Campaign, DeliveryRecord

@@ -12,7 +12,7 @@ from telegram import Bot
 from bot.jobs import build_scheduler
 from bot.scheduler import RunOutcome, Scheduler
 from bot.services.context import Services
-from bot.services.delivery import DeliveryWorker
+from bot.services.delivery.worker import DeliveryWorker
 from handlers.delivery_sender import TelegramSender
 
 DRAIN_LIMIT = 100_000

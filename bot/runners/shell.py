@@ -254,7 +254,7 @@ async def timed_jobs_hook(session: ShellSession, api: LocalBotApi):
 async def delivery_hook(session: ShellSession, api: LocalBotApi):
     """After every line, send what bulk delivery has waiting (broadcasts, organisation requests,
     decisions…) and print it: to this user as usual, to anyone else under "shell: to user N:"."""
-    from bot.services.delivery import DeliveryWorker
+    from bot.services.delivery.worker import DeliveryWorker
     from handlers.delivery_sender import TelegramSender
 
     worker = DeliveryWorker(session.services, TelegramSender(session.services, session.application.bot))

@@ -12,7 +12,7 @@ from bot.bootstrap import StartupError, check_web_host, create_services
 from bot.clock import SystemClock
 from bot.jobs.runtime import TimedJobs
 from bot.metrics import instrument_application
-from bot.services.delivery import DeliveryWorker
+from bot.services.delivery.worker import DeliveryWorker
 from bot.settings import Settings
 from bot.runners.web_workers import WebWorkers
 from bot.web.server import PortInUse, WebSide

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel
 
 from bot.clock import Clock, local_today
-from bot.i18n import Catalogue, language_for
+from bot.i18n import Catalogue, choose_language
 from bot.credentials.keyring import KeyRing
 from bot.metrics import Metrics
 from bot.replies import Reply
@@ -84,6 +84,33 @@ class Turn:
     organisation: Organisation | None = None
     durable_writes: list[DurableWrite] = field(default_factory=list, repr=False)
 
+    @classmethod
+    def start(
+        cls,
+        services: Services,
+        uow: UnitOfWork,
+        actor: Actor,
+        language: str,
+        now: datetime,
+        *,
+        user: UserProfile | None = None,
+        state: ConversationState | None = None,
+        durable_writes: list[DurableWrite] | None = None,
+    ) -> Turn:
+        """The one way to build a Turn: an update's (see :func:`turn_for`) or a job's for one user."""
+        return cls(
+            services=services,
+            uow=uow,
+            actor=actor,
+            language=language,
+            state=state,
+            user=user,
+            now=now,
+            today=now.astimezone(services.tz).date(),
+            reply=Reply(language),
+            durable_writes=[] if durable_writes is None else durable_writes,
+        )
+
     async def write_durably(self, write: DurableWrite) -> None:
         """Write now, in this turn's transaction; should the turn then fail and roll back, write it again
         in a transaction of its own. For records that must exist whatever happens next (refusals)."""
@@ -140,29 +167,28 @@ async def _turn(services: Services, actor: Actor, durable_writes: list[DurableWr
     async with services.database.unit_of_work() as uow:
         await uow.lock_user(actor.telegram_id)
         snapshot = await uow.actors.load(actor.telegram_id)
-        language = snapshot.language or language_for(actor.language_code, services.settings.default_language)
+        language = choose_language(snapshot.language, actor.language_code, services.settings.default_language)
         state, user = snapshot.state, snapshot.user
         if user is not None and not user.active:
             # Marked inactive when a send found the bot blocked; writing again means unblocked.
             await uow.users.set_active(actor.telegram_id, True)
             user = replace(user, active=True)
-        now = services.clock.now()
-        turn = Turn(
-            services=services,
-            uow=uow,
-            actor=actor,
-            language=language,
-            state=state,
-            user=user,
-            now=now,
-            today=now.astimezone(services.tz).date(),
-            reply=Reply(language),
-            durable_writes=durable_writes,
-        )
+        turn = Turn.start(services, uow, actor, language, services.clock.now(), user=user, state=state,
+                          durable_writes=durable_writes)
         before = _where(state)
         yield turn
         # Flow names and step names only: never the answers.
         log.debug("turn %s -> %s, %d message(s)", before, _where(turn.state), len(turn.reply.messages))
+
+
+async def language_of(services: Services, uow: UnitOfWork, telegram_id: int,
+                      telegram_language_code: str | None = None) -> str:
+    """A person's language when they are not the sender of this update (jobs, bulk messages, apologies).
+
+    The sender's own turn reads the same preference in its one joined load; both apply ``choose_language``.
+    """
+    chosen = await uow.preferences.get_language(telegram_id)
+    return choose_language(chosen, telegram_language_code, services.settings.default_language)
 
 
 def _where(state: ConversationState | None) -> str:

@@ -18,7 +18,7 @@ from bot.services import administration, organisations
 from bot.services.access import answer_register_first
 from bot.services.callbacks import CallbackData
 from bot.services.common_buttons import RefreshStatus, StartCheckin
-from bot.services.context import Actor, Services, Turn, turn_for
+from bot.services.context import Actor, Services, Turn, language_of, turn_for
 from bot.services.dispatcher import PressRoute, Routes
 from bot.services.feature import DeepLink, Feature, FileSource, Flow
 
@@ -190,7 +190,7 @@ async def apology(services: Services, actor: Actor) -> Reply:
     language = language_for(actor.language_code, services.settings.default_language)
     try:
         async with services.database.unit_of_work() as uow:
-            language = await uow.preferences.get_language(actor.telegram_id) or language
+            language = await language_of(services, uow, actor.telegram_id, actor.language_code)
     except Exception:  # noqa: BLE001 - the apology must go out whatever broke
         log.warning("language preference unavailable for the apology")
     return Reply(language).say(t("common.internal_error"))

@@ -22,10 +22,6 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlalchemy.sql.dml import UpdateBase
-
 from bot import regions
 from bot.credentials.cwt import (
     MAX_TOKEN_LENGTH,
@@ -403,23 +399,9 @@ class IssuerRecordCache:
         self._entries.clear()
         self._generation += 1
 
-    def watch(self, engine: AsyncEngine) -> None:
+    def watch(self, database: Database) -> None:
         """Empty the cache whenever this process writes to, or commits writes to, a watched table."""
-
-        def after_execute(connection: Any, clause: Any, *args: Any) -> None:
-            if isinstance(clause, UpdateBase) and getattr(getattr(clause, "table", None), "name", None) in _WATCHED_TABLES:
-                connection.info["healthcode_records_written"] = True
-                self.invalidate()
-
-        def on_commit(connection: Any) -> None:
-            # A lookup that read between the write and its commit saw the old row: drop it too.
-            if connection.info.pop("healthcode_records_written", False):
-                self.invalidate()
-
-        event.listen(engine.sync_engine, "after_execute", after_execute)
-        event.listen(engine.sync_engine, "commit", on_commit)
-        event.listen(engine.sync_engine, "rollback", lambda connection: connection.info.pop(
-            "healthcode_records_written", None))
+        database.on_writes(_WATCHED_TABLES, self.invalidate)
 
     async def lookup(self, cti: str, load: Callable[[], Awaitable[OwnRecord | None]]) -> OwnRecord | None:
         now = self._monotonic()

@@ -2,12 +2,13 @@
 
 Recipients are written by one INSERT … SELECT (the database streams them; Python never holds the
 list). A worker claims one row at a time (``pending`` → ``sending`` with its id and a lease),
-sends, then records the outcome only if the claim is still its own. See bot/services/delivery.py
+sends, then records the outcome only if the claim is still its own. See bot/services/delivery/worker.py
 for the delivery guarantee this supports.
 """
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
@@ -24,6 +25,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    union_all,
     update,
 )
 
@@ -33,7 +35,6 @@ from storage.models import (
     CampaignRow,
     DeliveryRow,
     MembershipRow,
-    Preference,
     StatusRow,
     User,
 )
@@ -46,7 +47,6 @@ _attachments = table_of(CampaignAttachmentRow)
 _users = table_of(User)
 _members = table_of(MembershipRow)
 _statuses = table_of(StatusRow)
-_preferences = table_of(Preference)
 
 # Delivery statuses.
 PENDING, SENDING, SENT, FAILED, BLOCKED = "pending", "sending", "sent", "failed", "blocked"
@@ -57,6 +57,18 @@ CAMPAIGN_SENDING, CAMPAIGN_DONE, CAMPAIGN_CANCELLED = "sending", "done", "cancel
 # progress_message_id while one process is creating the progress message.
 PROGRESS_BEING_CREATED = -1
 _ERROR_MAX = 200
+
+# Who receives a campaign, as the database's own query of Telegram ids (its first column): built by
+# storage, streamed by INSERT … SELECT, opaque to the use cases.
+RecipientIds = Select[int]
+
+
+def listed_recipients(telegram_ids: Iterable[int]) -> RecipientIds:
+    """A handful of known accounts (e.g. the administrators), as a SELECT of literals."""
+    parts = [select(literal(int(i), BigInteger).label("telegram_id")) for i in sorted(set(telegram_ids))]
+    if not parts:
+        parts = [select(literal(0, BigInteger).label("telegram_id")).where(literal(False))]
+    return parts[0] if len(parts) == 1 else union_all(*parts).subquery().select()
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +164,7 @@ def _campaign(row: Any) -> Campaign:
 class DeliveryRepository(Repository):
     # --- audiences ---------------------------------------------------------------------------
 
-    def audience_select(self, kind: str, value: str | None) -> Select[int]:
+    def audience_select(self, kind: str, value: str | None) -> RecipientIds:
         """The Telegram ids of active registered users in a standard audience, as a SELECT."""
         base = select(_users.c.telegram_id).where(_users.c.active.is_(True))
         if kind == "everyone":
@@ -170,7 +182,7 @@ class DeliveryRepository(Repository):
             )
         raise ValueError(f"audience.kind: unknown audience {kind!r} (or its value is missing)")
 
-    async def count_audience(self, ids: Select[int]) -> int:
+    async def count_audience(self, ids: RecipientIds) -> int:
         source = ids.subquery()
         column = list(source.c)[0]
         query = select(func.count(func.distinct(column)))
@@ -200,7 +212,7 @@ class DeliveryRepository(Repository):
         )
         return cast(int, (await self._session.execute(statement)).scalar_one())
 
-    async def add_recipients(self, campaign_id: int, ids: Select[int], now: datetime) -> int:
+    async def add_recipients(self, campaign_id: int, ids: RecipientIds, now: datetime) -> int:
         """INSERT … SELECT every distinct id of ``ids`` as a pending delivery; returns how many."""
         require_aware("now", now)
         source = ids.subquery()
@@ -330,10 +342,6 @@ class DeliveryRepository(Repository):
                       "b_error": None if error is None else error[:_ERROR_MAX], "b_not_before": not_before}
         return (await self._session.execute(_SETTLE, parameters)).first() is not None
 
-    async def language_of(self, telegram_id: int) -> str | None:
-        """The recipient's chosen language (read on every send, so the statement is built once)."""
-        return (await self._session.execute(_LANGUAGE, {"b_telegram_id": telegram_id})).scalar_one_or_none()
-
     async def fail_unsent(self, delivery_id: int, reason: str, now: datetime) -> bool:
         """A pending delivery whose message could not even be produced: failed, never sent."""
         require_aware("now", now)
@@ -401,11 +409,6 @@ class DeliveryRepository(Repository):
         row = (await self._session.execute(select(_attachments).where(_attachments.c.id == attachment_id))).first()
         return None if row is None else StoredAttachment(row.id, row.content, row.filename, row.telegram_file_id)
 
-    async def set_attachment_file_id(self, attachment_id: int, file_id: str) -> None:
-        await self._session.execute(
-            update(_attachments).where(_attachments.c.id == attachment_id).values(telegram_file_id=file_id)
-        )
-
 
 # Built once: the worker runs these for every single message, and building a statement costs more
 # than executing it. Parameter names start with "b_" so they never clash with column names.
@@ -437,7 +440,6 @@ _SETTLE = (
             updated_at=bindparam("b_now", type_=UTCDateTime()))
     .returning(_deliveries.c.id)
 )
-_LANGUAGE = select(_preferences.c.language).where(_preferences.c.telegram_id == bindparam("b_telegram_id"))
 
 __all__ = [
     "BLOCKED",
@@ -456,5 +458,7 @@ __all__ = [
     "DeliveryRecord",
     "DeliveryRepository",
     "Progress",
+    "RecipientIds",
     "StoredAttachment",
+    "listed_recipients",
 ]

@@ -3,18 +3,20 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from storage.models import Preference
 from storage.repositories.base import Repository, require_aware, table_of
 
 _preferences = table_of(Preference)
+# Built once: read for every bulk message sent (each recipient's language), and building costs more than running.
+_LANGUAGE = select(_preferences.c.language).where(_preferences.c.telegram_id == bindparam("b_telegram_id"))
 
 
 class PreferenceRepository(Repository):
     async def get_language(self, telegram_id: int) -> str | None:
-        query = select(_preferences.c.language).where(_preferences.c.telegram_id == telegram_id)
-        return (await self._session.execute(query)).scalar_one_or_none()
+        """The language this account chose, if any (bot.services.context.language_of decides the fallback)."""
+        return (await self._session.execute(_LANGUAGE, {"b_telegram_id": telegram_id})).scalar_one_or_none()
 
     async def set_language(self, telegram_id: int, language: str, now: datetime) -> None:
         require_aware("now", now)

@@ -14,14 +14,8 @@ from telegram.error import TimedOut
 from bot.local.bot_api import LocalBotApi
 from bot.rate_limit import OutgoingLimiter, bulk_send
 from bot.replies import Reply, t
-from bot.services.delivery import (
-    Audience,
-    DeliveryWorker,
-    campaign_progress,
-    cancel_campaign,
-    register_renderer,
-    start_campaign,
-)
+from bot.services.delivery import Audience, campaign_progress, cancel_campaign, register_renderer, start_campaign
+from bot.services.delivery.worker import DeliveryWorker
 from handlers.delivery_sender import TelegramSender
 from storage.records import NewUser
 from tests.handlers.conftest import ADMIN_ID, START, Harness, start_harness, stop_harness
@@ -296,7 +290,7 @@ async def test_only_one_process_sends_on_postgresql_and_another_takes_over(
     harness: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Telegram's rate is per bot: with several processes, one sends at a time (an advisory lock)."""
-    import bot.services.delivery as delivery_module
+    import bot.services.delivery.worker as delivery_module
 
     monkeypatch.setattr(delivery_module, "LEADERSHIP_POLL_SECONDS", 0.05)
     ids = await add_citizens(harness, 30)

@@ -36,7 +36,8 @@ from bot.application import build_application
 from bot.bootstrap import create_services
 from bot.clock import ManualClock
 from bot.replies import Reply, t
-from bot.services.delivery import Audience, DeliveryWorker, campaign_progress, register_renderer, start_campaign
+from bot.services.delivery import Audience, campaign_progress, register_renderer, start_campaign
+from bot.services.delivery.worker import DeliveryWorker
 from handlers.delivery_sender import TelegramSender
 from tests.handlers.conftest import ADMIN_ID, START, make_settings
 

@@ -162,7 +162,7 @@ async def test_cache_is_emptied_by_writes_to_the_credentials_table(database_url:
 
     database = Database(database_url, FieldCipher(bytes(range(32))))
     cache = IssuerRecordCache(ttl_seconds=60)
-    cache.watch(database.engine)
+    cache.watch(database)
     try:
         async def load() -> None:
             return None

@@ -85,7 +85,7 @@ async def test_another_processes_withdrawal_shows_after_the_interval_and_ours_at
     theirs, ours = await _credential(here, 1), await _credential(here, 2)
     ticks = Ticks()
     cache = IssuerRecordCache(monotonic=ticks)
-    cache.watch(here.engine)
+    cache.watch(here)
     index = cache.withdrawn
     assert await index.contains(here, theirs, NOW, cache.generation) is False
     async with there.unit_of_work() as uow:  # another process supersedes: this one is not told

@@ -132,7 +132,7 @@ async def test_cancel_stops_a_broadcast_half_way(harness: Harness) -> None:
     await harness.press(ADMIN, "No photo")
     await harness.press(ADMIN, "Everyone")
     await harness.press(ADMIN, "Send to 10")
-    from bot.services.delivery import DeliveryWorker
+    from bot.services.delivery.worker import DeliveryWorker
     from handlers.delivery_sender import TelegramSender
 
     worker = DeliveryWorker(harness.services, TelegramSender(harness.services, harness.application.bot), rate=1000)

@@ -9,7 +9,7 @@ from datetime import date
 
 from bot.local.bot_api import SentMessage
 from bot.local.chat import LocalUser
-from bot.services.delivery import DeliveryWorker
+from bot.services.delivery.worker import DeliveryWorker
 from handlers.delivery_sender import TelegramSender
 from rules.validators import credit_code_check_char, resident_id_check_char
 from storage.records import NewUser

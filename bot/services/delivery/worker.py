@@ -1,9 +1,4 @@
-"""The one bulk-delivery mechanism: broadcasts, organisation nudges, notices, reminders.
-
-A **campaign** is one bulk send. Its recipients are written as ``deliveries`` rows by one
-INSERT … SELECT (streamed by the database, never a Python list). What each recipient sees is made
-at send time by the renderer registered for the campaign's kind, so a message can be personal
-(language, days left) or skipped (the person declared meanwhile).
+"""The delivery worker: sends every campaign's pending deliveries.
 
 The :class:`DeliveryWorker` sends at ``HEALTHCODE_BROADCAST_RATE`` messages per second through the
 bot's one outgoing limiter (bot.rate_limit, shared with chat replies and by all its lanes), pauses
@@ -41,19 +36,24 @@ import asyncio
 import logging
 import math
 import secrets
-from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Protocol
-
-from sqlalchemy import BigInteger, Select, literal, select, text, union_all
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.rate_limit import BulkTicket, OutgoingLimiter, SendHeldBack, bulk_send
-from bot.replies import Reply, Text, t
-from bot.services.context import Services
-from rules.model import Colour
-from rules.validators import parse_id, parse_number
+from bot.replies import Reply
+from bot.services.context import Services, language_of
+from bot.services.delivery.campaigns import progress_text
+from bot.services.delivery.renderers import renderer_for
+from bot.services.delivery.sending import (
+    OutcomeUnknown,
+    RecipientBlocked,
+    RetryLater,
+    SendError,
+    Sender,
+    Sent,
+    TransientSendError,
+)
+from storage.leadership import Leadership
 from storage.repositories.delivery import (
     BLOCKED,
     FAILED,
@@ -63,185 +63,16 @@ from storage.repositories.delivery import (
     UNCONFIRMED,
     Campaign,
     DeliveryRecord,
-    Progress,
 )
-from storage.database import Database
 from storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger("healthcode.delivery")
 
-AUDIENCE_KINDS = ("everyone", "region", "organisation", "colour", "users")
 PROGRESS_INTERVAL_SECONDS = 5.0
 DEFAULT_LEASE = timedelta(seconds=60)
 DEFAULT_MAX_ATTEMPTS = 5
 MAX_BACKOFF_SECONDS = 60
-
-
-# --- audiences ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Audience:
-    """Who receives a campaign. ``users`` carries an explicit SELECT of Telegram ids."""
-
-    kind: str
-    value: str | None = None
-    select: Select | None = field(default=None, compare=False, repr=False)
-
-    def __post_init__(self) -> None:
-        if self.kind not in AUDIENCE_KINDS:
-            raise ValueError(f"audience.kind: must be one of {', '.join(AUDIENCE_KINDS)}, got {self.kind!r}")
-        if self.kind == "users":
-            if self.select is None:
-                raise ValueError("audience.select: a 'users' audience needs a SELECT of Telegram ids")
-        elif self.kind == "region" and not (2 <= len(self.value or "") <= 6 and parse_number(self.value) is not None):
-            raise ValueError("audience.value: a region prefix is 2 to 6 digits")
-        elif self.kind == "organisation" and not (self.value and parse_id(self.value) is not None):
-            raise ValueError("audience.value: an organisation audience needs the organisation's id")
-        elif self.kind == "colour" and self.value not in {c.value for c in Colour}:
-            raise ValueError("audience.value: a colour audience needs green, yellow or red")
-
-    @classmethod
-    def from_select(cls, ids: Select, label: str | None = None) -> Audience:
-        """Recipients chosen by the caller's own query (its first column: Telegram ids)."""
-        return cls("users", label, ids)
-
-    @classmethod
-    def from_ids(cls, telegram_ids: Iterable[int], label: str | None = None) -> Audience:
-        """A handful of known accounts (e.g. the administrators), as a SELECT of literals."""
-        parts = [select(literal(int(i), BigInteger).label("telegram_id")) for i in sorted(set(telegram_ids))]
-        if not parts:
-            parts = [select(literal(0, BigInteger).label("telegram_id")).where(literal(False))]
-        return cls("users", label, parts[0] if len(parts) == 1 else union_all(*parts).subquery().select())
-
-
-# --- renderers ---------------------------------------------------------------------------------
-
-Renderer = Callable[[Services, Campaign, DeliveryRecord, UnitOfWork], Awaitable[Reply | None]]
-_RENDERERS: dict[str, Renderer] = {}
-
-
-def register_renderer(kind: str, renderer: Renderer) -> None:
-    """What recipients of campaigns of ``kind`` see; called at send time inside the claim's transaction.
-
-    Return None to skip the recipient (recorded as ``skipped``).
-    """
-    _RENDERERS[kind] = renderer
-
-
-async def recipient_language(services: Services, uow: UnitOfWork, telegram_id: int) -> str:
-    return await uow.deliveries.language_of(telegram_id) or services.settings.default_language
-
-
-# --- campaigns ---------------------------------------------------------------------------------
-
-
-async def start_campaign(
-    uow: UnitOfWork,
-    *,
-    kind: str,
-    created_by: int,
-    payload: dict,
-    audience: Audience,
-    now: datetime,
-    progress_chat_id: int | None = None,
-    rate: float = 0.0,
-) -> int:
-    """Create the campaign and its pending deliveries in the caller's transaction; its id."""
-    ids = audience.select if audience.kind == "users" else uow.deliveries.audience_select(audience.kind, audience.value)
-    campaign_id = await uow.deliveries.create_campaign(
-        kind=kind, created_by=created_by, payload=payload, audience_kind=audience.kind,
-        audience_value=audience.value, rate=rate, now=now, progress_chat_id=progress_chat_id,
-    )
-    if await uow.deliveries.add_recipients(campaign_id, ids, now) == 0:
-        await uow.deliveries.finish_if_done(campaign_id, now)
-    return campaign_id
-
-
-async def count_audience(uow: UnitOfWork, audience: Audience) -> int:
-    ids = audience.select if audience.kind == "users" else uow.deliveries.audience_select(audience.kind, audience.value)
-    return await uow.deliveries.count_audience(ids)
-
-
-async def cancel_campaign(uow: UnitOfWork, campaign_id: int, now: datetime, by: int = 0) -> int | None:
-    """Stop sending: pending recipients are cancelled (their count); None if it was not sending."""
-    return await uow.deliveries.cancel(campaign_id, by=by, now=now)
-
-
-async def campaign_progress(uow: UnitOfWork, campaign_id: int) -> Progress | None:
-    return await uow.deliveries.progress(campaign_id)
-
-
-def progress_text(campaign: Campaign, progress: Progress) -> Text:
-    extra: list[Text] = []
-    if progress.skipped:
-        extra.append(t("delivery.progress_skipped", count=progress.skipped))
-    if progress.unconfirmed:
-        extra.append(t("delivery.progress_unconfirmed", count=progress.unconfirmed))
-    if progress.cancelled:
-        extra.append(t("delivery.progress_cancelled", count=progress.cancelled))
-    return t(
-        "delivery.progress",
-        id=campaign.id,
-        kind=t(f"delivery.kind.{campaign.kind}") if campaign.kind in _KNOWN_KINDS else campaign.kind,
-        status=t(f"delivery.status.{progress.status}"),
-        sent=progress.sent,
-        failed=progress.failed,
-        blocked=progress.blocked,
-        remaining=progress.remaining,
-        total=progress.total,
-        extra=t("delivery.progress_extra", items=extra) if extra else "",
-    )
-
-
-# Kinds with a name in the catalogue (delivery.kind.*); others show their code.
-_KNOWN_KINDS = frozenset({"broadcast", "org_nudge", "org_request", "org_decision", "decision", "reminder",
-                          "status_notice"})
-
-
-# --- sending -----------------------------------------------------------------------------------
-
-
-class SendError(Exception):
-    """A send did not (certainly) deliver. Messages carry Telegram's description, never the text sent."""
-
-
-class RetryLater(SendError):
-    def __init__(self, seconds: float) -> None:
-        super().__init__(f"retry after {seconds:g} s")
-        self.seconds = seconds
-
-
-class RecipientBlocked(SendError):
-    """The person blocked the bot or deleted their account (403)."""
-
-
-class SendRejected(SendError):
-    """Telegram refused this message for good (400 and the like)."""
-
-
-class TransientSendError(SendError):
-    """The request did not get through (connection refused, 5xx): safe to try again."""
-
-
-class OutcomeUnknown(SendError):
-    """The request may have been delivered (read timeout): never retried automatically."""
-
-
-@dataclass(frozen=True, slots=True)
-class Sent:
-    message_id: int | None
-    photo_file_id: str | None = None
-
-
-class Sender(Protocol):
-    # Optional ``limiter`` attribute: the OutgoingLimiter on the sender's wire, shared with chat replies.
-
-    async def prepare(self) -> None: ...
-
-    async def send(self, chat_id: int, reply: Reply) -> Sent: ...
-
-    async def edit(self, chat_id: int, message_id: int, reply: Reply) -> None: ...
+LEADERSHIP_POLL_SECONDS = 5.0
 
 
 @dataclass(slots=True)
@@ -397,7 +228,7 @@ class DeliveryWorker:
             return True
 
     async def _render(self, uow: UnitOfWork, campaign: Campaign, delivery: DeliveryRecord) -> Reply | None:
-        renderer = _RENDERERS.get(campaign.kind)
+        renderer = renderer_for(campaign.kind)
         if renderer is None:
             raise _RenderFailed(delivery.id, f"no renderer registered for kind {campaign.kind!r}")
         try:
@@ -527,7 +358,7 @@ class DeliveryWorker:
             campaign = await uow.deliveries.campaign(campaign_id)
             progress = await uow.deliveries.progress(campaign_id)
             creating = campaign.progress_message_id is None and await uow.deliveries.claim_progress_message(campaign_id)
-            language = await recipient_language(self.services, uow, campaign.progress_chat_id)
+            language = await language_of(self.services, uow, campaign.progress_chat_id)
         fingerprint = (progress.sent, progress.failed, progress.blocked, progress.remaining, progress.skipped,
                        progress.unconfirmed, progress.cancelled, len(progress.status))
         if not creating and self._last_progress.get(campaign_id) == fingerprint and not force:
@@ -555,56 +386,6 @@ class DeliveryWorker:
             log.info("campaign %d: progress message not updated (%s)", campaign_id, type(error).__name__)
 
 
-# PostgreSQL advisory lock (two-int form, "hc" namespace; 1 is migrations): one sending process.
-_SENDER_LOCK = text("SELECT pg_try_advisory_lock(26723, 2)")
-_SENDER_UNLOCK = text("SELECT pg_advisory_unlock(26723, 2)")
-LEADERSHIP_POLL_SECONDS = 5.0
-
-
-class Leadership:
-    """Which process sends. The rate is the bot's (Telegram counts per bot), so with several bot
-    processes on one PostgreSQL only the holder of a session advisory lock sends; the others wait
-    and take over within seconds if it dies (its connection closes, the lock goes with it).
-    SQLite deployments are one process: it always leads."""
-
-    def __init__(self, database: Database) -> None:
-        self._database = database
-        self._connection: AsyncConnection | None = None
-        self._trying = asyncio.Lock()  # the lanes ask at once; one attempt answers them all
-
-    @property
-    def held(self) -> bool:
-        return self._database.dialect != "postgresql" or self._connection is not None
-
-    async def try_acquire(self) -> bool:
-        if self.held:
-            return True
-        async with self._trying:
-            return self.held or await self._attempt()
-
-    async def _attempt(self) -> bool:
-        connection = await self._database.engine.connect()
-        try:
-            await connection.execution_options(isolation_level="AUTOCOMMIT")
-            acquired = bool((await connection.execute(_SENDER_LOCK)).scalar_one())
-        except BaseException:
-            await connection.close()
-            raise
-        if not acquired:
-            await connection.close()
-            return False
-        self._connection = connection
-        return True
-
-    async def release(self) -> None:
-        connection, self._connection = self._connection, None
-        if connection is not None:
-            try:
-                await connection.execute(_SENDER_UNLOCK)  # pooled connections outlive us: unlock first
-            finally:
-                await connection.close()
-
-
 def _reraise_cancellation() -> None:
     """Database drivers may turn a cancellation into their own error (asyncpg does); a cancelled
     task must still end, or whoever cancelled it waits for ever."""
@@ -620,23 +401,4 @@ class _RenderFailed(Exception):
         self.reason = reason
 
 
-__all__ = [
-    "AUDIENCE_KINDS",
-    "Audience",
-    "DeliveryWorker",
-    "OutcomeUnknown",
-    "RecipientBlocked",
-    "RetryLater",
-    "SendError",
-    "SendRejected",
-    "Sender",
-    "Sent",
-    "TransientSendError",
-    "campaign_progress",
-    "cancel_campaign",
-    "count_audience",
-    "progress_text",
-    "recipient_language",
-    "register_renderer",
-    "start_campaign",
-]
+__all__ = ["DEFAULT_LEASE", "DeliveryWorker", "LEADERSHIP_POLL_SECONDS"]
