@@ -12,7 +12,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.jobs.runtime import TimedJobs
-from bot.local_chat import LocalUser
+from bot.local.chat import LocalUser
 from rules.policy import load_default_policy
 from tests.handlers.conftest import Harness, start_harness, stop_harness
 from tests.handlers.test_org_fixtures import ADMIN
