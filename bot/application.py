@@ -8,6 +8,7 @@ from telegram.request import BaseRequest
 import handlers
 from bot.logging_setup import cap_payload_echoing_loggers
 from bot.rate_limit import OutgoingLimiter
+from bot.services import status_card
 from bot.services.conversation import MENU
 from bot.services.context import Services
 from bot.update_processor import PerUserUpdateProcessor
@@ -21,7 +22,7 @@ _MENU_LANGUAGES = {"zh-CN": "zh", "en": "en"}
 def build_application(services: Services, *, request: BaseRequest | None = None) -> Application:
     """With ``request`` (the local Bot API) no token or network is needed; otherwise talk to Telegram."""
     cap_payload_echoing_loggers()
-    builder = Application.builder().concurrent_updates(PerUserUpdateProcessor(256))
+    builder = Application.builder().concurrent_updates(PerUserUpdateProcessor(256)).post_shutdown(write_learnt_file_ids)
     if request is not None:
         builder = builder.token(LOCAL_TOKEN).request(request).get_updates_request(request).updater(None)
     else:
@@ -39,6 +40,12 @@ def build_application(services: Services, *, request: BaseRequest | None = None)
     application.bot_data[SERVICES_KEY] = services
     handlers.register(application)
     return application
+
+
+async def write_learnt_file_ids(application: Application) -> None:
+    """At shutdown (run_polling calls it; the webhook and shell runners call it themselves): the card
+    file ids not written yet, so that a restart sends those cards by their ids."""
+    await status_card.write_learnt_file_ids(application.bot_data[SERVICES_KEY], everything=True)
 
 
 async def register_command_menu(application: Application) -> None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass, field
 
 from telegram import Bot, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message as TgMessage
 from telegram.error import BadRequest
@@ -10,8 +11,9 @@ from telegram.error import BadRequest
 from bot.cards import card_png
 from bot.i18n import Catalogue
 from bot.replies import Button, Message, Reply
+from bot.services.card_file_ids import LearntFileId
 from bot.services.context import Services
-from bot.services.status_card import remember_file_id
+from bot.services.status_card import remember_file_ids, write_learnt_file_ids
 
 log = logging.getLogger(__name__)
 
@@ -52,20 +54,44 @@ async def _answer_button(query: CallbackQuery, toast: str | None) -> None:
         log.info("button press not answered: %s", error.message)
 
 
+@dataclass(slots=True)
+class SentReply:
+    """What sending a reply gave: the messages Telegram returned, in order, and the file ids it gave
+    the card images uploaded on the way."""
+
+    messages: list[TgMessage] = field(default_factory=list)
+    card_file_ids: list[LearntFileId] = field(default_factory=list)
+
+
 async def send_reply(
     services: Services, bot: Bot, chat_id: int, reply: Reply, query: CallbackQuery | None = None
-) -> list[TgMessage]:
-    """Send (or edit) every message of the reply; the messages Telegram returned, in order."""
+) -> SentReply:
+    """Send (or edit) every message of the reply. The card file ids learnt go back to the use case
+    that writes them (behind: the turn's unit of work has committed before anything is sent)."""
+    sent = SentReply()
+    try:
+        await _send_messages(services, bot, chat_id, reply, query, sent)
+    finally:
+        if sent.card_file_ids:
+            remember_file_ids(services, sent.card_file_ids)
+    await write_learnt_file_ids(services)  # a batch, once enough ids waited; usually nothing
+    return sent
+
+
+async def _send_messages(
+    services: Services, bot: Bot, chat_id: int, reply: Reply, query: CallbackQuery | None, sent: SentReply
+) -> None:
     catalogue, language = services.catalogue, reply.language
     if query is not None:
         await _answer_button(query, catalogue.render(language, reply.toast) if reply.toast else None)
     editable = query.message if query is not None and isinstance(query.message, TgMessage) else None
-    sent: list[TgMessage] = []
     for message in reply.messages:
         markup = _keyboard(catalogue, language, message.buttons)
         result: TgMessage | bool | None
         if message.card is not None:
-            result = await _send_card(services, bot, chat_id, message, markup, language)
+            result, learnt = await _send_card(services, bot, chat_id, message, markup, language)
+            if learnt is not None:
+                sent.card_file_ids.append(learnt)
         elif message.attachment is not None:
             result = await _send_attachment(bot, chat_id, message, markup,
                                             _body(catalogue, language, message, CAPTION_LIMIT))
@@ -75,8 +101,7 @@ async def send_reply(
         else:
             result = await bot.send_message(chat_id, _body(catalogue, language, message, TEXT_LIMIT), reply_markup=markup)
         if isinstance(result, TgMessage):
-            sent.append(result)
-    return sent
+            sent.messages.append(result)
 
 
 async def edit_message(services: Services, bot: Bot, chat_id: int, message_id: int, reply: Reply) -> None:
@@ -116,16 +141,17 @@ async def _edit_or_send(
 
 async def _send_card(
     services: Services, bot: Bot, chat_id: int, message: Message, markup: InlineKeyboardMarkup | None, language: str
-) -> TgMessage:
+) -> tuple[TgMessage, LearntFileId | None]:
+    """Send the card by its file id, else upload it; the message, and the id Telegram gave an upload."""
     card = message.card
     caption = _body(services.catalogue, language, message, CAPTION_LIMIT)
     if card.telegram_file_id:
         try:
-            return await bot.send_photo(chat_id, card.telegram_file_id, caption=caption, reply_markup=markup)
+            return await bot.send_photo(chat_id, card.telegram_file_id, caption=caption, reply_markup=markup), None
         except BadRequest:
             log.info("cached card file id rejected; uploading the image again")
     png = await asyncio.to_thread(card_png, card.url, card.colour)
     sent = await bot.send_photo(chat_id, png, caption=caption, reply_markup=markup, filename="healthcode.png")
-    if sent.photo:
-        await remember_file_id(services, card.cti, sent.photo[-1].file_id)
-    return sent
+    if not sent.photo:
+        return sent, None
+    return sent, LearntFileId(card.cti, sent.photo[-1].file_id, replaces=card.telegram_file_id)

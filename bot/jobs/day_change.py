@@ -3,7 +3,8 @@
 1. The anonymous counts of the day that just ended are recorded (``daily_counts``).
 2. Every stored status evaluated for an earlier day is evaluated again for today, a batch of
    users per transaction, each user locked like an update of theirs would be. A change that
-   matters is recorded as a notice and gets a fresh credential, which supersedes the earlier ones:
+   matters (rules.status_change) is recorded as a notice and gets a fresh credential, which
+   supersedes the earlier ones:
 
    * ``recovered``       a completed streak (or any cause) turned the code green;
    * ``missed_day``      a recovery streak was running and yesterday was not declared: it restarts;
@@ -34,9 +35,8 @@ from bot.scheduler import JobContext
 from bot.services import status_card
 from bot.services.context import Services, language_of
 from bot.services.delivery import Audience, start_campaign
-from rules.evaluate import DECISION_REASON
-from rules.model import Colour, Status
-from rules.policy import ReasonCode
+from rules.model import Status
+from rules.status_change import EarlierStatus, classify_change
 from storage.records import StoredStatus
 from storage.repositories.delivery import Campaign, DeliveryRecord
 from storage.unit_of_work import UnitOfWork
@@ -45,21 +45,10 @@ NOTICE_KIND = "status_notice"
 
 
 def change_kind(stored: StoredStatus | None, status: Status, today: date) -> str | None:
-    """Which notice, if any, the move from the stored status to ``status`` deserves."""
-    if stored is None:
-        return None
-    if stored.reason_code == DECISION_REASON and status.reason.code != DECISION_REASON:
-        return "decision_lifted"
-    if stored.colour is not status.colour:
-        if stored.policy_version is not None and stored.policy_version != status.policy_version:
-            return "policy_changed"
-        recovered = status.colour is Colour.GREEN and status.reason.code == ReasonCode.RECOVERED.value
-        return "recovered" if recovered else "colour_changed"
-    streak_was_running = stored.reason_code == ReasonCode.RECOVERING.value
-    yesterday_missed = status.last_declared is None or status.last_declared < today - timedelta(days=1)
-    if status.colour is not Colour.GREEN and streak_was_running and status.normal_streak == 0 and yesterday_missed:
-        return "missed_day"
-    return None
+    """Which notice, if any, the move from the stored status to ``status`` deserves (rules.status_change)."""
+    earlier = None if stored is None else EarlierStatus(stored.colour, stored.reason_code, stored.policy_version)
+    change = classify_change(earlier, status, today)
+    return None if change is None else change.value
 
 
 async def run(context: JobContext) -> dict[str, int]:
@@ -94,18 +83,18 @@ async def _reevaluate(services: Services, uow: UnitOfWork, user_id: int, now: da
         return None
     await uow.lock_user(user.telegram_id)
     stored = await uow.statuses.get(user_id)
-    turn = turn_for_user(services, uow, user, now, services.settings.default_language)
-    if stored is not None and stored.evaluated_for >= turn.today:
+    today = now.astimezone(services.tz).date()
+    if stored is not None and stored.evaluated_for >= today:
         return None  # evaluated meanwhile (the person declared, or a run taken over did it)
-    status = await status_card.current_status(turn)
-    if status is None:
+    # Only a change worth a notice gets a fresh credential (superseding the ones issued before).
+    outcome = await status_card.refresh_code(services, uow, user, today, now,
+                                             card_if=lambda status: change_kind(stored, status, today) is not None)
+    if outcome.status is None:
         await uow.rights.status_sweep.drop(user_id)  # every declaration behind it was retired
         return None
-    kind = change_kind(stored, status, turn.today)
-    await uow.statuses.put(user_id, status, now)
+    kind = change_kind(stored, outcome.status, today)
     if kind is not None:
-        await status_card.credential_for(turn, status)  # supersedes the credentials issued before
-        await uow.rights.notices.add(user_id, turn.today, kind, status.days_left, now)
+        await uow.rights.notices.add(user_id, today, kind, outcome.status.days_left, now)
     return kind
 
 
@@ -139,11 +128,10 @@ async def render_notice(services: Services, campaign: Campaign, delivery: Delive
     turn = turn_for_user(services, uow, user, services.clock.now(), language)
     what = t(f"notices.{notice.kind}", days=notice.days_left or 0, day=day, version=services.policy.version,
              name=services.policy.name)
-    status = await status_card.current_status(turn)
-    if status is None:
+    # The card the job issued, unless the code changed again since.
+    outcome = await status_card.refresh_code(services, uow, user, turn.today, turn.now)
+    if outcome.card is None:
         return turn.reply.say(what)
-    await uow.statuses.put(user.id, status, turn.now)
-    record = await status_card.credential_for(turn, status)  # the one the job issued, unless it changed again
-    card = status_card.describe_card(services, user, status, record)
+    card = outcome.card
     turn.reply.messages.append(Message(parts=(what, *card.caption), buttons=status_card.CARD_BUTTONS, card=card))
     return turn.reply

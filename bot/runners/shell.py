@@ -16,7 +16,7 @@ from typing import TextIO
 
 from telegram.ext import Application, ContextTypes
 
-from bot.application import build_application
+from bot.application import build_application, write_learnt_file_ids
 from bot.bootstrap import create_services
 from bot.clock import FIRST_SIMULATED_DAY, LAST_SIMULATED_DAY, ManualClock, SystemClock, local_today
 from bot.credentials.keyring import KeyStatus
@@ -335,6 +335,7 @@ async def run_shell(settings: Settings, *, user_id: int, out_dir: Path, stdin: T
     finally:
         await web_side.stop()
         await application.shutdown()
+        await write_learnt_file_ids(application)
         await services.database.dispose()
     if session.internal_errors:
         logging.getLogger(__name__).error("%d internal error(s) during the session", session.internal_errors)

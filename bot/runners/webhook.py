@@ -23,7 +23,7 @@ from aiohttp import web
 from telegram import Update
 from telegram.ext import Application
 
-from bot.application import register_command_menu
+from bot.application import register_command_menu, write_learnt_file_ids
 from bot.bootstrap import StartupError
 from bot.metrics import instrument_application
 from bot.services.context import Services
@@ -156,6 +156,7 @@ class WebhookService:
         if self._application.running:
             await self._application.stop()
         await self._application.shutdown()
+        await write_learnt_file_ids(self._application)
 
 
 async def serve_webhook(services: Services, application: Application) -> None:

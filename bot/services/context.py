@@ -16,6 +16,7 @@ from bot.i18n import Catalogue, choose_language
 from bot.credentials.keyring import KeyRing
 from bot.metrics import Metrics
 from bot.replies import Reply
+from bot.services.card_file_ids import CardFileIds
 from bot.services.verification import IssuerRecordCache
 from bot.settings import Settings
 from bot.credentials.trust_sources import TrustSources
@@ -53,6 +54,8 @@ class Services:
     trust: TrustSources  # our own key ring plus the trusted issuers' lists
     metrics: Metrics = field(default_factory=Metrics)
     issuer_records: IssuerRecordCache = field(default_factory=IssuerRecordCache)
+    # Telegram's ids for sent card images, until they are written (bot.services.card_file_ids).
+    card_file_ids: CardFileIds = field(default_factory=CardFileIds)
     # The bot's @username once Telegram has told us (deep links such as t.me/<bot>?start=join_…).
     bot_username: str | None = None
 

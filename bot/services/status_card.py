@@ -1,11 +1,19 @@
-"""The current status card: evaluate the policy, reuse or issue a credential, describe the card."""
+"""Refresh a person's code: evaluate the policy, store the status, reuse or issue a credential, describe the card.
+
+``refresh_code`` is the one way a code is refreshed: the chat card (/status, after a check-in), the
+day-change sweep and the notices that delivery renders all come through it.
+"""
 from __future__ import annotations
 
 import hashlib
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from bot.credentials.cwt import expiry_for, issue_credential
 from bot.replies import Card, Text, button, t
+from bot.services.card_file_ids import LearntFileId
 from bot.services.common_buttons import RefreshStatus, StartCheckin
 from bot.services.context import Services, Turn
 from rules.evaluate import evaluate
@@ -14,7 +22,36 @@ from rules.validators import mask_name
 from storage.records import CredentialRecord, UserProfile
 from storage.unit_of_work import UnitOfWork
 
+log = logging.getLogger(__name__)
+
 CARD_BUTTONS = ((button("button.checkin", StartCheckin()), button("button.refresh", RefreshStatus())),)
+
+
+@dataclass(frozen=True, slots=True)
+class CardOutcome:
+    """What refreshing a person's code gave."""
+
+    status: Status | None  # None: no declaration behind a code (never declared, or all of them retired)
+    card: Card | None  # None without a status, or when the caller's ``card_if`` wanted none
+
+
+async def refresh_code(
+    services: Services, uow: UnitOfWork, user: UserProfile, today: date, now: datetime,
+    *, card_if: Callable[[Status], bool] | None = None,
+) -> CardOutcome:
+    """Evaluate the person's code for ``today``, store the status, then issue (or reuse) the credential
+    for it and describe its card. With ``card_if``, the credential and card are only made when it
+    holds for the new status (the day-change sweep: only for a change worth a notice); the status is
+    stored either way."""
+    status = await evaluate_user(services, uow, user.id, today)
+    if status is None:
+        return CardOutcome(None, None)
+    await uow.statuses.put(user.id, status, now)
+    if card_if is not None and not card_if(status):
+        return CardOutcome(status, None)
+    record = await issue_or_reuse(services, uow, user, status, now)
+    record = await _with_learnt_file_id(services, uow, record)
+    return CardOutcome(status, describe_card(services, user, status, record))
 
 
 async def present(turn: Turn) -> None:
@@ -22,16 +59,15 @@ async def present(turn: Turn) -> None:
     if turn.user is None:
         turn.reply.say(t("common.register_first"), buttons=((button("button.register", "reg:start"),),))
         return
-    status = await current_status(turn)
-    if status is None:
+    outcome = await refresh_code(turn.services, turn.uow, turn.user, turn.today, turn.now)
+    if outcome.card is None:
         turn.reply.say(t("status.no_declaration"), buttons=((button("button.checkin", "ci:start"),),))
         return
-    await turn.uow.statuses.put(turn.user.id, status, turn.now)
-    record = await credential_for(turn, status)
-    turn.reply.show_card(describe_card(turn.services, turn.user, status, record), buttons=CARD_BUTTONS)
+    turn.reply.show_card(outcome.card, buttons=CARD_BUTTONS)
 
 
 async def current_status(turn: Turn) -> Status | None:
+    """Evaluate only (nothing stored): e.g. whether a reminder is due."""
     return await evaluate_user(turn.services, turn.uow, turn.user.id, turn.today)
 
 
@@ -44,15 +80,11 @@ async def evaluate_user(services: Services, uow: UnitOfWork, user_id: int, today
     return evaluate(services.policy, declarations, today, decisions=decisions, risk_areas=risk_areas)
 
 
-async def credential_for(turn: Turn, status: Status) -> CredentialRecord:
-    """The same day and the same status reuse one credential, hence one image and one file_id."""
-    return await issue_or_reuse(turn.services, turn.uow, turn.user, status, turn.now)
-
-
 async def issue_or_reuse(
     services: Services, uow: UnitOfWork, user: UserProfile, status: Status, now: datetime
 ) -> CredentialRecord:
-    """Reuse the live credential for this exact status, or issue one and supersede all others."""
+    """Reuse the live credential for this exact status (the same day and status: one image, one
+    file_id), or issue one and supersede all others."""
     key = status_key(status)
     existing = await uow.credentials.find_current(user.id, key, now)
     if existing is not None:
@@ -82,14 +114,8 @@ async def issue_or_reuse(
 async def card_for(
     services: Services, uow: UnitOfWork, user: UserProfile, today: date, now: datetime
 ) -> Card | None:
-    """Evaluate, store the status and describe the card for a user other than the sender (e.g. to
-    notify them after a decision). None when the user has no code at all."""
-    status = await evaluate_user(services, uow, user.id, today)
-    if status is None:
-        return None
-    await uow.statuses.put(user.id, status, now)
-    record = await issue_or_reuse(services, uow, user, status, now)
-    return describe_card(services, user, status, record)
+    """The card of a user other than the sender (e.g. to notify them after a decision)."""
+    return (await refresh_code(services, uow, user, today, now)).card
 
 
 def status_key(status: Status) -> str:
@@ -136,7 +162,45 @@ def _local(services: Services, instant: datetime) -> datetime:
     return instant.astimezone(services.tz)
 
 
-async def remember_file_id(services: Services, cti: str, file_id: str) -> None:
-    """Telegram gave the uploaded card an id: later sends of the same card reuse it."""
-    async with services.database.unit_of_work() as uow:
-        await uow.credentials.set_file_id(cti, file_id)
+def remember_file_ids(services: Services, learnt: Iterable[LearntFileId]) -> None:
+    """Telegram gave sent cards ids (the send result): later sends of the same card reuse them.
+    Written behind (bot.services.card_file_ids): by the person's next refresh or in a batch."""
+    services.card_file_ids.learn(learnt, services.clock.now())
+
+
+async def _with_learnt_file_id(services: Services, uow: UnitOfWork, record: CredentialRecord) -> CredentialRecord:
+    """The credential with the file id this process learnt for its card, written in this unit of work
+    (which reads the credential anyway) instead of one of its own."""
+    hints = services.card_file_ids
+    hint = hints.hint(record.cti)
+    if hint is None:
+        return record
+    if not hint.applies_to(record.telegram_file_id):
+        hints.settled(record.cti)  # stored already (by a batch, an earlier refresh or another process)
+        return record
+    await uow.credentials.set_file_id(record.cti, hint.file_id)
+    hints.written((record.cti,))
+    return replace(record, telegram_file_id=hint.file_id)
+
+
+async def write_learnt_file_ids(services: Services, *, everything: bool = False) -> int:
+    """The batched write: the ids no refresh has carried yet, in one unit of work, once enough of them
+    waited (``everything``: all of them, at shutdown). How many were written. Never raises: the
+    reply has gone out, and an id not written is only a card uploaded once more."""
+    hints = services.card_file_ids
+    batch = hints.unwritten() if everything else hints.due(services.clock.now())
+    if not batch:
+        return 0
+    hints.written(hint.cti for hint in batch)  # a send meanwhile does not start the same batch again
+    try:
+        async with services.database.unit_of_work() as uow:
+            for hint in batch:
+                await uow.credentials.set_file_id(hint.cti, hint.file_id)
+    except Exception as error:  # noqa: BLE001 - see above; a later batch tries again
+        log.warning("card file ids not written (%s); kept for a later batch", type(error).__name__)
+        hints.learn((hint for hint in batch if hints.hint(hint.cti) == hint), services.clock.now())
+        return 0
+    for hint in batch:
+        if hints.hint(hint.cti) == hint:  # not replaced by a newer upload meanwhile
+            hints.settled(hint.cti)  # committed: the stored id is what the next refresh reads
+    return len(batch)
