@@ -95,6 +95,7 @@ async def _send_attachment(
     bot: Bot, chat_id: int, message: Message, markup: InlineKeyboardMarkup | None, caption: str
 ) -> TgMessage:
     attachment = message.attachment
+    assert attachment is not None, "send_reply sends only a message with an attachment here"
     if attachment.as_photo:
         return await bot.send_photo(chat_id, attachment.telegram_file_id or attachment.content,
                                     caption=caption or None, reply_markup=markup, filename=attachment.filename)
@@ -118,6 +119,7 @@ async def _send_card(
     services: Services, bot: Bot, chat_id: int, message: Message, markup: InlineKeyboardMarkup | None, language: str
 ) -> TgMessage:
     card = message.card
+    assert card is not None, "send_reply sends only a message with a card here"
     caption = _body(services.catalogue, language, message, CAPTION_LIMIT)
     if card.telegram_file_id:
         try:
