@@ -27,6 +27,7 @@ def build_application(services: Services, *, request: BaseRequest | None = None)
         builder = builder.token(LOCAL_TOKEN).request(request).get_updates_request(request).updater(None)
     else:
         settings = services.settings
+        assert settings.telegram_token is not None, "bot.runners.telegram.prepare refuses to start without one"
         api_url = settings.telegram_api_url
         builder = (
             builder.token(settings.telegram_token.get_secret_value())

@@ -24,12 +24,17 @@ choice with segno's automatic one on 10,000 URLs and the scores with ``segno.enc
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import cast
 
 import numpy as np
 from segno import consts, encoder
 
 _N3_PATTERN = np.array([1, 0, 1, 1, 1, 0, 1], dtype=np.uint8)
 _LIGHT_RUN = 4  # light modules N3 asks for on one side of the pattern
+# segno's tables are unannotated and mypy infers their rows as ``object`` (the keys mix None, for
+# Micro QR, and int): by version, then error level.
+_SYMBOL_CAPACITY = cast("dict[int, dict[int | None, int]]", consts.SYMBOL_CAPACITY)
+_ECC = cast("dict[int, dict[int | None, tuple[consts.EC, ...]]]", consts.ECC)
 
 
 class _VersionLayout:
@@ -100,7 +105,7 @@ def _codeword_bits(content: str, error: int) -> tuple[int, np.ndarray]:
     version_range = encoder.version_range(version)
     for segment in segments:
         encoder.write_segment(buffer, segment, None, version_range, False)
-    capacity = consts.SYMBOL_CAPACITY[version][error]
+    capacity = _SYMBOL_CAPACITY[version][error]
     encoder.write_terminator(buffer, capacity, None, len(buffer))
     encoder.write_padding_bits(buffer, version, len(buffer))
     encoder.write_pad_codewords(buffer, version, capacity, len(buffer))
@@ -119,7 +124,7 @@ class _MessageLayout:
     def __init__(self, version: int, error: int) -> None:
         self.groups: list[tuple[int, int, np.ndarray, np.ndarray]] = []  # blocks, data length, log E, E == 0
         block_ranges: list[range] = []
-        for info in consts.ECC[version][error]:
+        for info in _ECC[version][error]:
             unit_errors = _unit_error_codewords(info.num_data, info.num_total - info.num_data)
             self.groups.append((info.num_blocks, info.num_data, _LOG[unit_errors], unit_errors == 0))
             for _ in range(info.num_blocks):

@@ -34,7 +34,7 @@ from __future__ import annotations
 import asyncio
 import math
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -200,7 +200,7 @@ class OutgoingLimiter:
         """
         context = context or current_bulk()
         ticket = context.ticket if context is not None else None
-        if ticket is None or not ticket.open:
+        if context is None or ticket is None or not ticket.open:
             await self._wait(lambda now: max(self._bulk_delay(now), self._chat_delay(chat, now)), None)
             self._next_bulk = monotonic_seconds() + self._bulk_interval
             return self._leave(chat, bulk=True)
@@ -275,7 +275,7 @@ class OutgoingLimiter:
         self._changed.set()
         self._changed = asyncio.Event()
 
-    async def _wait(self, delay_of, stopping: asyncio.Event | None) -> bool:
+    async def _wait(self, delay_of: Callable[[float], float], stopping: asyncio.Event | None) -> bool:
         """Until ``delay_of(now)`` is 0 (True), or ``stopping`` is set (False).
 
         Nothing is awaited between the last check and the caller's count, so two waiters can never

@@ -160,7 +160,8 @@ class Settings(BaseSettings):
 def load_settings(**overrides: object) -> Settings:
     """Build the settings, turning pydantic's report into one line per bad variable."""
     try:
-        return Settings(**overrides)
+        # Overrides are untyped on purpose, as the environment is: pydantic validates both at run time.
+        return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         lines = []
         for error in exc.errors():

@@ -5,6 +5,8 @@ vocabulary (retry later, blocked, rejected, transient, outcome unknown).
 """
 from __future__ import annotations
 
+from typing import Literal
+
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError, TimedOut
 
@@ -57,7 +59,9 @@ class _translated_errors:
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, traceback: object) -> bool:
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, traceback: object
+    ) -> Literal[False]:
         if error is None or not isinstance(error, TelegramError):
             return False
         if isinstance(error, RetryAfter):

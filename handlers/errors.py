@@ -31,6 +31,7 @@ def describe_without_personal_data(error: BaseException) -> str:
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     error = context.error
+    assert error is not None, "ptb calls an error handler with context.error set"
     update_id = update.update_id if isinstance(update, Update) else None
     if not isinstance(error, (Forbidden, BadRequest, ChatMigrated)):
         record_failure(update_id, type(error).__name__)

@@ -1,7 +1,7 @@
 """Plain messages: text answers a flow step; anything else gets a helpful reply."""
 from __future__ import annotations
 
-from telegram import Message, Update
+from telegram import Bot, Message, Update
 from telegram.ext import Application, ContextTypes, MessageHandler, filters
 
 from bot.services import conversation
@@ -18,7 +18,7 @@ def content_kind(message: Message) -> str:
 class TelegramFile:
     """Downloads the photo (largest size) or document of a message, within a size limit."""
 
-    def __init__(self, file_id: str, size: int | None, bot) -> None:
+    def __init__(self, file_id: str, size: int | None, bot: Bot) -> None:
         self._file_id, self._size, self._bot = file_id, size, bot
 
     @classmethod

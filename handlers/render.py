@@ -120,6 +120,7 @@ async def _send_attachment(
     bot: Bot, chat_id: int, message: Message, markup: InlineKeyboardMarkup | None, caption: str
 ) -> TgMessage:
     attachment = message.attachment
+    assert attachment is not None, "send_reply sends only a message with an attachment here"
     if attachment.as_photo:
         return await bot.send_photo(chat_id, attachment.telegram_file_id or attachment.content,
                                     caption=caption or None, reply_markup=markup, filename=attachment.filename)
@@ -144,6 +145,7 @@ async def _send_card(
 ) -> tuple[TgMessage, LearntFileId | None]:
     """Send the card by its file id, else upload it; the message, and the id Telegram gave an upload."""
     card = message.card
+    assert card is not None, "send_reply sends only a message with a card here"
     caption = _body(services.catalogue, language, message, CAPTION_LIMIT)
     if card.telegram_file_id:
         try:

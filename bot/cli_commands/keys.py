@@ -56,6 +56,7 @@ def rotate(args: argparse.Namespace, settings: Settings) -> int:
     except (KeyRingError, OSError) as error:
         return _fail(str(error))
     retired = next(key for key in ring.public_keys() if key.kid == old)
+    assert retired.not_after is not None, "rotating retires the old key with an end date"
     print(f"now signing with {new}; {old} is retired and stays in the trust list until {retired.not_after.isoformat()}")
     print(f"a running bot publishes {new} within seconds and signs with it {settings.trust_refresh_minutes} "
           "minute(s) later, once other regions have fetched it")

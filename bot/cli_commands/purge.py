@@ -42,8 +42,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         if not args.confirmed:
             print(f"healthcode purge --all deletes every person's data for good; add {CONFIRM_FLAG} to confirm.")
             return 2
-        report = asyncio.run(purge_everything(settings))
-        _report("purge --all removed", report)
+        removed = asyncio.run(purge_everything(settings))
+        _report("purge --all removed", removed)
         print("Kept: anonymous daily counts, job history, ids of withdrawn credentials.")
         return 0
     report = asyncio.run(purge_older_than(settings, args.older_than))

@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import json
 import sys
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -64,8 +65,8 @@ async def _verify(args: argparse.Namespace, settings: Settings) -> int:
     trust = await _trust(args, settings, now)
     revoked = _revocations(args.revocation_list)
     view = await verify_token(text, trust=trust.store, now=now, revoked=revoked)
-    for problem in trust.problems(now):
-        print(f"warning: {problem}", file=sys.stderr)
+    for trouble in trust.problems(now):
+        print(f"warning: {trouble}", file=sys.stderr)
     if args.json:
         print(json.dumps(view.to_json(), ensure_ascii=False, indent=2))
     else:
@@ -80,7 +81,7 @@ class _NoSingleCode(Exception):
         self.key, self.params = key, params
 
 
-def _credential_text(argument: str, read_qr_codes) -> str:
+def _credential_text(argument: str, read_qr_codes: Callable[[bytes], list[str]]) -> str:
     path = Path(argument)
     if len(argument) > 1024 or not path.is_file():
         return argument

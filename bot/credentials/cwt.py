@@ -32,7 +32,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypedDict
 from zoneinfo import ZoneInfo
 
 import cbor2
@@ -164,6 +164,16 @@ class VerificationResult:
     subject: str | None = None
     warnings: tuple[str, ...] = ()
     detail: str = ""  # human-readable explanation for operators; never personal data
+
+
+class _Authentic(TypedDict):
+    """What a verified signature vouches for, by VerificationResult's field names."""
+
+    colour: Colour
+    iat: datetime
+    exp: datetime
+    cti: str
+    subject: str | None
 
 
 # -- issuing ----------------------------------------------------------------------------------
@@ -381,7 +391,7 @@ def _cti_claim(claims: dict[Any, Any]) -> bytes:
 def _colour_claim(claims: dict[Any, Any]) -> Colour:
     value = claims.get(CLAIM_COLOUR)
     try:
-        return Colour(value)
+        return Colour(value)  # type: ignore[arg-type]  # any CBOR value: the enum refuses what is not a colour
     except (ValueError, TypeError):
         raise CredentialError(
             VerificationReason.MALFORMED, f"claim colour ({CLAIM_COLOUR}) must be one of green, yellow, red"
@@ -434,7 +444,7 @@ def verify_credential(
         key.public_key.verify(decoded.signature, decoded.signed_bytes)
     except (InvalidSignature, ValueError):
         return fail(VerificationReason.SIGNATURE_INVALID, "signature does not match the issuer's key")
-    authentic = {
+    authentic: _Authentic = {
         "colour": decoded.colour,
         "iat": decoded.issued_at,
         "exp": decoded.expires_at,

@@ -352,7 +352,7 @@ def _parse_entry(entry: Any, where: str) -> PublicKeyInfo:
     if entry.get("algorithm") != ALGORITHM:
         raise KeyRingError(f"{where}.algorithm must be {ALGORITHM!r}")
     try:
-        status = KeyStatus(entry.get("status"))
+        status = KeyStatus(entry.get("status"))  # type: ignore[arg-type]  # any JSON value: the enum refuses the rest
     except ValueError:
         raise KeyRingError(f"{where}.status must be 'active' or 'retired'") from None
     not_after = None if entry.get("not_after") is None else _time(entry, "not_after", where)

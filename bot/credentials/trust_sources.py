@@ -203,14 +203,13 @@ class TrustSources:
         if not self._sources:
             return
         owned = session is None
-        if owned:
-            session = aiohttp.ClientSession()
+        client = aiohttp.ClientSession() if session is None else session
         try:
             for source in self._sources:
-                await self._refresh_one(source, now, session)
+                await self._refresh_one(source, now, client)
         finally:
             if owned:
-                await session.close()
+                await client.close()
         self._rebuild(now)
 
     async def _refresh_one(self, source: _Source, now: datetime, session: aiohttp.ClientSession) -> None:

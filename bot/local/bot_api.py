@@ -14,7 +14,7 @@ import re
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
 
 from telegram.error import NetworkError
 from telegram.request import BaseRequest, RequestData
@@ -118,7 +118,7 @@ class LocalBotApi(BaseRequest):
         api_method = url.rsplit("/", 1)[-1]
         params = dict(request_data.parameters) if request_data else {}
         parts = (request_data.multipart_data or {}) if request_data else {}
-        files = {name: value[1] for name, value in parts.items()}
+        files = {name: _content(value[1]) for name, value in parts.items()}
         # ptb sends an upload's name in its multipart part (InputFile.filename), not as a parameter.
         self._upload_names = {name: value[0] for name, value in parts.items() if value[0]}
         if self.record_calls:
@@ -318,6 +318,11 @@ class _Raise(Exception):
     def __init__(self, response: tuple[int, bytes]) -> None:
         super().__init__("local Bot API error")
         self.response = response
+
+
+def _content(upload: bytes | IO[bytes]) -> bytes:
+    # ptb reads a file handle into memory unless an InputFile says read_file_handle=False, which ours never do.
+    return upload if isinstance(upload, bytes) else upload.read()
 
 
 _TEXT_METHODS = {"sendMessage", "editMessageText"}

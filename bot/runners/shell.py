@@ -9,6 +9,7 @@ import asyncio
 import logging
 import re
 import sys
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -45,6 +46,8 @@ MAX_ADVANCE_DAYS = 3650
 MAX_UPLOAD_BYTES = 20 * 2**20  # the most a bot may download (getFile)
 _ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _ASCII_NUMBER = re.compile(r"[0-9]{1,16}")
+TimeMoved = Callable[[datetime, datetime], Awaitable[None]]  # called with the clock's previous and new now
+AfterLine = Callable[[], Awaitable[None]]
 
 
 def _ascii_whole_number(text: str) -> int | None:
@@ -68,8 +71,8 @@ class ShellSession:
     user: LocalUser
     internal_errors: int = 0
     photo_count: int = 0
-    on_time_moved: list = field(default_factory=list)
-    after_line: list = field(default_factory=list)  # e.g. drain bulk delivery so its messages show
+    on_time_moved: list[TimeMoved] = field(default_factory=list)
+    after_line: list[AfterLine] = field(default_factory=list)  # e.g. drain bulk delivery so its messages show
 
     async def handle_line(self, line: str) -> bool:
         """Returns False when the session should end."""
@@ -196,7 +199,8 @@ class ShellSession:
 
     def _print_message(self, message: SentMessage) -> None:
         marker = " (edited)" if message.edits else ""
-        if message.photo is not None or message.document is not None:
+        content = message.photo if message.photo is not None else message.document
+        if content is not None:
             self.photo_count += 1
             kind = "photo" if message.photo is not None else "document"
             if kind == "photo":
@@ -204,7 +208,7 @@ class ShellSession:
             else:
                 stem, suffix = _safe_file_name(message.document_name, f"document-{message.message_id}")
                 path = _unused_path(self.out_dir, stem, suffix)
-            path.write_bytes(message.photo if message.photo is not None else message.document)
+            path.write_bytes(content)
             self._say(f"{kind}: {path}{marker}")
             if self.interactive and kind == "photo":
                 self._print_terminal_qr(message)
@@ -226,7 +230,7 @@ class ShellSession:
         print(text, file=self.stdout, flush=True)
 
 
-async def timed_jobs_hook(session: ShellSession, api: LocalBotApi):
+async def timed_jobs_hook(session: ShellSession, api: LocalBotApi) -> TimeMoved:
     """Scheduled jobs for the shell: each time the simulated clock moves, run every job that fell
     due (each once, as after downtime), deliver what they sent, and print what reached this user."""
     from bot.jobs.runtime import TimedJobs
@@ -251,7 +255,7 @@ async def timed_jobs_hook(session: ShellSession, api: LocalBotApi):
     return run_due
 
 
-async def delivery_hook(session: ShellSession, api: LocalBotApi):
+async def delivery_hook(session: ShellSession, api: LocalBotApi) -> AfterLine:
     """After every line, send what bulk delivery has waiting (broadcasts, organisation requests,
     decisions…) and print it: to this user as usual, to anyone else under "shell: to user N:"."""
     from bot.services.delivery.worker import DeliveryWorker

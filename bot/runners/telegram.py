@@ -6,12 +6,14 @@ import logging
 
 from telegram import Update
 from telegram.error import InvalidToken
+from telegram.ext import Application
 
 from bot.application import build_application
 from bot.bootstrap import StartupError, check_web_host, create_services
 from bot.clock import SystemClock
 from bot.jobs.runtime import TimedJobs
 from bot.metrics import instrument_application
+from bot.services.context import Services
 from bot.services.delivery.worker import DeliveryWorker
 from bot.settings import Settings
 from bot.runners.web_workers import WebWorkers
@@ -21,7 +23,7 @@ from handlers.delivery_sender import TelegramSender
 log = logging.getLogger(__name__)
 
 
-async def prepare(settings: Settings):
+async def prepare(settings: Settings) -> tuple[Services, Application]:
     if settings.telegram_token is None:
         raise StartupError("HEALTHCODE_TELEGRAM_TOKEN is not set (get one from @BotFather), "
                            "or try the bot locally with: healthcode shell")
@@ -30,7 +32,7 @@ async def prepare(settings: Settings):
     return services, build_application(services)
 
 
-def run_polling(settings: Settings, services, application) -> None:
+def run_polling(settings: Settings, services: Services, application: Application) -> None:
     """Serve until stopped: long polling, or webhook mode when HEALTHCODE_WEBHOOK_URL is set."""
     loop = asyncio.get_event_loop()
     timed_jobs = TimedJobs(services, application.bot)
@@ -75,17 +77,17 @@ def run_polling(settings: Settings, services, application) -> None:
         loop.run_until_complete(timed_jobs.stop())
 
 
-def _run_delivery_with(application, worker: DeliveryWorker) -> None:
+def _run_delivery_with(application: Application, worker: DeliveryWorker) -> None:
     """Start the worker once the bot is initialised; stop it (every in-flight send settled) before
     the bot's HTTP client closes."""
     started, stopped = application.post_init, application.post_stop
 
-    async def post_init(app) -> None:
+    async def post_init(app: Application) -> None:
         if started is not None:
             await started(app)
         await worker.start()
 
-    async def post_stop(app) -> None:
+    async def post_stop(app: Application) -> None:
         await worker.stop()
         if stopped is not None:
             await stopped(app)

@@ -47,7 +47,7 @@ class WebhookReceiver:
         self._application = application
         self._services = services
         self._secret = secret.encode()
-        self._in_progress: dict[int, asyncio.Future[None]] = {}
+        self._in_progress: dict[int, asyncio.Future[bool]] = {}
 
     async def handle(self, request: web.Request) -> web.Response:
         metrics = self._services.metrics.webhook_deliveries

@@ -83,7 +83,7 @@ def read_qr_codes(content: bytes) -> list[str]:
     """
     grey = _grey_pixels(content)
     try:
-        results = zxingcpp.read_barcodes(grey, formats=zxingcpp.BarcodeFormat.QRCode)
+        results = zxingcpp.read_barcodes(grey, formats=zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode))
     except Exception as error:  # noqa: BLE001 - a native decoder's errors are not a documented set
         raise DecoderFailed(type(error).__name__) from None
     return [result.text for result in results]

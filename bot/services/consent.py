@@ -22,6 +22,7 @@ def outdated(turn: Turn) -> bool:
 
 
 async def ask_again(turn: Turn) -> None:
+    assert turn.user is not None, "asked only when outdated(turn), which needs a registered user"
     version = current_version()
     turn.reply.say(
         t("consent.changed", accepted=turn.user.consent_version, version=version),

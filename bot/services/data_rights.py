@@ -63,8 +63,8 @@ async def mydata(turn: Turn, args: list[str]) -> None:
     if turn.user is None:
         await _unregistered(turn)
         return
-    document = await export(turn)
-    turn.reply.say(*summary(turn, document))
+    document = await export(turn, turn.user)
+    turn.reply.say(*summary(turn, turn.user, document))
     _attach(turn, document)
 
 
@@ -92,9 +92,9 @@ def _attach(turn: Turn, document: dict[str, Any]) -> None:
     log.info("data export: %d section(s), %d bytes", len(document), len(content))
 
 
-async def export(turn: Turn) -> dict[str, Any]:
-    """Everything stored about the turn's user, in full."""
-    uow, user = turn.uow, turn.user
+async def export(turn: Turn, user: UserProfile) -> dict[str, Any]:
+    """Everything stored about the turn's (registered) user, in full."""
+    uow = turn.uow
     rights = uow.rights
     stored_status = await uow.statuses.get(user.id)
     state = await uow.conversations.get(user.telegram_id)
@@ -196,9 +196,8 @@ def _instant(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
-def summary(turn: Turn, document: dict[str, Any]) -> list[Text]:
+def summary(turn: Turn, user: UserProfile, document: dict[str, Any]) -> list[Text]:
     """The readable part: counts and dates, the ID and phone masked."""
-    user = turn.user
     region = regions.get(user.region_code)
     region_name = (region.name_zh if turn.language == "zh-CN" else region.name_en) if region else user.region_code
     parts = [

@@ -105,6 +105,7 @@ class Routes:
 
     def content_for(self, flow: str | None, step: str | None, kind: str) -> Content | None:
         """The most specific taker: this step of the current flow, then the flow, then anyone."""
+        keys: list[tuple[str | None, str | None, str]]
         keys = [(flow, step, kind), (flow, None, kind)] if flow is not None else []
         keys.append((None, None, kind))
         return next((self.content[key] for key in keys if key in self.content), None)

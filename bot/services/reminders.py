@@ -118,12 +118,17 @@ async def on_text(turn: Turn, answer: str) -> None:
     await _store(turn, ReminderChoice(True, time_of_day))
 
 
+def _user_id(turn: Turn) -> int:
+    assert turn.user is not None, "every entry point of this feature requires REGISTERED"
+    return turn.user.id
+
+
 async def _current(turn: Turn) -> ReminderChoice:
-    return await turn.uow.rights.reminders.get(turn.user.id)
+    return await turn.uow.rights.reminders.get(_user_id(turn))
 
 
 async def _store(turn: Turn, choice: ReminderChoice, *, edit: bool = False) -> None:
-    await turn.uow.rights.reminders.set(turn.user.id, choice, turn.now)
+    await turn.uow.rights.reminders.set(_user_id(turn), choice, turn.now)
     turn.reply.say(_describe(turn, choice), edit=edit)
 
 

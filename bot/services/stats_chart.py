@@ -74,9 +74,11 @@ def render_colour_chart(days: Sequence[date], counts: Sequence[Mapping[Colour, i
     return buffer.getvalue()
 
 
-def _legend(draw: ImageDraw.ImageDraw, latest: Mapping[Colour, int], font: ImageFont.ImageFont) -> None:
+def _legend(
+    draw: ImageDraw.ImageDraw, latest: Mapping[Colour, int], font: ImageFont.ImageFont | ImageFont.FreeTypeFont
+) -> None:
     """Coloured swatches with the latest day's counts, top right."""
-    x = WIDTH - MARGIN_RIGHT
+    x: float = WIDTH - MARGIN_RIGHT
     for colour in reversed(STACK):
         text = str(latest.get(colour, 0))
         width = draw.textlength(text, font=font)

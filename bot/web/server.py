@@ -52,7 +52,8 @@ class WebServer:
         """The bound port (useful with port 0)."""
         if self._site is None or self._site._server is None:  # noqa: SLF001 - aiohttp exposes no accessor
             raise RuntimeError("the web server is not running")
-        return self._site._server.sockets[0].getsockname()[1]  # noqa: SLF001
+        # aiohttp types _server as AbstractServer; a TCPSite's is the asyncio.Server create_server made.
+        return self._site._server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]  # noqa: SLF001
 
     @property
     def url(self) -> str:
