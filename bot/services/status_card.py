@@ -68,6 +68,8 @@ async def present(turn: Turn) -> None:
 
 async def current_status(turn: Turn) -> Status | None:
     """Evaluate only (nothing stored): e.g. whether a reminder is due."""
+    if turn.user is None:
+        return None
     return await evaluate_user(turn.services, turn.uow, turn.user.id, turn.today)
 
 

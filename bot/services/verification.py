@@ -298,12 +298,12 @@ class WithdrawnIndex:
                 or self._monotonic() >= self._due)
 
     async def _read(self, database: Database, now: datetime, generation: int) -> None:
-        full = self._read_at is None or now < self._read_at or self._monotonic() >= self._full_due
-        if full:
+        read_at = self._read_at
+        if read_at is None or now < read_at or self._monotonic() >= self._full_due:
             await self._read_all(database, now)
         elif not self.overflowed:
             async with database.unit_of_work() as uow:
-                self._expiry.update(await uow.credentials.withdrawn_since(self._read_at - self.OVERLAP, now))
+                self._expiry.update(await uow.credentials.withdrawn_since(read_at - self.OVERLAP, now))
         self._read_at, self._generation = now, generation
         self._due = self._monotonic() + self._refresh
 
@@ -446,7 +446,7 @@ def describe(view: VerificationView, *, language: str, tz: ZoneInfo) -> tuple[Te
         parts.append(t("verify.issuer", region=region, issuer=view.issuer))
     elif view.reason is VerificationReason.UNKNOWN_ISSUER and view.issuer:
         parts.append(t("verify.issuer_unknown", issuer=view.issuer))
-    if view.authentic:
+    if view.authentic and view.iat is not None and view.exp is not None:  # an authentic credential has both
         parts.append(t("verify.validity", issued=view.iat.astimezone(tz), until=view.exp.astimezone(tz)))
     if view.valid and view.masked_name is not None:
         parts.append(t("verify.name", name=view.masked_name))

@@ -27,7 +27,7 @@ class Audience:
         if self.kind == "users":
             if self.select is None:
                 raise ValueError("audience.select: a 'users' audience needs a SELECT of Telegram ids")
-        elif self.kind == "region" and not (2 <= len(self.value or "") <= 6 and parse_number(self.value) is not None):
+        elif self.kind == "region" and not (2 <= len(self.value or "") <= 6 and parse_number(self.value or "") is not None):
             raise ValueError("audience.value: a region prefix is 2 to 6 digits")
         elif self.kind == "organisation" and not (self.value and parse_id(self.value) is not None):
             raise ValueError("audience.value: an organisation audience needs the organisation's id")

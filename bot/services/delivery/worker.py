@@ -357,8 +357,11 @@ class DeliveryWorker:
         async with self.services.database.unit_of_work() as uow:
             campaign = await uow.deliveries.campaign(campaign_id)
             progress = await uow.deliveries.progress(campaign_id)
+            if campaign is None or progress is None or campaign.progress_chat_id is None:
+                return  # purged meanwhile, or nobody to report to
+            chat_id = campaign.progress_chat_id
             creating = campaign.progress_message_id is None and await uow.deliveries.claim_progress_message(campaign_id)
-            language = await language_of(self.services, uow, campaign.progress_chat_id)
+            language = await language_of(self.services, uow, chat_id)
         fingerprint = (progress.sent, progress.failed, progress.blocked, progress.remaining, progress.skipped,
                        progress.unconfirmed, progress.cancelled, len(progress.status))
         if not creating and self._last_progress.get(campaign_id) == fingerprint and not force:
@@ -371,11 +374,11 @@ class DeliveryWorker:
             return  # Telegram asked us to wait: progress can wait too
         try:
             if creating:
-                sent = await self.sender.send(campaign.progress_chat_id, reply)
+                sent = await self.sender.send(chat_id, reply)
                 async with self.services.database.unit_of_work() as uow:
                     await uow.deliveries.set_progress_message(campaign_id, sent.message_id)
-            else:
-                await self.sender.edit(campaign.progress_chat_id, campaign.progress_message_id, reply)
+            elif campaign.progress_message_id is not None:
+                await self.sender.edit(chat_id, campaign.progress_message_id, reply)
         except SendError as error:
             if isinstance(error, RetryLater):
                 self.limiter.pause(error.seconds)
