@@ -250,5 +250,14 @@ class RiskAreaList:
                 level = TravelRisk.MEDIUM
         return level
 
+    def listed_on(self, day: date) -> tuple[tuple[str, TravelRisk], ...]:
+        """Every code listed on ``day`` once, at the highest level its entries give it that day:
+        high-risk first, then by code. What a declaration offers to tick as visited."""
+        levels: dict[str, TravelRisk] = {}
+        for area in self.in_force_on(day):
+            if levels.get(area.code) is not TravelRisk.HIGH:
+                levels[area.code] = area.level
+        return tuple(sorted(levels.items(), key=lambda item: (item[1] is not TravelRisk.HIGH, item[0])))
+
 
 _EMPTY_RISK_AREAS = RiskAreaList()

@@ -2,148 +2,297 @@
 
 One declaration per user per local day; declaring again the same day replaces it and the status is
 evaluated again, provided the new answers do not lower the risk (``rules.evaluate.lowers_risk``).
+
+The whole state machine is ``CHECKIN`` at the end of this module: each step, what it asks, and the
+typed answer or buttons it takes. The dispatcher holds a button to its step, so a press from an
+older keyboard gets the "stale button" toast before any handler here runs.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
+from enum import StrEnum
 
 from bot import regions
 from bot.replies import Button, Text, button, t
 from bot.services import consent, status_card
+from bot.services.access import REGISTERED
+from bot.services.callbacks import CallbackData, text
 from bot.services.context import Turn
+from bot.services.feature import Draft, Flow, Press, Step
 from rules.evaluate import lowers_risk
 from rules.model import Answers, Declaration, Diagnosis, Symptom, TravelRisk
 from rules.validators import ValidationError, validate_temperature
 
 FLOW = "checkin"
-STEPS = ("temperature", "symptoms", "contact", "travel", "diagnosis", "confirm")
-_BUTTON_STEPS = {"contact": "contact", "travel": "travel", "diag": "diagnosis"}
 _MAX_OFFERED_AREAS = 40
+_NO_SYMPTOMS, _DONE = "none", "done"
+
+
+class Contact(StrEnum):
+    NO = "no"  # listed first: the usual answer
+    YES = "yes"
+
+
+class CheckinDraft(Draft):
+    """The answers so far; the keys are those of the dict drafts stored before, so those still load."""
+
+    day: date | None = None  # the day the declaration was started for (confirming after midnight must not move it)
+    temperature: Decimal | None = None
+    symptoms: list[Symptom] = []
+    contact: Contact | None = None
+    travel: TravelRisk | None = None
+    diagnosis: Diagnosis | None = None
+    offered: list[tuple[str, TravelRisk]] = []  # the risk areas in force when the travel question was asked
+    visited: list[str] = []  # which of them the person ticked
+
+
+# --- the buttons -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SymptomToggle(CallbackData, prefix="ci", action="sym"):
+    choice: str = text(max_length=24)  # a Symptom's value, or "none" / "done"
+
+
+@dataclass(frozen=True)
+class ContactAnswer(CallbackData, prefix="ci", action="contact"):
+    answer: Contact
+
+
+@dataclass(frozen=True)
+class TravelAnswer(CallbackData, prefix="ci", action="travel"):
+    level: TravelRisk
+
+
+@dataclass(frozen=True)
+class AreaToggle(CallbackData, prefix="ci", action="area"):
+    code: str = text(max_length=12)  # an offered region code, or "done"
+
+
+@dataclass(frozen=True)
+class DiagnosisAnswer(CallbackData, prefix="ci", action="diag"):
+    diagnosis: Diagnosis
+
+
+@dataclass(frozen=True)
+class ConfirmCheckin(CallbackData, prefix="ci", action="confirm"):
+    pass
+
+
+@dataclass(frozen=True)
+class RestartCheckin(CallbackData, prefix="ci", action="restart"):
+    pass
+
+
+# --- starting ----------------------------------------------------------------------------------
 
 
 async def begin(turn: Turn) -> None:
-    if turn.user is None:
-        turn.reply.say(t("common.register_first"), buttons=((button("button.register", "reg:start"),),))
-        return
+    """Start today's declaration (the entry points require a registered citizen)."""
     if consent.outdated(turn):  # the privacy notice changed: accept it again before declaring
         await consent.ask_again(turn)
         return
-    # The declaration is for the day it was started: confirming after midnight must not file it under the next day.
-    await turn.save_state(FLOW, "temperature", {"day": turn.today.isoformat()})
+    await turn.save_state(FLOW, "temperature", CheckinDraft(day=turn.today))
     turn.reply.say(t("checkin.intro", day=turn.today))
-    _ask(turn, "temperature")
+    await _ask_temperature(turn)
 
 
-async def on_text(turn: Turn, text: str) -> None:
-    if turn.state.step != "temperature":
-        turn.reply.say(t("common.use_buttons"))
-        _ask(turn, turn.state.step)
-        return
+async def _restart(turn: Turn, pressed: RestartCheckin) -> None:
+    await begin(turn)
+
+
+# --- the questions -----------------------------------------------------------------------------
+
+
+async def _ask_temperature(turn: Turn) -> None:
+    turn.reply.say(t("checkin.ask_temperature"))
+
+
+async def _ask_symptoms(turn: Turn) -> None:
+    turn.reply.say(t("checkin.ask_symptoms"), buttons=_symptom_buttons(set(turn.draft(CheckinDraft).symptoms)))
+
+
+async def _ask_contact(turn: Turn) -> None:
+    turn.reply.say(t("checkin.ask_contact"),
+                   buttons=tuple((button(f"answer.contact.{c}", ContactAnswer(c)),) for c in Contact))
+
+
+async def _ask_travel(turn: Turn) -> None:
+    draft = turn.draft(CheckinDraft)
+    if draft.offered:
+        turn.reply.say(t("checkin.ask_travel_areas"), buttons=_area_buttons(turn, draft))
+    else:
+        turn.reply.say(t("checkin.ask_travel"),
+                       buttons=tuple((button(f"answer.travel.{r}", TravelAnswer(r)),) for r in TravelRisk))
+
+
+async def _ask_diagnosis(turn: Turn) -> None:
+    turn.reply.say(t("checkin.ask_diagnosis"),
+                   buttons=tuple((button(f"answer.diagnosis.{d}", DiagnosisAnswer(d)),) for d in Diagnosis))
+
+
+async def _show_summary(turn: Turn) -> None:
+    draft = turn.draft(CheckinDraft)
+    turn.reply.say(
+        t(
+            "checkin.summary",
+            day=turn.today,
+            temperature=str(draft.temperature),
+            symptoms=_symptoms_text(draft.symptoms),
+            contact=t(f"answer.contact.{draft.contact}"),
+            travel=_visited_text(turn, draft.visited) if draft.visited else t(f"answer.travel.{draft.travel}"),
+            diagnosis=t(f"answer.diagnosis.{draft.diagnosis}"),
+        ),
+        buttons=((button("button.confirm", ConfirmCheckin()), button("button.start_over", RestartCheckin())),),
+    )
+
+
+# --- the answers -------------------------------------------------------------------------------
+
+
+async def _temperature(turn: Turn, answer: str) -> None:
     try:
-        temperature = validate_temperature(text)
+        temperature = validate_temperature(answer)
     except ValidationError as error:
         turn.reply.say(Text(f"invalid.{error.code}", dict(error.message_params)))
-        _ask(turn, "temperature")
+        await _ask_temperature(turn)
         return
-    await turn.save_state(FLOW, "symptoms", {**turn.state.draft, "temperature": str(temperature), "symptoms": []})
-    _ask(turn, "symptoms")
+    draft = turn.draft(CheckinDraft)
+    draft.temperature, draft.symptoms = temperature, []
+    await turn.save_state(FLOW, "symptoms", draft)
+    await _ask_symptoms(turn)
 
 
-async def on_button(turn: Turn, action: str, value: str) -> None:
-    if action == "start":
-        await begin(turn)
+async def _symptom(turn: Turn, pressed: SymptomToggle) -> None:
+    draft = turn.draft(CheckinDraft)
+    if pressed.choice in (_DONE, _NO_SYMPTOMS):
+        draft.symptoms = sorted(set(draft.symptoms)) if pressed.choice == _DONE else []
+        await _answered(turn, "symptoms", draft, _symptoms_text(draft.symptoms))
         return
-    if turn.user is None or turn.state is None or turn.state.flow != FLOW:
+    symptom = next((s for s in Symptom if s.value == pressed.choice), None)
+    if symptom is None:
         turn.reply.toast = t("common.stale_button")
         return
-    step = turn.state.step
-    if action == "sym" and step == "symptoms":
-        await _on_symptom(turn, value)
-    elif action == "area" and step == "travel" and turn.state.draft.get("offered"):
-        await _on_area(turn, value)
-    elif _BUTTON_STEPS.get(action) == step and _valid_choice(step, value):
-        if step == "travel":
-            turn.state.draft["visited"] = []  # a level answered directly replaces any areas ticked
-        await _advance(turn, step, value)
-    elif action == "confirm" and step == "confirm":
-        await _complete(turn)
-    elif action == "restart":
-        await begin(turn)
-    else:
-        turn.reply.toast = t("common.stale_button")
+    draft.symptoms = sorted(set(draft.symptoms) ^ {symptom})
+    await turn.save_state(FLOW, "symptoms", draft)
+    turn.reply.say(t("checkin.ask_symptoms"), buttons=_symptom_buttons(set(draft.symptoms)), edit=True)
 
 
-async def _on_symptom(turn: Turn, value: str) -> None:
-    chosen = set(turn.state.draft.get("symptoms", []))
-    if value == "done" or value == "none":
-        await _advance(turn, "symptoms", sorted(chosen) if value == "done" else [])
-        return
-    if value not in {s.value for s in Symptom}:
+async def _contact(turn: Turn, pressed: ContactAnswer) -> None:
+    draft = turn.draft(CheckinDraft)
+    draft.contact = pressed.answer
+    await _answered(turn, "contact", draft, t(f"answer.contact.{pressed.answer}"))
+
+
+async def _travel(turn: Turn, pressed: TravelAnswer) -> None:
+    draft = turn.draft(CheckinDraft)
+    draft.travel, draft.visited = pressed.level, []  # a level answered directly replaces any areas ticked
+    await _answered(turn, "travel", draft, t(f"answer.travel.{pressed.level}"))
+
+
+async def _area(turn: Turn, pressed: AreaToggle) -> None:
+    draft = turn.draft(CheckinDraft)
+    if not draft.offered:  # the generic levels were asked: no area button of ours is on screen
         turn.reply.toast = t("common.stale_button")
         return
-    chosen ^= {value}
-    await turn.save_state(FLOW, "symptoms", {**turn.state.draft, "symptoms": sorted(chosen)})
-    turn.reply.say(t("checkin.ask_symptoms"), buttons=_symptom_buttons(chosen), edit=True)
-
-
-def _valid_choice(step: str, value: str) -> bool:
-    allowed = {
-        "contact": {"yes", "no"},
-        "travel": {r.value for r in TravelRisk},
-        "diagnosis": {d.value for d in Diagnosis},
-    }
-    return value in allowed[step]
-
-
-async def _advance(turn: Turn, step: str, value: object) -> None:
-    following = STEPS[STEPS.index(step) + 1]
-    draft = {**turn.state.draft, step: value}
-    if following == "travel":  # offer the risk areas in force today (none listed: the generic levels)
-        draft["offered"] = await _areas_in_force(turn)
-    if step == "travel":
-        draft.setdefault("visited", [])
-    await turn.save_state(FLOW, following, draft)
-    answer = _visited_text(turn, draft["visited"]) if step == "travel" and draft["visited"] else _answer_text(step, value)
-    turn.reply.say(t("checkin.answered", answer=answer), edit=True)
-    _ask(turn, following)
-
-
-async def _areas_in_force(turn: Turn) -> list[list[str]]:
-    """[code, level] of every area listed today, high-risk first; the draft keeps what was offered."""
-    listing = await turn.uow.risk_areas.listing()
-    levels: dict[str, str] = {}
-    for area in listing.in_force_on(turn.today):
-        if levels.get(area.code) != TravelRisk.HIGH.value:
-            levels[area.code] = area.level.value
-    ordered = sorted(levels.items(), key=lambda item: (item[1] != TravelRisk.HIGH.value, item[0]))
-    return [[code, level] for code, level in ordered[:_MAX_OFFERED_AREAS]]
-
-
-async def _on_area(turn: Turn, value: str) -> None:
-    offered = {code for code, _ in turn.state.draft["offered"]}
-    chosen = set(turn.state.draft.get("visited", []))
-    if value == "done":
-        if not chosen:
+    if pressed.code == _DONE:
+        if not draft.visited:
             turn.reply.toast = t("checkin.pick_area_or_none")
             return
-        await _advance(turn, "travel", TravelRisk.NONE.value)  # the areas themselves carry the risk
+        draft.travel = TravelRisk.NONE  # the areas themselves carry the risk
+        await _answered(turn, "travel", draft, _visited_text(turn, draft.visited))
         return
-    if value not in offered:
+    if pressed.code not in {code for code, _ in draft.offered}:
         turn.reply.toast = t("common.stale_button")
         return
-    chosen ^= {value}
-    await turn.save_state(FLOW, "travel", {**turn.state.draft, "visited": sorted(chosen)})
-    turn.reply.say(t("checkin.ask_travel_areas"), buttons=_area_buttons(turn), edit=True)
+    draft.visited = sorted(set(draft.visited) ^ {pressed.code})
+    await turn.save_state(FLOW, "travel", draft)
+    turn.reply.say(t("checkin.ask_travel_areas"), buttons=_area_buttons(turn, draft), edit=True)
 
 
-def _area_buttons(turn: Turn) -> tuple[tuple[Button, ...], ...]:
-    chosen = set(turn.state.draft.get("visited", []))
-    rows = [
-        (button("checkin.area_toggle", f"ci:area:{code}", mark="✅" if code in chosen else "▫️",
-                name=_region_name(turn, code), level=t(f"risk.level.{level}")),)
-        for code, level in turn.state.draft["offered"]
+async def _diagnosis(turn: Turn, pressed: DiagnosisAnswer) -> None:
+    draft = turn.draft(CheckinDraft)
+    draft.diagnosis = pressed.diagnosis
+    await _answered(turn, "diagnosis", draft, t(f"answer.diagnosis.{pressed.diagnosis}"))
+
+
+async def _answered(turn: Turn, step: str, draft: CheckinDraft, answer: Text) -> None:
+    """Record the step's answer, say what was answered in place of the question, ask the next one."""
+    following = CHECKIN.after(step)
+    if following == "travel":  # offer the risk areas in force today (none listed: the generic levels)
+        listed = (await turn.uow.risk_areas.listing()).listed_on(turn.today)
+        draft.offered = list(listed[:_MAX_OFFERED_AREAS])
+    await turn.save_state(FLOW, following, draft)
+    turn.reply.say(t("checkin.answered", answer=answer), edit=True)
+    next_step = CHECKIN.step(following)
+    assert next_step is not None
+    await next_step.ask(turn)
+
+
+async def _confirm(turn: Turn, pressed: ConfirmCheckin) -> None:
+    draft = turn.draft(CheckinDraft)
+    if draft.day != turn.today:
+        turn.reply.say(t("checkin.day_changed", day=turn.today), edit=True)
+        await begin(turn)
+        return
+    assert turn.user is not None  # the flow requires a registered citizen
+    answers = _answers(draft)
+    if await _would_lower_risk(turn, turn.user.id, answers):
+        await turn.clear_state()
+        turn.reply.say(t("checkin.cannot_lower", day=turn.today), edit=True)
+        return
+    replaced = await turn.uow.declarations.upsert(turn.user.id, turn.today, answers, turn.now)
+    await turn.clear_state()
+    turn.reply.say(t("checkin.replaced" if replaced else "checkin.saved", day=turn.today), edit=True)
+    await status_card.present(turn)
+
+
+def _answers(draft: CheckinDraft) -> Answers:
+    assert draft.temperature is not None and draft.travel is not None and draft.diagnosis is not None
+    return Answers(
+        temperature=draft.temperature,
+        symptoms=frozenset(draft.symptoms),
+        close_contact=draft.contact is Contact.YES,
+        travel=draft.travel,
+        diagnosis=draft.diagnosis,
+        visited=frozenset(draft.visited),
+    )
+
+
+async def _would_lower_risk(turn: Turn, user_id: int, answers: Answers) -> bool:
+    """A same-day re-declaration may raise the risk, never lower it: only the health authority
+    clears what a person declared about themselves (an administrator's /override)."""
+    earlier = await turn.uow.declarations.list_between(user_id, turn.today, turn.today)
+    if not earlier:
+        return False
+    risk_areas = await turn.uow.risk_areas.listing()
+    replacement = Declaration(turn.today, answers)
+    return any(lowers_risk(turn.services.policy, declared, replacement, risk_areas) for declared in earlier)
+
+
+# --- keyboards and wording -----------------------------------------------------------------------
+
+
+def _symptom_buttons(chosen: set[Symptom]) -> tuple[tuple[Button, ...], ...]:
+    rows: list[tuple[Button, ...]] = [
+        (button("checkin.symptom_toggle", SymptomToggle(s.value), mark="✅" if s in chosen else "▫️",
+                name=t(f"symptom.{s.value}")),)
+        for s in Symptom
     ]
-    rows.append((button("answer.travel.none", "ci:travel:none"), button("button.done", "ci:area:done")))
+    rows.append((button("button.no_symptoms", SymptomToggle(_NO_SYMPTOMS)), button("button.done", SymptomToggle(_DONE))))
+    return tuple(rows)
+
+
+def _area_buttons(turn: Turn, draft: CheckinDraft) -> tuple[tuple[Button, ...], ...]:
+    chosen = set(draft.visited)
+    rows: list[tuple[Button, ...]] = [
+        (button("checkin.area_toggle", AreaToggle(code), mark="✅" if code in chosen else "▫️",
+                name=_region_name(turn, code), level=t(f"risk.level.{level}")),)
+        for code, level in draft.offered
+    ]
+    rows.append((button("answer.travel.none", TravelAnswer(TravelRisk.NONE)), button("button.done", AreaToggle(_DONE))))
     return tuple(rows)
 
 
@@ -158,98 +307,25 @@ def _region_name(turn: Turn, code: str) -> str:
     return region.name_zh if turn.language == "zh-CN" else region.name_en
 
 
-def _answer_text(step: str, value: object) -> Text:
-    if step == "symptoms":
-        return _symptoms_text(value)
-    return t(f"answer.{step}.{value}")
-
-
-def _symptoms_text(values: object) -> Text:
-    names = [t(f"symptom.{v}") for v in values] if values else [t("symptom.none")]
+def _symptoms_text(symptoms: list[Symptom]) -> Text:
+    names = [t(f"symptom.{s.value}") for s in symptoms] if symptoms else [t("symptom.none")]
     return t("common.list", items=names)
 
 
-def _ask(turn: Turn, step: str) -> None:
-    if step == "temperature":
-        turn.reply.say(t("checkin.ask_temperature"))
-    elif step == "symptoms":
-        turn.reply.say(t("checkin.ask_symptoms"), buttons=_symptom_buttons(set(turn.state.draft.get("symptoms", []))))
-    elif step == "contact":
-        turn.reply.say(t("checkin.ask_contact"), buttons=_choices("contact", "contact", ("no", "yes")))
-    elif step == "travel":
-        if turn.state.draft.get("offered"):
-            turn.reply.say(t("checkin.ask_travel_areas"), buttons=_area_buttons(turn))
-        else:
-            turn.reply.say(t("checkin.ask_travel"), buttons=_choices("travel", "travel", [r.value for r in TravelRisk]))
-    elif step == "diagnosis":
-        turn.reply.say(t("checkin.ask_diagnosis"), buttons=_choices("diag", "diagnosis", [d.value for d in Diagnosis]))
-    else:
-        _show_summary(turn)
+# --- the state machine -------------------------------------------------------------------------
 
-
-def _choices(action: str, step: str, values: object) -> tuple[tuple[Button, ...], ...]:
-    return tuple((button(f"answer.{step}.{v}", f"ci:{action}:{v}"),) for v in values)
-
-
-def _symptom_buttons(chosen: set[str]) -> tuple[tuple[Button, ...], ...]:
-    rows = [
-        (button("checkin.symptom_toggle", f"ci:sym:{s.value}", mark="✅" if s.value in chosen else "▫️",
-                name=t(f"symptom.{s.value}")),)
-        for s in Symptom
-    ]
-    rows.append((button("button.no_symptoms", "ci:sym:none"), button("button.done", "ci:sym:done")))
-    return tuple(rows)
-
-
-def _answers(draft: dict) -> Answers:
-    return Answers(
-        temperature=Decimal(draft["temperature"]),
-        symptoms=frozenset(Symptom(s) for s in draft["symptoms"]),
-        close_contact=draft["contact"] == "yes",
-        travel=TravelRisk(draft["travel"]),
-        diagnosis=Diagnosis(draft["diagnosis"]),
-        visited=frozenset(draft.get("visited", ())),
-    )
-
-
-def _show_summary(turn: Turn) -> None:
-    draft = turn.state.draft
-    turn.reply.say(
-        t(
-            "checkin.summary",
-            day=turn.today,
-            temperature=draft["temperature"],
-            symptoms=_symptoms_text(draft["symptoms"]),
-            contact=t(f"answer.contact.{draft['contact']}"),
-            travel=_visited_text(turn, draft["visited"]) if draft.get("visited") else t(f"answer.travel.{draft['travel']}"),
-            diagnosis=t(f"answer.diagnosis.{draft['diagnosis']}"),
-        ),
-        buttons=((button("button.confirm", "ci:confirm"), button("button.start_over", "ci:restart")),),
-    )
-
-
-async def _complete(turn: Turn) -> None:
-    if turn.state.draft.get("day") != turn.today.isoformat():
-        turn.reply.say(t("checkin.day_changed", day=turn.today), edit=True)
-        await begin(turn)
-        return
-    answers = _answers(turn.state.draft)
-    if await _would_lower_risk(turn, answers):
-        await turn.clear_state()
-        turn.reply.say(t("checkin.cannot_lower", day=turn.today), edit=True)
-        return
-    replaced = await turn.uow.declarations.upsert(turn.user.id, turn.today, answers, turn.now)
-    await turn.clear_state()
-    turn.reply.say(t("checkin.replaced" if replaced else "checkin.saved", day=turn.today), edit=True)
-    await status_card.present(turn)
-
-
-async def _would_lower_risk(turn: Turn, answers: Answers) -> bool:
-    """A same-day re-declaration may raise the risk, never lower it: only the health authority
-    clears what a person declared about themselves (an administrator's /override)."""
-    earlier = await turn.uow.declarations.list_between(turn.user.id, turn.today, turn.today)
-    if not earlier:
-        return False
-    risk_areas = await turn.uow.risk_areas.listing()
-    replacement = Declaration(turn.today, answers)
-    return any(lowers_risk(turn.services.policy, declared, replacement, risk_areas) for declared in earlier)
+CHECKIN: Flow[CheckinDraft] = Flow(
+    name=FLOW,
+    draft=CheckinDraft,
+    requires=REGISTERED,
+    steps=(
+        Step("temperature", ask=_ask_temperature, text=_temperature),
+        Step("symptoms", ask=_ask_symptoms, presses=(Press(SymptomToggle, _symptom),)),
+        Step("contact", ask=_ask_contact, presses=(Press(ContactAnswer, _contact),)),
+        # Areas in force today are offered to tick; without any, the generic levels (TravelAnswer).
+        Step("travel", ask=_ask_travel, presses=(Press(TravelAnswer, _travel), Press(AreaToggle, _area))),
+        Step("diagnosis", ask=_ask_diagnosis, presses=(Press(DiagnosisAnswer, _diagnosis),)),
+        Step("confirm", ask=_show_summary, presses=(Press(ConfirmCheckin, _confirm),)),
+    ),
+    anytime=(Press(RestartCheckin, _restart),),
+)

@@ -8,7 +8,7 @@ from bot.replies import Text, button, t
 from bot.services import checkin, registration, status_card
 from bot.services.access import REGISTERED
 from bot.services.callbacks import CallbackData, text
-from bot.services.common_buttons import RefreshStatus
+from bot.services.common_buttons import RefreshStatus, StartCheckin, StartRegistration
 from bot.services.context import Turn
 from bot.services.feature import Command, Feature, Press
 
@@ -60,11 +60,12 @@ async def _set_language(turn: Turn, language: str, *, edit: bool = False) -> Non
     turn.reply.say(t("language.set"), edit=edit)
 
 
-async def _on_registration_button(turn: Turn, action: str, value: str) -> None:
-    if action == "start":
-        await registration.begin(turn)
-    else:
-        await registration.on_button(turn, action, value)
+async def _start_registration(turn: Turn, pressed: StartRegistration) -> None:
+    await registration.begin(turn)
+
+
+async def _start_checkin(turn: Turn, pressed: StartCheckin) -> None:
+    await checkin.begin(turn)
 
 
 async def _refresh_status(turn: Turn, pressed: RefreshStatus) -> None:
@@ -91,12 +92,14 @@ FEATURE = Feature(
         Command("cancel", _cancel),
         Command("language", _language),
     ),
-    presses=(Press(RefreshStatus, _refresh_status, requires=REGISTERED), Press(ChooseLanguage, _choose_language)),
-    buttons={
-        "reg": _on_registration_button,
-        "ci": checkin.on_button,
-    },
-    legacy_flows={registration.FLOW: registration, checkin.FLOW: checkin},
+    presses=(
+        Press(StartRegistration, _start_registration),
+        Press(registration.ConsentToRegister, registration.on_consent),  # before the flow: nothing stored yet
+        Press(StartCheckin, _start_checkin, requires=REGISTERED),
+        Press(RefreshStatus, _refresh_status, requires=REGISTERED),
+        Press(ChooseLanguage, _choose_language),
+    ),
+    flows=(registration.REGISTRATION, checkin.CHECKIN),
     menu=("start", "checkin", "status", "cancel", "language", "help"),
     help=_help,
 )

@@ -18,15 +18,18 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from bot import regions
 from bot.replies import Attachment, Text, button, t
-from bot.services import consent
+from bot.services import checkin, consent
+from bot.services.access import REGISTERED
+from bot.services.callbacks import CallbackData
 from bot.services.context import Turn
-from bot.services.feature import Command, Feature
-from rules.validators import mask_name, masked_phone, parse_number
+from bot.services.feature import Command, Feature, Press
+from rules.validators import mask_name, masked_phone
 from storage.records import ConversationState, UserProfile
 
 log = logging.getLogger("healthcode.data_rights")
@@ -285,25 +288,34 @@ def masked_resident_id(resident_id: str) -> str:
 # --- /forget ------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class ConfirmForget(CallbackData, prefix="fgt", action="yes"):
+    minute: int  # the minute, since the epoch, the question was shown: the confirmation expires
+
+
+@dataclass(frozen=True)
+class KeepData(CallbackData, prefix="fgt", action="no"):
+    pass
+
+
 async def forget(turn: Turn, args: list[str]) -> None:
     stamp = int(turn.now.timestamp()) // 60
     key = "forget.confirm" if turn.user is not None else "forget.confirm_unregistered"
     turn.reply.say(
         t(key),
-        buttons=((button("forget.button_erase", f"fgt:yes:{stamp}"), button("forget.button_keep", "fgt:no")),),
+        buttons=((button("forget.button_erase", ConfirmForget(stamp)), button("forget.button_keep", KeepData())),),
     )
 
 
-async def on_forget_button(turn: Turn, action: str, value: str) -> None:
-    if action == "no":
-        turn.reply.say(t("forget.kept"), edit=True)
-        return
-    # The minute the question was shown; one from the future is not a question we asked.
-    stamp = parse_number(value, maximum=int(turn.now.timestamp()) // 60) if action == "yes" else None
-    if stamp is None:
+async def _keep(turn: Turn, pressed: KeepData) -> None:
+    turn.reply.say(t("forget.kept"), edit=True)
+
+
+async def _erase(turn: Turn, pressed: ConfirmForget) -> None:
+    if pressed.minute > int(turn.now.timestamp()) // 60:  # one from the future is not a question we asked
         turn.reply.toast = t("common.stale_button")
         return
-    shown = datetime.fromtimestamp(stamp * 60, tz=turn.now.tzinfo)
+    shown = datetime.fromtimestamp(pressed.minute * 60, tz=turn.now.tzinfo)
     if turn.now - shown > timedelta(minutes=CONFIRMATION_MINUTES):
         turn.reply.say(t("forget.expired", minutes=CONFIRMATION_MINUTES), edit=True)
         return
@@ -318,6 +330,14 @@ async def on_forget_button(turn: Turn, action: str, value: str) -> None:
     turn.reply.say(t("forget.done"), t("forget.what_remains"), edit=True)
 
 
+# --- a changed privacy notice, accepted again ----------------------------------------------------
+
+
+async def _accept_notice(turn: Turn, pressed: consent.AcceptNotice) -> None:
+    if await consent.accept(turn, pressed):
+        await checkin.begin(turn)  # straight on into the declaration the notice interrupted
+
+
 async def _help(turn: Turn) -> Text | None:
     return t("help.data_rights")
 
@@ -325,7 +345,12 @@ async def _help(turn: Turn) -> Text | None:
 FEATURE = Feature(
     name="data_rights",
     commands=(Command("mydata", mydata), Command("forget", forget)),
-    buttons={"fgt": on_forget_button, "cons": consent.on_button},
+    presses=(
+        Press(ConfirmForget, _erase),
+        Press(KeepData, _keep),
+        Press(consent.AcceptNotice, _accept_notice, requires=REGISTERED),
+        Press(consent.DeclineNotice, consent.decline, requires=REGISTERED),
+    ),
     menu=("mydata", "forget"),
     help=_help,
 )

@@ -1,15 +1,22 @@
 """Registration: consent, name, resident ID, phone, region, then a summary to confirm or edit.
 
-Nothing is stored before consent. Drafts live in the conversation-state table
-(encrypted by storage), so a restart or another process resumes at the same step.
+Nothing is stored before consent: the notice and its buttons come first (``begin``), and agreeing
+starts the flow ``REGISTRATION`` declared at the end of this module, whose draft lives in the
+conversation-state table (sealed by storage), so a restart or another process resumes at the same step.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from bot import regions
 from bot.replies import Button, Text, button, t
+from bot.services.callbacks import CallbackData, text
+from bot.services.common_buttons import StartCheckin
 from bot.services.context import Turn
+from bot.services.feature import Draft, Flow, Press, Step, StepAction, TextAnswer
 from rules.validators import (
     ValidationError,
     mask_name,
@@ -24,174 +31,244 @@ from storage.records import NewUser
 
 FLOW = "register"
 PRIVACY_NOTICE_VERSION = "2026-11-26"
-FIELDS = ("name", "resident_id", "phone", "region")
-_TEXT_STEPS = {"name", "resident_id", "phone", "region"}
 _ROW = 3
+
+
+class Field(StrEnum):
+    """The answers, in the order they are asked; each can be edited from the summary."""
+
+    NAME = "name"
+    RESIDENT_ID = "resident_id"
+    PHONE = "phone"
+    REGION = "region"
+
+
+FIELDS = tuple(field.value for field in Field)
+
+
+class Agreement(StrEnum):
+    YES = "yes"
+    NO = "no"
+
+
+class RegistrationDraft(Draft):
+    """The answers so far; the keys are those of the dict drafts stored before, so those still load."""
+
+    consented_at: datetime
+    consent_version: str
+    name: str | None = None
+    resident_id: str | None = None
+    phone: str | None = None
+    region: str | None = None
+    editing: bool = False  # an edit from the summary: the changed answer goes straight back to it
+
+
+# --- the buttons -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConsentToRegister(CallbackData, prefix="reg", action="consent"):
+    answer: Agreement
+
+
+@dataclass(frozen=True)
+class PickProvince(CallbackData, prefix="reg", action="prov"):
+    province: str = text(max_length=2)  # the province code's first two digits
+
+
+@dataclass(frozen=True)
+class ShowProvinces(CallbackData, prefix="reg", action="provinces"):
+    pass
+
+
+@dataclass(frozen=True)
+class PickCity(CallbackData, prefix="reg", action="city"):
+    code: str = text(max_length=12)
+
+
+@dataclass(frozen=True)
+class EditField(CallbackData, prefix="reg", action="edit"):
+    which: Field
+
+
+@dataclass(frozen=True)
+class ConfirmRegistration(CallbackData, prefix="reg", action="confirm"):
+    pass
+
+
+# --- before the flow: the notice and consent -----------------------------------------------------
 
 
 async def begin(turn: Turn) -> None:
     if turn.user is not None:
-        turn.reply.say(t("registration.already_registered"), buttons=((button("button.checkin", "ci:start"),),))
+        turn.reply.say(t("registration.already_registered"), buttons=((button("button.checkin", StartCheckin()),),))
         return
     await turn.clear_state()
     turn.reply.say(
         t("privacy.notice", version=PRIVACY_NOTICE_VERSION),
-        buttons=((button("button.consent_agree", "reg:consent:yes"), button("button.consent_decline", "reg:consent:no")),),
+        buttons=((button("button.consent_agree", ConsentToRegister(Agreement.YES)),
+                  button("button.consent_decline", ConsentToRegister(Agreement.NO))),),
     )
 
 
-async def on_button(turn: Turn, action: str, value: str) -> None:
-    if action == "consent":
-        await _on_consent(turn, accepted=value == "yes")
-        return
-    if not _in_flow(turn):
+async def on_consent(turn: Turn, pressed: ConsentToRegister) -> None:
+    in_flow = turn.state is not None and turn.state.flow == FLOW
+    if turn.user is not None or in_flow:  # an older notice's buttons must not reset a draft
         turn.reply.toast = t("common.stale_button")
         return
-    if action == "prov":
-        await _show_cities(turn, value)
-    elif action == "provinces":
-        await _ask_region(turn, edit=True)
-    elif action == "city":
-        await _accept_region(turn, value)
-    elif action == "edit" and value in FIELDS and turn.state.step == "confirm":
-        await turn.save_state(FLOW, value, {**turn.state.draft, "editing": True})
-        await _ask(turn, value)
-    elif action == "confirm" and turn.state.step == "confirm":
-        await _complete(turn)
-    else:
-        turn.reply.toast = t("common.stale_button")
-
-
-async def on_text(turn: Turn, text: str) -> None:
-    step = turn.state.step
-    if step not in _TEXT_STEPS:
-        turn.reply.say(t("common.use_buttons"))
-        await _ask(turn, step)
-        return
-    try:
-        value = _validate(turn, step, text)
-    except ValidationError as error:
-        turn.reply.say(Text(f"invalid.{error.code}", dict(error.message_params)))
-        await _ask(turn, step)
-        return
-    if step == "resident_id" and await turn.uow.users.resident_id_registered(value):
-        turn.reply.say(t("registration.resident_id_taken"))
-        await _ask(turn, step)
-        return
-    await _store_and_advance(turn, step, value)
-
-
-def _in_flow(turn: Turn) -> bool:
-    return turn.state is not None and turn.state.flow == FLOW
-
-
-async def _on_consent(turn: Turn, *, accepted: bool) -> None:
-    if turn.user is not None or _in_flow(turn):  # an older notice's buttons must not reset a draft
-        turn.reply.toast = t("common.stale_button")
-        return
-    if not accepted:
+    if pressed.answer is Agreement.NO:
         await turn.clear_state()
         turn.reply.say(t("privacy.declined"), edit=True)
         return
-    await turn.save_state(FLOW, "name", {"consented_at": turn.now.isoformat(), "consent_version": PRIVACY_NOTICE_VERSION})
+    await turn.save_state(FLOW, "name", RegistrationDraft(consented_at=turn.now, consent_version=PRIVACY_NOTICE_VERSION))
     turn.reply.say(t("privacy.accepted"), edit=True)
     await _ask(turn, "name")
 
 
-def _validate(turn: Turn, step: str, text: str) -> str:
-    if step == "name":
-        return validate_name(text)
-    if step == "resident_id":
-        return validate_resident_id(text, today=turn.today, table=regions.region_table()).value
-    if step == "phone":
-        return validate_phone(text)
-    return validate_region_code(text, regions.region_table()).code
+# --- typed answers -------------------------------------------------------------------------------
 
 
-async def _store_and_advance(turn: Turn, step: str, value: str) -> None:
-    draft = {**turn.state.draft, step: value}
-    await turn.save_state(FLOW, _step_after(step, editing=bool(draft.get("editing"))), draft)
-    await _ask(turn, turn.state.step)
+def _typed(step: Field, validate: Callable[[Turn, str], str]) -> TextAnswer:
+    """The text answer of ``step``: validated, then stored; a bad one is explained and asked again."""
+
+    async def answer(turn: Turn, typed: str) -> None:
+        try:
+            value = validate(turn, typed)
+        except ValidationError as error:
+            turn.reply.say(Text(f"invalid.{error.code}", dict(error.message_params)))
+            await _ask(turn, step)
+            return
+        if step is Field.RESIDENT_ID and await turn.uow.users.resident_id_registered(value):
+            turn.reply.say(t("registration.resident_id_taken"))
+            await _ask(turn, step)
+            return
+        await _store_and_advance(turn, step, value)
+
+    return answer
 
 
-def _step_after(step: str, *, editing: bool) -> str:
+def _name(turn: Turn, typed: str) -> str:
+    return validate_name(typed)
+
+
+def _resident_id(turn: Turn, typed: str) -> str:
+    return validate_resident_id(typed, today=turn.today, table=regions.region_table()).value
+
+
+def _phone(turn: Turn, typed: str) -> str:
+    return validate_phone(typed)
+
+
+def _region_code(turn: Turn, typed: str) -> str:
+    return validate_region_code(typed, regions.region_table()).code
+
+
+async def _store_and_advance(turn: Turn, step: Field, value: str) -> None:
+    draft = turn.draft(RegistrationDraft)
+    setattr(draft, step.value, value)
+    following = _step_after(step, editing=draft.editing)
+    await turn.save_state(FLOW, following, draft)
+    await _ask(turn, following)
+
+
+def _step_after(step: Field, *, editing: bool) -> str:
     """Fields are asked in order; an edit from the summary goes straight back to it."""
-    position = FIELDS.index(step)
-    return "confirm" if editing or position == len(FIELDS) - 1 else FIELDS[position + 1]
-
+    return "confirm" if editing or step is Field.REGION else REGISTRATION.after(step.value)
 
 
 async def _ask(turn: Turn, step: str) -> None:
-    if step == "region":
-        await _ask_region(turn)
-    elif step == "confirm":
-        _show_summary(turn)
-    else:
-        turn.reply.say(t(f"registration.ask_{step}"))
+    found = REGISTRATION.step(step)
+    assert found is not None
+    await found.ask(turn)
+
+
+def _question(step: Field) -> StepAction:
+    async def ask(turn: Turn) -> None:
+        turn.reply.say(t(f"registration.ask_{step.value}"))
+
+    return ask
+
+
+# --- the region: province, then city (or a code typed) -------------------------------------------
 
 
 async def _ask_region(turn: Turn, *, edit: bool = False) -> None:
-    rows = _grid(button("common.label", f"reg:prov:{p.code[:2]}", name=_region_name(turn, p)) for p in regions.provinces())
+    rows = _grid(button("common.label", PickProvince(p.code[:2]), name=_region_name(turn, p)) for p in regions.provinces())
     turn.reply.say(t("registration.ask_region"), buttons=rows, edit=edit)
 
 
-async def _show_cities(turn: Turn, province_prefix: str) -> None:
-    cities = regions.cities_of(province_prefix) if regions.is_province_prefix(province_prefix) else []
+async def _show_provinces(turn: Turn, pressed: ShowProvinces) -> None:
+    await _ask_region(turn, edit=True)
+
+
+async def _show_cities(turn: Turn, pressed: PickProvince) -> None:
+    prefix = pressed.province
+    cities = regions.cities_of(prefix) if regions.is_province_prefix(prefix) else []
     if not cities:
         turn.reply.toast = t("common.stale_button")
         return
-    rows = _grid(button("common.label", f"reg:city:{c.code}", name=_region_name(turn, c)) for c in cities)
-    back = (button("button.back", "reg:provinces"),)
+    rows = _grid(button("common.label", PickCity(c.code), name=_region_name(turn, c)) for c in cities)
+    back = (button("button.back", ShowProvinces()),)
     turn.reply.say(t("registration.ask_city"), buttons=(*rows, back), edit=True)
 
 
-async def _accept_region(turn: Turn, code: str) -> None:
-    if turn.state.step != "region":
-        turn.reply.toast = t("common.stale_button")
-        return
+async def _accept_city(turn: Turn, pressed: PickCity) -> None:
     try:
-        region = validate_region_code(code, regions.region_table())
+        region = validate_region_code(pressed.code, regions.region_table())
     except ValidationError:
         turn.reply.toast = t("common.stale_button")
         return
     turn.reply.say(t("registration.region_chosen", region=_region_name(turn, region)), edit=True)
-    await _store_and_advance(turn, "region", region.code)
+    await _store_and_advance(turn, Field.REGION, region.code)
 
 
-def _show_summary(turn: Turn) -> None:
-    draft = turn.state.draft
-    region = regions.get(draft["region"])
+# --- the summary -------------------------------------------------------------------------------
+
+
+async def _show_summary(turn: Turn) -> None:
+    draft = turn.draft(RegistrationDraft)
+    assert draft.name and draft.resident_id and draft.phone and draft.region
+    region = regions.get(draft.region)
     turn.reply.say(
         t(
             "registration.summary",
-            name=draft["name"],
-            resident_id=validate_resident_id(draft["resident_id"], today=turn.today, table=regions.region_table()).masked(),
-            phone=masked_phone(draft["phone"]),
-            region=_region_name(turn, region) if region else draft["region"],
+            name=draft.name,
+            resident_id=validate_resident_id(draft.resident_id, today=turn.today, table=regions.region_table()).masked(),
+            phone=masked_phone(draft.phone),
+            region=_region_name(turn, region) if region else draft.region,
         ),
         buttons=(
-            (button("button.confirm", "reg:confirm"),),
-            (button("button.edit_name", "reg:edit:name"), button("button.edit_resident_id", "reg:edit:resident_id")),
-            (button("button.edit_phone", "reg:edit:phone"), button("button.edit_region", "reg:edit:region")),
+            (button("button.confirm", ConfirmRegistration()),),
+            (button("button.edit_name", EditField(Field.NAME)), button("button.edit_resident_id", EditField(Field.RESIDENT_ID))),
+            (button("button.edit_phone", EditField(Field.PHONE)), button("button.edit_region", EditField(Field.REGION))),
         ),
     )
 
 
-async def _complete(turn: Turn) -> None:
-    draft = turn.state.draft
+async def _edit(turn: Turn, pressed: EditField) -> None:
+    draft = turn.draft(RegistrationDraft)
+    draft.editing = True
+    await turn.save_state(FLOW, pressed.which.value, draft)
+    await _ask(turn, pressed.which.value)
+
+
+async def _confirm(turn: Turn, pressed: ConfirmRegistration) -> None:
+    draft = turn.draft(RegistrationDraft)
+    assert draft.name and draft.resident_id and draft.phone and draft.region
     new_user = NewUser(
         telegram_id=turn.actor.telegram_id,
-        name=draft["name"],
-        resident_id=draft["resident_id"],
-        phone=draft["phone"],
-        region_code=draft["region"],
-        consent_version=draft["consent_version"],
-        consented_at=datetime.fromisoformat(draft["consented_at"]),
+        name=draft.name,
+        resident_id=draft.resident_id,
+        phone=draft.phone,
+        region_code=draft.region,
+        consent_version=draft.consent_version,
+        consented_at=draft.consented_at,
     )
     try:
         turn.user = await turn.uow.users.add(new_user, turn.now)
     except ResidentIdTaken:
-        await turn.save_state(FLOW, "resident_id", {**draft, "editing": True})
+        draft.editing = True
+        await turn.save_state(FLOW, "resident_id", draft)
         turn.reply.say(t("registration.resident_id_taken"))
         await _ask(turn, "resident_id")
         return
@@ -202,7 +279,7 @@ async def _complete(turn: Turn) -> None:
     await turn.clear_state()
     turn.reply.say(
         t("registration.done", name=mask_name(new_user.name)),
-        buttons=((button("button.checkin", "ci:start"),),),
+        buttons=((button("button.checkin", StartCheckin()),),),
         edit=True,
     )
 
@@ -211,6 +288,24 @@ def _region_name(turn: Turn, region: regions.Region) -> str:
     return region.name_zh if turn.language == "zh-CN" else region.name_en
 
 
-def _grid(buttons: object) -> tuple[tuple[Button, ...], ...]:
+def _grid(buttons: Iterable[Button]) -> tuple[tuple[Button, ...], ...]:
     items = list(buttons)
     return tuple(tuple(items[i : i + _ROW]) for i in range(0, len(items), _ROW))
+
+
+# --- the state machine -------------------------------------------------------------------------
+
+REGISTRATION: Flow[RegistrationDraft] = Flow(
+    name=FLOW,
+    draft=RegistrationDraft,
+    steps=(
+        Step("name", ask=_question(Field.NAME), text=_typed(Field.NAME, _name)),
+        Step("resident_id", ask=_question(Field.RESIDENT_ID), text=_typed(Field.RESIDENT_ID, _resident_id)),
+        Step("phone", ask=_question(Field.PHONE), text=_typed(Field.PHONE, _phone)),
+        # A region is picked province then city, or its code typed.
+        Step("region", ask=_ask_region, text=_typed(Field.REGION, _region_code),
+             presses=(Press(PickProvince, _show_cities), Press(ShowProvinces, _show_provinces),
+                      Press(PickCity, _accept_city))),
+        Step("confirm", ask=_show_summary, presses=(Press(EditField, _edit), Press(ConfirmRegistration, _confirm))),
+    ),
+)

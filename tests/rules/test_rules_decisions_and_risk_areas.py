@@ -264,3 +264,35 @@ def test_a_status_is_a_pure_function_of_its_inputs(history, decisions, areas, n:
     first = evaluate(POLICY, history, day(n), decisions=decisions, risk_areas=areas)
     again = evaluate(POLICY, list(reversed(history)), day(n), decisions=list(reversed(decisions)), risk_areas=areas)
     assert first == again
+
+
+# --- the areas a declaration offers (RiskAreaList.listed_on) ----------------------------------------
+
+_CODES = st.sampled_from([WUHAN, HUBEI, HANGZHOU, "330000", "110101", "110100"])
+_AREAS = st.builds(
+    lambda code, level, start, length: RiskArea(code, level, day(start), None if length is None else day(start + length)),
+    _CODES, st.sampled_from([TravelRisk.MEDIUM, TravelRisk.HIGH]), st.integers(-5, 5),
+    st.none() | st.integers(1, 6),
+)
+
+
+@SETTINGS
+@given(st.lists(_AREAS, max_size=12), st.integers(-6, 8))
+def test_each_listed_code_is_offered_once_at_its_highest_level_high_first(areas: list[RiskArea], on: int) -> None:
+    listing = RiskAreaList(tuple(areas))
+    offered = listing.listed_on(day(on))
+    codes = [code for code, _ in offered]
+    in_force = [area for area in areas if area.in_force_on(day(on))]
+    assert len(codes) == len(set(codes)) and set(codes) == {area.code for area in in_force}
+    for code, level in offered:
+        own = {area.level for area in in_force if area.code == code}
+        assert level is (TravelRisk.HIGH if TravelRisk.HIGH in own else TravelRisk.MEDIUM)
+        # The level offered never exceeds the level the evaluation finds for having been there.
+        assert not (level is TravelRisk.HIGH and listing.level_for(frozenset({code}), day(on)) is not TravelRisk.HIGH)
+    assert offered == tuple(sorted(offered, key=lambda item: (item[1] is not TravelRisk.HIGH, item[0])))
+
+
+def test_nothing_is_offered_on_a_day_without_listed_areas() -> None:
+    listing = RiskAreaList((RiskArea(WUHAN, TravelRisk.HIGH, day(1), day(3)),))
+    assert listing.listed_on(day(0)) == () and listing.listed_on(day(3)) == ()
+    assert listing.listed_on(day(2)) == ((WUHAN, TravelRisk.HIGH),)
