@@ -89,5 +89,6 @@ class CallbackValue(Protocol):
     def encode(self) -> str: ...
 
 
-def button(key: str, data: CallbackValue | str, **params: object) -> Button:
-    return Button(Text(key, dict(params)), data if isinstance(data, str) else data.encode())
+def button(key: str, data: CallbackValue, **params: object) -> Button:
+    """A button whose callback data is typed (``bot.services.callbacks``): checked against 64 bytes here."""
+    return Button(Text(key, dict(params)), data.encode())

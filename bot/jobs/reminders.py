@@ -14,6 +14,7 @@ from datetime import date
 
 from bot.jobs.common import SYSTEM, turn_for_user
 from bot.replies import Reply, Text, button, t
+from bot.services.common_buttons import ShowReminders, StartCheckin
 from bot.scheduler import JobContext
 from bot.services import status_card
 from bot.services.context import Services, language_of
@@ -62,7 +63,7 @@ async def render_reminder(services: Services, campaign: Campaign, delivery: Deli
     status = await status_card.current_status(turn)
     if status is not None and status.colour is not Colour.GREEN:
         parts.append(days_left_text(status))
-    turn.reply.say(*parts, buttons=((button("button.checkin", "ci:start"), button("reminders.button_settings", "rem:menu")),))
+    turn.reply.say(*parts, buttons=((button("button.checkin", StartCheckin()), button("reminders.button_settings", ShowReminders())),))
     return turn.reply
 
 

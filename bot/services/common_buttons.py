@@ -1,4 +1,5 @@
-"""Button families more than one feature offers: start registration, declare today, show my code."""
+"""Button families offered from more than one place: start registration, declare today, show my code,
+the reminder settings (under every daily reminder)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -18,4 +19,9 @@ class StartCheckin(CallbackData, prefix="ci", action="start"):
 
 @dataclass(frozen=True)
 class RefreshStatus(CallbackData, prefix="st", action="refresh"):
+    pass
+
+
+@dataclass(frozen=True)
+class ShowReminders(CallbackData, prefix="rem", action="menu"):
     pass

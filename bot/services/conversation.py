@@ -62,11 +62,9 @@ def _deep_link(command: str, args: list[str]) -> DeepLink | None:
 async def on_text(services: Services, actor: Actor, text: str) -> Reply:
     async with turn_for(services, actor) as turn:
         flow_name = turn.state.flow if turn.state else None
-        flow, legacy = ROUTES.flows.get(flow_name or ""), ROUTES.legacy_flows.get(flow_name or "")
+        flow = ROUTES.flows.get(flow_name or "")
         if flow is not None:
             await _flow_text(turn, flow, text)
-        elif legacy is not None:
-            await legacy.on_text(turn, text)
         else:
             _outside_flow(turn)
         return turn.reply
@@ -93,18 +91,11 @@ async def on_button(services: Services, actor: Actor, data: str) -> Reply:
     async with turn_for(services, actor) as turn:
         pressed = CallbackData.decode(data)
         route = ROUTES.presses.get(type(pressed)) if pressed is not None else None
-        if pressed is not None and route is not None:
-            await _press(turn, pressed, route)
-        elif _routed_family(data):  # a declared family whose values do not decode: forged or stale
+        if pressed is None or route is None:  # forged, stale, or from a version that had other buttons
             turn.reply.toast = t("common.stale_button")
         else:
-            await _legacy_press(turn, data)
+            await _press(turn, pressed, route)
         return turn.reply
-
-
-def _routed_family(data: str) -> bool:
-    family = CallbackData.family_of(data)
-    return family is not None and family in ROUTES.presses
 
 
 async def _press(turn: Turn, pressed: CallbackData, route: PressRoute) -> None:
@@ -126,16 +117,6 @@ def _in_place(turn: Turn, route: PressRoute) -> bool:
         return True
     state = turn.state
     return state is not None and state.flow == route.flow.name and route.step in (None, state.step)
-
-
-async def _legacy_press(turn: Turn, data: str) -> None:
-    prefix, _, rest = data.partition(":")
-    action, _, value = rest.partition(":")
-    handler = ROUTES.legacy_buttons.get(prefix)
-    if handler is None:
-        turn.reply.toast = t("common.stale_button")
-    else:
-        await handler(turn, action, value)
 
 
 async def on_edited(services: Services, actor: Actor) -> Reply:

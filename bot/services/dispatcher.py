@@ -1,6 +1,6 @@
 """The routing table built from the features' declarations, checked once at start-up.
 
-Two features claiming one command, button family, legacy button prefix, flow, content kind or
+Two features claiming one command, button family, flow, content kind or
 deep-link prefix is a wiring mistake: :func:`Routes.build` refuses it with :class:`DuplicateRoute`
 instead of letting the later feature silently win.
 """
@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.services.callbacks import CallbackData
-from bot.services.feature import Command, Content, DeepLink, Feature, Flow, LegacyFlow, Press, ButtonHandler
+from bot.services.feature import Command, Content, DeepLink, Feature, Flow, Press
 
 
 class DuplicateRoute(RuntimeError):
@@ -28,9 +28,7 @@ class PressRoute:
 class Routes:
     commands: dict[str, Command] = field(default_factory=dict)
     presses: dict[type[CallbackData], PressRoute] = field(default_factory=dict)
-    legacy_buttons: dict[str, ButtonHandler] = field(default_factory=dict)
     flows: dict[str, Flow[Any]] = field(default_factory=dict)
-    legacy_flows: dict[str, LegacyFlow] = field(default_factory=dict)
     content: dict[tuple[str | None, str | None, str], Content] = field(default_factory=dict)
     deep_links: dict[str, DeepLink] = field(default_factory=dict)
     menu: tuple[str, ...] = ()
@@ -41,7 +39,6 @@ class Routes:
         owners: dict[object, str] = {}
         for feature in features:
             routes._add_feature(feature, owners)
-        routes._check_prefixes(owners)
         routes.menu = tuple(name for feature in features for name in feature.menu)
         unknown = [name for name in routes.menu if name not in routes.commands and name != "help"]
         if unknown:
@@ -60,16 +57,10 @@ class Routes:
         for press in feature.presses:
             claim(press.family, f"the button {press.family.prefix}:{press.family.action}")
             self.presses[press.family] = PressRoute(press)
-        for prefix, handler in feature.buttons.items():
-            claim(("legacy-prefix", prefix), f"the button prefix {prefix}:")
-            self.legacy_buttons[prefix] = handler
         for flow in feature.flows:
             claim(("flow", flow.name), f"the flow {flow.name}")
             self.flows[flow.name] = flow
             self._add_flow(flow, claim)
-        for name, legacy in feature.legacy_flows.items():
-            claim(("flow", name), f"the flow {name}")
-            self.legacy_flows[name] = legacy
         for content in feature.content:
             claim(("content", None, None, content.kind) if content.flow is None
                   else ("content", content.flow, None, content.kind), f"{content.kind} content")
@@ -89,15 +80,6 @@ class Routes:
             for content in step.content:
                 claim(("content", flow.name, step.name, content.kind), f"{content.kind} content in {flow.name}")
                 self.content[(flow.name, step.name, content.kind)] = content
-
-    def _check_prefixes(self, owners: dict[object, str]) -> None:
-        """A legacy prefix handler would swallow every press of a typed family with that prefix."""
-        for family in self.presses:
-            if family.prefix in self.legacy_buttons and owners[family] != owners[("legacy-prefix", family.prefix)]:
-                raise DuplicateRoute(
-                    f"the button prefix {family.prefix}: is claimed by both {owners[('legacy-prefix', family.prefix)]} "
-                    f"and {owners[family]}"
-                )
 
     def takes(self, kind: str) -> bool:
         """Does any feature take this kind of content, in some flow or outside any?"""

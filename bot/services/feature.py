@@ -25,8 +25,6 @@ Data = TypeVar("Data", bound=CallbackData)
 DraftT = TypeVar("DraftT", bound="Draft")
 
 CommandHandler = Callable[[Turn, list[str]], Awaitable[None]]
-# Legacy, while features move to typed buttons: callback data "prefix:action:value".
-ButtonHandler = Callable[[Turn, str, str], Awaitable[None]]
 # Non-text content (photo, document, …): handler gets the kind and the picture, already downloaded and
 # decoded before the unit of work opened (bot.services.checkpoint.receive).
 ContentHandler = Callable[[Turn, str, "Picture"], Awaitable[bool]]
@@ -51,10 +49,6 @@ class Picture:
     @property
     def readable(self) -> bool:
         return self.content is not None and self.problem is None
-
-
-class LegacyFlow(Protocol):
-    async def on_text(self, turn: Turn, text: str) -> None: ...
 
 
 class Draft(BaseModel):
@@ -136,6 +130,3 @@ class Feature:
     menu: tuple[str, ...] = ()
     # Lines added to /help for those allowed to use them.
     help: Callable[[Turn], Awaitable[Text | None]] | None = None
-    # Legacy declarations, while the remaining features move to the typed ones above.
-    buttons: dict[str, ButtonHandler] = field(default_factory=dict)
-    legacy_flows: dict[str, LegacyFlow] = field(default_factory=dict)

@@ -12,6 +12,7 @@ import bot.jobs  # noqa: F401 - registers the reminder and notice renderers wher
 from bot.replies import Text, button, t
 from bot.services.access import REGISTERED
 from bot.services.callbacks import CallbackData, text
+from bot.services.common_buttons import ShowReminders
 from bot.services.context import Turn
 from bot.services.feature import Command, Draft, Feature, Flow, Press, Step
 from storage.repositories.reminders import ReminderChoice
@@ -30,11 +31,6 @@ def parse_time(text: str) -> str | None:
     if hours > 23 or minutes > 59:
         return None
     return f"{hours:02d}:{minutes:02d}"
-
-
-@dataclass(frozen=True)
-class ShowReminders(CallbackData, prefix="rem", action="menu"):
-    pass
 
 
 @dataclass(frozen=True)

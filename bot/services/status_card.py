@@ -14,6 +14,7 @@ from datetime import date, datetime
 from bot.credentials.cwt import expiry_for, issue_credential
 from bot.replies import Card, Text, button, t
 from bot.services.card_file_ids import LearntFileId
+from bot.services.access import answer_register_first
 from bot.services.common_buttons import RefreshStatus, StartCheckin
 from bot.services.context import Services, Turn
 from rules.evaluate import evaluate
@@ -56,12 +57,12 @@ async def refresh_code(
 
 async def present(turn: Turn) -> None:
     """Append the user's current card to the reply (or say why there is none yet)."""
-    if turn.user is None:
-        turn.reply.say(t("common.register_first"), buttons=((button("button.register", "reg:start"),),))
+    if turn.user is None:  # callers declare REGISTERED; this only guards a use from elsewhere
+        answer_register_first(turn)
         return
     outcome = await refresh_code(turn.services, turn.uow, turn.user, turn.today, turn.now)
     if outcome.card is None:
-        turn.reply.say(t("status.no_declaration"), buttons=((button("button.checkin", "ci:start"),),))
+        turn.reply.say(t("status.no_declaration"), buttons=((button("button.checkin", StartCheckin()),),))
         return
     turn.reply.show_card(outcome.card, buttons=CARD_BUTTONS)
 

@@ -51,14 +51,13 @@ def test_a_command_claimed_twice_is_refused_at_start_up() -> None:
                       _feature("b", commands=(Command("start", _nothing),))))
 
 
-def test_a_button_family_or_prefix_claimed_twice_is_refused() -> None:
+def test_a_button_family_claimed_twice_is_refused() -> None:
     with pytest.raises(DuplicateRoute, match="tst:sample"):
         Routes.build((_feature("a", presses=(Press(_Sample, _nothing),)),
                       _feature("b", presses=(Press(_Sample, _nothing),))))
-    with pytest.raises(DuplicateRoute, match="prefix ci:"):
-        Routes.build((_feature("a", buttons={"ci": _nothing}), _feature("b", buttons={"ci": _nothing})))
-    with pytest.raises(DuplicateRoute, match="prefix tst:"):  # a legacy prefix would swallow the typed family
-        Routes.build((_feature("a", presses=(Press(_Sample, _nothing),)), _feature("b", buttons={"tst": _nothing})))
+    flow = Flow("demo", Draft, (Step("only", _nothing, presses=(Press(_Sample, _nothing),)),))
+    with pytest.raises(DuplicateRoute, match="tst:sample"):  # a flow's step and a feature-wide press
+        Routes.build((_feature("a", presses=(Press(_Sample, _nothing),)), _feature("b", flows=(flow,))))
 
 
 def test_a_content_kind_flow_or_deep_link_claimed_twice_is_refused() -> None:
