@@ -22,7 +22,7 @@ from PIL import Image
 
 from bot.credentials.cwt import issue_credential
 from bot.credentials.keyring import SigningKey
-from bot.qr_card import (
+from bot.card_image import (
     ERROR_LEVEL, FRAME_COLOURS, FRAME_PIXELS, MIN_MODULE_PIXELS, MODULE_COLOURS, QUIET_ZONE_MODULES,
     TARGET_QR_PIXELS, WHITE, _make_qr, render_card,
 )
@@ -86,7 +86,7 @@ def _ms(work: Callable[[], object]) -> float:
 
 
 def _report(label: str, url: str, colour: Colour) -> None:
-    from bot import qr_card
+    from bot import card_image as qr_card
 
     code = _segno_automatic(url)
     ours = _make_qr(url)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from telegram import Bot, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message as TgMessage
 from telegram.error import BadRequest
 
-from bot.cards import card_png
+from bot.card_image import card_png
 from bot.i18n import Catalogue
 from bot.replies import Button, Message, Reply
 from bot.services.card_file_ids import LearntFileId

@@ -24,7 +24,7 @@ from bot.credentials.keyring import KeyStatus
 from bot.local.bot_api import LocalBotApi, SentMessage
 from bot.local.chat import LocalChat, LocalUser, NoButtonError
 from bot.metrics import instrument_application
-from bot.qr_card import render_terminal
+from bot.card_image import render_terminal
 from bot.services.context import Services
 from bot.settings import Settings
 from bot.web.server import PortInUse, WebSide

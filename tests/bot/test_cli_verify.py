@@ -15,7 +15,7 @@ from PIL import Image
 from bot.cli import main
 from bot.credentials.cwt import issue_credential
 from bot.credentials.keyring import KeyRing
-from bot.qr_card import render_card
+from bot.card_image import render_card
 from rules.model import Colour
 
 NOW = datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc)

@@ -19,7 +19,7 @@ import pytest
 import segno
 from segno import encoder
 
-from bot import qr_card
+from bot import card_image as qr_card
 from bot.qr_mask import _message_layout, best_mask, penalty_scores
 from rules.model import Colour
 

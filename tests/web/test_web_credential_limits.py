@@ -13,7 +13,7 @@ from bot.credentials.cwt import CLAIM_COLOUR
 from bot.i18n import Catalogue
 from bot.credentials.keyring import MAX_CREDENTIAL_LIFETIME, b64url_decode, b64url_encode
 from bot.local.chat import LocalUser
-from bot.qr_card import render_card
+from bot.card_image import render_card
 from rules.model import Colour
 from tests.web.conftest import Site, card_token
 

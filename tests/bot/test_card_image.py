@@ -10,7 +10,7 @@ from PIL import Image, ImageFilter
 
 from bot.credentials.cwt import issue_credential, verify_credential
 from bot.credentials.keyring import KeyRing
-from bot.qr_card import FRAME_COLOURS, FRAME_PIXELS, MODULE_COLOURS, QUIET_ZONE_MODULES, render_card, render_terminal
+from bot.card_image import FRAME_COLOURS, FRAME_PIXELS, MODULE_COLOURS, QUIET_ZONE_MODULES, render_card, render_terminal
 from bot.credentials.trust import TrustStore
 from rules.model import Colour
 

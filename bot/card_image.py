@@ -1,4 +1,4 @@
-"""The QR status card: the verification URL as a QR code, drawn in the status colour.
+"""The status card's picture: the verification URL as a QR code, drawn in the status colour.
 
 The QR modules are printed in the status colour (for yellow a darker amber, so that every shade
 keeps at least 3:1 contrast with white for phone scanners), surrounded by the standard 4-module
@@ -92,3 +92,9 @@ def _make_qr(url: str) -> segno.QRCode:
         raise ValueError("url must be a non-empty string")
     # Same symbol as segno's automatic mask choice (tests/bot/test_qr_mask.py), without its cost.
     return segno.make_qr(url, error=ERROR_LEVEL, boost_error=False, mask=best_mask(url, ERROR_LEVEL))
+
+
+@lru_cache(maxsize=1024)
+def card_png(url: str, colour: Colour) -> bytes:
+    """Cached: the same credential always gives the same PNG, so it is rendered once per process."""
+    return render_card(url, colour)
