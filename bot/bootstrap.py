@@ -16,7 +16,7 @@ from bot.credentials.keyring import KeyRing, KeyRingError
 from bot.metrics import Metrics, count_declarations
 from bot.regions import RegionDataError, region_table
 from bot.services.context import Services
-from bot.services.verification import IssuerRecordCache
+from bot.services.verification_records import IssuerRecordCache
 from bot.settings import Settings
 from bot.credentials.trust import TrustListError
 from bot.credentials.trust_sources import TrustSources, region_name_of

@@ -17,7 +17,7 @@ from bot.credentials.keyring import KeyRing
 from bot.metrics import Metrics
 from bot.replies import Reply
 from bot.services.card_file_ids import CardFileIds
-from bot.services.verification import IssuerRecordCache
+from bot.services.verification_records import IssuerRecordCache
 from bot.settings import Settings
 from bot.credentials.trust_sources import TrustSources
 from rules.policy import Policy

@@ -11,8 +11,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from bot.credentials.cwt import RevocationState, VerificationReason, issue_credential
 from bot.i18n import Catalogue
 from bot.credentials.keyring import SigningKey, b64url_encode
+from bot.services.verification_records import IssuerRecordCache
 from bot.services.verification import (
-    IssuerRecordCache,
     OwnRecord,
     VerificationUnavailable,
     describe,

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import event
 
-from bot.services.verification import IssuerRecordCache, WithdrawnIndex
+from bot.services.verification_records import IssuerRecordCache, WithdrawnIndex
 from rules.model import Colour
 from storage.database import Database
 from storage.encryption import FieldCipher
