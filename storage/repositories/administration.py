@@ -9,7 +9,7 @@ from typing import Any, cast
 from sqlalchemy import bindparam, func, insert, select, update
 
 from rules.model import Colour, Decision, RiskArea, RiskAreaList, TravelRisk
-from storage.models import AuditRow, DecisionRow, ResidentIdMaskRow, RiskAreaRow, User
+from storage.models import AuditRow, DecisionRow, ResidentIdMaskRow, RiskAreaRow, UserRow
 from storage.records import UserProfile
 from storage.repositories.base import Repository, dump_json, require_aware, table_of
 from storage.repositories.users import (
@@ -24,7 +24,7 @@ _audit = table_of(AuditRow)
 _decisions = table_of(DecisionRow)
 _areas = table_of(RiskAreaRow)
 _masks = table_of(ResidentIdMaskRow)
-_users = table_of(User)
+_users = table_of(UserRow)
 
 # Read on every evaluation; built once.
 _DECISIONS_FOR_USER = select(_decisions).where(_decisions.c.user_id == bindparam("user_id")).order_by(_decisions.c.id)

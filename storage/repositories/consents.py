@@ -6,13 +6,12 @@ from datetime import datetime
 
 from sqlalchemy import exists, select, update
 
-from storage.models import User
-from storage.models.time_and_rights import ConsentRow
+from storage.models import ConsentRow, UserRow
 from storage.records import UserProfile
 from storage.repositories.base import Repository, require_aware, table_of
 
 _consents = table_of(ConsentRow)
-_users = table_of(User)
+_users = table_of(UserRow)
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,13 +12,12 @@ from typing import Any, cast
 from sqlalchemy import ColumnElement, Row, Table, bindparam, func, or_, select, true, update
 
 from rules.model import Colour
-from storage.models import CredentialRow
-from storage.models.time_and_rights import WithdrawnCredential
+from storage.models import CredentialRow, WithdrawnCredentialRow
 from storage.records import CredentialRecord, CredentialStanding
 from storage.repositories.base import Repository, RowsSelect, require_aware, table_of
 
 _credentials = table_of(CredentialRow)
-_withdrawn = table_of(WithdrawnCredential)
+_withdrawn = table_of(WithdrawnCredentialRow)
 FORGOTTEN_USER_ID = 0  # credentials of an erased user belong to nobody
 
 

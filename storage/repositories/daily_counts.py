@@ -6,13 +6,12 @@ from datetime import date, datetime
 
 from sqlalchemy import and_, delete, func, select
 
-from storage.models import DeclarationRow, StatusRow, User
-from storage.models.time_and_rights import DailyCount
+from storage.models import DailyCountRow, DeclarationRow, StatusRow, UserRow
 from storage.repositories.base import Repository, require_aware, table_of
 
-_counts = table_of(DailyCount)
+_counts = table_of(DailyCountRow)
 _statuses = table_of(StatusRow)
-_users = table_of(User)
+_users = table_of(UserRow)
 _declarations = table_of(DeclarationRow)
 
 

@@ -33,9 +33,9 @@ from storage.models import (
     CampaignRow,
     DeliveryRow,
     MembershipRow,
-    Preference,
+    PreferenceRow,
     StatusRow,
-    User,
+    UserRow,
 )
 from storage.models.base import UTCDateTime
 from storage.repositories.base import Repository, dump_json, require_aware, rows_changed, table_of
@@ -43,10 +43,10 @@ from storage.repositories.base import Repository, dump_json, require_aware, rows
 _campaigns = table_of(CampaignRow)
 _deliveries = table_of(DeliveryRow)
 _attachments = table_of(CampaignAttachmentRow)
-_users = table_of(User)
+_users = table_of(UserRow)
 _members = table_of(MembershipRow)
 _statuses = table_of(StatusRow)
-_preferences = table_of(Preference)
+_preferences = table_of(PreferenceRow)
 
 # Delivery statuses.
 PENDING, SENDING, SENT, FAILED, BLOCKED = "pending", "sending", "sent", "failed", "blocked"

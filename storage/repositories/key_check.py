@@ -12,15 +12,15 @@ from enum import Enum
 from sqlalchemy import exists, func, inspect, select
 
 from storage.errors import DataKeyMismatch, DecryptionError
-from storage.models import ConversationStateRow, DecisionRow, DeclarationRow, ResidentIdMaskRow, User
-from storage.models.key_check import KEY_CHECK_ROW_ID, DataKeyCheck
+from storage.models import ConversationStateRow, DecisionRow, DeclarationRow, ResidentIdMaskRow, UserRow
+from storage.models.key_check import KEY_CHECK_ROW_ID, DataKeyCheckRow
 from storage.repositories.base import Repository, require_aware, table_of
 from storage.repositories.users import UserRepository
 
-_checks = table_of(DataKeyCheck)
-_users = table_of(User)
+_checks = table_of(DataKeyCheckRow)
+_users = table_of(UserRow)
 # Every table with a column sealed or blind-indexed under the data key.
-_KEYED_TABLES = tuple(table_of(model) for model in (User, DeclarationRow, DecisionRow, ConversationStateRow,
+_KEYED_TABLES = tuple(table_of(model) for model in (UserRow, DeclarationRow, DecisionRow, ConversationStateRow,
                                                    ResidentIdMaskRow))
 
 

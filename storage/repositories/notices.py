@@ -6,12 +6,11 @@ from datetime import date, datetime
 
 from sqlalchemy import Select, delete, select, update
 
-from storage.models import User
-from storage.models.time_and_rights import StatusNotice
+from storage.models import StatusNoticeRow, UserRow
 from storage.repositories.base import Repository, require_aware, rows_changed, table_of
 
-_notices = table_of(StatusNotice)
-_users = table_of(User)
+_notices = table_of(StatusNoticeRow)
+_users = table_of(UserRow)
 KINDS = frozenset({"recovered", "missed_day", "decision_lifted", "policy_changed", "colour_changed"})
 
 

@@ -24,7 +24,7 @@ from storage.models import (
     OrganisationManagerRow,
     OrganisationRow,
     StatusRow,
-    User,
+    UserRow,
 )
 from storage.repositories.base import Repository, RowsSelect, require_aware, rows_changed, table_of
 from storage.repositories.users import _context as user_field_context
@@ -34,7 +34,7 @@ _managers = table_of(OrganisationManagerRow)
 _invites = table_of(ManagerInviteRow)
 _members = table_of(MembershipRow)
 _access = table_of(AccessLogRow)
-_users = table_of(User)
+_users = table_of(UserRow)
 _statuses = table_of(StatusRow)
 _declarations = table_of(DeclarationRow)
 

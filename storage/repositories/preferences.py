@@ -5,10 +5,10 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from storage.models import Preference
+from storage.models import PreferenceRow
 from storage.repositories.base import Repository, require_aware, table_of
 
-_preferences = table_of(Preference)
+_preferences = table_of(PreferenceRow)
 
 
 class PreferenceRepository(Repository):

@@ -12,11 +12,11 @@ from typing import Any, cast
 
 from sqlalchemy import Row, delete, select, update
 
-from storage.models.time_and_rights import JobRun, ScheduledJob
+from storage.models import JobRunRow, ScheduledJobRow
 from storage.repositories.base import Repository, require_aware, rows_changed, table_of
 
-_jobs = table_of(ScheduledJob)
-_runs = table_of(JobRun)
+_jobs = table_of(ScheduledJobRow)
+_runs = table_of(JobRunRow)
 
 RUNNING, DONE, FAILED = "running", "done", "failed"
 _DETAIL_MAX = 200

@@ -13,11 +13,11 @@ from typing import Any
 from sqlalchemy import String, case, func, literal, select
 
 from rules.model import Answers, Colour, Declaration
-from storage.models import DeclarationRow, StatusRow, User
+from storage.models import DeclarationRow, StatusRow, UserRow
 from storage.repositories.base import Repository, table_of
 from storage.repositories.declarations import _context as declaration_context
 
-_users = table_of(User)
+_users = table_of(UserRow)
 _statuses = table_of(StatusRow)
 _declarations = table_of(DeclarationRow)
 

@@ -10,11 +10,11 @@ from sqlalchemy import Row, exists, select, update
 from sqlalchemy.exc import IntegrityError
 
 from storage.errors import AlreadyRegistered, ResidentIdTaken, StorageError, UserNotFound
-from storage.models import User
+from storage.models import UserRow
 from storage.records import NewUser, UserProfile
 from storage.repositories.base import Repository, require_aware, table_of
 
-_users = table_of(User)
+_users = table_of(UserRow)
 RESIDENT_ID_PURPOSE = "users.resident_id"
 PHONE_PURPOSE = "users.phone"
 SUBJECT_ID_BYTES = 12  # 16 url-safe characters

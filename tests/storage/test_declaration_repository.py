@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from rules.model import Answers, Colour, Declaration, Diagnosis, Reason, Status, Symptom, TravelRisk
 from storage.database import Database
 from storage.errors import DecryptionError
-from storage.models import DeclarationRow, StatusRow, User
+from storage.models import DeclarationRow, StatusRow, UserRow
 from storage.records import StoredStatus, UserProfile
 
 AddUser = Callable[..., Awaitable[UserProfile]]
@@ -120,7 +120,7 @@ async def test_deleting_a_user_cascades(
         await uow.declarations.upsert(user.id, today, make_answers(), now)
         await uow.statuses.put(user.id, _status(Colour.GREEN, today), now)
     async with database.engine.begin() as connection:
-        await connection.execute(delete(User).where(User.id == user.id))
+        await connection.execute(delete(UserRow).where(UserRow.id == user.id))
         counts = [
             (await connection.execute(select(func.count()).select_from(table))).scalar_one()
             for table in (DeclarationRow, StatusRow)
