@@ -38,7 +38,7 @@ async def on_button(turn: Turn, action: str, value: str) -> None:
     if action == "no":
         turn.reply.say(t("consent.declined"), edit=True)
         return
-    await turn.uow.rights.consents.accept(turn.user, value, turn.now)
+    await turn.uow.consents.accept(turn.user, value, turn.now)
     turn.user = replace(turn.user, consent_version=value, consented_at=turn.now)
     turn.reply.say(t("consent.accepted", version=value), edit=True)
     from bot.services import checkin  # checkin asks for consent through this module

@@ -119,11 +119,11 @@ async def on_text(turn: Turn, answer: str) -> None:
 
 
 async def _current(turn: Turn) -> ReminderChoice:
-    return await turn.uow.rights.reminders.get(turn.user.id)
+    return await turn.uow.reminders.get(turn.user.id)
 
 
 async def _store(turn: Turn, choice: ReminderChoice, *, edit: bool = False) -> None:
-    await turn.uow.rights.reminders.set(turn.user.id, choice, turn.now)
+    await turn.uow.reminders.set(turn.user.id, choice, turn.now)
     turn.reply.say(_describe(turn, choice), edit=edit)
 
 
