@@ -34,7 +34,8 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import TYPE_CHECKING, Protocol
 from zoneinfo import ZoneInfo
 
-from storage.repositories.schedules import DONE, FAILED, JobSchedule
+from storage.records import JobSchedule
+from storage.repositories.schedules import DONE, FAILED
 
 if TYPE_CHECKING:
     from bot.services.context import Services

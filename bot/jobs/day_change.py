@@ -37,8 +37,7 @@ from bot.services.delivery import Audience, start_campaign
 from rules.evaluate import DECISION_REASON
 from rules.model import Colour, Status
 from rules.policy import ReasonCode
-from storage.records import StoredStatus
-from storage.repositories.delivery import Campaign, DeliveryRecord
+from storage.records import Campaign, DeliveryRecord, StoredStatus
 from storage.unit_of_work import UnitOfWork
 
 NOTICE_KIND = "status_notice"

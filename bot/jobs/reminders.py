@@ -19,7 +19,7 @@ from bot.services import status_card
 from bot.services.context import Services
 from bot.services.delivery import Audience, start_campaign
 from rules.model import Colour, Status
-from storage.repositories.delivery import Campaign, DeliveryRecord
+from storage.records import Campaign, DeliveryRecord
 from storage.repositories.reminders import ReminderRepository
 from storage.unit_of_work import UnitOfWork
 

@@ -23,8 +23,7 @@ from rules.model import Colour, RiskArea, TravelRisk
 from rules.validators import (
     ValidationError, mask_name, masked_phone, parse_id, parse_number, validate_phone, validate_region_code,
 )
-from storage.records import UserProfile
-from storage.repositories.delivery import Campaign, DeliveryRecord
+from storage.records import Campaign, DeliveryRecord, UserProfile
 from storage.unit_of_work import UnitOfWork
 
 BROADCAST_FLOW, OVERRIDE_FLOW = "broadcast", "override"

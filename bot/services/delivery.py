@@ -54,7 +54,7 @@ from bot.replies import Reply, Text, t
 from bot.services.context import Services
 from rules.model import Colour
 from rules.validators import parse_id, parse_number
-from storage.repositories.delivery import (
+from storage.records import (
     BLOCKED,
     FAILED,
     PENDING,

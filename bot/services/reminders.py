@@ -14,7 +14,7 @@ from bot.services.access import REGISTERED
 from bot.services.callbacks import CallbackData, text
 from bot.services.context import Turn
 from bot.services.feature import Command, Draft, Feature, Flow, Press, Step
-from storage.repositories.reminders import ReminderChoice
+from storage.records import ReminderChoice
 
 FLOW = "reminders"
 PRESETS = ("07:00", "08:00", "09:00", "12:00", "18:00", "20:00")

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
 
@@ -10,7 +9,7 @@ from sqlalchemy import bindparam, func, insert, select, update
 
 from rules.model import Colour, Decision, RiskArea, RiskAreaList, TravelRisk
 from storage.models import AuditRow, DecisionRow, ResidentIdMaskRow, RiskAreaRow, UserRow
-from storage.records import UserProfile
+from storage.records import AuditEntry, RiskAreaEntry, UserProfile
 from storage.repositories.base import Repository, dump_json, require_aware, table_of
 from storage.repositories.users import (
     PHONE_PURPOSE,
@@ -37,25 +36,6 @@ _AREAS_EVER_IN_FORCE = (
 
 MASK_PURPOSE = "users.resident_id_mask"
 _BACKFILL_BATCH = 500
-
-
-@dataclass(frozen=True, slots=True)
-class AuditEntry:
-    id: int
-    at: datetime
-    actor_telegram_id: int
-    action: str
-    target: str | None
-    detail: dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class RiskAreaEntry:
-    """A stored listing, with its id, for display and for ending it."""
-
-    id: int
-    area: RiskArea
-    added_by: int
 
 
 class AuditRepository(Repository):

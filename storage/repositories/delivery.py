@@ -8,7 +8,6 @@ for the delivery guarantee this supports.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
@@ -38,6 +37,18 @@ from storage.models import (
     UserRow,
 )
 from storage.models.base import UTCDateTime
+from storage.records import (
+    CANCELLED,
+    Campaign,
+    DELIVERY_STATUSES,
+    DeliveryRecord,
+    FAILED,
+    PENDING,
+    Progress,
+    SENDING,
+    StoredAttachment,
+    UNCONFIRMED,
+)
 from storage.repositories.base import Repository, dump_json, require_aware, rows_changed, table_of
 
 _campaigns = table_of(CampaignRow)
@@ -48,87 +59,11 @@ _members = table_of(MembershipRow)
 _statuses = table_of(StatusRow)
 _preferences = table_of(PreferenceRow)
 
-# Delivery statuses.
-PENDING, SENDING, SENT, FAILED, BLOCKED = "pending", "sending", "sent", "failed", "blocked"
-SKIPPED, UNCONFIRMED, CANCELLED = "skipped", "unconfirmed", "cancelled"
-DELIVERY_STATUSES = (PENDING, SENDING, SENT, FAILED, BLOCKED, SKIPPED, UNCONFIRMED, CANCELLED)
 # Campaign statuses.
 CAMPAIGN_SENDING, CAMPAIGN_DONE, CAMPAIGN_CANCELLED = "sending", "done", "cancelled"
 # progress_message_id while one process is creating the progress message.
 PROGRESS_BEING_CREATED = -1
 _ERROR_MAX = 200
-
-
-@dataclass(frozen=True, slots=True)
-class Campaign:
-    id: int
-    kind: str
-    created_by: int
-    created_at: datetime
-    payload: dict[str, Any]
-    audience_kind: str
-    audience_value: str | None
-    status: str
-    rate: float
-    total: int
-    progress_chat_id: int | None = None
-    progress_message_id: int | None = None
-    finished_at: datetime | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class DeliveryRecord:
-    id: int
-    campaign_id: int
-    telegram_id: int
-    attempts: int  # including the current claim
-
-
-@dataclass(frozen=True, slots=True)
-class Progress:
-    campaign_id: int
-    status: str
-    total: int
-    counts: dict[str, int] = field(default_factory=dict)
-
-    def count(self, status: str) -> int:
-        return self.counts.get(status, 0)
-
-    @property
-    def sent(self) -> int:
-        return self.count(SENT)
-
-    @property
-    def failed(self) -> int:
-        return self.count(FAILED)
-
-    @property
-    def blocked(self) -> int:
-        return self.count(BLOCKED)
-
-    @property
-    def skipped(self) -> int:
-        return self.count(SKIPPED)
-
-    @property
-    def unconfirmed(self) -> int:
-        return self.count(UNCONFIRMED)
-
-    @property
-    def cancelled(self) -> int:
-        return self.count(CANCELLED)
-
-    @property
-    def remaining(self) -> int:
-        return self.count(PENDING) + self.count(SENDING)
-
-
-@dataclass(frozen=True, slots=True)
-class StoredAttachment:
-    id: int
-    content: bytes
-    filename: str
-    telegram_file_id: str | None
 
 
 def _campaign(row: Any) -> Campaign:

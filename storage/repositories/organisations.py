@@ -7,7 +7,6 @@ Full names are decrypted only to be masked and never leave this module unmasked.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
 
@@ -26,6 +25,7 @@ from storage.models import (
     StatusRow,
     UserRow,
 )
+from storage.records import AccessRecord, Organisation, StaffMember, StaffSummary
 from storage.repositories.base import Repository, RowsSelect, require_aware, rows_changed, table_of
 from storage.repositories.users import _context as user_field_context
 
@@ -39,48 +39,6 @@ _statuses = table_of(StatusRow)
 _declarations = table_of(DeclarationRow)
 
 PENDING, APPROVED, REJECTED = "pending", "approved", "rejected"
-
-
-@dataclass(frozen=True, slots=True)
-class Organisation:
-    id: int
-    name: str
-    credit_code: str
-    status: str
-    requested_by: int
-    requested_at: datetime
-    decided_by: int | None = None
-    decided_at: datetime | None = None
-    invite_code: str | None = None
-    last_reminded_on: date | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class StaffSummary:
-    members: int
-    declared_today: int
-    by_colour: dict[Colour, int]
-    without_code: int
-
-
-@dataclass(frozen=True, slots=True)
-class StaffMember:
-    """Everything a manager may see about one member."""
-
-    user_id: int
-    masked_name: str
-    colour: Colour | None
-    declared_today: bool
-    last_declared: date | None
-
-
-@dataclass(frozen=True, slots=True)
-class AccessRecord:
-    organisation_id: int
-    organisation_name: str
-    reader_telegram_id: int
-    what: str
-    at: datetime
 
 
 def _organisation(row: Any) -> Organisation:

@@ -7,7 +7,6 @@ personal-data declarations (``storage.models.personal``), and erasure against th
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -24,7 +23,7 @@ from storage.models.personal import (
     kind_of,
     problems,
 )
-from storage.records import CredentialRecord, UserProfile
+from storage.records import CredentialRecord, MembershipRecord, StoredDeclaration
 from storage.repositories.base import Repository, table_of
 from storage.repositories.credentials import _record as credential_record
 from storage.repositories.declarations import _context as declaration_context
@@ -34,23 +33,6 @@ _declarations = table_of(DeclarationRow)
 _credentials = table_of(CredentialRow)
 _memberships = table_of(MembershipRow)
 _organisations = table_of(OrganisationRow)
-
-
-@dataclass(frozen=True, slots=True)
-class StoredDeclaration:
-    day: date
-    answers: Answers
-    revision: int
-    created_at: datetime
-    updated_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class MembershipRecord:
-    organisation: str
-    joined_at: datetime
-    left_at: datetime | None
-    consent_version: str
 
 
 class PersonalDataRepository(Repository):

@@ -6,7 +6,6 @@ streamed user by user to be replayed and counted by the caller.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -14,20 +13,13 @@ from sqlalchemy import String, case, func, literal, select
 
 from rules.model import Answers, Colour, Declaration
 from storage.models import DeclarationRow, StatusRow, UserRow
+from storage.records import Counts
 from storage.repositories.base import Repository, table_of
 from storage.repositories.declarations import _context as declaration_context
 
 _users = table_of(UserRow)
 _statuses = table_of(StatusRow)
 _declarations = table_of(DeclarationRow)
-
-
-@dataclass(slots=True)
-class Counts:
-    registered: int = 0
-    declared_today: int = 0
-    colours: dict[Colour, int] = field(default_factory=lambda: {colour: 0 for colour in Colour})
-    without_code: int = 0
 
 
 class StatsRepository(Repository):

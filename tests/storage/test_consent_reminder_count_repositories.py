@@ -12,9 +12,9 @@ from rules.model import Colour
 from bot.policy_file import load_default_policy
 from storage.database import Database
 from storage.models.personal import Personal, personal
-from storage.records import CredentialRecord, UserProfile
+from storage.records import CredentialRecord, ReminderChoice, UserProfile
 from storage.repositories.erasure import personal_columns
-from storage.repositories.reminders import ReminderChoice, ReminderRepository
+from storage.repositories.reminders import ReminderRepository
 
 AddUser = Callable[..., Awaitable[UserProfile]]
 
