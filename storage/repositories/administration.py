@@ -211,12 +211,10 @@ class CitizenLookupRepository(Repository):
 
 
 __all__ = [
-    "AuditEntry",
     "AuditRepository",
     "CitizenLookupRepository",
     "DecisionRepository",
     "MASK_PURPOSE",
-    "RiskAreaEntry",
     "RiskAreaRepository",
     "masked_id_key",
 ]

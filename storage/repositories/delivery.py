@@ -375,21 +375,8 @@ _SETTLE = (
 _LANGUAGE = select(_preferences.c.language).where(_preferences.c.telegram_id == bindparam("b_telegram_id"))
 
 __all__ = [
-    "BLOCKED",
     "CAMPAIGN_CANCELLED",
     "CAMPAIGN_DONE",
     "CAMPAIGN_SENDING",
-    "CANCELLED",
-    "DELIVERY_STATUSES",
-    "FAILED",
-    "PENDING",
-    "SENDING",
-    "SENT",
-    "SKIPPED",
-    "UNCONFIRMED",
-    "Campaign",
-    "DeliveryRecord",
     "DeliveryRepository",
-    "Progress",
-    "StoredAttachment",
 ]

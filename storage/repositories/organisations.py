@@ -401,10 +401,6 @@ __all__ = [
     "PENDING",
     "REJECTED",
     "AccessLogRepository",
-    "AccessRecord",
     "MembershipRepository",
-    "Organisation",
     "OrganisationRepository",
-    "StaffMember",
-    "StaffSummary",
 ]
