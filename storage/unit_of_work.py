@@ -79,7 +79,7 @@ class UnitOfWork:
         self.erasure = ErasureRepository(self._session, cipher, dialect)
         # Employers and administrators.
         self.organisations = OrganisationRepository(self._session, cipher, dialect)
-        self.memberships = MembershipRepository(self._session, cipher, dialect)
+        self.memberships = MembershipRepository(self.users, self._session, cipher, dialect)
         self.access_log = AccessLogRepository(self._session, cipher, dialect)
         self.audit = AuditRepository(self._session, cipher, dialect)
         self.decisions = DecisionRepository(self._session, cipher, dialect)

@@ -109,7 +109,7 @@ async def export(turn: Turn) -> dict[str, Any]:
         "declarations": [
             {"day": d.day.isoformat(), **d.answers.to_json(), "revision": d.revision,
              "declared_at": _instant(d.created_at), "updated_at": _instant(d.updated_at)}
-            for d in await uow.personal_data.declarations(user.id)
+            for d in await uow.declarations.stored_for(user.id)
         ],
         "status": None if stored_status is None else {
             "colour": stored_status.colour.value, "reason": stored_status.reason_code,
@@ -122,7 +122,7 @@ async def export(turn: Turn) -> dict[str, Any]:
             {"cti": c.cti, "colour": c.colour.value, "kid": c.kid, "issued_at": _instant(c.issued_at),
              "expires_at": _instant(c.expires_at), "superseded_at": _instant(c.superseded_at),
              "revoked_at": _instant(c.revoked_at), "token": c.token}
-            for c in await uow.personal_data.credentials(user.id)
+            for c in await uow.credentials.issued_to(user.id)
         ],
         "reminders": {"enabled": reminder.enabled, "time": reminder.remind_at or settings.reminder_time,
                       "time_is_default": reminder.remind_at is None},

@@ -17,7 +17,6 @@ from storage.repositories.users import (
     UserRepository,
     normalise_resident_id,
 )
-from storage.repositories.users import _context as user_field_context
 
 _audit = table_of(AuditRow)
 _decisions = table_of(DecisionRow)
@@ -195,7 +194,7 @@ class CitizenLookupRepository(Repository):
                 return indexed
             values = []
             for row in rows:
-                resident_id = self._cipher.open(row.resident_id_enc, user_field_context("resident_id", row.subject_id)).decode()
+                resident_id = self._users.resident_id_from(row)
                 values.append({"user_id": row.id, "mask_hash": self._mask_digest(resident_id[:4], resident_id[-4:])})
             await self._session.execute(insert(_masks), values)
             indexed += len(values)

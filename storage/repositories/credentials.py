@@ -134,6 +134,11 @@ class CredentialRepository(Repository):
         """Remember Telegram's file id for the card image; False if the credential is unknown."""
         return (await self._session.execute(_SET_FILE_ID, {"credential_id": cti, "file_id": file_id})).first() is not None
 
+    async def issued_to(self, user_id: int) -> list[CredentialRecord]:
+        """Every credential the user holds, withdrawn ones included, oldest first (for /mydata)."""
+        query = select(_credentials).where(_credentials.c.user_id == user_id).order_by(_credentials.c.issued_at)
+        return [_record(row) for row in (await self._session.execute(query)).all()]
+
     async def get(self, cti: str) -> CredentialRecord | None:
         row = (await self._session.execute(select(_credentials).where(_credentials.c.cti == cti))).first()
         if row is not None:

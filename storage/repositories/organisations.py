@@ -12,9 +12,11 @@ from typing import Any, cast
 
 from sqlalchemy import BigInteger, Select, String, case, delete, exists, func, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from rules.model import Colour
 from rules.validators import mask_name
+from storage.encryption import FieldCipher
 from storage.models import (
     AccessLogRow,
     DeclarationRow,
@@ -27,7 +29,7 @@ from storage.models import (
 )
 from storage.records import AccessRecord, Organisation, StaffMember, StaffSummary
 from storage.repositories.base import Repository, RowsSelect, require_aware, rows_changed, table_of
-from storage.repositories.users import _context as user_field_context
+from storage.repositories.users import UserRepository
 
 _orgs = table_of(OrganisationRow)
 _managers = table_of(OrganisationManagerRow)
@@ -196,6 +198,12 @@ class OrganisationRepository(Repository):
 
 
 class MembershipRepository(Repository):
+    """Memberships, and what managers see of members (names opened by the users repository, only to be masked)."""
+
+    def __init__(self, users: UserRepository, session: AsyncSession, cipher: FieldCipher, dialect: str) -> None:
+        super().__init__(session, cipher, dialect)
+        self._users = users
+
     async def join(self, organisation_id: int, user_id: int, consent_version: str, now: datetime) -> bool:
         """Make the user a member; False if already an active member."""
         require_aware("now", now)
@@ -335,7 +343,7 @@ class MembershipRepository(Repository):
         return query if condition is None else query.where(condition)
 
     def _member(self, row: Any) -> StaffMember:
-        name = self._cipher.open(row.name_enc, user_field_context("name", row.subject_id)).decode()
+        name = self._users.name_from(row)
         return StaffMember(
             user_id=row.user_id,
             masked_name=mask_name(name),

@@ -137,6 +137,14 @@ class UserRepository(Repository):
             row = SimpleNamespace(**row)
         return self._profile(row)
 
+    def name_from(self, row: Any) -> str:
+        """The name sealed in a users row: any row with its ``subject_id`` and ``name_enc``."""
+        return self._open_text(row.name_enc, "name", row.subject_id)
+
+    def resident_id_from(self, row: Any) -> str:
+        """The resident ID sealed in a users row: any row with its ``subject_id`` and ``resident_id_enc``."""
+        return self._open_text(row.resident_id_enc, "resident_id", row.subject_id)
+
     def _profile(self, row: Row[Any]) -> UserProfile:
         subject_id = row.subject_id
         return UserProfile(
