@@ -117,7 +117,7 @@ async def prepare_database(url: str, key: bytes, recipients: int, rate: float) -
     from storage.database import Database
     from storage.encryption import FieldCipher
     from storage.migrate import upgrade
-    from storage.models import User
+    from storage.models import UserRow
     from bot.services.delivery import Audience, start_campaign
     import bot.services.administration  # noqa: F401 - registers the broadcast renderer
 
@@ -138,7 +138,7 @@ async def prepare_database(url: str, key: bytes, recipients: int, rate: float) -
                 for n in range(start, min(recipients, start + batch))
             ]
             async with database.unit_of_work() as uow:
-                await uow._session.execute(User.__table__.insert(), rows)
+                await uow._session.execute(UserRow.__table__.insert(), rows)
         async with database.unit_of_work() as uow:
             return await start_campaign(uow, kind="broadcast", created_by=ADMIN_CHAT, now=now,
                                         payload={"text": "Bench notice", "attachment_id": None},

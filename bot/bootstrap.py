@@ -26,7 +26,7 @@ from storage.database import Database
 from storage.encryption import FieldCipher
 from storage.errors import DatabaseUnavailable, DataKeyMismatch
 from storage.migrate import upgrade
-from storage.repositories.key_check import KeyCheck
+from storage.records import KeyCheck
 
 DATA_KEY_BYTES = 32
 DATA_KEY_FILE_NAME = "data.key"

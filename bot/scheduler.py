@@ -34,7 +34,8 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import TYPE_CHECKING, Protocol
 from zoneinfo import ZoneInfo
 
-from storage.repositories.schedules import DONE, FAILED, JobSchedule
+from storage.records import JobSchedule
+from storage.repositories.schedules import DONE, FAILED
 
 if TYPE_CHECKING:
     from bot.services.context import Services
@@ -177,9 +178,9 @@ class Scheduler:
         async with services.database.unit_of_work() as uow:
             for job in self._jobs.values():
                 upcoming = job.schedule.next_after(now, tz)
-                row = await uow.rights.schedules.ensure(job.name, job.schedule.spec, upcoming, now)
+                row = await uow.schedules.ensure(job.name, job.schedule.spec, upcoming, now)
                 if row.spec != job.schedule.spec or row.next_due_at > upcoming:
-                    await uow.rights.schedules.reschedule(job.name, job.schedule.spec, upcoming, now)
+                    await uow.schedules.reschedule(job.name, job.schedule.spec, upcoming, now)
 
     async def run_due(self) -> list[RunOutcome]:
         """Run every job that is due now (each once); return what this process ran.
@@ -190,7 +191,7 @@ class Scheduler:
         services = self._services
         now, tz = services.clock.now(), services.tz
         async with services.database.unit_of_work() as uow:
-            rows = await uow.rights.schedules.all()
+            rows = await uow.schedules.all()
         # A job another version of the bot knows is left to that version.
         jobs = [self._jobs[row.name] for row in rows if row.name in self._jobs]
         outcomes = []
@@ -213,7 +214,7 @@ class Scheduler:
         now = services.clock.now()
         lease_until = now + job.lease
         async with services.database.unit_of_work() as uow:
-            schedules = uow.rights.schedules
+            schedules = uow.schedules
             row = await schedules.get(job.name)
             if row is None:
                 return None
@@ -256,9 +257,9 @@ class Scheduler:
                 await heartbeat
         now = services.clock.now()
         async with services.database.unit_of_work() as uow:
-            await uow.rights.schedules.finish_run(job.name, due_at, self.owner, state, now, detail)
+            await uow.schedules.finish_run(job.name, due_at, self.owner, state, now, detail)
             retry_at = now + RETRY_AFTER_FAILURE if state == FAILED else None
-            await uow.rights.schedules.release(job.name, self.owner, now, retry_at=retry_at)
+            await uow.schedules.release(job.name, self.owner, now, retry_at=retry_at)
         if state == DONE:
             log.info("job %s (due %s) done: %s", job.name, due_at.isoformat(), _summary(result))
         return RunOutcome(job.name, due_at, attempt, state, result)
@@ -270,7 +271,7 @@ class Scheduler:
             await asyncio.sleep(interval)
             try:
                 async with self._services.database.unit_of_work() as uow:
-                    renewed = await uow.rights.schedules.renew(job.name, self.owner,
+                    renewed = await uow.schedules.renew(job.name, self.owner,
                                                                self._services.clock.now() + job.lease)
                 if not renewed:
                     log.error("job %s: lease lost while running; another process may take it over", job.name)

@@ -1,12 +1,19 @@
-"""Plain data objects that cross the storage boundary (never ORM rows)."""
+"""Plain data objects that cross the storage boundary (never ORM rows).
+
+Every type a repository hands out or takes in is defined here, grouped by product area; the
+repositories define none of their own and re-export nothing.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from enum import Enum
 from typing import Any
 
-from rules.model import Colour
+from rules.model import Answers, Colour, RiskArea
 
+
+# Citizens: who they are, where they are in a flow, their status and their choices.
 
 @dataclass(frozen=True, slots=True)
 class NewUser:
@@ -63,6 +70,40 @@ class StoredStatus:
 
 
 @dataclass(frozen=True, slots=True)
+class ActorSnapshot:
+    """What one update needs about its sender; each part is None when absent."""
+
+    language: str | None
+    state: ConversationState | None
+    user: UserProfile | None
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentRecord:
+    version: str
+    accepted_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderChoice:
+    """``remind_at`` None means the configured default time."""
+
+    enabled: bool = True
+    remind_at: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeRecord:
+    day: date
+    kind: str
+    days_left: int | None
+    created_at: datetime
+    campaign_id: int | None
+
+
+# Credentials.
+
+@dataclass(frozen=True, slots=True)
 class CredentialStanding:
     """What a verifier needs to know about one of our credentials: is it withdrawn.  (Not the
     holder's colour now: an old QR must not reveal it.)"""
@@ -90,10 +131,213 @@ class CredentialRecord:
     telegram_file_id: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class ActorSnapshot:
-    """What one update needs about its sender; each part is None when absent."""
+# The data export (/mydata): rows read only to be shown to their person.
 
-    language: str | None
-    state: ConversationState | None
-    user: UserProfile | None
+@dataclass(frozen=True, slots=True)
+class StoredDeclaration:
+    day: date
+    answers: Answers
+    revision: int
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class MembershipRecord:
+    organisation: str
+    joined_at: datetime
+    left_at: datetime | None
+    consent_version: str
+
+
+# Organisations, their staff, and the access log.
+
+@dataclass(frozen=True, slots=True)
+class Organisation:
+    id: int
+    name: str
+    credit_code: str
+    status: str
+    requested_by: int
+    requested_at: datetime
+    decided_by: int | None = None
+    decided_at: datetime | None = None
+    invite_code: str | None = None
+    last_reminded_on: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StaffSummary:
+    members: int
+    declared_today: int
+    by_colour: dict[Colour, int]
+    without_code: int
+
+
+@dataclass(frozen=True, slots=True)
+class StaffMember:
+    """Everything a manager may see about one member."""
+
+    user_id: int
+    masked_name: str
+    colour: Colour | None
+    declared_today: bool
+    last_declared: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class AccessRecord:
+    organisation_id: int
+    organisation_name: str
+    reader_telegram_id: int
+    what: str
+    at: datetime
+
+
+# Administration: the audit log, risk areas, statistics.
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    id: int
+    at: datetime
+    actor_telegram_id: int
+    action: str
+    target: str | None
+    detail: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class RiskAreaEntry:
+    """A stored listing, with its id, for display and for ending it."""
+
+    id: int
+    area: RiskArea
+    added_by: int
+
+
+@dataclass(slots=True)
+class Counts:
+    registered: int = 0
+    declared_today: int = 0
+    colours: dict[Colour, int] = field(default_factory=lambda: {colour: 0 for colour in Colour})
+    without_code: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class DailyCountRecord:
+    day: date
+    region_code: str
+    colour: str
+    codes: int  # people whose code had this colour
+    declared: int  # of those, how many declared that day
+
+
+# Bulk delivery.
+
+# Delivery statuses.
+PENDING, SENDING, SENT, FAILED, BLOCKED = "pending", "sending", "sent", "failed", "blocked"
+SKIPPED, UNCONFIRMED, CANCELLED = "skipped", "unconfirmed", "cancelled"
+DELIVERY_STATUSES = (PENDING, SENDING, SENT, FAILED, BLOCKED, SKIPPED, UNCONFIRMED, CANCELLED)
+
+
+@dataclass(frozen=True, slots=True)
+class Campaign:
+    id: int
+    kind: str
+    created_by: int
+    created_at: datetime
+    payload: dict[str, Any]
+    audience_kind: str
+    audience_value: str | None
+    status: str
+    rate: float
+    total: int
+    progress_chat_id: int | None = None
+    progress_message_id: int | None = None
+    finished_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryRecord:
+    id: int
+    campaign_id: int
+    telegram_id: int
+    attempts: int  # including the current claim
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    campaign_id: int
+    status: str
+    total: int
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def count(self, status: str) -> int:
+        return self.counts.get(status, 0)
+
+    @property
+    def sent(self) -> int:
+        return self.count(SENT)
+
+    @property
+    def failed(self) -> int:
+        return self.count(FAILED)
+
+    @property
+    def blocked(self) -> int:
+        return self.count(BLOCKED)
+
+    @property
+    def skipped(self) -> int:
+        return self.count(SKIPPED)
+
+    @property
+    def unconfirmed(self) -> int:
+        return self.count(UNCONFIRMED)
+
+    @property
+    def cancelled(self) -> int:
+        return self.count(CANCELLED)
+
+    @property
+    def remaining(self) -> int:
+        return self.count(PENDING) + self.count(SENDING)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredAttachment:
+    id: int
+    content: bytes
+    filename: str
+    telegram_file_id: str | None
+
+
+# Timed jobs and the data key.
+
+@dataclass(frozen=True, slots=True)
+class JobSchedule:
+    name: str
+    spec: str
+    next_due_at: datetime
+    last_due_at: datetime | None
+    lease_owner: str | None
+    lease_until: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class JobRunRecord:
+    job_name: str
+    due_at: datetime
+    owner: str
+    attempt: int
+    state: str
+    detail: str | None
+    started_at: datetime
+    finished_at: datetime | None
+
+
+class KeyCheck(Enum):
+    MATCHED = "matched"
+    RECORDED_NEW = "recorded_new"  # an empty database: the check is recorded on its first start
+    RECORDED_EXISTING = "recorded_existing"  # data from before the check: recorded with the key given
+    NOT_RECORDED = "not_recorded"  # none stored, and asked not to write one

@@ -25,12 +25,20 @@ from storage.repositories.administration import (
     DecisionRepository,
     RiskAreaRepository,
 )
+from storage.repositories.consents import ConsentRepository
+from storage.repositories.daily_counts import DailyCountRepository
 from storage.repositories.delivery import DeliveryRepository
-from storage.repositories.erasure import erased_in
+from storage.repositories.erasure import ErasureRepository, erased_in
 from storage.repositories.key_check import DataKeyCheckRepository
+from storage.repositories.notices import StatusNoticeRepository
 from storage.repositories.organisations import AccessLogRepository, MembershipRepository, OrganisationRepository
+from storage.repositories.personal_data import PersonalDataRepository
+from storage.repositories.reminders import ReminderRepository
+from storage.repositories.retention import RetentionRepository
+from storage.repositories.schedules import ScheduleRepository
 from storage.repositories.stats import StatsRepository
-from storage.repositories.time_and_rights import TimeAndRights
+from storage.repositories.status_sweep import StatusSweepRepository
+from storage.repositories.withdrawn import WithdrawnCredentialRepository
 
 _ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(:key)").bindparams(
     bindparam("key", type_=BigInteger())
@@ -63,11 +71,15 @@ class UnitOfWork:
         self.statuses = StatusRepository(self._session, cipher, dialect)
         self.credentials = CredentialRepository(self._session, cipher, dialect)
         self.updates = ProcessedUpdateRepository(self._session, cipher, dialect)
-        self.rights = TimeAndRights(self._session, cipher, dialect)
         self.actors = ActorRepository(self.users, self.conversations, self._session, cipher, dialect)
-        # Employers and administrators (issue 4).
+        self.consents = ConsentRepository(self._session, cipher, dialect)
+        self.reminders = ReminderRepository(self._session, cipher, dialect)
+        self.notices = StatusNoticeRepository(self._session, cipher, dialect)
+        self.personal_data = PersonalDataRepository(self._session, cipher, dialect)
+        self.erasure = ErasureRepository(self._session, cipher, dialect)
+        # Employers and administrators.
         self.organisations = OrganisationRepository(self._session, cipher, dialect)
-        self.memberships = MembershipRepository(self._session, cipher, dialect)
+        self.memberships = MembershipRepository(self.users, self._session, cipher, dialect)
         self.access_log = AccessLogRepository(self._session, cipher, dialect)
         self.audit = AuditRepository(self._session, cipher, dialect)
         self.decisions = DecisionRepository(self._session, cipher, dialect)
@@ -75,6 +87,12 @@ class UnitOfWork:
         self.citizens = CitizenLookupRepository(self.users, self._session, cipher, dialect)
         self.deliveries = DeliveryRepository(self._session, cipher, dialect)
         self.stats = StatsRepository(self._session, cipher, dialect)
+        self.daily_counts = DailyCountRepository(self._session, cipher, dialect)
+        # Timed jobs and what they keep: schedules, retention, withdrawn credentials.
+        self.schedules = ScheduleRepository(self._session, cipher, dialect)
+        self.status_sweep = StatusSweepRepository(self._session, cipher, dialect)
+        self.retention = RetentionRepository(self._session, cipher, dialect)
+        self.withdrawn = WithdrawnCredentialRepository(self._session, cipher, dialect)
         self.key_check = DataKeyCheckRepository(self._session, cipher, dialect)
 
     async def __aenter__(self) -> UnitOfWork:

@@ -59,7 +59,7 @@ async def purge_everything(settings: Settings) -> dict[str, int]:
     database = await open_database(settings, SystemClock().now())
     try:
         async with database.unit_of_work() as uow:
-            return await uow.rights.erasure.purge_all(SystemClock().now())
+            return await uow.erasure.purge_all(SystemClock().now())
     finally:
         await database.dispose()
 

@@ -38,7 +38,7 @@ from bot.services.delivery import Audience, start_campaign
 from rules.model import Status
 from rules.status_change import EarlierStatus, classify_change
 from storage.records import StoredStatus
-from storage.repositories.delivery import Campaign, DeliveryRecord
+from storage.records import Campaign, DeliveryRecord
 from storage.unit_of_work import UnitOfWork
 
 NOTICE_KIND = "status_notice"
@@ -56,7 +56,7 @@ async def run(context: JobContext) -> dict[str, int]:
     today = context.today
     closed_day = context.due_at.astimezone(services.tz).date() - timedelta(days=1)
     async with services.database.unit_of_work() as uow:
-        regions = await uow.rights.daily_counts.record_day(closed_day, now)
+        regions = await uow.daily_counts.record_day(closed_day, now)
     changes = await reevaluate_all(services, today, now)
     handed_over = await hand_over_notices(services, today, now)
     return {"count_rows": regions, **{f"notices_{kind}": n for kind, n in sorted(changes.items())},
@@ -68,7 +68,7 @@ async def reevaluate_all(services: Services, today: date, now: datetime) -> Coun
     after = 0
     while True:
         async with services.database.unit_of_work() as uow:
-            batch = await uow.rights.status_sweep.users_to_reevaluate(today, after, BATCH_SIZE)
+            batch = await uow.status_sweep.users_to_reevaluate(today, after, BATCH_SIZE)
             for user_id in batch:
                 kind = await _reevaluate(services, uow, user_id, now)
                 changes[kind or "none"] += 1
@@ -90,18 +90,18 @@ async def _reevaluate(services: Services, uow: UnitOfWork, user_id: int, now: da
     outcome = await status_card.refresh_code(services, uow, user, today, now,
                                              card_if=lambda status: change_kind(stored, status, today) is not None)
     if outcome.status is None:
-        await uow.rights.status_sweep.drop(user_id)  # every declaration behind it was retired
+        await uow.status_sweep.drop(user_id)  # every declaration behind it was retired
         return None
     kind = change_kind(stored, outcome.status, today)
     if kind is not None:
-        await uow.rights.notices.add(user_id, today, kind, outcome.status.days_left, now)
+        await uow.notices.add(user_id, today, kind, outcome.status.days_left, now)
     return kind
 
 
 async def hand_over_notices(services: Services, day: date, now: datetime) -> int:
     """Give the day's unsent notices to bulk delivery as one campaign; return how many."""
     async with services.database.unit_of_work() as uow:
-        notices = uow.rights.notices
+        notices = uow.notices
         waiting = await notices.count_unsent(day)
         if waiting == 0:
             return 0
@@ -120,7 +120,7 @@ async def render_notice(services: Services, campaign: Campaign, delivery: Delive
     if user is None or not user.active:
         return None
     day = date.fromisoformat(campaign.payload["day"])
-    notice = await uow.rights.notices.for_user(user.id, day)
+    notice = await uow.notices.for_user(user.id, day)
     if notice is None:
         return None
     await uow.lock_user(user.telegram_id)

@@ -20,7 +20,7 @@ from bot.services import status_card
 from bot.services.context import Services, language_of
 from bot.services.delivery import Audience, start_campaign
 from rules.model import Colour, Status
-from storage.repositories.delivery import Campaign, DeliveryRecord
+from storage.records import Campaign, DeliveryRecord
 from storage.repositories.reminders import ReminderRepository
 from storage.unit_of_work import UnitOfWork
 
@@ -32,7 +32,7 @@ async def run(context: JobContext) -> dict[str, int]:
     local = now.astimezone(services.tz)
     batch = secrets.token_hex(8)
     async with services.database.unit_of_work() as uow:
-        marked = await uow.rights.reminders.mark_due(
+        marked = await uow.reminders.mark_due(
             today=local.date(), local_time=f"{local:%H:%M}", default_time=services.settings.reminder_time,
             batch=batch, now=now,
         )
@@ -53,7 +53,7 @@ async def render_reminder(services: Services, campaign: Campaign, delivery: Deli
     day = date.fromisoformat(campaign.payload["day"])
     if await uow.declarations.last_day(user.id) == day:
         return None
-    if not (await uow.rights.reminders.get(user.id)).enabled:
+    if not (await uow.reminders.get(user.id)).enabled:
         return None
     language = await language_of(services, uow, user.telegram_id)
     turn = turn_for_user(services, uow, user, services.clock.now(), language)

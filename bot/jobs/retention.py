@@ -44,16 +44,16 @@ async def apply_retention(services: Services, today: date, now: datetime, *,
         raise ValueError(f"retention_days: must be at least 1, got {days}")
     report: dict[str, int | str] = dict(await trim_declarations(services, today - timedelta(days=days), today))
     async with services.database.unit_of_work() as uow:
-        retention = uow.rights.retention
+        retention = uow.retention
         for table, column, setting in OWN_CLOCK_TABLES:
             kept_days = getattr(services.settings, setting)
             removed = await retention.delete_older_than(table, column, now - timedelta(days=kept_days))
             report[table] = "absent" if removed is None else removed
-        report["status_notices"] = await uow.rights.notices.delete_before(today - timedelta(days=days))
-        report["job_runs"] = await uow.rights.schedules.delete_runs_before(now - timedelta(days=days))
+        report["status_notices"] = await uow.notices.delete_before(today - timedelta(days=days))
+        report["job_runs"] = await uow.schedules.delete_runs_before(now - timedelta(days=days))
         report["conversation_states"] = await retention.delete_idle_conversations(now - IDLE_CONVERSATION)
         report["credentials"] = await retention.delete_credentials_expired_before(now - timedelta(days=days))
-        report["withdrawn_credentials"] = await uow.rights.withdrawn.delete_expired(now)
+        report["withdrawn_credentials"] = await uow.withdrawn.delete_expired(now)
     return report
 
 
@@ -63,7 +63,7 @@ async def trim_declarations(services: Services, cutoff: date, today: date) -> Co
     after = 0
     while True:
         async with services.database.unit_of_work() as uow:
-            batch = await uow.rights.retention.users_with_declarations_before(cutoff, after, BATCH_SIZE)
+            batch = await uow.retention.users_with_declarations_before(cutoff, after, BATCH_SIZE)
             areas = await uow.risk_areas.listing() if batch else RiskAreaList.empty()
             for user_id in batch:
                 deleted = await _trim_one(services, uow, user_id, cutoff, today, areas)
@@ -88,4 +88,4 @@ async def _trim_one(services: Services, uow: UnitOfWork, user_id: int, cutoff: d
     keep_from = first_day_to_keep(services.policy, declarations, today, cutoff, areas)
     if keep_from is None:
         return None
-    return await uow.rights.retention.delete_declarations_before(user_id, keep_from)
+    return await uow.retention.delete_declarations_before(user_id, keep_from)

@@ -51,7 +51,7 @@ async def accept(turn: Turn, pressed: AcceptNotice) -> bool:
     if pressed.version != current_version():
         turn.reply.toast = t("common.stale_button")
         return False
-    await turn.uow.rights.consents.accept(turn.user, pressed.version, turn.now)
+    await turn.uow.consents.accept(turn.user, pressed.version, turn.now)
     turn.user = replace(turn.user, consent_version=pressed.version, consented_at=turn.now)
     turn.reply.say(t("consent.accepted", version=pressed.version), edit=True)
     return True

@@ -22,8 +22,7 @@ from bot.settings import Settings
 from bot.credentials.trust_sources import TrustSources
 from rules.policy import Policy
 from storage.database import Database
-from storage.records import ConversationState, UserProfile
-from storage.repositories.organisations import Organisation
+from storage.records import ConversationState, Organisation, UserProfile
 from storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger("healthcode.turns")

@@ -98,10 +98,9 @@ def _attach(turn: Turn, document: dict[str, Any]) -> None:
 async def export(turn: Turn, user: UserProfile) -> dict[str, Any]:
     """Everything stored about the turn's (registered) user, in full."""
     uow = turn.uow
-    rights = uow.rights
     stored_status = await uow.statuses.get(user.id)
     state = await uow.conversations.get(user.telegram_id)
-    reminder = await rights.reminders.get(user.id)
+    reminder = await uow.reminders.get(user.id)
     settings = turn.services.settings
     return {
         "format": EXPORT_FORMAT,
@@ -109,11 +108,11 @@ async def export(turn: Turn, user: UserProfile) -> dict[str, Any]:
         "issuer": settings.issuer,
         "profile": _profile(user, await uow.preferences.get_language(user.telegram_id)),
         "consents": [{"version": c.version, "accepted_at": _instant(c.accepted_at)}
-                     for c in await rights.consents.history(user)],
+                     for c in await uow.consents.history(user)],
         "declarations": [
             {"day": d.day.isoformat(), **d.answers.to_json(), "revision": d.revision,
              "declared_at": _instant(d.created_at), "updated_at": _instant(d.updated_at)}
-            for d in await rights.personal_data.declarations(user.id)
+            for d in await uow.declarations.stored_for(user.id)
         ],
         "status": None if stored_status is None else {
             "colour": stored_status.colour.value, "reason": stored_status.reason_code,
@@ -126,18 +125,18 @@ async def export(turn: Turn, user: UserProfile) -> dict[str, Any]:
             {"cti": c.cti, "colour": c.colour.value, "kid": c.kid, "issued_at": _instant(c.issued_at),
              "expires_at": _instant(c.expires_at), "superseded_at": _instant(c.superseded_at),
              "revoked_at": _instant(c.revoked_at), "token": c.token}
-            for c in await rights.personal_data.credentials(user.id)
+            for c in await uow.credentials.issued_to(user.id)
         ],
         "reminders": {"enabled": reminder.enabled, "time": reminder.remind_at or settings.reminder_time,
                       "time_is_default": reminder.remind_at is None},
         "status_notices": [
             {"day": n.day.isoformat(), "kind": n.kind, "days_left": n.days_left, "created_at": _instant(n.created_at)}
-            for n in await rights.notices.list_for_user(user.id)
+            for n in await uow.notices.list_for_user(user.id)
         ],
         "memberships": [
             {"organisation": m.organisation, "joined_at": _instant(m.joined_at), "left_at": _instant(m.left_at),
              "consent_version": m.consent_version}
-            for m in await rights.personal_data.memberships(user.id)
+            for m in await uow.personal_data.memberships(user.id)
         ],
         "decisions": [
             {"colour": d.colour.value, "first_day": d.first_day.isoformat(), "last_day": d.last_day.isoformat(),
@@ -179,7 +178,7 @@ def _conversation(state: ConversationState) -> dict[str, Any]:
 async def _other_tables(turn: Turn, telegram_id: int, user_id: int | None,
                         explained: Collection[str]) -> dict[str, list[dict[str, Any]]]:
     """Rows naming the person that the sections above do not show (deliveries, roles, their acts …)."""
-    found = await turn.uow.rights.personal_data.rows_elsewhere(telegram_id, user_id, explained)
+    found = await turn.uow.personal_data.rows_elsewhere(telegram_id, user_id, explained)
     return {name: [{k: _plain(v) for k, v in row.items()} for row in rows] for name, rows in found.items()}
 
 
@@ -319,7 +318,7 @@ async def _erase(turn: Turn, pressed: ConfirmForget) -> None:
     if turn.now - shown > timedelta(minutes=CONFIRMATION_MINUTES):
         turn.reply.say(t("forget.expired", minutes=CONFIRMATION_MINUTES), edit=True)
         return
-    erasure = turn.uow.rights.erasure
+    erasure = turn.uow.erasure
     if turn.user is None:
         deleted = await erasure.forget_unregistered(turn.actor.telegram_id)
     else:

@@ -14,7 +14,7 @@ from typing import Any, ClassVar, Protocol
 from bot.replies import Text, t
 from bot.services.access import Requirement, manager_of
 from bot.services.context import Services, Turn
-from storage.repositories.organisations import Organisation
+from storage.records import Organisation
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are typed by hand
 CODE_LENGTH = 8

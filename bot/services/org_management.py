@@ -28,7 +28,8 @@ from bot.services.org_common import (
     normalise_code,
 )
 from bot.services.staff import StaffPage
-from storage.repositories.organisations import APPROVED, Organisation
+from storage.records import Organisation
+from storage.repositories.organisations import APPROVED
 
 MANAGER_INVITE_DAYS = 7
 

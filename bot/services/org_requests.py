@@ -15,8 +15,8 @@ from bot.services.context import Services, Turn
 from bot.services.feature import Command, Draft, Flow, Press, Step
 from bot.services.org_common import invite_text
 from rules.validators import ValidationError, validate_credit_code, validate_org_name
-from storage.repositories.delivery import Campaign, DeliveryRecord
-from storage.repositories.organisations import APPROVED, Organisation
+from storage.records import Campaign, DeliveryRecord, Organisation
+from storage.repositories.organisations import APPROVED
 from storage.unit_of_work import UnitOfWork
 
 FLOW = "org_new"

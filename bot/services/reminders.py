@@ -15,7 +15,7 @@ from bot.services.callbacks import CallbackData, text
 from bot.services.common_buttons import ShowReminders
 from bot.services.context import Turn
 from bot.services.feature import Command, Draft, Feature, Flow, Press, Step
-from storage.repositories.reminders import ReminderChoice
+from storage.records import ReminderChoice
 
 FLOW = "reminders"
 PRESETS = ("07:00", "08:00", "09:00", "12:00", "18:00", "20:00")
@@ -120,11 +120,11 @@ def _user_id(turn: Turn) -> int:
 
 
 async def _current(turn: Turn) -> ReminderChoice:
-    return await turn.uow.rights.reminders.get(_user_id(turn))
+    return await turn.uow.reminders.get(_user_id(turn))
 
 
 async def _store(turn: Turn, choice: ReminderChoice, *, edit: bool = False) -> None:
-    await turn.uow.rights.reminders.set(_user_id(turn), choice, turn.now)
+    await turn.uow.reminders.set(_user_id(turn), choice, turn.now)
     turn.reply.say(_describe(turn, choice), edit=edit)
 
 

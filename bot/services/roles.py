@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from bot.replies import t
 from bot.services.context import Turn
-from storage.repositories.organisations import Organisation
+from storage.records import Organisation
 from storage.unit_of_work import UnitOfWork
 
 DENIED = "denied"

@@ -25,8 +25,7 @@ from bot.services.org_common import (
 )
 from rules.model import Colour
 from rules.validators import INTEGER_MAX, parse_id, parse_number
-from storage.repositories.delivery import Campaign, DeliveryRecord
-from storage.repositories.organisations import Organisation, StaffMember
+from storage.records import Campaign, DeliveryRecord, Organisation, StaffMember
 from storage.unit_of_work import UnitOfWork
 
 PAGE_SIZE = 20

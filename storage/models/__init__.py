@@ -1,17 +1,23 @@
 """SQLAlchemy table definitions, one module per area. Importing this package registers every
-table on ``Base.metadata`` (Alembic and the tests compare against it)."""
+table on ``Base.metadata`` (Alembic and the tests compare against it).
+
+Every mapped class is named ``…Row``: one row of its table, never a record handed to callers
+(those live in ``storage.records``)."""
 from storage.models.administration import AuditRow, DecisionRow, ResidentIdMaskRow, RiskAreaRow
 from storage.models.base import NAMING_CONVENTION, Base, SurrogateId, UTCDateTime
 from storage.models.citizens import (
     ConversationStateRow,
-    CredentialRow,
     DeclarationRow,
-    Preference,
-    ProcessedUpdate,
+    PreferenceRow,
+    ProcessedUpdateRow,
     StatusRow,
-    User,
+    UserRow,
 )
+from storage.models.consents import ConsentRow
+from storage.models.credentials import CredentialRow, WithdrawnCredentialRow
 from storage.models.delivery import CampaignAttachmentRow, CampaignRow, DeliveryRow
+from storage.models.key_check import DataKeyCheckRow
+from storage.models.notices import StatusNoticeRow
 from storage.models.organisations import (
     AccessLogRow,
     ManagerInviteRow,
@@ -19,32 +25,40 @@ from storage.models.organisations import (
     OrganisationManagerRow,
     OrganisationRow,
 )
-from storage.models import time_and_rights  # noqa: F401,E402 - registers its tables
-from storage.models.key_check import DataKeyCheck
+from storage.models.reminders import ReminderSettingRow
+from storage.models.scheduling import JobRunRow, ScheduledJobRow
+from storage.models.statistics import DailyCountRow
 
 __all__ = [
+    "NAMING_CONVENTION",
     "AccessLogRow",
     "AuditRow",
+    "Base",
     "CampaignAttachmentRow",
     "CampaignRow",
-    "DataKeyCheck",
+    "ConsentRow",
+    "ConversationStateRow",
+    "CredentialRow",
+    "DailyCountRow",
+    "DataKeyCheckRow",
     "DecisionRow",
+    "DeclarationRow",
     "DeliveryRow",
+    "JobRunRow",
     "ManagerInviteRow",
     "MembershipRow",
     "OrganisationManagerRow",
     "OrganisationRow",
+    "PreferenceRow",
+    "ProcessedUpdateRow",
+    "ReminderSettingRow",
     "ResidentIdMaskRow",
     "RiskAreaRow",
-    "NAMING_CONVENTION",
-    "Base",
-    "ConversationStateRow",
-    "CredentialRow",
-    "DeclarationRow",
-    "Preference",
-    "ProcessedUpdate",
+    "ScheduledJobRow",
+    "StatusNoticeRow",
     "StatusRow",
     "SurrogateId",
     "UTCDateTime",
-    "User",
+    "UserRow",
+    "WithdrawnCredentialRow",
 ]

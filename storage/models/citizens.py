@@ -1,4 +1,4 @@
-"""Citizen tables: users, preferences, conversation state, declarations, statuses, credentials.
+"""Citizen tables: users, preferences, conversation state, declarations, statuses.
 
 Columns ending in ``_enc`` hold FieldCipher blobs; columns ending in ``_hash`` hold blind
 indexes. Nothing personal is stored in clear.
@@ -15,7 +15,6 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     String,
-    Text,
     UniqueConstraint,
     true,
 )
@@ -25,7 +24,7 @@ from storage.models.base import Base, SurrogateId, UTCDateTime
 from storage.models.personal import Personal, holds_no_personal_data, personal
 
 
-class User(Base):
+class UserRow(Base):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(SurrogateId, primary_key=True, autoincrement=True, info=personal(Personal.USER))
@@ -43,7 +42,7 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true(), info=personal(Personal.CONTENT))
 
 
-class Preference(Base):
+class PreferenceRow(Base):
     """Keyed by Telegram id, not user, because language is chosen before registering."""
 
     __tablename__ = "preferences"
@@ -103,30 +102,7 @@ class StatusRow(Base):
     policy_name: Mapped[str | None] = mapped_column(String(200), nullable=True, info=personal(Personal.CONTENT))
 
 
-class CredentialRow(Base):
-    __tablename__ = "credentials"
-
-    cti: Mapped[str] = mapped_column(String(64), primary_key=True, info=personal(Personal.CONTENT))
-    user_id: Mapped[int] = mapped_column(
-        SurrogateId, ForeignKey("users.id", ondelete="CASCADE"), index=True, info=personal(Personal.USER)
-    )
-    kid: Mapped[str] = mapped_column(String(64), info=personal(Personal.CONTENT))
-    colour: Mapped[str] = mapped_column(String(16), info=personal(Personal.CONTENT))
-    status_key: Mapped[str] = mapped_column(String(128), info=personal(Personal.ROW))
-    token: Mapped[str] = mapped_column(Text, info=personal(Personal.CONTENT))
-    issued_at: Mapped[datetime] = mapped_column(UTCDateTime(), info=personal(Personal.CONTENT))
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True, info=personal(Personal.CONTENT))
-    # Indexed: verifiers read what was withdrawn since they last looked (see storage migration 0004).
-    superseded_at: Mapped[datetime | None] = mapped_column(
-        UTCDateTime(), nullable=True, index=True, info=personal(Personal.CONTENT)
-    )
-    revoked_at: Mapped[datetime | None] = mapped_column(
-        UTCDateTime(), nullable=True, index=True, info=personal(Personal.CONTENT)
-    )
-    telegram_file_id: Mapped[str | None] = mapped_column(String(256), nullable=True, info=personal(Personal.ROW))
-
-
-class ProcessedUpdate(Base):
+class ProcessedUpdateRow(Base):
     __tablename__ = "processed_updates"
     __table_args__ = holds_no_personal_data("update ids Telegram handed us, kept to skip repeats; nothing says whose")
 

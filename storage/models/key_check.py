@@ -16,7 +16,7 @@ from storage.models.personal import holds_no_personal_data
 KEY_CHECK_ROW_ID = 1
 
 
-class DataKeyCheck(Base):
+class DataKeyCheckRow(Base):
     """Keyed on the constant KEY_CHECK_ROW_ID, so a second row cannot be inserted."""
 
     __tablename__ = "data_key_check"

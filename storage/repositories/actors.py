@@ -10,11 +10,15 @@ from sqlalchemy import BigInteger, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.encryption import FieldCipher
+from storage.models import ConversationStateRow, PreferenceRow, UserRow
 from storage.records import ActorSnapshot, ConversationState
-from storage.repositories.base import Repository, RowsSelect
-from storage.repositories.conversations import ConversationRepository, _states
-from storage.repositories.preferences import _preferences
-from storage.repositories.users import UserRepository, _users
+from storage.repositories.base import Repository, RowsSelect, table_of
+from storage.repositories.conversations import ConversationRepository
+from storage.repositories.users import UserRepository
+
+_preferences = table_of(PreferenceRow)
+_states = table_of(ConversationStateRow)
+_users = table_of(UserRow)
 
 
 def _build_query() -> RowsSelect:

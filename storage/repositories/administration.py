@@ -2,15 +2,14 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
 
 from sqlalchemy import bindparam, func, insert, select, update
 
 from rules.model import Colour, Decision, RiskArea, RiskAreaList, TravelRisk
-from storage.models import AuditRow, DecisionRow, ResidentIdMaskRow, RiskAreaRow, User
-from storage.records import UserProfile
+from storage.models import AuditRow, DecisionRow, ResidentIdMaskRow, RiskAreaRow, UserRow
+from storage.records import AuditEntry, RiskAreaEntry, UserProfile
 from storage.repositories.base import Repository, dump_json, require_aware, table_of
 from storage.repositories.users import (
     PHONE_PURPOSE,
@@ -18,13 +17,12 @@ from storage.repositories.users import (
     UserRepository,
     normalise_resident_id,
 )
-from storage.repositories.users import _context as user_field_context
 
 _audit = table_of(AuditRow)
 _decisions = table_of(DecisionRow)
 _areas = table_of(RiskAreaRow)
 _masks = table_of(ResidentIdMaskRow)
-_users = table_of(User)
+_users = table_of(UserRow)
 
 # Read on every evaluation; built once.
 _DECISIONS_FOR_USER = select(_decisions).where(_decisions.c.user_id == bindparam("user_id")).order_by(_decisions.c.id)
@@ -37,25 +35,6 @@ _AREAS_EVER_IN_FORCE = (
 
 MASK_PURPOSE = "users.resident_id_mask"
 _BACKFILL_BATCH = 500
-
-
-@dataclass(frozen=True, slots=True)
-class AuditEntry:
-    id: int
-    at: datetime
-    actor_telegram_id: int
-    action: str
-    target: str | None
-    detail: dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class RiskAreaEntry:
-    """A stored listing, with its id, for display and for ending it."""
-
-    id: int
-    area: RiskArea
-    added_by: int
 
 
 class AuditRepository(Repository):
@@ -215,7 +194,7 @@ class CitizenLookupRepository(Repository):
                 return indexed
             values = []
             for row in rows:
-                resident_id = self._cipher.open(row.resident_id_enc, user_field_context("resident_id", row.subject_id)).decode()
+                resident_id = self._users.resident_id_from(row)
                 values.append({"user_id": row.id, "mask_hash": self._mask_digest(resident_id[:4], resident_id[-4:])})
             await self._session.execute(insert(_masks), values)
             indexed += len(values)
@@ -231,12 +210,10 @@ class CitizenLookupRepository(Repository):
 
 
 __all__ = [
-    "AuditEntry",
     "AuditRepository",
     "CitizenLookupRepository",
     "DecisionRepository",
     "MASK_PURPOSE",
-    "RiskAreaEntry",
     "RiskAreaRepository",
     "masked_id_key",
 ]

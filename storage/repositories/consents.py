@@ -1,24 +1,16 @@
 """Which privacy-notice versions each user accepted, and when."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import exists, select, update
 
-from storage.models import User
-from storage.models.time_and_rights import ConsentRow
-from storage.records import UserProfile
+from storage.models import ConsentRow, UserRow
+from storage.records import ConsentRecord, UserProfile
 from storage.repositories.base import Repository, require_aware, table_of
 
 _consents = table_of(ConsentRow)
-_users = table_of(User)
-
-
-@dataclass(frozen=True, slots=True)
-class ConsentRecord:
-    version: str
-    accepted_at: datetime
+_users = table_of(UserRow)
 
 
 class ConsentRepository(Repository):

@@ -12,13 +12,12 @@ from typing import Any, cast
 from sqlalchemy import ColumnElement, Row, Table, bindparam, func, or_, select, true, update
 
 from rules.model import Colour
-from storage.models import CredentialRow
-from storage.models.time_and_rights import WithdrawnCredential
+from storage.models import CredentialRow, WithdrawnCredentialRow
 from storage.records import CredentialRecord, CredentialStanding
 from storage.repositories.base import Repository, RowsSelect, require_aware, table_of
 
 _credentials = table_of(CredentialRow)
-_withdrawn = table_of(WithdrawnCredential)
+_withdrawn = table_of(WithdrawnCredentialRow)
 FORGOTTEN_USER_ID = 0  # credentials of an erased user belong to nobody
 
 
@@ -134,6 +133,11 @@ class CredentialRepository(Repository):
     async def set_file_id(self, cti: str, file_id: str) -> bool:
         """Remember Telegram's file id for the card image; False if the credential is unknown."""
         return (await self._session.execute(_SET_FILE_ID, {"credential_id": cti, "file_id": file_id})).first() is not None
+
+    async def issued_to(self, user_id: int) -> list[CredentialRecord]:
+        """Every credential the user holds, withdrawn ones included, oldest first (for /mydata)."""
+        query = select(_credentials).where(_credentials.c.user_id == user_id).order_by(_credentials.c.issued_at)
+        return [_record(row) for row in (await self._session.execute(query)).all()]
 
     async def get(self, cti: str) -> CredentialRecord | None:
         row = (await self._session.execute(select(_credentials).where(_credentials.c.cti == cti))).first()

@@ -1,28 +1,18 @@
 """Anonymous daily counts per region and colour, kept for statistics after personal data is gone."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import and_, delete, func, select
 
-from storage.models import DeclarationRow, StatusRow, User
-from storage.models.time_and_rights import DailyCount
+from storage.models import DailyCountRow, DeclarationRow, StatusRow, UserRow
+from storage.records import DailyCountRecord
 from storage.repositories.base import Repository, require_aware, table_of
 
-_counts = table_of(DailyCount)
+_counts = table_of(DailyCountRow)
 _statuses = table_of(StatusRow)
-_users = table_of(User)
+_users = table_of(UserRow)
 _declarations = table_of(DeclarationRow)
-
-
-@dataclass(frozen=True, slots=True)
-class DailyCountRecord:
-    day: date
-    region_code: str
-    colour: str
-    codes: int  # people whose code had this colour
-    declared: int  # of those, how many declared that day
 
 
 class DailyCountRepository(Repository):

@@ -1,6 +1,9 @@
-"""Daily declarations; the answers are sealed and bound to their user and day."""
+"""Daily declarations; the answers are sealed and bound to their user and day.
+
+The only repository that opens them: the export and the statistics read them through here."""
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import date, datetime
 from typing import cast
 
@@ -8,6 +11,7 @@ from sqlalchemy import Executable, bindparam, func, select
 
 from rules.model import Answers, Declaration
 from storage.models import DeclarationRow
+from storage.records import StoredDeclaration
 from storage.repositories.base import Repository, require_aware, table_of
 
 _declarations = table_of(DeclarationRow)
@@ -66,4 +70,39 @@ class DeclarationRepository(Repository):
     async def last_day(self, user_id: int) -> date | None:
         query = select(func.max(_declarations.c.day)).where(_declarations.c.user_id == user_id)
         return cast("date | None", (await self._session.execute(query)).scalar_one())
+
+    async def stored_for(self, user_id: int) -> list[StoredDeclaration]:
+        """Every declaration of the user, oldest first, with its revision and timestamps (for /mydata)."""
+        query = select(_declarations).where(_declarations.c.user_id == user_id).order_by(_declarations.c.day)
+        return [
+            StoredDeclaration(
+                day=row.day,
+                answers=Answers.from_json(self._open_json(row.answers_enc, _context(user_id, row.day))),
+                revision=row.revision,
+                created_at=row.created_at,
+                updated_at=row.updated_at,
+            )
+            for row in (await self._session.execute(query)).all()
+        ]
+
+    async def histories(self, last_day: date, *, batch: int = 1000) -> AsyncIterator[tuple[int, list[Declaration]]]:
+        """Each user's declarations up to ``last_day``, one user at a time, fetched in batches."""
+        query = (
+            select(_declarations.c.user_id, _declarations.c.day, _declarations.c.answers_enc)
+            .where(_declarations.c.day <= last_day)
+            .order_by(_declarations.c.user_id, _declarations.c.day)
+            .execution_options(yield_per=batch)
+        )
+        current: int | None = None
+        history: list[Declaration] = []
+        result = await self._session.stream(query)
+        async for row in result:
+            if row.user_id != current:
+                if current is not None:
+                    yield current, history
+                current, history = row.user_id, []
+            answers = Answers.from_json(self._open_json(row.answers_enc, _context(row.user_id, row.day)))
+            history.append(Declaration(row.day, answers))
+        if current is not None:
+            yield current, history
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
@@ -36,22 +35,30 @@ from storage.models import (
     DeliveryRow,
     MembershipRow,
     StatusRow,
-    User,
+    UserRow,
 )
 from storage.models.base import UTCDateTime
+from storage.records import (
+    CANCELLED,
+    Campaign,
+    DELIVERY_STATUSES,
+    DeliveryRecord,
+    FAILED,
+    PENDING,
+    Progress,
+    SENDING,
+    StoredAttachment,
+    UNCONFIRMED,
+)
 from storage.repositories.base import Repository, dump_json, require_aware, rows_changed, table_of
 
 _campaigns = table_of(CampaignRow)
 _deliveries = table_of(DeliveryRow)
 _attachments = table_of(CampaignAttachmentRow)
-_users = table_of(User)
+_users = table_of(UserRow)
 _members = table_of(MembershipRow)
 _statuses = table_of(StatusRow)
 
-# Delivery statuses.
-PENDING, SENDING, SENT, FAILED, BLOCKED = "pending", "sending", "sent", "failed", "blocked"
-SKIPPED, UNCONFIRMED, CANCELLED = "skipped", "unconfirmed", "cancelled"
-DELIVERY_STATUSES = (PENDING, SENDING, SENT, FAILED, BLOCKED, SKIPPED, UNCONFIRMED, CANCELLED)
 # Campaign statuses.
 CAMPAIGN_SENDING, CAMPAIGN_DONE, CAMPAIGN_CANCELLED = "sending", "done", "cancelled"
 # progress_message_id while one process is creating the progress message.
@@ -69,78 +76,6 @@ def listed_recipients(telegram_ids: Iterable[int]) -> RecipientIds:
     if not parts:
         parts = [select(literal(0, BigInteger).label("telegram_id")).where(literal(False))]
     return parts[0] if len(parts) == 1 else union_all(*parts).subquery().select()
-
-
-@dataclass(frozen=True, slots=True)
-class Campaign:
-    id: int
-    kind: str
-    created_by: int
-    created_at: datetime
-    payload: dict[str, Any]
-    audience_kind: str
-    audience_value: str | None
-    status: str
-    rate: float
-    total: int
-    progress_chat_id: int | None = None
-    progress_message_id: int | None = None
-    finished_at: datetime | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class DeliveryRecord:
-    id: int
-    campaign_id: int
-    telegram_id: int
-    attempts: int  # including the current claim
-
-
-@dataclass(frozen=True, slots=True)
-class Progress:
-    campaign_id: int
-    status: str
-    total: int
-    counts: dict[str, int] = field(default_factory=dict)
-
-    def count(self, status: str) -> int:
-        return self.counts.get(status, 0)
-
-    @property
-    def sent(self) -> int:
-        return self.count(SENT)
-
-    @property
-    def failed(self) -> int:
-        return self.count(FAILED)
-
-    @property
-    def blocked(self) -> int:
-        return self.count(BLOCKED)
-
-    @property
-    def skipped(self) -> int:
-        return self.count(SKIPPED)
-
-    @property
-    def unconfirmed(self) -> int:
-        return self.count(UNCONFIRMED)
-
-    @property
-    def cancelled(self) -> int:
-        return self.count(CANCELLED)
-
-    @property
-    def remaining(self) -> int:
-        return self.count(PENDING) + self.count(SENDING)
-
-
-@dataclass(frozen=True, slots=True)
-class StoredAttachment:
-    id: int
-    content: bytes
-    filename: str
-    telegram_file_id: str | None
 
 
 def _campaign(row: Any) -> Campaign:
@@ -442,23 +377,10 @@ _SETTLE = (
 )
 
 __all__ = [
-    "BLOCKED",
     "CAMPAIGN_CANCELLED",
     "CAMPAIGN_DONE",
     "CAMPAIGN_SENDING",
-    "CANCELLED",
-    "DELIVERY_STATUSES",
-    "FAILED",
-    "PENDING",
-    "SENDING",
-    "SENT",
-    "SKIPPED",
-    "UNCONFIRMED",
-    "Campaign",
-    "DeliveryRecord",
     "DeliveryRepository",
-    "Progress",
     "RecipientIds",
-    "StoredAttachment",
     "listed_recipients",
 ]

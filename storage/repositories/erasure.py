@@ -22,13 +22,13 @@ from typing import Any
 from sqlalchemy import Column, Delete, Table, Update, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Base, User
+from storage.models import Base, UserRow
 from storage.models.personal import NAMES_A_PERSON, Personal, declared, kind_of
 from storage.records import UserProfile
 from storage.repositories.base import Repository, require_aware, rows_changed, table_of
 from storage.repositories.withdrawn import WithdrawnCredentialRepository
 
-_users = table_of(User)
+_users = table_of(UserRow)
 ERASED_ACTOR = 0  # stands in for the Telegram id of an erased person who acted on others' records
 # Anonymous counts, job bookkeeping, random ids of withdrawn credentials, handled update ids.
 KEPT_ON_PURGE = frozenset({"daily_counts", "scheduled_jobs", "job_runs", "withdrawn_credentials", "processed_updates"})

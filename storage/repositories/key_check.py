@@ -7,28 +7,21 @@ from __future__ import annotations
 
 import hmac
 from datetime import datetime
-from enum import Enum
 
 from sqlalchemy import exists, func, inspect, select
 
 from storage.errors import DataKeyMismatch, DecryptionError
-from storage.models import ConversationStateRow, DecisionRow, DeclarationRow, ResidentIdMaskRow, User
-from storage.models.key_check import KEY_CHECK_ROW_ID, DataKeyCheck
+from storage.models import ConversationStateRow, DecisionRow, DeclarationRow, ResidentIdMaskRow, UserRow
+from storage.models.key_check import KEY_CHECK_ROW_ID, DataKeyCheckRow
+from storage.records import KeyCheck
 from storage.repositories.base import Repository, require_aware, table_of
 from storage.repositories.users import UserRepository
 
-_checks = table_of(DataKeyCheck)
-_users = table_of(User)
+_checks = table_of(DataKeyCheckRow)
+_users = table_of(UserRow)
 # Every table with a column sealed or blind-indexed under the data key.
-_KEYED_TABLES = tuple(table_of(model) for model in (User, DeclarationRow, DecisionRow, ConversationStateRow,
+_KEYED_TABLES = tuple(table_of(model) for model in (UserRow, DeclarationRow, DecisionRow, ConversationStateRow,
                                                    ResidentIdMaskRow))
-
-
-class KeyCheck(Enum):
-    MATCHED = "matched"
-    RECORDED_NEW = "recorded_new"  # an empty database: the check is recorded on its first start
-    RECORDED_EXISTING = "recorded_existing"  # data from before the check: recorded with the key given
-    NOT_RECORDED = "not_recorded"  # none stored, and asked not to write one
 
 
 class DataKeyCheckRepository(Repository):

@@ -1,27 +1,17 @@
 """Status changes the day-change job found, waiting for (or handed to) bulk delivery."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import Select, delete, select, update
 
-from storage.models import User
-from storage.models.time_and_rights import StatusNotice
+from storage.models import StatusNoticeRow, UserRow
+from storage.records import NoticeRecord
 from storage.repositories.base import Repository, require_aware, rows_changed, table_of
 
-_notices = table_of(StatusNotice)
-_users = table_of(User)
+_notices = table_of(StatusNoticeRow)
+_users = table_of(UserRow)
 KINDS = frozenset({"recovered", "missed_day", "decision_lifted", "policy_changed", "colour_changed"})
-
-
-@dataclass(frozen=True, slots=True)
-class NoticeRecord:
-    day: date
-    kind: str
-    days_left: int | None
-    created_at: datetime
-    campaign_id: int | None
 
 
 class StatusNoticeRepository(Repository):

@@ -7,15 +7,16 @@ Full names are decrypted only to be masked and never leave this module unmasked.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
 
 from sqlalchemy import BigInteger, Select, String, case, delete, exists, func, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from rules.model import Colour
 from rules.validators import mask_name
+from storage.encryption import FieldCipher
 from storage.models import (
     AccessLogRow,
     DeclarationRow,
@@ -24,63 +25,22 @@ from storage.models import (
     OrganisationManagerRow,
     OrganisationRow,
     StatusRow,
-    User,
+    UserRow,
 )
+from storage.records import AccessRecord, Organisation, StaffMember, StaffSummary
 from storage.repositories.base import Repository, RowsSelect, require_aware, rows_changed, table_of
-from storage.repositories.users import _context as user_field_context
+from storage.repositories.users import UserRepository
 
 _orgs = table_of(OrganisationRow)
 _managers = table_of(OrganisationManagerRow)
 _invites = table_of(ManagerInviteRow)
 _members = table_of(MembershipRow)
 _access = table_of(AccessLogRow)
-_users = table_of(User)
+_users = table_of(UserRow)
 _statuses = table_of(StatusRow)
 _declarations = table_of(DeclarationRow)
 
 PENDING, APPROVED, REJECTED = "pending", "approved", "rejected"
-
-
-@dataclass(frozen=True, slots=True)
-class Organisation:
-    id: int
-    name: str
-    credit_code: str
-    status: str
-    requested_by: int
-    requested_at: datetime
-    decided_by: int | None = None
-    decided_at: datetime | None = None
-    invite_code: str | None = None
-    last_reminded_on: date | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class StaffSummary:
-    members: int
-    declared_today: int
-    by_colour: dict[Colour, int]
-    without_code: int
-
-
-@dataclass(frozen=True, slots=True)
-class StaffMember:
-    """Everything a manager may see about one member."""
-
-    user_id: int
-    masked_name: str
-    colour: Colour | None
-    declared_today: bool
-    last_declared: date | None
-
-
-@dataclass(frozen=True, slots=True)
-class AccessRecord:
-    organisation_id: int
-    organisation_name: str
-    reader_telegram_id: int
-    what: str
-    at: datetime
 
 
 def _organisation(row: Any) -> Organisation:
@@ -238,6 +198,12 @@ class OrganisationRepository(Repository):
 
 
 class MembershipRepository(Repository):
+    """Memberships, and what managers see of members (names opened by the users repository, only to be masked)."""
+
+    def __init__(self, users: UserRepository, session: AsyncSession, cipher: FieldCipher, dialect: str) -> None:
+        super().__init__(session, cipher, dialect)
+        self._users = users
+
     async def join(self, organisation_id: int, user_id: int, consent_version: str, now: datetime) -> bool:
         """Make the user a member; False if already an active member."""
         require_aware("now", now)
@@ -377,7 +343,7 @@ class MembershipRepository(Repository):
         return query if condition is None else query.where(condition)
 
     def _member(self, row: Any) -> StaffMember:
-        name = self._cipher.open(row.name_enc, user_field_context("name", row.subject_id)).decode()
+        name = self._users.name_from(row)
         return StaffMember(
             user_id=row.user_id,
             masked_name=mask_name(name),
@@ -443,10 +409,6 @@ __all__ = [
     "PENDING",
     "REJECTED",
     "AccessLogRepository",
-    "AccessRecord",
     "MembershipRepository",
-    "Organisation",
     "OrganisationRepository",
-    "StaffMember",
-    "StaffSummary",
 ]

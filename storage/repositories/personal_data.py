@@ -7,14 +7,11 @@ personal-data declarations (``storage.models.personal``), and erasure against th
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass
-from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Column, Table, select
 
-from rules.model import Answers
-from storage.models import Base, CredentialRow, DeclarationRow, MembershipRow, OrganisationRow
+from storage.models import Base, MembershipRow, OrganisationRow
 from storage.models.personal import (
     ABOUT_A_PERSON,
     EXPORTED,
@@ -24,53 +21,15 @@ from storage.models.personal import (
     kind_of,
     problems,
 )
-from storage.records import CredentialRecord, UserProfile
+from storage.records import MembershipRecord
 from storage.repositories.base import Repository, table_of
-from storage.repositories.credentials import _record as credential_record
-from storage.repositories.declarations import _context as declaration_context
 from storage.repositories.erasure import personal_columns, reference_columns
 
-_declarations = table_of(DeclarationRow)
-_credentials = table_of(CredentialRow)
 _memberships = table_of(MembershipRow)
 _organisations = table_of(OrganisationRow)
 
 
-@dataclass(frozen=True, slots=True)
-class StoredDeclaration:
-    day: date
-    answers: Answers
-    revision: int
-    created_at: datetime
-    updated_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class MembershipRecord:
-    organisation: str
-    joined_at: datetime
-    left_at: datetime | None
-    consent_version: str
-
-
 class PersonalDataRepository(Repository):
-    async def declarations(self, user_id: int) -> list[StoredDeclaration]:
-        query = select(_declarations).where(_declarations.c.user_id == user_id).order_by(_declarations.c.day)
-        return [
-            StoredDeclaration(
-                day=row.day,
-                answers=Answers.from_json(self._open_json(row.answers_enc, declaration_context(user_id, row.day))),
-                revision=row.revision,
-                created_at=row.created_at,
-                updated_at=row.updated_at,
-            )
-            for row in (await self._session.execute(query)).all()
-        ]
-
-    async def credentials(self, user_id: int) -> list[CredentialRecord]:
-        query = select(_credentials).where(_credentials.c.user_id == user_id).order_by(_credentials.c.issued_at)
-        return [credential_record(row) for row in (await self._session.execute(query)).all()]
-
     async def memberships(self, user_id: int) -> list[MembershipRecord]:
         """Every organisation joined, including those left (with when)."""
         query = (

@@ -5,10 +5,10 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, select
 
-from storage.models import Preference
+from storage.models import PreferenceRow
 from storage.repositories.base import Repository, require_aware, table_of
 
-_preferences = table_of(Preference)
+_preferences = table_of(PreferenceRow)
 # Built once: read for every bulk message sent (each recipient's language), and building costs more than running.
 _LANGUAGE = select(_preferences.c.language).where(_preferences.c.telegram_id == bindparam("b_telegram_id"))
 

@@ -7,27 +7,18 @@ Telegram ids are then handed to bulk delivery as a SELECT.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import Select, and_, exists, func, literal, null, or_, select, true
 
-from storage.models import DeclarationRow, User
-from storage.models.time_and_rights import ReminderSetting
+from storage.models import DeclarationRow, ReminderSettingRow, UserRow
+from storage.records import ReminderChoice
 from storage.repositories.base import Repository, require_aware, rows_changed, table_of
 
-_settings = table_of(ReminderSetting)
-_users = table_of(User)
+_settings = table_of(ReminderSettingRow)
+_users = table_of(UserRow)
 _declarations = table_of(DeclarationRow)
 _CLOCK_TIME = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
-
-
-@dataclass(frozen=True, slots=True)
-class ReminderChoice:
-    """``remind_at`` None means the configured default time."""
-
-    enabled: bool = True
-    remind_at: str | None = None
 
 
 def require_clock_time(field: str, value: str) -> None:

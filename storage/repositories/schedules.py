@@ -6,42 +6,20 @@ time), a second guard against running one occurrence twice.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Row, delete, select, update
 
-from storage.models.time_and_rights import JobRun, ScheduledJob
+from storage.models import JobRunRow, ScheduledJobRow
+from storage.records import JobRunRecord, JobSchedule
 from storage.repositories.base import Repository, require_aware, rows_changed, table_of
 
-_jobs = table_of(ScheduledJob)
-_runs = table_of(JobRun)
+_jobs = table_of(ScheduledJobRow)
+_runs = table_of(JobRunRow)
 
 RUNNING, DONE, FAILED = "running", "done", "failed"
 _DETAIL_MAX = 200
-
-
-@dataclass(frozen=True, slots=True)
-class JobSchedule:
-    name: str
-    spec: str
-    next_due_at: datetime
-    last_due_at: datetime | None
-    lease_owner: str | None
-    lease_until: datetime | None
-
-
-@dataclass(frozen=True, slots=True)
-class JobRunRecord:
-    job_name: str
-    due_at: datetime
-    owner: str
-    attempt: int
-    state: str
-    detail: str | None
-    started_at: datetime
-    finished_at: datetime | None
 
 
 def _schedule(row: Row[Any]) -> JobSchedule:

@@ -1,33 +1,23 @@
 """Counts for administrators: registrations, today's declarations, colours, by province.
 
-Nothing here returns a person: only counts, and (for the 14-day chart) declaration histories
-streamed user by user to be replayed and counted by the caller.
+Nothing here returns a person: only counts. (The 14-day chart replays declaration histories,
+which ``DeclarationRepository.histories`` streams user by user.)
 """
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from sqlalchemy import String, case, func, literal, select
 
-from rules.model import Answers, Colour, Declaration
-from storage.models import DeclarationRow, StatusRow, User
+from rules.model import Colour
+from storage.models import DeclarationRow, StatusRow, UserRow
+from storage.records import Counts
 from storage.repositories.base import Repository, table_of
-from storage.repositories.declarations import _context as declaration_context
 
-_users = table_of(User)
+_users = table_of(UserRow)
 _statuses = table_of(StatusRow)
 _declarations = table_of(DeclarationRow)
-
-
-@dataclass(slots=True)
-class Counts:
-    registered: int = 0
-    declared_today: int = 0
-    colours: dict[Colour, int] = field(default_factory=lambda: {colour: 0 for colour in Colour})
-    without_code: int = 0
 
 
 class StatsRepository(Repository):
@@ -75,24 +65,3 @@ class StatsRepository(Repository):
         rows = (await self._session.execute(query)).all()
         return sorted(((version, name, count) for version, name, count in rows),
                       key=lambda row: (row[0] is None, row[0] or "", row[1] or ""))
-
-    async def histories(self, last_day: date, *, batch: int = 1000) -> AsyncIterator[tuple[int, list[Declaration]]]:
-        """Each user's declarations up to ``last_day``, one user at a time, fetched in batches."""
-        query = (
-            select(_declarations.c.user_id, _declarations.c.day, _declarations.c.answers_enc)
-            .where(_declarations.c.day <= last_day)
-            .order_by(_declarations.c.user_id, _declarations.c.day)
-            .execution_options(yield_per=batch)
-        )
-        current: int | None = None
-        history: list[Declaration] = []
-        result = await self._session.stream(query)
-        async for row in result:
-            if row.user_id != current:
-                if current is not None:
-                    yield current, history
-                current, history = row.user_id, []
-            answers = Answers.from_json(self._open_json(row.answers_enc, declaration_context(row.user_id, row.day)))
-            history.append(Declaration(row.day, answers))
-        if current is not None:
-            yield current, history

@@ -5,10 +5,10 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from storage.models import ProcessedUpdate
+from storage.models import ProcessedUpdateRow
 from storage.repositories.base import Repository, require_aware, table_of
 
-_updates = table_of(ProcessedUpdate)
+_updates = table_of(ProcessedUpdateRow)
 
 
 class ProcessedUpdateRepository(Repository):

@@ -10,11 +10,11 @@ from sqlalchemy import Row, exists, select, update
 from sqlalchemy.exc import IntegrityError
 
 from storage.errors import AlreadyRegistered, ResidentIdTaken, StorageError, UserNotFound
-from storage.models import User
+from storage.models import UserRow
 from storage.records import NewUser, UserProfile
 from storage.repositories.base import Repository, require_aware, table_of
 
-_users = table_of(User)
+_users = table_of(UserRow)
 RESIDENT_ID_PURPOSE = "users.resident_id"
 PHONE_PURPOSE = "users.phone"
 SUBJECT_ID_BYTES = 12  # 16 url-safe characters
@@ -136,6 +136,14 @@ class UserRepository(Repository):
 
             row = SimpleNamespace(**row)
         return self._profile(row)
+
+    def name_from(self, row: Any) -> str:
+        """The name sealed in a users row: any row with its ``subject_id`` and ``name_enc``."""
+        return self._open_text(row.name_enc, "name", row.subject_id)
+
+    def resident_id_from(self, row: Any) -> str:
+        """The resident ID sealed in a users row: any row with its ``subject_id`` and ``resident_id_enc``."""
+        return self._open_text(row.resident_id_enc, "resident_id", row.subject_id)
 
     def _profile(self, row: Row[Any]) -> UserProfile:
         subject_id = row.subject_id

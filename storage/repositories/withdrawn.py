@@ -12,11 +12,10 @@ from datetime import datetime
 
 from sqlalchemy import delete, literal, select
 
-from storage.models import CredentialRow
-from storage.models.time_and_rights import WithdrawnCredential
+from storage.models import CredentialRow, WithdrawnCredentialRow
 from storage.repositories.base import Repository, require_aware, rows_changed, table_of
 
-_withdrawn = table_of(WithdrawnCredential)
+_withdrawn = table_of(WithdrawnCredentialRow)
 _credentials = table_of(CredentialRow)
 
 

@@ -54,7 +54,7 @@ async def _populated(tmp_path: Path, url: str, start: datetime = START) -> Harne
         harness.next_day()
     await harness.say(alice, "/reminders 07:00")
     async with harness.services.database.unit_of_work() as uow:
-        await uow.rights.daily_counts.record_day(start.date(), harness.clock.now())
+        await uow.daily_counts.record_day(start.date(), harness.clock.now())
     return harness
 
 
@@ -88,7 +88,7 @@ async def test_purge_all_destroys_personal_data_and_keeps_the_counts(
     harness = await _populated(tmp_path, database_url, datetime.now(timezone.utc) - timedelta(days=4))
     now = datetime.now(timezone.utc)
     async with harness.services.database.unit_of_work() as uow:
-        valid = [c.cti for user_id in (1, 2) for c in await uow.rights.personal_data.credentials(user_id)
+        valid = [c.cti for user_id in (1, 2) for c in await uow.credentials.issued_to(user_id)
                  if c.expires_at > now + timedelta(minutes=1)]
     await stop_harness(harness)
     _cli_environment(monkeypatch, tmp_path, database_url)

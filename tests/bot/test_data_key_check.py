@@ -23,7 +23,7 @@ from bot.clock import ManualClock
 from bot.local.chat import LocalUser
 from storage.database import create_engine
 from storage.encryption import FieldCipher
-from storage.models import DataKeyCheck, User
+from storage.models import DataKeyCheckRow, UserRow
 from tests.handlers.conftest import START, make_settings, start_harness, stop_harness
 
 HEALTHCODE = str(Path(sys.executable).parent / "healthcode")
@@ -93,7 +93,7 @@ async def test_commands_refuse_a_wrong_or_missing_key(tmp_path: Path, database_u
         pytest.skip("PostgreSQL is backed up with pg_dump: the command writes nothing")
     assert await _cli(argv) == 2
     _assert_one_line_naming_the_setting(capsys.readouterr().err)
-    assert await _scalar(database_url, select(func.count()).select_from(User)) == 1  # nothing purged
+    assert await _scalar(database_url, select(func.count()).select_from(UserRow)) == 1  # nothing purged
     assert not (tmp_path / "copy.db").exists() and not (tmp_path / "no-such.key").exists()
 
 
@@ -120,7 +120,7 @@ async def test_a_new_database_records_the_check_on_first_start(tmp_path: Path, d
     services = await create_services(make_settings(tmp_path, database_url), ManualClock(START), local=True)
     await services.database.dispose()
     key = bytes.fromhex((tmp_path / "state" / "data.key").read_text())
-    stored = await _scalar(database_url, select(DataKeyCheck.check_value))
+    stored = await _scalar(database_url, select(DataKeyCheckRow.check_value))
     assert stored == FieldCipher(key).key_check_value() and len(stored) == 32
     assert key not in stored and key.hex().encode() not in stored  # a digest, never the key
     # The same key starts again; another one, on an empty database too, does not.
@@ -134,16 +134,16 @@ async def test_a_new_database_records_the_check_on_first_start(tmp_path: Path, d
 async def test_a_database_from_before_the_check_records_it_with_the_key_given(
         tmp_path: Path, database_url: str, caplog) -> None:
     key = await _populated(tmp_path, database_url)
-    await _scalar(database_url, delete(DataKeyCheck))  # as after upgrading: data, but no check value
+    await _scalar(database_url, delete(DataKeyCheckRow))  # as after upgrading: data, but no check value
     # Even then a wrong key is noticed: a person's sealed name does not open with it.
     with pytest.raises(StartupError, match=f"{SETTING}: .* is not the key this database"):
         await create_services(make_settings(tmp_path, database_url, data_key_file=_other_key(tmp_path)),
                               ManualClock(START), local=False)
-    assert await _scalar(database_url, select(func.count()).select_from(DataKeyCheck)) == 0
+    assert await _scalar(database_url, select(func.count()).select_from(DataKeyCheckRow)) == 0
     caplog.set_level(logging.WARNING)
     services = await create_services(make_settings(tmp_path, database_url, data_key_file=key),
                                      ManualClock(START), local=False)
     await services.database.dispose()
-    assert await _scalar(database_url, select(DataKeyCheck.check_value)) == \
+    assert await _scalar(database_url, select(DataKeyCheckRow.check_value)) == \
         FieldCipher(bytes.fromhex(key.read_text())).key_check_value()
     assert any("data key check recorded for existing data" in r.getMessage() for r in caplog.records)

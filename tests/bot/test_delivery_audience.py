@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from bot.services.delivery import Audience, campaign_progress, count_audience, progress_text, start_campaign
 
-from storage.models import User
+from storage.models import UserRow
 from tests.handlers.conftest import Harness, start_harness, stop_harness
 from tests.handlers.test_org_fixtures import add_citizens
 
@@ -44,7 +44,7 @@ async def test_each_audience_selects_the_right_people_without_duplicates(harness
         assert await count_audience(uow, Audience("colour", "red")) == 0
         chosen = Audience.from_ids([beijing[0], hangzhou[1], beijing[0], 99])  # 99: an admin who never registered
         assert await count_audience(uow, chosen) == 3
-        twice = select(User.telegram_id).union_all(select(User.telegram_id))  # the caller's own query
+        twice = select(UserRow.telegram_id).union_all(select(UserRow.telegram_id))  # the caller's own query
         campaign_id = await start_campaign(uow, kind="reminder", created_by=0, payload={"day": "2026-03-02"},
                                            audience=Audience.from_select(twice), now=NOW)
         progress = await campaign_progress(uow, campaign_id)

@@ -95,7 +95,7 @@ async def test_a_missed_day_restarts_the_count_and_the_person_is_told(harness: H
     await harness.say(citizen, "/status")  # looks at the code on day 3 without declaring
     async with harness.services.database.unit_of_work() as uow:
         user = await uow.users.get_by_telegram_id(citizen.telegram_id)
-        [before] = [c for c in await uow.rights.personal_data.credentials(user.id)
+        [before] = [c for c in await uow.credentials.issued_to(user.id)
                     if c.superseded_at is None and c.expires_at > at(4, 7)]
 
     received = await run_at(harness, jobs, at(4, 7))  # day 3 was missed
@@ -106,8 +106,8 @@ async def test_a_missed_day_restarts_the_count_and_the_person_is_told(harness: H
     assert "Yellow code" in notice.caption and "Turns green on 2026-03-12" in notice.caption
     async with harness.services.database.unit_of_work() as uow:
         status = await uow.statuses.get(user.id)
-        credentials = await uow.rights.personal_data.credentials(user.id)
-        notices = await uow.rights.notices.list_for_user(user.id)
+        credentials = await uow.credentials.issued_to(user.id)
+        notices = await uow.notices.list_for_user(user.id)
     assert status.evaluated_for == DAY0 + timedelta(days=4) and status.green_on == DAY0 + timedelta(days=10)
     assert [(n.kind, n.days_left) for n in notices] == [("missed_day", 7)]
     assert next(c for c in credentials if c.cti == before.cti).superseded_at == at(4, 7)
@@ -136,7 +136,7 @@ async def test_the_closed_day_is_counted_anonymously(harness: Harness, jobs: Tim
     await harness.declare(other)
     await run_at(harness, jobs, at(1, 7))
     async with harness.services.database.unit_of_work() as uow:
-        counts = await uow.rights.daily_counts.between(DAY0, DAY0 + timedelta(days=1))
+        counts = await uow.daily_counts.between(DAY0, DAY0 + timedelta(days=1))
     assert [(c.day, c.region_code, c.colour, c.codes, c.declared) for c in counts] == [
         (DAY0, "110100", "green", 1, 1), (DAY0, "330100", "yellow", 1, 1)]
 

@@ -119,7 +119,7 @@ async def test_other_data_follows_its_own_retention(harness: Harness) -> None:
     user_id = await _user(services, 30005, {0: NORMAL})
     old, recent = NOW - timedelta(days=200), NOW - timedelta(days=2)
     async with services.database.unit_of_work() as uow:
-        session = uow.rights.retention._session
+        session = uow.retention._session
         organisation = (await session.execute(insert(OrganisationRow.__table__).values(
             name="Acme", credit_code="91330100MA27XYZ12A", status="approved", requested_by=1, requested_at=old)
             .returning(OrganisationRow.__table__.c.id))).scalar_one()
@@ -138,16 +138,16 @@ async def test_other_data_follows_its_own_retention(harness: Harness) -> None:
                                      NOW - timedelta(days=3))
         await uow.conversations.save(ConversationState(30006, "checkin", "symptoms", {}), NOW - timedelta(hours=5))
         await uow.statuses.put(user_id, await _green(services, uow, user_id), NOW)
-        assert await uow.rights.daily_counts.record_day(TODAY - timedelta(days=400), NOW) == 1
+        assert await uow.daily_counts.record_day(TODAY - timedelta(days=400), NOW) == 1
     report = await apply_retention(services, TODAY, NOW)
     assert (report["deliveries"], report["access_log"], report["conversation_states"]) == (1, 1, 1)
     async with services.database.unit_of_work() as uow:
-        session = uow.rights.retention._session
+        session = uow.retention._session
         assert (await session.execute(select(func.count()).select_from(DeliveryRow.__table__))).scalar_one() == 1
         assert (await session.execute(select(func.count()).select_from(AccessLogRow.__table__))).scalar_one() == 1
         assert [row.telegram_id for row in (await session.execute(select(ConversationStateRow.__table__))).all()] == [30006]
         # Anonymous counts are kept whatever their age.
-        assert await uow.rights.daily_counts.count_rows() == 1
+        assert await uow.daily_counts.count_rows() == 1
 
 
 async def _green(services: Services, uow, user_id: int):

@@ -92,7 +92,7 @@ async def test_schedules_live_in_the_database_and_survive_a_restart(database: Da
     first = Scheduler(JobServices(clock, database), [Job("tick", Daily(time(0, 0)), recorder)], owner="first")
     await first.sync()
     async with database.unit_of_work() as uow:
-        [row] = await uow.rights.schedules.all()
+        [row] = await uow.schedules.all()
     assert (row.name, row.spec, row.next_due_at) == ("tick", "daily 00:00", _local(3, 0))
     assert await first.run_due() == []
 
@@ -104,8 +104,8 @@ async def test_schedules_live_in_the_database_and_survive_a_restart(database: Da
     assert await second.run_due() == [] and await first.run_due() == []
     assert len(recorder.runs) == 1
     async with database.unit_of_work() as uow:
-        [run] = await uow.rights.schedules.runs("tick")
-        [row] = await uow.rights.schedules.all()
+        [run] = await uow.schedules.runs("tick")
+        [row] = await uow.schedules.all()
     assert (run.owner, run.state, run.attempt) == ("second", "done", 1)
     assert row.next_due_at == _local(4, 0) and row.lease_owner is None
 
@@ -125,7 +125,7 @@ async def test_missed_occurrences_run_once_after_downtime(database: Database, cl
     assert all(now == _local(6, 9, 30) for _, _, now, _ in recorder.runs)  # run at restart, for today
     assert await after.run_due() == []
     async with database.unit_of_work() as uow:
-        rows = {row.name: row.next_due_at for row in await uow.rights.schedules.all()}
+        rows = {row.name: row.next_due_at for row in await uow.schedules.all()}
     assert rows == {"day": _local(7, 0), "minute": _local(6, 9, 31)}
 
 
@@ -147,8 +147,8 @@ async def test_a_failed_run_is_recorded_and_retried(database: Database, clock: M
     [failed] = await scheduler.run_due()
     assert failed.state == "failed"
     async with database.unit_of_work() as uow:
-        [run] = await uow.rights.schedules.runs("flaky")
-        [row] = await uow.rights.schedules.all()
+        [run] = await uow.schedules.runs("flaky")
+        [row] = await uow.schedules.all()
     assert (run.state, run.detail) == ("failed", "RuntimeError")
     assert row.next_due_at == _local(3, 0, 6) and row.lease_owner is None
     clock.advance(timedelta(minutes=4))
@@ -157,7 +157,7 @@ async def test_a_failed_run_is_recorded_and_retried(database: Database, clock: M
     [retried] = await scheduler.run_due()
     assert retried.state == "done" and retried.due_at == _local(3, 0, 6)
     async with database.unit_of_work() as uow:
-        assert (await uow.rights.schedules.all())[0].next_due_at == _local(4, 0)
+        assert (await uow.schedules.all())[0].next_due_at == _local(4, 0)
 
 
 async def test_a_run_whose_process_died_is_taken_over_after_its_lease(database: Database, clock: ManualClock) -> None:
@@ -174,8 +174,8 @@ async def test_a_run_whose_process_died_is_taken_over_after_its_lease(database: 
     [outcome] = await alive.run_due()
     assert (outcome.due_at, outcome.attempt, outcome.state) == (_local(3, 0), 2, "done")
     async with database.unit_of_work() as uow:
-        [run] = await uow.rights.schedules.runs("sweep")
-        [row] = await uow.rights.schedules.all()
+        [run] = await uow.schedules.runs("sweep")
+        [row] = await uow.schedules.all()
     assert (run.owner, run.attempt, run.state) == ("alive", 2, "done")
     assert row.lease_owner is None and row.next_due_at == _local(4, 0)
     assert recorder.runs == [("sweep", _local(3, 0), _local(3, 0, 12), 2)]
@@ -198,7 +198,7 @@ async def test_a_long_run_keeps_its_lease(database: Database, clock: ManualClock
         clock.advance(timedelta(seconds=0.2))
         await asyncio.sleep(0.15)  # the heartbeat renews every 0.1 s
         async with database.unit_of_work() as uow:
-            row = (await uow.rights.schedules.all())[0]
+            row = (await uow.schedules.all())[0]
         assert row.lease_owner == "worker" and row.lease_until > clock.now()
     release.set()
     [outcome] = await running
@@ -211,12 +211,12 @@ async def test_a_changed_schedule_or_a_clock_set_back_is_noticed_at_start_up(dat
     await Scheduler(JobServices(clock, database), [Job("remind", Daily(time(8, 0)), recorder)]).sync()
     await Scheduler(JobServices(clock, database), [Job("remind", Daily(time(7, 0)), recorder)]).sync()
     async with database.unit_of_work() as uow:
-        [row] = await uow.rights.schedules.all()
+        [row] = await uow.schedules.all()
     assert (row.spec, row.next_due_at) == ("daily 07:00", _local(3, 7))
     clock.set(_local(1, 9))  # the clock went back a day
     await Scheduler(JobServices(clock, database), [Job("remind", Daily(time(7, 0)), recorder)]).sync()
     async with database.unit_of_work() as uow:
-        assert (await uow.rights.schedules.all())[0].next_due_at == _local(2, 7)
+        assert (await uow.schedules.all())[0].next_due_at == _local(2, 7)
 
 
 async def test_competing_schedulers_run_each_occurrence_once(database_url: str, clock: ManualClock) -> None:
@@ -231,7 +231,7 @@ async def test_competing_schedulers_run_each_occurrence_once(database_url: str, 
             clock.advance(timedelta(minutes=1))
             await asyncio.gather(*(s.run_due() for s in schedulers))
         async with databases[0].unit_of_work() as uow:
-            runs = await uow.rights.schedules.runs()
+            runs = await uow.schedules.runs()
     finally:
         for db in databases:
             await db.dispose()

@@ -61,7 +61,7 @@ async def _prepare(tmp_path: Path, url: str) -> int:
             await uow.statuses.put(user.id, evaluate(load_default_policy(), [Declaration(day, answers)], day),
                                    three_days_ago)
             for name, spec in (("day_change", "daily 00:00"), ("retention", "daily 03:30")):
-                await uow.rights.schedules.ensure(name, spec, three_days_ago, three_days_ago)
+                await uow.schedules.ensure(name, spec, three_days_ago, three_days_ago)
     finally:
         await database.dispose()
     return user.id
@@ -97,7 +97,7 @@ async def _runs(url: str) -> dict[str, list[tuple[str, str]]]:
     database = Database(url, FieldCipher(bytes(32)))
     try:
         async with database.unit_of_work() as uow:
-            runs = await uow.rights.schedules.runs()
+            runs = await uow.schedules.runs()
     finally:
         await database.dispose()
     found: dict[str, list[tuple[str, str]]] = {}

@@ -110,7 +110,7 @@ async def test_erased_holders_credentials_are_withdrawn_and_expired_ones_are_not
     assert await index.contains(here, erased, NOW, 0) is False
     async with here.unit_of_work() as uow:
         user = await uow.users.get((await uow.credentials.get(erased)).user_id)
-        await uow.rights.erasure.forget(user, NOW)
+        await uow.erasure.forget(user, NOW)
     assert await index.contains(here, erased, NOW, 1) is True
     assert await index.contains(here, old, NOW, 1) is False, "expired: refused for that, not listed"
     assert len(index) == 1

@@ -74,7 +74,7 @@ async def test_a_same_day_redeclaration_cannot_clear_a_confirmed_case(harness: H
     async with harness.services.database.unit_of_work() as uow:
         user = await uow.users.get_by_telegram_id(citizen.telegram_id)
         [declared] = await uow.declarations.list_between(user.id, date.min, date(2026, 3, 2))
-        credentials = await uow.rights.personal_data.credentials(user.id)
+        credentials = await uow.credentials.issued_to(user.id)
         assert await uow.conversations.get(citizen.telegram_id) is None
     assert declared.answers.diagnosis.value == "confirmed"
     assert len(credentials) == 1 and credentials[0].superseded_at is None

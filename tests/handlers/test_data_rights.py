@@ -222,7 +222,7 @@ async def test_forgotten_credentials_stay_revoked_until_they_expire(harness: Har
     await harness.register(citizen)
     card = (await harness.declare(citizen))[-1]
     async with harness.services.database.unit_of_work() as uow:
-        [record] = await uow.rights.personal_data.credentials(
+        [record] = await uow.credentials.issued_to(
             (await uow.users.get_by_telegram_id(citizen.telegram_id)).id)
     url = f"https://hc.example.cn/v/{record.token}"
     assert (await verify(harness.services, url, channel="test")).valid

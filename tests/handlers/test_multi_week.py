@@ -171,7 +171,7 @@ async def test_a_month_of_codes_reminders_notices_and_retention(harness: Harness
     # Every job ran once per occurrence: one day change and one retention run a day. (Run records
     # older than the retention period are themselves deleted: day 1's are gone.)
     async with services.database.unit_of_work() as uow:
-        runs = await uow.rights.schedules.runs()
+        runs = await uow.schedules.runs()
     for job, at_time in (("day_change", time(0, 0)), ("retention", time(3, 30))):
         due = [r.due_at for r in runs if r.job_name == job]
         expected = [datetime.combine(DAY0 + timedelta(days=d), at_time, tzinfo=SHANGHAI).astimezone(timezone.utc)

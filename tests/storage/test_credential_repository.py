@@ -160,7 +160,7 @@ async def test_an_erased_holders_unexpired_credential_stands_revoked(
     async with database.unit_of_work() as uow:
         await uow.credentials.add(record)
     async with database.unit_of_work() as uow:
-        await uow.rights.erasure.forget(user, now)
+        await uow.erasure.forget(user, now)
     async with database.unit_of_work() as uow:
         [standing] = (await uow.credentials.standings([record.cti])).values()
         assert standing.revoked and standing.user_id == 0

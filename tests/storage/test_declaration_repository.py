@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from rules.model import Answers, Colour, Declaration, Diagnosis, Reason, Status, Symptom, TravelRisk
 from storage.database import Database
 from storage.errors import DecryptionError
-from storage.models import DeclarationRow, StatusRow, User
+from storage.models import DeclarationRow, StatusRow, UserRow
 from storage.records import StoredStatus, UserProfile
 
 AddUser = Callable[..., Awaitable[UserProfile]]
@@ -120,7 +120,7 @@ async def test_deleting_a_user_cascades(
         await uow.declarations.upsert(user.id, today, make_answers(), now)
         await uow.statuses.put(user.id, _status(Colour.GREEN, today), now)
     async with database.engine.begin() as connection:
-        await connection.execute(delete(User).where(User.id == user.id))
+        await connection.execute(delete(UserRow).where(UserRow.id == user.id))
         counts = [
             (await connection.execute(select(func.count()).select_from(table))).scalar_one()
             for table in (DeclarationRow, StatusRow)
@@ -182,3 +182,26 @@ async def test_status_needs_evaluated_for(database: Database, add_user: AddUser,
         with pytest.raises(ValueError, match="status.evaluated_for: required"):
             await uow.statuses.put(user.id, unevaluated, now)
         assert await uow.statuses.get(user.id) is None
+
+
+async def test_declarations_are_opened_for_the_export_and_the_chart_by_their_own_repository(
+    database: Database, add_user: AddUser, make_answers, today: date, now: datetime
+) -> None:
+    me, other = await add_user(1001), await add_user(1002)
+    yesterday = today - timedelta(days=1)
+    async with database.unit_of_work() as uow:
+        await uow.declarations.upsert(me.id, today, make_answers("36.5"), now)
+        await uow.declarations.upsert(me.id, yesterday, make_answers("37.9", Symptom.COUGH), now)
+        await uow.declarations.upsert(other.id, yesterday, make_answers("36.6"), now)
+    async with database.unit_of_work() as uow:
+        await uow.declarations.upsert(me.id, today, make_answers("36.7"), now + timedelta(hours=1))
+    async with database.unit_of_work() as uow:
+        stored = await uow.declarations.stored_for(me.id)
+        histories = [item async for item in uow.declarations.histories(today, batch=1)]
+    assert [(d.day, d.answers, d.revision) for d in stored] == [
+        (yesterday, make_answers("37.9", Symptom.COUGH), 1), (today, make_answers("36.7"), 2)]
+    assert stored[1].created_at == now and stored[1].updated_at == now + timedelta(hours=1)
+    assert histories == [
+        (me.id, [Declaration(yesterday, make_answers("37.9", Symptom.COUGH)), Declaration(today, make_answers("36.7"))]),
+        (other.id, [Declaration(yesterday, make_answers("36.6"))]),
+    ]

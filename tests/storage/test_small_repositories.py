@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from storage.database import Database
 from storage.errors import DecryptionError
-from storage.models import ConversationStateRow, Preference, ProcessedUpdate
+from storage.models import ConversationStateRow, PreferenceRow, ProcessedUpdateRow
 from storage.records import ConversationState
 
 
@@ -28,7 +28,7 @@ async def test_set_language_creates_then_replaces(database: Database, now: datet
         assert await uow.preferences.get_language(7) == "zh-Hant"
         assert await uow.preferences.get_language(8) == "zh-Hans"
     async with database.engine.connect() as connection:
-        updated = (await connection.execute(select(Preference.updated_at).where(Preference.telegram_id == 7))).scalar_one()
+        updated = (await connection.execute(select(PreferenceRow.updated_at).where(PreferenceRow.telegram_id == 7))).scalar_one()
     assert updated == later
 
 
@@ -105,7 +105,7 @@ async def test_mark_processed_is_true_once_per_update(database: Database, now: d
     async with database.unit_of_work() as uow:
         assert await uow.updates.mark_processed(big, now + timedelta(seconds=5)) is False
     async with database.engine.connect() as connection:
-        rows = (await connection.execute(select(ProcessedUpdate.update_id, ProcessedUpdate.processed_at))).all()
+        rows = (await connection.execute(select(ProcessedUpdateRow.update_id, ProcessedUpdateRow.processed_at))).all()
     assert sorted(rows) == [(big, now), (big + 1, now)]
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.exc import StatementError
 
 from rules.model import Colour
 from storage.database import Database
-from storage.models import Preference
+from storage.models import PreferenceRow
 from storage.records import CredentialRecord, NewUser, UserProfile
 
 BEIJING = timezone(timedelta(hours=8))
@@ -75,7 +75,7 @@ async def test_the_column_type_itself_refuses_naive_datetimes(database: Database
     async with database.engine.connect() as connection:
         with pytest.raises(StatementError, match="naive datetime refused"):
             await connection.execute(
-                insert(Preference).values(telegram_id=1, language="en", updated_at=datetime(2024, 3, 1))
+                insert(PreferenceRow).values(telegram_id=1, language="en", updated_at=datetime(2024, 3, 1))
             )
 
 
@@ -84,6 +84,6 @@ async def test_raw_reads_are_aware_utc(database: Database) -> None:
     async with database.unit_of_work() as uow:
         await uow.preferences.set_language(1, "en", stored)
     async with database.engine.connect() as connection:
-        value = (await connection.execute(select(Preference.updated_at))).scalar_one()
+        value = (await connection.execute(select(PreferenceRow.updated_at))).scalar_one()
     assert value == stored
     assert value.utcoffset() == timedelta(0)

@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from storage.database import Database
 from storage.encryption import FieldCipher
 from storage.errors import AlreadyRegistered, DecryptionError, ResidentIdTaken, UserNotFound
-from storage.models import User
+from storage.models import UserRow
 from storage.records import NewUser, UserProfile
 from storage.repositories.users import PHONE_PURPOSE, RESIDENT_ID_PURPOSE
 
@@ -134,7 +134,7 @@ async def test_update_refreshes_the_phone_blind_index(
     async with database.unit_of_work() as uow:
         await uow.users.update(added.id, phone="+8613911112222")
     async with database.engine.connect() as connection:
-        stored = (await connection.execute(select(User.phone_hash).where(User.id == added.id))).scalar_one()
+        stored = (await connection.execute(select(UserRow.phone_hash).where(UserRow.id == added.id))).scalar_one()
     assert stored == cipher.blind_index("+8613911112222", PHONE_PURPOSE)
 
 
@@ -155,7 +155,7 @@ async def test_sensitive_columns_hold_only_ciphertext_and_blind_indexes(
 ) -> None:
     added = await add_user(1001)
     async with database.engine.connect() as connection:
-        row = (await connection.execute(select(User).where(User.id == added.id))).one()
+        row = (await connection.execute(select(UserRow).where(UserRow.id == added.id))).one()
     for blob, clear in ((row.name_enc, added.name), (row.resident_id_enc, added.resident_id), (row.phone_enc, added.phone)):
         assert clear.encode() not in blob
         assert blob[0] == 1
@@ -166,8 +166,8 @@ async def test_sensitive_columns_hold_only_ciphertext_and_blind_indexes(
 async def test_a_sealed_field_copied_to_another_user_does_not_open(database: Database, add_user: AddUser) -> None:
     alice, bob = await add_user(1001, name="Alice"), await add_user(1002, name="Bob")
     async with database.engine.begin() as connection:
-        alice_name = (await connection.execute(select(User.name_enc).where(User.id == alice.id))).scalar_one()
-        await connection.execute(update(User).where(User.id == bob.id).values(name_enc=alice_name))
+        alice_name = (await connection.execute(select(UserRow.name_enc).where(UserRow.id == alice.id))).scalar_one()
+        await connection.execute(update(UserRow).where(UserRow.id == bob.id).values(name_enc=alice_name))
     async with database.unit_of_work() as uow:
         with pytest.raises(DecryptionError):
             await uow.users.get(bob.id)

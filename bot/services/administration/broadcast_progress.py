@@ -13,7 +13,7 @@ from bot.services.callbacks import CallbackData
 from bot.services.context import Turn
 from bot.services.feature import Command, Feature, Press
 from rules.validators import parse_id
-from storage.repositories.delivery import Campaign
+from storage.records import Campaign
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from bot.services.context import Services, Turn
 from bot.services.feature import Command, Content, Draft, Feature, Flow, Picture, Press, Step
 from rules.model import Colour
 from rules.validators import parse_id
-from storage.repositories.delivery import Campaign, DeliveryRecord
+from storage.records import Campaign, DeliveryRecord
 from storage.unit_of_work import UnitOfWork
 
 BROADCAST_FLOW = "broadcast"

@@ -22,7 +22,7 @@ from rules.model import Colour
 from rules.validators import ValidationError, mask_name, masked_phone, parse_number, validate_phone
 from rules.words import colour_named
 from storage.records import UserProfile
-from storage.repositories.delivery import Campaign, DeliveryRecord
+from storage.records import Campaign, DeliveryRecord
 from storage.unit_of_work import UnitOfWork
 
 OVERRIDE_FLOW = "override"

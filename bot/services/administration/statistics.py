@@ -64,7 +64,7 @@ async def colour_history(services: Services, uow: UnitOfWork, today: date, days:
     window = [first + timedelta(days=n) for n in range(days)]
     tally: dict[date, Counter[Colour]] = {day: Counter() for day in window}
     replayed: set[int] = set()
-    async for user_id, history in uow.stats.histories(today):
+    async for user_id, history in uow.declarations.histories(today):
         replayed.add(user_id)
         colours = colours_by_day(services.policy, history, first, today,
                                  decisions=decisions.get(user_id, ()), risk_areas=areas)

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from bot.replies import Text, t
 from bot.services.delivery.audience import Audience
-from storage.repositories.delivery import Campaign, Progress
+from storage.records import Campaign, Progress
 from storage.unit_of_work import UnitOfWork
 
 # Kinds with a name in the catalogue (delivery.kind.*); others show their code.

@@ -5,7 +5,7 @@ from collections.abc import Awaitable, Callable
 
 from bot.replies import Reply
 from bot.services.context import Services, language_of
-from storage.repositories.delivery import Campaign, DeliveryRecord
+from storage.records import Campaign, DeliveryRecord
 from storage.unit_of_work import UnitOfWork
 
 Renderer = Callable[[Services, Campaign, DeliveryRecord, UnitOfWork], Awaitable[Reply | None]]

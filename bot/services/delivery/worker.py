@@ -54,7 +54,7 @@ from bot.services.delivery.sending import (
     TransientSendError,
 )
 from storage.leadership import Leadership
-from storage.repositories.delivery import (
+from storage.records import (
     BLOCKED,
     FAILED,
     PENDING,

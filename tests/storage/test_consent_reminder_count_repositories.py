@@ -1,4 +1,4 @@
-"""Repositories of the time-and-rights area on every backend: consents, reminders, counts, erasure."""
+"""Consents, reminders, daily counts, erasure and withdrawn credentials, on every backend."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
@@ -12,9 +12,9 @@ from rules.model import Colour
 from bot.policy_file import load_default_policy
 from storage.database import Database
 from storage.models.personal import Personal, personal
-from storage.records import CredentialRecord, UserProfile
+from storage.records import CredentialRecord, ReminderChoice, UserProfile
 from storage.repositories.erasure import personal_columns
-from storage.repositories.reminders import ReminderChoice, ReminderRepository
+from storage.repositories.reminders import ReminderRepository
 
 AddUser = Callable[..., Awaitable[UserProfile]]
 
@@ -23,23 +23,23 @@ async def test_consent_history_starts_with_registration_and_records_each_renewal
         database: Database, add_user: AddUser, now: datetime) -> None:
     user = await add_user(1001)
     async with database.unit_of_work() as uow:
-        assert [(c.version, c.accepted_at) for c in await uow.rights.consents.history(user)] == [("2024-01", user.consented_at)]
-        await uow.rights.consents.accept(user, "2024-06", now)
+        assert [(c.version, c.accepted_at) for c in await uow.consents.history(user)] == [("2024-01", user.consented_at)]
+        await uow.consents.accept(user, "2024-06", now)
     async with database.unit_of_work() as uow:
         renewed = await uow.users.get(user.id)
         assert (renewed.consent_version, renewed.consented_at) == ("2024-06", now)
-        assert [c.version for c in await uow.rights.consents.history(renewed)] == ["2024-01", "2024-06"]
-        await uow.rights.consents.accept(renewed, "2024-06", now + timedelta(days=1))  # same version: no change
-        assert len(await uow.rights.consents.history(renewed)) == 2
+        assert [c.version for c in await uow.consents.history(renewed)] == ["2024-01", "2024-06"]
+        await uow.consents.accept(renewed, "2024-06", now + timedelta(days=1))  # same version: no change
+        assert len(await uow.consents.history(renewed)) == 2
         with pytest.raises(ValueError, match="version"):
-            await uow.rights.consents.accept(renewed, "", now)
+            await uow.consents.accept(renewed, "", now)
 
 
 async def test_reminders_are_marked_once_a_day_for_those_due(database: Database, add_user: AddUser,
                                                              now: datetime, today: date, make_answers) -> None:
     default_user, early, late, off, declared, inactive = [await add_user(2000 + n) for n in range(6)]
     async with database.unit_of_work() as uow:
-        reminders = uow.rights.reminders
+        reminders = uow.reminders
         await reminders.set(early.id, ReminderChoice(True, "07:00"), now)
         await reminders.set(late.id, ReminderChoice(True, "20:00"), now)
         await reminders.set(off.id, ReminderChoice(False, None), now)
@@ -48,9 +48,9 @@ async def test_reminders_are_marked_once_a_day_for_those_due(database: Database,
 
     async def due_at(local_time: str, batch: str, day: date = today) -> set[int]:
         async with database.unit_of_work() as uow:
-            marked = await uow.rights.reminders.mark_due(today=day, local_time=local_time, default_time="08:00",
+            marked = await uow.reminders.mark_due(today=day, local_time=local_time, default_time="08:00",
                                                          batch=batch, now=now)
-            session = uow.rights.reminders._session
+            session = uow.reminders._session
             ids = set((await session.execute(ReminderRepository.batch_recipients(batch))).scalars())
         assert marked == len(ids)
         return ids
@@ -63,10 +63,10 @@ async def test_reminders_are_marked_once_a_day_for_those_due(database: Database,
     assert await due_at("08:00", "f", today + timedelta(days=1)) == {
         early.telegram_id, default_user.telegram_id, declared.telegram_id}
     async with database.unit_of_work() as uow:
-        assert await uow.rights.reminders.get(early.id) == ReminderChoice(True, "07:00")  # choice kept
-        assert await uow.rights.reminders.get(default_user.id) == ReminderChoice()
+        assert await uow.reminders.get(early.id) == ReminderChoice(True, "07:00")  # choice kept
+        assert await uow.reminders.get(default_user.id) == ReminderChoice()
         with pytest.raises(ValueError, match="remind_at"):
-            await uow.rights.reminders.set(early.id, ReminderChoice(True, "7:00"), now)
+            await uow.reminders.set(early.id, ReminderChoice(True, "7:00"), now)
 
 
 async def test_daily_counts_hold_numbers_only_and_can_be_recomputed(database: Database, add_user: AddUser,
@@ -78,9 +78,9 @@ async def test_daily_counts_hold_numbers_only_and_can_be_recomputed(database: Da
             await uow.declarations.upsert(person.id, today, make_answers(temperature), now)
             history = await uow.declarations.list_between(person.id, date.min, today)
             await uow.statuses.put(person.id, evaluate(policy, history, today), now)
-        assert await uow.rights.daily_counts.record_day(today, now) == 2
-        assert await uow.rights.daily_counts.record_day(today, now) == 2  # replaces, never adds up
-        rows = await uow.rights.daily_counts.between(today, today)
+        assert await uow.daily_counts.record_day(today, now) == 2
+        assert await uow.daily_counts.record_day(today, now) == 2  # replaces, never adds up
+        rows = await uow.daily_counts.between(today, today)
     assert [(r.region_code, r.colour, r.codes, r.declared) for r in rows] == [
         ("110105", "green", 1, 1), ("110105", "yellow", 1, 1)]
 
@@ -104,10 +104,10 @@ async def test_withdrawn_credentials_answer_for_erased_users(database: Database,
     record = CredentialRecord("c0ffee", user.id, "kid1", Colour.GREEN, "k", "token", now, now + timedelta(days=1))
     async with database.unit_of_work() as uow:
         await uow.credentials.add(record)
-        await uow.rights.erasure.forget(user, now)
+        await uow.erasure.forget(user, now)
     async with database.unit_of_work() as uow:
         found = await uow.credentials.get("c0ffee")
         assert found is not None and found.revoked_at == now and found.token == ""
         assert dict(await uow.credentials.withdrawn_since(None, now)) == {"c0ffee": record.expires_at}
-        assert await uow.rights.withdrawn.delete_expired(now + timedelta(days=2)) == 1
+        assert await uow.withdrawn.delete_expired(now + timedelta(days=2)) == 1
         assert await uow.credentials.get("c0ffee") is None
