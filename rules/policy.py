@@ -270,6 +270,5 @@ __all__ = [
     "Recovery",
     "TierRule",
     "classify",
-    "load_default_policy",
     "parse_policy",
 ]
