@@ -374,12 +374,20 @@ def _text(entry: dict[str, Any], name: str, where: str) -> str:
     return value
 
 
-def _time(entry: dict[str, Any], name: str, where: str) -> datetime:
-    text = _text(entry, name, where)
+def parse_utc_instant(text: str) -> datetime:
+    """An ISO 8601 time with its UTC offset, as UTC; ValueError says which of the two it is not.
+    The key ring and trust lists both store their times this way."""
     try:
         instant = datetime.fromisoformat(text)
     except ValueError:
-        raise KeyRingError(f"{where}.{name} is not an ISO 8601 time: {text!r}") from None
+        raise ValueError(f"is not an ISO 8601 time: {text!r}") from None
     if instant.tzinfo is None:
-        raise KeyRingError(f"{where}.{name} must carry a UTC offset: {text!r}")
+        raise ValueError(f"must carry a UTC offset: {text!r}")
     return instant.astimezone(timezone.utc)
+
+
+def _time(entry: dict[str, Any], name: str, where: str) -> datetime:
+    try:
+        return parse_utc_instant(_text(entry, name, where))
+    except ValueError as error:
+        raise KeyRingError(f"{where}.{name} {error}") from None

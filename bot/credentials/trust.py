@@ -39,13 +39,13 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from bot.credentials.keyring import ALGORITHM, MAX_CREDENTIAL_LIFETIME, b64url_decode, kid_for
+from bot.credentials.keyring import ALGORITHM, MAX_CREDENTIAL_LIFETIME, b64url_decode, kid_for, parse_utc_instant
 
 if TYPE_CHECKING:
     from bot.credentials.keyring import KeyRing
@@ -272,11 +272,7 @@ def _text(data: dict[str, Any], name: str, where: str) -> str:
 
 
 def _time(data: dict[str, Any], name: str, where: str) -> datetime:
-    text = _text(data, name, where)
     try:
-        instant = datetime.fromisoformat(text)
-    except ValueError:
-        raise TrustListError(f"{where}: field '{name}' is not an ISO 8601 time: {text!r}") from None
-    if instant.tzinfo is None:
-        raise TrustListError(f"{where}: field '{name}' must carry a UTC offset: {text!r}")
-    return instant.astimezone(timezone.utc)
+        return parse_utc_instant(_text(data, name, where))
+    except ValueError as error:
+        raise TrustListError(f"{where}: field '{name}' {error}") from None

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from bot.replies import Button, Reply, Text, button, t
 from bot.services import delivery
 from bot.services.callbacks import CallbackData
-from bot.services.context import Services, Turn
+from bot.services.context import Services, Turn, language_of
 from bot.services.feature import Command, Draft, Flow, Press, Step
 from bot.services.org_common import invite_text
 from rules.validators import ValidationError, validate_credit_code, validate_org_name
@@ -148,7 +148,7 @@ async def render_request(services: Services, campaign: Campaign, recipient: Deli
     organisation = await uow.organisations.get(campaign.payload["organisation_id"])
     if organisation is None or organisation.status != "pending":
         return None
-    language = await delivery.recipient_language(services, uow, recipient.telegram_id)
+    language = await language_of(services, uow, recipient.telegram_id)
     return Reply(language).say(request_text(organisation), buttons=approval_buttons(organisation.id))
 
 
@@ -167,7 +167,7 @@ async def render_decision(services: Services, campaign: Campaign, recipient: Del
     organisation = await uow.organisations.get(campaign.payload["organisation_id"])
     if organisation is None:
         return None
-    language = await delivery.recipient_language(services, uow, recipient.telegram_id)
+    language = await language_of(services, uow, recipient.telegram_id)
     if organisation.status != APPROVED:
         return Reply(language).say(t("org.rejected", name=organisation.name))
     return Reply(language).say(t("org.approved", name=organisation.name), invite_text(services, organisation),

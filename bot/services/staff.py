@@ -15,7 +15,7 @@ from bot.services import delivery, roles
 from bot.services.access import MANAGER
 from bot.services.callbacks import CallbackData, text
 from bot.services.common_buttons import StartCheckin
-from bot.services.context import Services, Turn
+from bot.services.context import Services, Turn, language_of
 from bot.services.feature import Command, Press
 from bot.services.org_common import (
     MANAGER_OF_PRESSED,
@@ -289,7 +289,7 @@ async def render_nudge(services: Services, campaign: Campaign, recipient: Delive
     last_declared = await uow.declarations.last_day(user.id)
     if last_declared is not None and last_declared.isoformat() >= campaign.payload["day"]:
         return None  # declared meanwhile
-    language = await delivery.recipient_language(services, uow, recipient.telegram_id)
+    language = await language_of(services, uow, recipient.telegram_id)
     return Reply(language).say(t("staff.nudge", name=organisation.name),
                                buttons=((button("button.checkin", StartCheckin()),),))
 

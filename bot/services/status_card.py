@@ -114,13 +114,6 @@ async def issue_or_reuse(
     return record
 
 
-async def card_for(
-    services: Services, uow: UnitOfWork, user: UserProfile, today: date, now: datetime
-) -> Card | None:
-    """The card of a user other than the sender (e.g. to notify them after a decision)."""
-    return (await refresh_code(services, uow, user, today, now)).card
-
-
 def status_key(status: Status) -> str:
     fingerprint = "|".join(
         str(part)

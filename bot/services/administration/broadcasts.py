@@ -26,7 +26,7 @@ from bot.services import delivery
 from bot.services.access import ADMINISTRATOR
 from bot.services.administration.common import region_name
 from bot.services.callbacks import CallbackData
-from bot.services.context import Services, Turn
+from bot.services.context import Services, Turn, language_of
 from bot.services.feature import Command, Content, Draft, Feature, Flow, Picture, Press, Step
 from rules.model import Colour
 from rules.validators import parse_id
@@ -335,7 +335,7 @@ async def _notice(uow: UnitOfWork, language: str, text: str, attachment_id: int 
 
 
 async def render_broadcast(services: Services, campaign: Campaign, recipient: DeliveryRecord, uow: UnitOfWork) -> Reply:
-    language = await delivery.recipient_language(services, uow, recipient.telegram_id)
+    language = await language_of(services, uow, recipient.telegram_id)
     return await _notice(uow, language, campaign.payload["text"], campaign.payload.get("attachment_id"))
 
 

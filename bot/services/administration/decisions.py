@@ -16,7 +16,7 @@ from bot.replies import Message, Reply, Text, button, t
 from bot.services import delivery, status_card
 from bot.services.access import ADMINISTRATOR
 from bot.services.callbacks import CallbackData
-from bot.services.context import Services, Turn
+from bot.services.context import Services, Turn, language_of
 from bot.services.feature import Command, Draft, Feature, Flow, Press, Step
 from rules.model import Colour
 from rules.validators import ValidationError, mask_name, masked_phone, parse_number, validate_phone
@@ -144,7 +144,7 @@ async def record_decision(turn: Turn, target: UserProfile, colour: Colour, days:
     await uow.audit.record(turn.actor.telegram_id, "decision.record", turn.now, target=f"user:{target.id}",
                            detail={"decision": decision.sequence, "colour": colour.value, "days": days})
     # Re-evaluate now: the new status gets a new credential, which supersedes every earlier one.
-    await status_card.card_for(turn.services, uow, target, turn.today, turn.now)
+    await status_card.refresh_code(turn.services, uow, target, turn.today, turn.now)
     await delivery.start_campaign(uow, kind="decision", created_by=turn.actor.telegram_id, now=turn.now,
                                   payload={"decision_id": decision.sequence},
                                   audience=delivery.Audience.from_ids([target.telegram_id], "citizen"))
@@ -160,10 +160,10 @@ async def render_decision_notice(services: Services, campaign: Campaign, recipie
         return None
     decision = next((d for d in await uow.decisions.for_user(user.id) if d.sequence == campaign.payload["decision_id"]),
                     None)
-    card = await status_card.card_for(services, uow, user, services.today(), services.clock.now())
+    card = (await status_card.refresh_code(services, uow, user, services.today(), services.clock.now())).card
     if decision is None or card is None:
         return None
-    language = await delivery.recipient_language(services, uow, recipient.telegram_id)
+    language = await language_of(services, uow, recipient.telegram_id)
     header = t("override.notice", colour=t(f"colour.{decision.colour.value}"), until=decision.last_day,
                reason=decision.reason)
     card = replace(card, caption=(header, *card.caption))

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from bot.services.delivery.audience import Audience, count_audience
 from bot.services.delivery.campaigns import campaign_progress, cancel_campaign, progress_text, start_campaign
-from bot.services.delivery.renderers import recipient_language, register_renderer
+from bot.services.delivery.renderers import register_renderer
 
 __all__ = [
     "Audience",
@@ -21,7 +21,6 @@ __all__ = [
     "cancel_campaign",
     "count_audience",
     "progress_text",
-    "recipient_language",
     "register_renderer",
     "start_campaign",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from bot.replies import Reply
-from bot.services.context import Services, language_of
+from bot.services.context import Services
 from storage.records import Campaign, DeliveryRecord
 from storage.unit_of_work import UnitOfWork
 
@@ -25,7 +25,6 @@ def renderer_for(kind: str) -> Renderer | None:
 
 
 # Renderers ask for their recipient's language under this name; it is the one lookup, not another.
-recipient_language = language_of
 
 
-__all__ = ["Renderer", "recipient_language", "register_renderer", "renderer_for"]
+__all__ = ["Renderer", "register_renderer", "renderer_for"]
