@@ -6,6 +6,8 @@ and the dispatcher checks it before the handler runs, so no handler can forget i
 - ``ANYONE``: every Telegram account, registered or not (/start, /help, /language, checkpoint scans);
 - ``REGISTERED``: a registered citizen; anyone else is told to register first, in one place;
 - ``ADMINISTRATOR``: the ids in ``HEALTHCODE_ADMIN_IDS``;
+- ``authority(Role.REVIEWER, ...)``: an administrator holding one of these roles, over a scope the handler
+  then keeps to (``turn.authority``);
 - ``MANAGER``: a manager, now, of at least one approved organisation (/org, /staff without an argument);
 - ``manager_of(...)``: a manager, now, of the approved organisation the press or command names.
 
@@ -22,6 +24,7 @@ from bot.replies import Button, button, t
 from bot.services import roles
 from bot.services.common_buttons import StartRegistration
 from bot.services.context import Turn
+from rules.authority import Role
 
 Subject = TypeVar("Subject", contravariant=True)
 
@@ -75,6 +78,19 @@ async def _manager(turn: Turn, subject: object) -> bool:
 
 ADMINISTRATOR: Requirement[object] = Requirement("administrator", _administrator)
 MANAGER: Requirement[object] = Requirement("manager", _manager)
+
+
+def authority(*wanted: Role) -> Requirement[object]:
+    """An administrator holding one of the ``wanted`` roles (the root administrators hold them all).
+    The dispatcher leaves the role and scope it found in ``turn.authority``; the handler then acts only
+    inside ``turn.authority.scope``."""
+    roles_wanted = frozenset(wanted)
+
+    async def admits(turn: Turn, subject: object) -> bool:
+        turn.authority = await roles.authority_for(turn, roles_wanted)
+        return turn.authority is not None
+
+    return Requirement("authority:" + ",".join(sorted(roles_wanted)), admits)
 
 
 def manager_of(organisation_id: Callable[[Subject], int | None]) -> Requirement[Subject]:

@@ -20,6 +20,7 @@ from bot.services.card_file_ids import CardFileIds
 from bot.services.verification_records import IssuerRecordCache
 from bot.settings import Settings
 from bot.credentials.trust_sources import TrustSources
+from rules.authority import ALL_ROLES, Authority
 from rules.policy import Policy
 from storage.database import Database
 from storage.records import ConversationState, Organisation, UserProfile
@@ -68,6 +69,17 @@ class Services:
     def is_admin(self, telegram_id: int) -> bool:
         return telegram_id in self.settings.admin_ids
 
+    @property
+    def issuer_region(self) -> str:
+        """The six-digit region the issuer serves (``CN-330100`` → ``330100``): the root administrators' scope."""
+        return self.settings.issuer.split("-", 1)[1]
+
+    def root_authority(self, telegram_id: int) -> Authority | None:
+        """Every role over the issuer's region, for the ids in ``HEALTHCODE_ADMIN_IDS``."""
+        if not self.is_admin(telegram_id):
+            return None
+        return Authority(telegram_id, ALL_ROLES, self.issuer_region, root=True)
+
 
 @dataclass(slots=True)
 class Turn:
@@ -84,6 +96,8 @@ class Turn:
     reply: Reply
     # The organisation a ``manager_of`` requirement checked the sender manages (bot.services.access).
     organisation: Organisation | None = None
+    # The role and scope an ``authority(...)`` requirement found the sender holds (bot.services.access).
+    authority: Authority | None = None
     durable_writes: list[DurableWrite] = field(default_factory=list, repr=False)
 
     @classmethod

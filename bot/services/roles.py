@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from bot.replies import t
 from bot.services.context import Turn
+from rules.authority import Authority, Role
 from storage.records import Organisation
 from storage.unit_of_work import UnitOfWork
 
@@ -31,6 +32,18 @@ async def deny(turn: Turn, attempt: str, *, button: bool = False) -> None:
 
 def is_admin(turn: Turn) -> bool:
     return turn.services.is_admin(turn.actor.telegram_id)
+
+
+async def authorities(turn: Turn) -> list[Authority]:
+    """Every role and scope the sender holds now: the root's, from the settings, and later appointments."""
+    root = turn.services.root_authority(turn.actor.telegram_id)
+    return [root] if root is not None else []
+
+
+async def authority_for(turn: Turn, wanted: frozenset[Role]) -> Authority | None:
+    """The widest of the sender's authorities that holds one of the ``wanted`` roles."""
+    held = [a for a in await authorities(turn) if a.roles & wanted]
+    return min(held, key=lambda a: (not a.root, len(a.scope.rstrip("0"))), default=None)
 
 
 async def managed_organisation(turn: Turn, organisation_id: int) -> Organisation | None:
