@@ -8,7 +8,8 @@ which may hold someone's phone number. The row is kept even when the rest of the
 from __future__ import annotations
 
 from bot.replies import t
-from bot.services.context import Turn
+from bot.regions import region_table
+from bot.services.context import Services, Turn
 from rules.authority import Authority, Role
 from storage.records import Organisation
 from storage.unit_of_work import UnitOfWork
@@ -38,6 +39,16 @@ async def authorities(turn: Turn) -> list[Authority]:
     """Every role and scope the sender holds now: the root's, from the settings, and later appointments."""
     root = turn.services.root_authority(turn.actor.telegram_id)
     return [root] if root is not None else []
+
+
+async def holders_covering(services: Services, uow: UnitOfWork, role: Role, region_code: str) -> list[Authority]:
+    """Every administrator holding ``role`` whose scope covers ``region_code``, widest scope last, so
+    ``result[0]`` is the nearest level (for a request to land with) and later ones are the levels above it
+    (for an escalation). The root administrators always cover the issuer's region."""
+    table = region_table()
+    roots = [services.root_authority(telegram_id) for telegram_id in sorted(services.settings.admin_ids)]
+    held = [a for a in roots if a is not None and a.holds(role) and a.covers(table, region_code)]
+    return sorted(held, key=lambda a: (a.root, -len(a.scope.rstrip("0"))))
 
 
 async def authority_for(turn: Turn, wanted: frozenset[Role]) -> Authority | None:
