@@ -341,3 +341,62 @@ class KeyCheck(Enum):
     RECORDED_NEW = "recorded_new"  # an empty database: the check is recorded on its first start
     RECORDED_EXISTING = "recorded_existing"  # data from before the check: recorded with the key given
     NOT_RECORDED = "not_recorded"  # none stored, and asked not to write one
+
+
+# Imports of an authority's list (/import): the record kept, and who a list's identifiers match.
+
+@dataclass(frozen=True, slots=True)
+class NewImport:
+    created_by: int
+    kind: str  # resident_id or phone
+    scope: str
+    colour: Colour
+    days: int
+    reason_code: str
+    first_day: date
+    last_day: date
+    file_sha256: str
+    file_bytes: int
+    rows: int
+    malformed: int
+    duplicates: int
+
+
+@dataclass(frozen=True, slots=True)
+class ImportCounts:
+    listed: int  # distinct well-formed identifiers
+    matched: int  # people inside the scope
+    outside_scope: int  # people registered outside it
+    not_registered: int  # identifiers nobody registered holds
+
+
+@dataclass(frozen=True, slots=True)
+class ImportRecord:
+    id: int
+    created_by: int
+    created_at: datetime
+    state: str  # draft, confirmed, cancelled
+    decided_at: datetime | None
+    kind: str
+    scope: str
+    colour: Colour
+    days: int
+    reason_code: str
+    first_day: date
+    last_day: date
+    file_sha256: str
+    file_bytes: int
+    rows: int
+    malformed: int
+    duplicates: int
+    counts: ImportCounts
+    late_matched: int
+
+
+@dataclass(frozen=True, slots=True)
+class ListedPerson:
+    """A registered person a listed identifier matched: enough to check the scope, nothing opened."""
+
+    user_id: int
+    region_code: str
+    digest: bytes  # the listed identifier's blind index

@@ -29,6 +29,7 @@ from storage.repositories.consents import ConsentRepository
 from storage.repositories.daily_counts import DailyCountRepository
 from storage.repositories.delivery import DeliveryRepository
 from storage.repositories.erasure import ErasureRepository, erased_in
+from storage.repositories.imports import ImportRepository
 from storage.repositories.key_check import DataKeyCheckRepository
 from storage.repositories.notices import StatusNoticeRepository
 from storage.repositories.organisations import AccessLogRepository, MembershipRepository, OrganisationRepository
@@ -94,6 +95,8 @@ class UnitOfWork:
         self.retention = RetentionRepository(self._session, cipher, dialect)
         self.withdrawn = WithdrawnCredentialRepository(self._session, cipher, dialect)
         self.key_check = DataKeyCheckRepository(self._session, cipher, dialect)
+        # Imports of an authority's list: the records, and the digests kept for later registrations.
+        self.imports = ImportRepository(self._session, cipher, dialect)
 
     async def __aenter__(self) -> UnitOfWork:
         if self._entered:
