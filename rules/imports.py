@@ -31,6 +31,16 @@ MALFORMED_LISTED = 10  # malformed lines named in the summary; the rest are coun
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
+class ListReason(StrEnum):
+    """Why the people on a list get a decision: the reason code an import records (and shows the citizen)."""
+
+    CONFIRMED_CASE = "confirmed_case"
+    CLOSE_CONTACT = "close_contact"
+    SECONDARY_CONTACT = "secondary_contact"
+    SHARED_JOURNEY = "shared_journey"  # the same flight, train or venue as a case
+    CLEARED = "cleared"  # released from isolation or quarantine
+
+
 class IdentifierKind(StrEnum):
     RESIDENT_ID = "resident_id"
     PHONE = "phone"
@@ -67,6 +77,7 @@ class ListProblem(ValueError):
 class Malformed:
     line: int  # 1-based line (CSV) or row (XLSX) of the file, the header being line 1
     problem: str  # a validator code such as ``resident_id.checksum``, or ``imports.number_cell``
+    params: tuple[tuple[str, str], ...] = ()  # the validator's limits (``length``), never the cell
 
 
 @dataclass(slots=True)
@@ -202,7 +213,7 @@ def read_list(rows: Iterable[tuple[int, Sequence[Cell]]], today: date, table: Re
         except ValidationError as error:
             reading.malformed_count += 1
             if len(reading.malformed) < MALFORMED_LISTED:
-                reading.malformed.append(Malformed(line, error.code))
+                reading.malformed.append(Malformed(line, error.code, tuple(sorted(error.message_params.items()))))
             continue
         if identifier in seen:
             reading.duplicates += 1
@@ -239,7 +250,7 @@ def _identifier(kind: IdentifierKind, cell: Cell, today: date, table: RegionTabl
 
 
 __all__ = [
-    "Cell", "Formula", "HEADERS", "IdentifierKind", "ListProblem", "ListReading", "MALFORMED_LISTED", "MAX_COLUMNS",
+    "Cell", "Formula", "HEADERS", "IdentifierKind", "ListProblem", "ListReason", "ListReading", "MALFORMED_LISTED", "MAX_COLUMNS",
     "MAX_FILE_BYTES", "MAX_ROWS", "Malformed", "column_letter", "csv_rows", "decode_csv", "identifying_column",
     "is_formula", "read_list",
 ]

@@ -13,6 +13,7 @@ from enum import StrEnum
 
 from bot import regions
 from bot.replies import Button, Text, button, t
+from bot.services.administration import imports
 from bot.services.callbacks import CallbackData, text
 from bot.services.common_buttons import StartCheckin
 from bot.services.context import Turn
@@ -277,6 +278,7 @@ async def _confirm(turn: Turn, pressed: ConfirmRegistration) -> None:
         turn.reply.say(t("registration.already_registered"))
         return
     await turn.clear_state()
+    await imports.match_registration(turn)  # listed by a health authority before registering
     turn.reply.say(
         t("registration.done", name=mask_name(new_user.name)),
         buttons=((button("button.checkin", StartCheckin()),),),

@@ -11,6 +11,7 @@ from rules.model import Colour, Decision, RiskArea, RiskAreaList, TravelRisk
 from storage.models import AuditRow, DecisionRow, ResidentIdMaskRow, RiskAreaRow, UserRow
 from storage.records import AuditEntry, RiskAreaEntry, UserProfile
 from storage.repositories.base import Repository, dump_json, require_aware, table_of
+from storage.repositories.delivery import RecipientIds
 from storage.repositories.users import (
     PHONE_PURPOSE,
     RESIDENT_ID_PURPOSE,
@@ -91,6 +92,16 @@ class DecisionRepository(Repository):
         for row in (await self._session.execute(query)).all():
             found.setdefault(row.user_id, []).append(self._decision(row))
         return found
+
+    def recipients_between(self, first_id: int, last_id: int, decided_by: int) -> RecipientIds:
+        """The Telegram ids (active accounts) of the people given the decisions ``first_id``…``last_id`` by
+        ``decided_by``: a batch recorded in one transaction, told in one campaign."""
+        return (
+            select(_users.c.telegram_id)
+            .join(_decisions, _decisions.c.user_id == _users.c.id)
+            .where(_decisions.c.id.between(first_id, last_id), _decisions.c.decided_by == decided_by,
+                   _users.c.active.is_(True))
+        )
 
     def _decision(self, row: Any) -> Decision:
         reason = self._cipher.open(row.reason_enc, _reason_context(row.user_id)).decode()

@@ -5,7 +5,8 @@
 - ``broadcast_progress``: a sent broadcast's progress, stop and resend (/broadcast_status, /broadcast_cancel);
 - ``statistics``: the day's counts and the colour chart (/stats);
 - ``decisions``: a health-authority decision that forces a colour (/override);
-- ``risk_areas``: the dated list of medium- and high-risk areas (/riskareas).
+- ``risk_areas``: the dated list of medium- and high-risk areas (/riskareas);
+- ``imports``: a list of resident IDs or mobile numbers matched at once, a decision each (/import).
 
 Each declares ``requires=ADMINISTRATOR`` on every command, button and flow, so the dispatcher refuses
 (and audits) everyone else, also when the role is withdrawn half way through a flow. Every change an
@@ -17,9 +18,10 @@ from __future__ import annotations
 from bot.services.administration import (
     approvals, broadcast_progress, broadcasts, decisions, risk_areas, statistics,
 )
+from bot.services.administration import imports
 from bot.services.administration.statistics import colour_history
 
 FEATURES = (approvals.FEATURE, broadcasts.FEATURE, broadcast_progress.FEATURE, statistics.FEATURE, decisions.FEATURE,
-            risk_areas.FEATURE)
+            risk_areas.FEATURE, imports.FEATURE)
 
-__all__ = ["FEATURES", "approvals", "broadcast_progress", "broadcasts", "colour_history", "decisions", "risk_areas", "statistics"]
+__all__ = ["FEATURES", "approvals", "broadcast_progress", "broadcasts", "colour_history", "decisions", "imports", "risk_areas", "statistics"]

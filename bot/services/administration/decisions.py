@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 
 from bot.replies import Message, Reply, Text, button, t
 from bot.services import delivery, status_card
@@ -18,7 +19,7 @@ from bot.services.access import ADMINISTRATOR
 from bot.services.callbacks import CallbackData
 from bot.services.context import Services, Turn, language_of
 from bot.services.feature import Command, Draft, Feature, Flow, Press, Step
-from rules.model import Colour
+from rules.model import Colour, Decision
 from rules.validators import ValidationError, mask_name, masked_phone, parse_number, validate_phone
 from rules.words import colour_named
 from storage.records import UserProfile
@@ -138,18 +139,46 @@ async def _confirm(turn: Turn, pressed: ConfirmDecision) -> None:
 
 
 async def record_decision(turn: Turn, target: UserProfile, colour: Colour, days: int, reason: str) -> None:
-    uow = turn.uow
-    decision = await uow.decisions.add(target.id, colour, turn.today, days, reason, by=turn.actor.telegram_id,
-                                       now=turn.now)
-    await uow.audit.record(turn.actor.telegram_id, "decision.record", turn.now, target=f"user:{target.id}",
-                           detail={"decision": decision.sequence, "colour": colour.value, "days": days})
-    # Re-evaluate now: the new status gets a new credential, which supersedes every earlier one.
-    await status_card.refresh_code(turn.services, uow, target, turn.today, turn.now)
-    await delivery.start_campaign(uow, kind="decision", created_by=turn.actor.telegram_id, now=turn.now,
-                                  payload={"decision_id": decision.sequence},
-                                  audience=delivery.Audience.from_ids([target.telegram_id], "citizen"))
+    [decision] = await record_decisions(turn.services, turn.uow, [target], colour, days, reason,
+                                        by=turn.actor.telegram_id, today=turn.today, now=turn.now)
     turn.reply.say(t("override.recorded", name=mask_name(target.name), colour=t(f"colour.{colour.value}"),
                      until=decision.last_day), edit=True)
+
+
+async def record_decisions(services: Services, uow: UnitOfWork, targets: Sequence[UserProfile], colour: Colour,
+                           days: int, reason: str, *, by: int, today: date, now: datetime,
+                           audit_detail: dict[str, object] | None = None) -> list[Decision]:
+    """The one way a decision is recorded, for one person (/override) or many (/import): each is stored
+    and audited, re-evaluated at once (the new credential supersedes every earlier one), and told
+    through one ``decision`` campaign (the one outgoing path)."""
+    decisions: list[Decision] = []
+    for target in targets:
+        decision = await uow.decisions.add(target.id, colour, today, days, reason, by=by, now=now)
+        await uow.audit.record(by, "decision.record", now, target=f"user:{target.id}",
+                               detail={"decision": decision.sequence, "colour": colour.value, "days": days,
+                                       **(audit_detail or {})})
+        await status_card.refresh_code(services, uow, target, today, now)
+        decisions.append(decision)
+    if len(decisions) == 1:
+        payload: dict[str, object] = {"decision_id": decisions[0].sequence}
+        audience = delivery.Audience.from_ids([targets[0].telegram_id], "citizen")
+    elif decisions:
+        # Many at once: the campaign names the range of decisions, and storage selects their people.
+        first, last = decisions[0].sequence, decisions[-1].sequence
+        payload = {"decisions": [first, last], "decided_by": by}
+        audience = delivery.Audience.from_select(uow.decisions.recipients_between(first, last, by), "citizens")
+    else:
+        return decisions
+    await delivery.start_campaign(uow, kind="decision", created_by=by, now=now, payload=payload, audience=audience)
+    return decisions
+
+
+def _decision_of(campaign: Campaign, decisions: list[Decision]) -> Decision | None:
+    """The decision a campaign told this person of: the one it names, or theirs in the range it names."""
+    if "decision_id" in campaign.payload:
+        return next((d for d in decisions if d.sequence == campaign.payload["decision_id"]), None)
+    first, last = campaign.payload["decisions"]
+    return next((d for d in reversed(decisions) if first <= d.sequence <= last), None)
 
 
 async def render_decision_notice(services: Services, campaign: Campaign, recipient: DeliveryRecord,
@@ -158,8 +187,7 @@ async def render_decision_notice(services: Services, campaign: Campaign, recipie
     user = await uow.users.get_by_telegram_id(recipient.telegram_id)
     if user is None:
         return None
-    decision = next((d for d in await uow.decisions.for_user(user.id) if d.sequence == campaign.payload["decision_id"]),
-                    None)
+    decision = _decision_of(campaign, await uow.decisions.for_user(user.id))
     card = (await status_card.refresh_code(services, uow, user, services.today(), services.clock.now())).card
     if decision is None or card is None:
         return None
