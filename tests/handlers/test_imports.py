@@ -235,3 +235,25 @@ async def test_import_is_for_health_authorities_only(harness: Harness) -> None:
     await harness.press(ADMIN, "Green")
     replies = await harness.say(ADMIN, "0")
     assert replies[0].text.startswith("DAYS must be a whole number from 1 to 365")
+
+
+async def test_the_shell_plays_an_import_with_a_document(tmp_path) -> None:
+    from bot.runners.shell import run_shell
+    from bot.settings import load_settings
+
+    (tmp_path / "list.csv").write_bytes(csv_list([listed_id(5), "12345"]))
+    settings = load_settings(_env_file=None, database_url=f"sqlite+aiosqlite:///{tmp_path / 'shell.db'}",
+                             state_dir=tmp_path / "state", keys_dir=tmp_path / "state" / "keys", web_port=0,
+                             admin_ids="777")
+    script = "\n".join([
+        "/language en", "/start", ":press I agree", "Li Wei", listed_id(5), "13800138000", "330100", ":press Confirm",
+        ":user 777", "/language en", "/import", ":press Yellow", "7", ":press Contact of a close contact",
+        f":document {tmp_path / 'list.csv'}", ":press Confirm", ":user 10001", "/status",
+    ])
+    out = io.StringIO()
+    code = await run_shell(settings, user_id=10001, out_dir=tmp_path / "out", stdin=io.StringIO(script), stdout=out)
+    output = out.getvalue()
+    assert code == 0, output
+    assert "Matched inside your scope: 1" in output and "line 3: A resident ID number has exactly 18" in output
+    assert "Import recorded: 1 decision(s), Yellow" in output
+    assert "Yellow code" in output and "密接的密接（卫生健康部门名单）" in output  # in the default language
