@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 
 from bot.jobs.common import BATCH_SIZE
 from bot.scheduler import JobContext
+from bot.services.administration import imports
 from bot.services.context import Services
 from rules.model import RiskAreaList
 from rules.retention import first_day_to_keep
@@ -54,6 +55,8 @@ async def apply_retention(services: Services, today: date, now: datetime, *,
         report["conversation_states"] = await retention.delete_idle_conversations(now - IDLE_CONVERSATION)
         report["credentials"] = await retention.delete_credentials_expired_before(now - timedelta(days=days))
         report["withdrawn_credentials"] = await uow.withdrawn.delete_expired(now)
+        # An import's blind indexes end with its decision window; an unconfirmed dry run's after a day.
+        report["import_pending"] = await uow.imports.purge(today, now, drafts_before=now - imports.DRAFT_LIFETIME)
     return report
 
 
