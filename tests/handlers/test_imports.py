@@ -124,6 +124,11 @@ async def test_a_50000_row_list_dry_run_confirm_decisions_late_registration_and_
     assert await count(harness, ImportPendingRow) == listed - IN_SCOPE - OUTSIDE - 1
 
     harness.next_day(13)  # past the window: a listed person registering now is not matched
+    after = LocalUser(64003, "After", "en")
+    await harness.register(after, resident_id=listed_id(IN_SCOPE + OUTSIDE + 10), phone="13700000003", region="330100")
+    async with harness.services.database.unit_of_work() as uow:
+        user = await uow.users.get_by_telegram_id(after.telegram_id)
+        assert await uow.decisions.for_user(user.id) == []
     await harness.say(ADMIN, "/import")  # any /import purges what has expired
     await harness.press(ADMIN, "Cancel")
     assert await count(harness, ImportPendingRow) == 0
