@@ -10,6 +10,7 @@ from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
+from rules.authority import Role
 from rules.model import Answers, Colour, RiskArea
 
 
@@ -341,3 +342,29 @@ class KeyCheck(Enum):
     RECORDED_NEW = "recorded_new"  # an empty database: the check is recorded on its first start
     RECORDED_EXISTING = "recorded_existing"  # data from before the check: recorded with the key given
     NOT_RECORDED = "not_recorded"  # none stored, and asked not to write one
+
+
+# --- appointed administrators -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AdministratorRecord:
+    """One appointment: ``role`` over the region ``scope``; ``revoked_at`` set once revoked."""
+
+    id: int
+    telegram_id: int
+    role: Role
+    scope: str
+    appointed_by: int
+    appointed_at: datetime
+    revoked_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AdministratorInvite:
+    """A pending invitation as the invitee is shown it (never the code itself)."""
+
+    role: Role
+    scope: str
+    created_by: int
+    expires_at: datetime
