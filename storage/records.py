@@ -222,6 +222,18 @@ class Counts:
     declared_today: int = 0
     colours: dict[Colour, int] = field(default_factory=lambda: {colour: 0 for colour in Colour})
     without_code: int = 0
+    # Stored codes by the policy version they were evaluated under (None: not recorded).
+    policies: dict[str | None, int] = field(default_factory=dict)
+
+    def add(self, other: Counts) -> None:
+        """Fold ``other`` into these counts (a region's rows into the row of the region above it)."""
+        self.registered += other.registered
+        self.declared_today += other.declared_today
+        self.without_code += other.without_code
+        for colour, count in other.colours.items():
+            self.colours[colour] = self.colours.get(colour, 0) + count
+        for version, count in other.policies.items():
+            self.policies[version] = self.policies.get(version, 0) + count
 
 
 @dataclass(frozen=True, slots=True)

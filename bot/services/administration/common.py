@@ -22,5 +22,5 @@ def region_name(turn: Turn, code: str) -> str:
 
 
 async def admin_help(turn: Turn) -> Text | None:
-    """The administrators' lines of /help (one block for all five features)."""
-    return t("help.admin") if roles.is_admin(turn) else None
+    """The administrators' lines of /help (one block for all five features), for roots and appointees."""
+    return t("help.admin") if await roles.authorities(turn) else None
