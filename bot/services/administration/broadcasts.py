@@ -310,6 +310,9 @@ async def _describe_audience(turn: Turn, kind: AudienceKind, value: str | None) 
         return t("broadcast.audience_is_organisation", name=organisation.name if organisation else value)
     if kind is AudienceKind.COLOUR:
         return t("broadcast.audience_is_colour", colour=t(f"colour.{value}"))
+    if turn.authority is not None and not turn.authority.root:
+        scope = turn.authority.scope
+        return t("broadcast.audience_is_everyone_in", scope=scope, name=region_name(turn, scope))
     return t("broadcast.audience_is_everyone")
 
 
