@@ -268,7 +268,7 @@ async def _open(turn: Turn, code: str, page: int) -> None:
     back = PickProvince(parent.code[:2]) if parent is not None and parent.level == "province" else ShowProvinces()
     rows.append((button("button.back", back),))
     question = "registration.ask_city" if region.level == "province" else "registration.ask_county"
-    parts = (t(question, region=_region_name(turn, region)),)
+    parts: tuple[Text, ...] = (t(question, region=_region_name(turn, region)),)
     if pages > 1:
         parts += (t("registration.page", page=page + 1, pages=pages),)
     turn.reply.say(*parts, buttons=tuple(rows), edit=True)
