@@ -22,7 +22,7 @@ from bot.services import roles
 from bot.services.access import ANYONE, authority
 from bot.services.administration.common import join_lines, region_name
 from bot.services.callbacks import CallbackData, text
-from bot.services.context import Turn
+from bot.services.context import Services, Turn
 from bot.services.feature import Command, DeepLink, Draft, Feature, Flow, Press, Step
 from bot.services.org_common import CODE_ALPHABET, deep_link
 from rules.authority import (
@@ -44,6 +44,7 @@ INVITE_PREFIX = "adm_"
 INVITE_CODE_LENGTH = 12  # 60 bits from a 32-letter alphabet: an invitation is a capability
 INVITE_HOURS = 72
 ANY_ADMINISTRATOR = authority(*ALL_ROLES)
+SHELL_APPOINTER = 0  # who "appointed" an account the local shell made an administrator (``:role``)
 ROLE_ALIASES = {
     "health_authority": Role.HEALTH_AUTHORITY, "health": Role.HEALTH_AUTHORITY, "authority": Role.HEALTH_AUTHORITY,
     "卫健": Role.HEALTH_AUTHORITY, "reviewer": Role.REVIEWER, "审核": Role.REVIEWER,
@@ -292,6 +293,24 @@ async def revoke(turn: Turn, args: list[str]) -> None:
                                 detail={"role": appointment.role.value, "scope": appointment.scope})
     turn.reply.say(t("admins.revoked", id=appointment.id, role=role_label(appointment.role), scope=appointment.scope,
                      name=region_name(turn, appointment.scope), holder=masked_account(appointment.telegram_id)))
+
+
+async def appoint_in_shell(services: Services, telegram_id: int, role_text: str, scope_text: str
+                           ) -> AdministratorRecord | Text:
+    """The local shell's ``:role ROLE SCOPE``: make the account it plays an administrator at once, with no
+    invitation (the shell is a developer's own machine). Audited like an acceptance; what went wrong as
+    a Text otherwise."""
+    role, scope = role_named(role_text), scope_named(scope_text)
+    if role is None:
+        return t("admins.bad_role", typed=role_text[:40])
+    if scope is None:
+        return t("admins.bad_scope")
+    async with services.database.unit_of_work() as uow:
+        now = services.clock.now()
+        appointment = await uow.administrators.appoint(telegram_id, role, scope, by=SHELL_APPOINTER, now=now)
+        await uow.audit.record(telegram_id, "admin.shell_appoint", now, target=f"admin:{appointment.id}",
+                               detail={"role": role.value, "scope": scope})
+        return appointment
 
 
 async def _admins_help(turn: Turn) -> Text | None:
