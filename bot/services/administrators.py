@@ -314,7 +314,12 @@ async def appoint_in_shell(services: Services, telegram_id: int, role_text: str,
 
 
 async def _admins_help(turn: Turn) -> Text | None:
-    return t("help.appointments") if await roles.authorities(turn) else None
+    held = await roles.authorities(turn)
+    if not held:
+        return None
+    others = sorted({role for a in held if not a.root and not a.holds(Role.HEALTH_AUTHORITY) for role in a.roles},
+                    key=STRENGTH.__getitem__, reverse=True)
+    return join_lines([t("help.appointments"), *(t(f"admins.help_for.{role.value}") for role in others)])
 
 
 APPOINT = Flow(

@@ -304,3 +304,32 @@ async def test_every_administrator_command_is_refused_to_a_neighbouring_checkpoi
         return
     assert replies[0].text == NOT_PERMITTED
     assert await denials(harness, VIEWER) == [{"attempt": command.split()[0]}]
+
+
+async def test_help_shows_each_role_its_commands(harness: Harness) -> None:
+    await appoint_directly(harness, VIEWER, Role.VIEWER, "330106")
+    await appoint_directly(harness, COUNTY, Role.HEALTH_AUTHORITY, "330106")
+    viewer_help = "\n".join(m.text for m in await harness.say(VIEWER, "/help"))
+    assert "/appoint ROLE SCOPE" in viewer_help and "Your command: /stats" in viewer_help
+    assert "/override" not in viewer_help
+    county_help = "\n".join(m.text for m in await harness.say(COUNTY, "/help"))
+    assert "/override" in county_help and "/appoint ROLE SCOPE" in county_help
+
+
+async def test_an_organisation_request_reaches_the_health_authorities_of_its_region(harness: Harness) -> None:
+    from tests.handlers.test_org_fixtures import drain
+
+    await appoint_directly(harness, COUNTY, Role.HEALTH_AUTHORITY, "330106")
+    await appoint_directly(harness, CITY, Role.HEALTH_AUTHORITY, "330108")
+    manager = LocalUser(63011, "Manager", "en")
+    await harness.say(manager, "/org_new")
+    await harness.say(manager, "Xihu Ltd")
+    await harness.say(manager, org_credit_code("330106", 2))
+    await harness.press(manager, "Submit for approval")
+    await drain(harness)
+    assert any("Xihu Ltd" in m.text for m in chat(harness, COUNTY))
+    assert any("Xihu Ltd" in m.text for m in chat(harness, ADMIN))
+    assert not any("Xihu Ltd" in m.text for m in chat(harness, CITY))  # the neighbouring county's
+    await press_data(harness, COUNTY, "orgadm:approve:1")
+    async with harness.services.database.unit_of_work() as uow:
+        assert (await uow.organisations.get(1)).status == "approved"
