@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from bot import regions
-from bot.replies import Text, button, t
-from bot.services import roles
+from bot.replies import Reply, Text, button, t
+from bot.services import delivery, roles
 from bot.services.access import ANYONE, authority
 from bot.services.administration.common import join_lines, region_name
 from bot.services.callbacks import CallbackData, text
-from bot.services.context import Services, Turn
+from bot.services.context import Services, Turn, language_of
 from bot.services.feature import Command, DeepLink, Draft, Feature, Flow, Press, Step
 from bot.services.org_common import CODE_ALPHABET, deep_link
 from rules.authority import (
@@ -37,13 +37,15 @@ from rules.authority import (
     may_revoke,
 )
 from rules.validators import parse_id
-from storage.records import AdministratorInvite, AdministratorRecord
+from storage.records import AdministratorInvite, AdministratorRecord, Campaign, DeliveryRecord
+from storage.unit_of_work import UnitOfWork
 
 APPOINT_FLOW = "appoint"
 INVITE_PREFIX = "adm_"
 INVITE_CODE_LENGTH = 12  # 60 bits from a 32-letter alphabet: an invitation is a capability
 INVITE_HOURS = 72
 ANY_ADMINISTRATOR = authority(*ALL_ROLES)
+NOTICE_KIND = "admin_notice"
 SHELL_APPOINTER = 0  # who "appointed" an account the local shell made an administrator (``:role``)
 ROLE_ALIASES = {
     "health_authority": Role.HEALTH_AUTHORITY, "health": Role.HEALTH_AUTHORITY, "authority": Role.HEALTH_AUTHORITY,
@@ -171,16 +173,48 @@ async def _refusal(turn: Turn, role: Role, scope: str) -> AppointmentRefusal | N
     """None when any authority the sender holds allows it; otherwise the refusal of the nearest miss."""
     table = regions.region_table()
     refusals = [appointment_refusal(held, role, scope, table) for held in await roles.authorities(turn)]
-    if not refusals or any(refusal is None for refusal in refusals):
-        return None if refusals else AppointmentRefusal.OUTSIDE_SCOPE
+    if any(refusal is None for refusal in refusals):
+        return None
     # A role-strength refusal says more than "outside your scope" when some scope did cover it.
-    return AppointmentRefusal.STRONGER_ROLE if AppointmentRefusal.STRONGER_ROLE in refusals else refusals[0]
+    if AppointmentRefusal.STRONGER_ROLE in refusals:
+        return AppointmentRefusal.STRONGER_ROLE
+    return next((refusal for refusal in refusals if refusal is not None), AppointmentRefusal.OUTSIDE_SCOPE)
 
 
 async def _refuse(turn: Turn, attempt: str, why: Text, *, press: bool = False) -> None:
     """The specific reason, after the one audited "not permitted"."""
     await roles.deny(turn, attempt, button=press)
     turn.reply.say(why)
+
+
+# --- telling the other side ------------------------------------------------------------------------
+
+
+async def _tell(turn: Turn, telegram_id: int, event: str, appointment: AdministratorRecord) -> None:
+    """A one-line notice through bulk delivery (rate-limited, retried): role, scope and a masked account,
+    nothing personal in the payload."""
+    if telegram_id == SHELL_APPOINTER or telegram_id == turn.actor.telegram_id:
+        return
+    await delivery.start_campaign(
+        turn.uow, kind=NOTICE_KIND, created_by=turn.actor.telegram_id, now=turn.now,
+        payload={"event": event, "id": appointment.id, "role": appointment.role.value, "scope": appointment.scope,
+                 "holder": masked_account(appointment.telegram_id)},
+        audience=delivery.Audience.from_ids([telegram_id], "administrator"),
+    )
+
+
+async def render_notice(services: Services, campaign: Campaign, recipient: DeliveryRecord, uow: UnitOfWork) -> Reply:
+    payload = campaign.payload
+    language = await language_of(services, uow, recipient.telegram_id)
+    region = regions.get(payload["scope"])
+    name = payload["scope"] if region is None else region.name_zh if language == "zh-CN" else region.name_en
+    reply = Reply(language)
+    reply.say(t(f"admins.notice.{payload['event']}", id=payload["id"], role=t(f"admins.role.{payload['role']}"),
+                scope=payload["scope"], name=name, holder=payload["holder"]))
+    return reply
+
+
+delivery.register_renderer(NOTICE_KIND, render_notice)
 
 
 # --- accepting -----------------------------------------------------------------------------------
@@ -218,6 +252,7 @@ async def _accept(turn: Turn, pressed: AcceptAppointment) -> None:
                                                         by=invite.created_by, now=turn.now)
     await turn.uow.audit.record(turn.actor.telegram_id, "admin.accept", turn.now, target=f"admin:{appointment.id}",
                                 detail={"role": invite.role.value, "scope": invite.scope})
+    await _tell(turn, invite.created_by, "accepted", appointment)
     turn.reply.say(t("admins.now_holding", role=role_label(invite.role), scope=invite.scope,
                      name=region_name(turn, invite.scope)), t(f"admins.help_for.{invite.role.value}"), edit=True)
 
@@ -291,6 +326,7 @@ async def revoke(turn: Turn, args: list[str]) -> None:
     await turn.uow.administrators.revoke(appointment.id, by=turn.actor.telegram_id, now=turn.now)
     await turn.uow.audit.record(turn.actor.telegram_id, "admin.revoke", turn.now, target=f"admin:{appointment.id}",
                                 detail={"role": appointment.role.value, "scope": appointment.scope})
+    await _tell(turn, appointment.telegram_id, "revoked", appointment)
     turn.reply.say(t("admins.revoked", id=appointment.id, role=role_label(appointment.role), scope=appointment.scope,
                      name=region_name(turn, appointment.scope), holder=masked_account(appointment.telegram_id)))
 

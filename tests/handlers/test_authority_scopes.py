@@ -333,3 +333,17 @@ async def test_an_organisation_request_reaches_the_health_authorities_of_its_reg
     await press_data(harness, COUNTY, "orgadm:approve:1")
     async with harness.services.database.unit_of_work() as uow:
         assert (await uow.organisations.get(1)).status == "approved"
+
+
+async def test_the_appointer_hears_of_the_acceptance_and_the_holder_of_the_revocation(harness: Harness) -> None:
+    from tests.handlers.test_org_fixtures import drain
+
+    code = await invitation_code(harness, ADMIN, "reviewer", "330106")
+    await harness.say(COUNTY, f"/accept_admin {code}")
+    await harness.press(COUNTY, "Accept")
+    await drain(harness)
+    assert chat(harness, ADMIN)[-1].text.startswith("Account ••001 accepted your invitation: reviewer over 330106")
+    await harness.say(ADMIN, "/revoke 1")
+    await drain(harness)
+    assert chat(harness, COUNTY)[-1].text == (
+        "Your appointment #1 as reviewer over 330106 (Xihu District) has been revoked.")
