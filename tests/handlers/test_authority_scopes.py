@@ -284,6 +284,7 @@ async def test_stats_show_the_scope_one_level_down_with_policy_versions(harness:
     assert chart.photo is not None
     [county, _] = await harness.say(COUNTY, "/stats")
     assert "Registered: 1 · declared today: 1" in county.text and "Binjiang" not in county.text
+    assert "Xihu District: 1 registered, 1 declared" in county.text  # a county is its own one row
     # A viewer may look, not act.
     [refused] = await harness.say(COUNTY, f"/override {phone(2)} red 14 tracing")
     assert refused.text == NOT_PERMITTED

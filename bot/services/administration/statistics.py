@@ -72,7 +72,9 @@ def _rows_one_level_down(turn: Turn, by_code: dict[str, Counts]) -> list[tuple[s
     named: list[tuple[str | Text, Counts]] = []
     for key, counts in sorted(rows.items()):
         name = region_name(turn, key) if table.get(key) else "?"
-        named.append((t("stats.scope_itself", name=name) if key == scope and not turn.authority.root else name, counts))
+        # "Only at this level" says something when the scope has levels below it (not for a county).
+        at_scope_only = key == scope and not turn.authority.root and bool(table.children_of(scope))
+        named.append((t("stats.scope_itself", name=name) if at_scope_only else name, counts))
     return named
 
 
