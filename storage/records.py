@@ -10,6 +10,7 @@ from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
+from rules.authority import Role
 from rules.model import Answers, Colour, RiskArea
 
 
@@ -221,6 +222,18 @@ class Counts:
     declared_today: int = 0
     colours: dict[Colour, int] = field(default_factory=lambda: {colour: 0 for colour in Colour})
     without_code: int = 0
+    # Stored codes by the policy version they were evaluated under (None: not recorded).
+    policies: dict[str | None, int] = field(default_factory=dict)
+
+    def add(self, other: Counts) -> None:
+        """Fold ``other`` into these counts (a region's rows into the row of the region above it)."""
+        self.registered += other.registered
+        self.declared_today += other.declared_today
+        self.without_code += other.without_code
+        for colour, count in other.colours.items():
+            self.colours[colour] = self.colours.get(colour, 0) + count
+        for version, count in other.policies.items():
+            self.policies[version] = self.policies.get(version, 0) + count
 
 
 @dataclass(frozen=True, slots=True)
@@ -400,3 +413,29 @@ class ListedPerson:
     user_id: int
     region_code: str
     digest: bytes  # the listed identifier's blind index
+
+
+# --- appointed administrators -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AdministratorRecord:
+    """One appointment: ``role`` over the region ``scope``; ``revoked_at`` set once revoked."""
+
+    id: int
+    telegram_id: int
+    role: Role
+    scope: str
+    appointed_by: int
+    appointed_at: datetime
+    revoked_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AdministratorInvite:
+    """A pending invitation as the invitee is shown it (never the code itself)."""
+
+    role: Role
+    scope: str
+    created_by: int
+    expires_at: datetime

@@ -25,6 +25,7 @@ from storage.repositories.administration import (
     DecisionRepository,
     RiskAreaRepository,
 )
+from storage.repositories.administrators import AdministratorRepository
 from storage.repositories.consents import ConsentRepository
 from storage.repositories.daily_counts import DailyCountRepository
 from storage.repositories.delivery import DeliveryRepository
@@ -85,6 +86,7 @@ class UnitOfWork:
         self.audit = AuditRepository(self._session, cipher, dialect)
         self.decisions = DecisionRepository(self._session, cipher, dialect)
         self.risk_areas = RiskAreaRepository(self._session, cipher, dialect)
+        self.administrators = AdministratorRepository(self._session, cipher, dialect)
         self.citizens = CitizenLookupRepository(self.users, self._session, cipher, dialect)
         self.deliveries = DeliveryRepository(self._session, cipher, dialect)
         self.stats = StatsRepository(self._session, cipher, dialect)

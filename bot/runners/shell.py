@@ -25,12 +25,17 @@ from bot.local.bot_api import LocalBotApi, SentMessage
 from bot.local.chat import LocalChat, LocalUser, NoButtonError
 from bot.metrics import instrument_application
 from bot.card_image import render_terminal
+from bot.replies import Text
+from bot.services.administrators import appoint_in_shell
 from bot.services.context import Services
 from bot.settings import Settings
 from bot.web.server import PortInUse, WebSide
 
 HELP = """shell controls:
   :user ID [FIRST_NAME]   act as that Telegram user from now on
+  :role ROLE SCOPE        make the current user an administrator: ROLE health_authority, reviewer,
+                          checkpoint or viewer over SCOPE (33, 3301, 330106); or accept an invitation
+                          by sending /accept_admin CODE (or /start adm_CODE)
   :press N | :press LABEL press inline button N (from 1) or the one with that label (marks and case ignored), on the latest message with buttons
   :photo PATH             send an image as a photo
   :document PATH          send an image as a file
@@ -98,6 +103,8 @@ class ShellSession:
                 self._say(HELP)
             elif name == "user":
                 self._switch_user(argument)
+            elif name == "role":
+                await self._make_administrator(argument)
             elif name == "press":
                 await self._press(argument)
             elif name in ("photo", "document"):
@@ -126,6 +133,15 @@ class ShellSession:
             raise ShellUsageError(f"usage: :user ID [FIRST_NAME]  (a Telegram first name has at most {MAX_FIRST_NAME} characters)")
         self.user = LocalUser(telegram_id, first_name, self.user.language_code)
         self._say(f"shell: now acting as user {self.user.telegram_id} ({self.user.first_name})")
+
+    async def _make_administrator(self, argument: str) -> None:
+        parts = argument.split()
+        if len(parts) != 2:
+            raise ShellUsageError("usage: :role ROLE SCOPE  (e.g. :role health_authority 330106)")
+        made = await appoint_in_shell(self.services, self.user.telegram_id, parts[0], parts[1])
+        if isinstance(made, Text):
+            raise ShellUsageError(self.services.catalogue.render("en", made))  # the shell's own words are English
+        self._say(f"shell: user {self.user.telegram_id} is now {made.role.value} over {made.scope} (appointment #{made.id})")
 
     async def _press(self, argument: str) -> None:
         if not argument:

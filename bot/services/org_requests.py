@@ -9,11 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.replies import Button, Reply, Text, button, t
-from bot.services import delivery
+from bot.services import delivery, roles
 from bot.services.callbacks import CallbackData
 from bot.services.context import Services, Turn, language_of
 from bot.services.feature import Command, Draft, Flow, Press, Step
 from bot.services.org_common import invite_text
+from rules.authority import Role
 from rules.validators import ValidationError, validate_credit_code, validate_org_name
 from storage.records import Campaign, DeliveryRecord, Organisation
 from storage.repositories.organisations import APPROVED
@@ -116,9 +117,16 @@ async def _submit(turn: Turn, pressed: SubmitRequest) -> None:
     await turn.uow.audit.record(turn.actor.telegram_id, "org.request", turn.now, target=f"org:{organisation.id}")
     await delivery.start_campaign(
         turn.uow, kind="org_request", created_by=turn.actor.telegram_id, payload={"organisation_id": organisation.id},
-        audience=delivery.Audience.from_ids(turn.services.settings.admin_ids, "admins"), now=turn.now,
+        audience=delivery.Audience.from_ids(await _approvers(turn, draft.credit_code), "admins"), now=turn.now,
     )
     turn.reply.say(t("org.requested", name=organisation.name, id=organisation.id), edit=True)
+
+
+async def _approvers(turn: Turn, credit_code: str) -> list[int]:
+    """Who hears of a request: the health authorities whose scope covers the organisation's region (digits
+    3–8 of its credit code), nearest first, and the root administrators."""
+    holders = await roles.holders_covering(turn.services, turn.uow, Role.HEALTH_AUTHORITY, credit_code[2:8])
+    return list(dict.fromkeys(holder.telegram_id for holder in holders))
 
 
 async def _abandon(turn: Turn, pressed: AbandonRequest) -> None:

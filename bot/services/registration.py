@@ -1,4 +1,4 @@
-"""Registration: consent, name, resident ID, phone, region, then a summary to confirm or edit.
+"""Registration: consent, name, resident ID, phone, region (province → city → county), then a summary.
 
 Nothing is stored before consent: the notice and its buttons come first (``begin``), and agreeing
 starts the flow ``REGISTRATION`` declared at the end of this module, whose draft lives in the
@@ -85,6 +85,19 @@ class ShowProvinces(CallbackData, prefix="reg", action="provinces"):
 @dataclass(frozen=True)
 class PickCity(CallbackData, prefix="reg", action="city"):
     code: str = text(max_length=12)
+
+
+@dataclass(frozen=True)
+class PickCounty(CallbackData, prefix="reg", action="county"):
+    code: str = text(max_length=6)
+
+
+@dataclass(frozen=True)
+class ShowRegionPage(CallbackData, prefix="reg", action="page"):
+    """Another page of a long list (Chongqing's 38 districts and counties): the parent and the page."""
+
+    code: str = text(max_length=6)
+    page: int = 0
 
 
 @dataclass(frozen=True)
@@ -190,7 +203,13 @@ def _question(step: Field) -> StepAction:
     return ask
 
 
-# --- the region: province, then city (or a code typed) -------------------------------------------
+# --- the region: province, then city, then county (or a code typed) -----------------------------
+#
+# Each press names one region: a province lists its cities (and the counties it administers directly), a
+# city its counties; a region with nothing below it (a city without counties such as Dongguan, or Hong
+# Kong) is chosen as it is. Long lists come in pages of _PAGE buttons.
+
+_PAGE = 24
 
 
 async def _ask_region(turn: Turn, *, edit: bool = False) -> None:
@@ -204,21 +223,64 @@ async def _show_provinces(turn: Turn, pressed: ShowProvinces) -> None:
 
 async def _show_cities(turn: Turn, pressed: PickProvince) -> None:
     prefix = pressed.province
-    cities = regions.cities_of(prefix) if regions.is_province_prefix(prefix) else []
-    if not cities:
+    if not regions.is_province_prefix(prefix):
         turn.reply.toast = t("common.stale_button")
         return
-    rows = _grid(button("common.label", PickCity(c.code), name=_region_name(turn, c)) for c in cities)
-    back = (button("button.back", ShowProvinces()),)
-    turn.reply.say(t("registration.ask_city"), buttons=(*rows, back), edit=True)
+    await _open(turn, prefix + "0000", 0)
 
 
-async def _accept_city(turn: Turn, pressed: PickCity) -> None:
-    try:
-        region = validate_region_code(pressed.code, regions.region_table())
-    except ValidationError:
+async def _open_city(turn: Turn, pressed: PickCity) -> None:
+    await _open(turn, pressed.code, 0)
+
+
+async def _accept_county(turn: Turn, pressed: PickCounty) -> None:
+    await _open(turn, pressed.code, 0)
+
+
+async def _show_page(turn: Turn, pressed: ShowRegionPage) -> None:
+    await _open(turn, pressed.code, pressed.page)
+
+
+async def _open(turn: Turn, code: str, page: int) -> None:
+    """The region's list of what lies below it, or the region itself when nothing does."""
+    table = regions.region_table()
+    region = table.get(code)
+    if region is None:
         turn.reply.toast = t("common.stale_button")
         return
+    below = table.children_of(region.code)
+    if not below:
+        await _accept_region(turn, region)
+        return
+    pages = max(1, -(-len(below) // _PAGE))
+    if not 0 <= page < pages:
+        turn.reply.toast = t("common.stale_button")
+        return
+    shown = below[page * _PAGE:(page + 1) * _PAGE]
+    rows = list(_grid(_pick_button(turn, r) for r in shown))
+    paging = []
+    if page > 0:
+        paging.append(button("registration.page_previous", ShowRegionPage(region.code, page - 1)))
+    if page + 1 < pages:
+        paging.append(button("registration.page_next", ShowRegionPage(region.code, page + 1)))
+    if paging:
+        rows.append(tuple(paging))
+    parent = table.parent_of(region.code)
+    back = PickProvince(parent.code[:2]) if parent is not None and parent.level == "province" else ShowProvinces()
+    rows.append((button("button.back", back),))
+    question = "registration.ask_city" if region.level == "province" else "registration.ask_county"
+    parts: tuple[Text, ...] = (t(question, region=_region_name(turn, region)),)
+    if pages > 1:
+        parts += (t("registration.page", page=page + 1, pages=pages),)
+    turn.reply.say(*parts, buttons=tuple(rows), edit=True)
+
+
+def _pick_button(turn: Turn, region: regions.Region) -> Button:
+    family = PickCity(region.code) if region.level == "city" else PickCounty(region.code)
+    return button("common.label", family, name=_region_name(turn, region))
+
+
+async def _accept_region(turn: Turn, region: regions.Region) -> None:
     turn.reply.say(t("registration.region_chosen", region=_region_name(turn, region)), edit=True)
     await _store_and_advance(turn, Field.REGION, region.code)
 
@@ -304,10 +366,11 @@ REGISTRATION: Flow[RegistrationDraft] = Flow(
         Step("name", ask=_question(Field.NAME), text=_typed(Field.NAME, _name)),
         Step("resident_id", ask=_question(Field.RESIDENT_ID), text=_typed(Field.RESIDENT_ID, _resident_id)),
         Step("phone", ask=_question(Field.PHONE), text=_typed(Field.PHONE, _phone)),
-        # A region is picked province then city, or its code typed.
+        # A region is picked province, city, then county, or its code typed.
         Step("region", ask=_ask_region, text=_typed(Field.REGION, _region_code),
              presses=(Press(PickProvince, _show_cities), Press(ShowProvinces, _show_provinces),
-                      Press(PickCity, _accept_city))),
+                      Press(PickCity, _open_city), Press(PickCounty, _accept_county),
+                      Press(ShowRegionPage, _show_page))),
         Step("confirm", ask=_show_summary, presses=(Press(EditField, _edit), Press(ConfirmRegistration, _confirm))),
     ),
 )

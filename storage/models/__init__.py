@@ -4,6 +4,7 @@ table on ``Base.metadata`` (Alembic and the tests compare against it).
 Every mapped class is named ``…Row``: one row of its table, never a record handed to callers
 (those live in ``storage.records``)."""
 from storage.models.administration import AuditRow, DecisionRow, ResidentIdMaskRow, RiskAreaRow
+from storage.models.administrators import AdministratorInviteRow, AdministratorRow
 from storage.models.base import NAMING_CONVENTION, Base, SurrogateId, UTCDateTime
 from storage.models.citizens import (
     ConversationStateRow,
@@ -33,6 +34,8 @@ from storage.models.statistics import DailyCountRow
 __all__ = [
     "NAMING_CONVENTION",
     "AccessLogRow",
+    "AdministratorInviteRow",
+    "AdministratorRow",
     "AuditRow",
     "Base",
     "CampaignAttachmentRow",

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from datetime import date, datetime
 from typing import Any, cast
 
@@ -81,13 +82,17 @@ class DecisionRepository(Repository):
         rows = (await self._session.execute(_DECISIONS_FOR_USER, {"user_id": user_id})).all()
         return [self._decision(row) for row in rows]
 
-    async def covering(self, first_day: date, last_day: date) -> dict[int, list[Decision]]:
-        """Every decision that applies on some day of the range, by user id."""
+    async def covering(self, first_day: date, last_day: date, *,
+                       within: Collection[str] | None = None) -> dict[int, list[Decision]]:
+        """Every decision that applies on some day of the range, by user id; only for users registered in
+        one of the region codes ``within`` when given."""
         query = (
             select(_decisions)
             .where(_decisions.c.first_day <= last_day, _decisions.c.last_day >= first_day)
             .order_by(_decisions.c.id)
         )
+        if within is not None:
+            query = query.where(_decisions.c.user_id.in_(select(_users.c.id).where(_users.c.region_code.in_(sorted(within)))))
         found: dict[int, list[Decision]] = {}
         for row in (await self._session.execute(query)).all():
             found.setdefault(row.user_id, []).append(self._decision(row))
@@ -113,11 +118,14 @@ class RiskAreaRepository(Repository):
         """Every listing ever made: evaluation picks what was in force on each day."""
         return RiskAreaList(tuple(entry.area for entry in await self.entries()))
 
-    async def entries(self) -> list[RiskAreaEntry]:
+    async def entries(self, within: Collection[str] | None = None) -> list[RiskAreaEntry]:
+        """Every listing ever in force; only those of the region codes ``within`` when given (a scope)."""
+        query = _AREAS_EVER_IN_FORCE if within is None else _AREAS_EVER_IN_FORCE.where(
+            _areas.c.region_code.in_(sorted(within)))
         return [
             RiskAreaEntry(row.id, RiskArea(row.region_code, TravelRisk(row.level), row.effective_from,
                                            row.effective_until), row.added_by)
-            for row in (await self._session.execute(_AREAS_EVER_IN_FORCE)).all()
+            for row in (await self._session.execute(query)).all()
         ]
 
     async def add(self, area: RiskArea, *, by: int, now: datetime) -> int:
@@ -154,26 +162,37 @@ class RiskAreaRepository(Repository):
         return (await self._session.execute(statement)).first() is not None
 
 
+def _scoped(query: Any, within: Collection[str] | None) -> Any:
+    return query if within is None else query.where(_users.c.region_code.in_(sorted(within)))
+
+
 def masked_id_key(first4: str, last4: str) -> str:
     return f"{first4.upper()}|{last4.upper()}"
 
 
 class CitizenLookupRepository(Repository):
-    """Find citizens by phone, full resident ID or masked ID, without decrypting everyone."""
+    """Find citizens by phone, full resident ID or masked ID, without decrypting everyone.
+
+    Each lookup takes ``within``, the region codes of an administrator's scope (None: anywhere). Users'
+    region codes are stored in clear (not sealed: a county is shared by hundreds of thousands and is what
+    every administrator's scope is made of), so the scope is an ``IN`` on ``users.region_code`` next to
+    the blind-index equality, and nobody outside it is ever read.
+    """
 
     def __init__(self, users: UserRepository, *args: Any) -> None:
         super().__init__(*args)
         self._users = users
 
-    async def by_phone(self, phone: str, *, limit: int = 5) -> list[UserProfile]:
+    async def by_phone(self, phone: str, *, limit: int = 5, within: Collection[str] | None = None) -> list[UserProfile]:
         digest = self._cipher.blind_index(phone.strip(), PHONE_PURPOSE)
-        return await self._profiles(select(_users).where(_users.c.phone_hash == digest).limit(limit))
+        return await self._profiles(_scoped(select(_users).where(_users.c.phone_hash == digest), within).limit(limit))
 
-    async def by_resident_id(self, resident_id: str) -> list[UserProfile]:
+    async def by_resident_id(self, resident_id: str, *, within: Collection[str] | None = None) -> list[UserProfile]:
         digest = self._cipher.blind_index(normalise_resident_id(resident_id), RESIDENT_ID_PURPOSE)
-        return await self._profiles(select(_users).where(_users.c.resident_id_hash == digest))
+        return await self._profiles(_scoped(select(_users).where(_users.c.resident_id_hash == digest), within))
 
-    async def by_masked_id(self, first4: str, last4: str, *, limit: int = 5) -> list[UserProfile]:
+    async def by_masked_id(self, first4: str, last4: str, *, limit: int = 5,
+                           within: Collection[str] | None = None) -> list[UserProfile]:
         """Citizens whose ID starts with ``first4`` and ends with ``last4`` (several people may match)."""
         await self.index_new_users()
         digest = self._mask_digest(first4, last4)
@@ -184,7 +203,12 @@ class CitizenLookupRepository(Repository):
             .order_by(_users.c.id)
             .limit(limit)
         )
-        return await self._profiles(query)
+        return await self._profiles(_scoped(query, within))
+
+    async def registered_in(self, user_id: int, within: Collection[str] | None) -> bool:
+        """True when the user exists and is registered in one of ``within``'s regions (any, when None)."""
+        query = _scoped(select(_users.c.id).where(_users.c.id == user_id), within)
+        return (await self._session.execute(query)).first() is not None
 
     async def index_new_users(self) -> int:
         """Index the masked IDs of users registered since the last lookup.

@@ -3,18 +3,19 @@
 The only repository that opens them: the export and the statistics read them through here."""
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from datetime import date, datetime
 from typing import cast
 
 from sqlalchemy import Executable, bindparam, func, select
 
 from rules.model import Answers, Declaration
-from storage.models import DeclarationRow
+from storage.models import DeclarationRow, UserRow
 from storage.records import StoredDeclaration
 from storage.repositories.base import Repository, require_aware, table_of
 
 _declarations = table_of(DeclarationRow)
+_users = table_of(UserRow)  # only its clear region code, for a scope
 _BETWEEN = (
     select(_declarations.c.day, _declarations.c.answers_enc)
     .where(
@@ -85,14 +86,19 @@ class DeclarationRepository(Repository):
             for row in (await self._session.execute(query)).all()
         ]
 
-    async def histories(self, last_day: date, *, batch: int = 1000) -> AsyncIterator[tuple[int, list[Declaration]]]:
-        """Each user's declarations up to ``last_day``, one user at a time, fetched in batches."""
+    async def histories(self, last_day: date, *, batch: int = 1000,
+                        within: Collection[str] | None = None) -> AsyncIterator[tuple[int, list[Declaration]]]:
+        """Each user's declarations up to ``last_day``, one user at a time, fetched in batches; only users
+        registered in one of the region codes ``within`` when given (kept in clear: a plain IN)."""
         query = (
             select(_declarations.c.user_id, _declarations.c.day, _declarations.c.answers_enc)
             .where(_declarations.c.day <= last_day)
             .order_by(_declarations.c.user_id, _declarations.c.day)
             .execution_options(yield_per=batch)
         )
+        if within is not None:
+            in_scope = select(_users.c.id).where(_users.c.region_code.in_(sorted(within)))
+            query = query.where(_declarations.c.user_id.in_(in_scope))
         current: int | None = None
         history: list[Declaration] = []
         result = await self._session.stream(query)

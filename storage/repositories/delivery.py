@@ -8,7 +8,7 @@ for the delivery guarantee this supports.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Any, cast
 
@@ -99,9 +99,13 @@ def _campaign(row: Any) -> Campaign:
 class DeliveryRepository(Repository):
     # --- audiences ---------------------------------------------------------------------------
 
-    def audience_select(self, kind: str, value: str | None) -> RecipientIds:
-        """The Telegram ids of active registered users in a standard audience, as a SELECT."""
+    def audience_select(self, kind: str, value: str | None, within: Collection[str] | None = None) -> RecipientIds:
+        """The Telegram ids of active registered users in a standard audience, as a SELECT; only those
+        registered in one of the region codes ``within`` when given (an administrator's scope; users'
+        region codes are kept in clear, so this is a plain IN)."""
         base = select(_users.c.telegram_id).where(_users.c.active.is_(True))
+        if within is not None:
+            base = base.where(_users.c.region_code.in_(sorted(within)))
         if kind == "everyone":
             return base
         if kind == "region" and value:
@@ -175,9 +179,12 @@ class DeliveryRepository(Repository):
         row = (await self._session.execute(select(_campaigns).where(_campaigns.c.id == campaign_id))).first()
         return None if row is None else _campaign(row)
 
-    async def campaigns(self, *, kind: str | None = None, status: str | None = None, limit: int = 20) -> list[Campaign]:
-        """Newest first."""
+    async def campaigns(self, *, kind: str | None = None, status: str | None = None, limit: int = 20,
+                        created_by: int | None = None) -> list[Campaign]:
+        """Newest first; only those ``created_by`` one account when given (an appointed administrator's own)."""
         query = select(_campaigns).order_by(_campaigns.c.id.desc()).limit(limit)
+        if created_by is not None:
+            query = query.where(_campaigns.c.created_by == created_by)
         if kind is not None:
             query = query.where(_campaigns.c.kind == kind)
         if status is not None:

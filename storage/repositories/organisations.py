@@ -6,7 +6,7 @@ Full names are decrypted only to be masked and never leave this module unmasked.
 """
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from datetime import date, datetime
 from typing import Any, cast
 
@@ -77,13 +77,21 @@ class OrganisationRepository(Repository):
         row = (await self._session.execute(query)).first()
         return None if row is None else _organisation(row)
 
-    async def pending(self) -> list[Organisation]:
-        query = select(_orgs).where(_orgs.c.status == PENDING).order_by(_orgs.c.id)
+    async def pending(self, within: Collection[str] | None = None) -> list[Organisation]:
+        """Requests waiting for a decision; only those registered in one of ``within``'s regions when given."""
+        query = _in_regions(select(_orgs).where(_orgs.c.status == PENDING), within).order_by(_orgs.c.id)
         return [_organisation(row) for row in (await self._session.execute(query)).all()]
 
-    async def approved(self, *, limit: int = 100, offset: int = 0) -> list[Organisation]:
-        query = select(_orgs).where(_orgs.c.status == APPROVED).order_by(_orgs.c.id).limit(limit).offset(offset)
+    async def approved(self, *, limit: int = 100, offset: int = 0,
+                       within: Collection[str] | None = None) -> list[Organisation]:
+        query = _in_regions(select(_orgs).where(_orgs.c.status == APPROVED), within)
+        query = query.order_by(_orgs.c.id).limit(limit).offset(offset)
         return [_organisation(row) for row in (await self._session.execute(query)).all()]
+
+    async def in_regions(self, organisation_id: int, within: Collection[str] | None) -> bool:
+        """True when the organisation exists and is registered in one of ``within``'s regions (any, when None)."""
+        query = _in_regions(select(_orgs.c.id).where(_orgs.c.id == organisation_id), within)
+        return (await self._session.execute(query)).first() is not None
 
     async def decide(
         self, organisation_id: int, *, approve: bool, by: int, now: datetime, invite_code: str | None
@@ -195,6 +203,17 @@ class OrganisationRepository(Repository):
             .returning(_invites.c.organisation_id)
         )
         return cast("int | None", (await self._session.execute(statement)).scalar_one_or_none())
+
+
+def _in_regions(query: Any, within: Collection[str] | None) -> Any:
+    """Keep organisations registered in one of the region codes ``within`` (no filter when None).
+
+    An organisation's region is digits 3–8 of its unified social credit code (GB 32100: the registering
+    authority's administrative division), kept in clear like the rest of the code: no personal data.
+    """
+    if within is None:
+        return query
+    return query.where(func.substr(_orgs.c.credit_code, 3, 6).in_(sorted(within)))
 
 
 class MembershipRepository(Repository):

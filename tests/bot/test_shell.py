@@ -232,3 +232,26 @@ async def test_a_key_ring_that_starts_later_than_the_simulated_day_is_pointed_ou
     assert code == 0
     hints = [line for line in output.splitlines() if "is valid from 2026-06-01 only" in line]
     assert len(hints) == 1 and "cards of earlier days will not verify" in hints[0], output
+
+
+async def test_the_shell_plays_every_role(tmp_path: Path) -> None:
+    """:role makes the current user an administrator; another user accepts a typed invitation."""
+    script = "\n".join([
+        "/language en", ":user 501 County", "/language en", ":role viewer 330106", "/stats", "/override 13800138000 red 1 x",
+        ":role boss 330106", ":role viewer 99", ":role viewer",
+        ":user 777 Root", "/language en", "/appoint reviewer 330106",
+    ])
+    code, output = await _run(tmp_path, script + "\n")
+    assert code == 0, output
+    assert "shell: user 501 is now viewer over 330106 (appointment #1)" in output
+    assert "Statistics for" in output and "330106 (Xihu District), one level down" in output
+    assert "Not permitted. This has been logged." in output  # a viewer may not decide
+    assert "shell: “boss” is not a role." in output
+    assert "shell: The scope must be a known region code" in output
+    assert "shell: usage: :role ROLE SCOPE" in output
+    invite = re.search(r"/accept_admin ([A-Z0-9]{12})", output)
+    assert invite, output
+    code, accepted = await _run(tmp_path, f":user 502 Reviewer\n/language en\n/accept_admin {invite.group(1)}\n:press Accept\n/admins\n")
+    assert code == 0, accepted
+    assert "You are now reviewer over 330106 (Xihu District)." in accepted
+    assert "reviewer over 330106 (Xihu District)" in accepted.split("/admins")[-1]

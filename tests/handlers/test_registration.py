@@ -42,9 +42,63 @@ async def test_region_can_be_picked_from_province_then_city_buttons(harness: Har
     [cities] = await harness.press(citizen, "Zhejiang")
     assert cities.text == "Now pick your city:"
     assert ("Ningbo", "reg:city:330200") in [b for row in cities.buttons for b in row]
-    replies = await harness.press(citizen, "Ningbo")
-    assert replies[0].text == "Region: Ningbo"
-    assert "Region: Ningbo" in replies[-1].text
+    [counties] = await harness.press(citizen, "Ningbo")
+    assert counties.text == "Now pick your district or county in Ningbo:"
+    assert ("Haishu District", "reg:county:330203") in [b for row in counties.buttons for b in row]
+    replies = await harness.press(citizen, "Haishu District")
+    assert replies[0].text == "Region: Haishu District"
+    assert "Region: Haishu District" in replies[-1].text
+    await harness.press(citizen, "Confirm")
+    async with harness.services.database.unit_of_work() as uow:
+        assert (await uow.users.get_by_telegram_id(citizen.telegram_id)).region_code == "330203"
+
+
+async def _at_region_step(harness: Harness, citizen: LocalUser) -> None:
+    await harness.say(citizen, "/start")
+    await harness.press(citizen, "I agree")
+    for answer in ("Li Wei", VALID_IDS[1], "13912345678"):
+        await harness.say(citizen, answer)
+
+
+async def test_a_city_without_counties_is_chosen_as_it_is(harness: Harness, citizen: LocalUser) -> None:
+    await _at_region_step(harness, citizen)
+    await harness.press(citizen, "Guangdong")
+    replies = await harness.press(citizen, "Dongguan")
+    assert replies[0].text == "Region: Dongguan"
+
+
+async def test_counties_a_province_administers_directly_are_in_its_list(harness: Harness, citizen: LocalUser) -> None:
+    await _at_region_step(harness, citizen)
+    [listing] = await harness.press(citizen, "Hubei")
+    labels = [label for row in listing.buttons for label, _ in row]
+    assert "Xiantao" in " ".join(labels)
+    [back] = await harness.press(citizen, "« Back")
+    assert back.text.startswith("Where do you live?")
+
+
+async def test_a_long_list_comes_in_pages_within_telegrams_limits(harness: Harness, citizen: LocalUser) -> None:
+    await _at_region_step(harness, citizen)
+    await harness.press(citizen, "Chongqing")
+    [first] = await harness.press(citizen, "Chongqing")  # the municipality's one city row
+    assert first.text.startswith("Now pick your district or county in Chongqing:") and first.text.endswith("(page 1 of 2)")
+    assert sum(len(row) for row in first.buttons) == 24 + 2  # a page, Next, Back
+    [second] = await harness.press(citizen, "Next »")
+    assert second.text.endswith("(page 2 of 2)")
+    names = [label for row in second.buttons for label, _ in row]
+    assert "« Previous" in names and len(names) == 14 + 2
+    await harness.press(citizen, names[0])
+    async with harness.services.database.unit_of_work() as uow:
+        assert (await uow.conversations.get(citizen.telegram_id)).step == "confirm"
+
+
+async def test_a_forged_page_is_a_stale_button(harness: Harness, citizen: LocalUser) -> None:
+    await _at_region_step(harness, citizen)
+    target = harness.chat.latest_with_buttons(citizen)
+    for forged in ("reg:page:500100.7", "reg:page:999999.0", "reg:county:330199"):
+        await harness.chat.press_data(citizen, target, forged)
+        assert harness.api.calls_to("answerCallbackQuery")[-1].params.get("text")
+    async with harness.services.database.unit_of_work() as uow:
+        assert (await uow.conversations.get(citizen.telegram_id)).step == "region"
 
 
 async def test_declining_consent_stores_nothing(harness: Harness, citizen: LocalUser) -> None:

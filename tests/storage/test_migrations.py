@@ -183,3 +183,42 @@ async def test_statuses_stored_before_0006_read_back_with_no_recorded_policy(bla
             assert (new.policy_version, new.policy_name) == ("2026.1", "A new policy")
     finally:
         await db.dispose()
+
+
+async def test_0007_adds_the_administrators_and_keeps_earlier_data(blank_url: str, now: datetime) -> None:
+    """A database at 0006 with a citizen and a status upgrades to the administrators' tables, data intact."""
+    from datetime import timedelta
+
+    from rules.authority import Role
+
+    config = alembic_config(blank_url)
+    engine = create_engine(blank_url, poolclass=NullPool)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(_upgrade_to, config, "0006_status_policy_version")
+            users, statuses = Base.metadata.tables["users"], Base.metadata.tables["statuses"]
+            await connection.execute(users.insert().values(
+                id=1, telegram_id=7, subject_id="sub", name_enc=b"x", resident_id_enc=b"x", resident_id_hash=b"1" * 32,
+                phone_enc=b"x", phone_hash=b"2" * 32, region_code="330100", consent_version="v", consented_at=now,
+                created_at=now))
+            await connection.execute(statuses.insert().values(
+                user_id=1, colour="green", reason_code="normal", since=now.date(), green_on=None,
+                evaluated_for=now.date(), updated_at=now, policy_version="2026.1", policy_name="P"))
+            names = await connection.run_sync(lambda c: set(inspect(c).get_table_names()))
+            assert "administrators" not in names
+    finally:
+        await engine.dispose()
+    await upgrade(blank_url)
+    assert await _inspect(blank_url, _differences) == []
+    db = Database(blank_url, FieldCipher(bytes(32)))
+    try:
+        async with db.unit_of_work() as uow:
+            assert (await uow.statuses.get(1)).policy_version == "2026.1"
+            appointed = await uow.administrators.appoint(7, Role.VIEWER, "330106", by=900001, now=now)
+            await uow.administrators.create_invite("ABCDEFGHJKLM", Role.REVIEWER, "330100", by=900001, now=now,
+                                                   expires_at=now + timedelta(days=1))
+        async with db.unit_of_work() as uow:
+            assert await uow.administrators.held_by(7) == [appointed]
+            assert (await uow.administrators.pending_invite("ABCDEFGHJKLM", now)).role is Role.REVIEWER
+    finally:
+        await db.dispose()

@@ -1,4 +1,4 @@
-"""Administrators (HEALTHCODE_ADMIN_IDS only), one feature per product area:
+"""Administrators (the roots in HEALTHCODE_ADMIN_IDS and those appointed over a region), one feature per area:
 
 - ``approvals``: organisations waiting for approval (/orgs_pending, approve / reject);
 - ``broadcasts``: compose a notice to everyone, a region, an organisation or a code colour (/broadcast);
@@ -8,9 +8,11 @@
 - ``risk_areas``: the dated list of medium- and high-risk areas (/riskareas);
 - ``imports``: a list of resident IDs or mobile numbers matched at once, a decision each (/import).
 
-Each declares ``requires=ADMINISTRATOR`` on every command, button and flow, so the dispatcher refuses
-(and audits) everyone else, also when the role is withdrawn half way through a flow. Every change an
-administrator makes is audited too (who, what, when; no personal data).
+Each declares ``requires=authority(Role...)`` on every command, button and flow, so the dispatcher refuses
+(and audits) everyone else, also when the role is withdrawn half way through a flow, and leaves the
+role and scope in ``turn.authority``; each then acts only inside that scope (storage filters by its
+region codes in SQL; a root administrator's is unrestricted). Every change an administrator makes is
+audited too (who, what, when; no personal data).
 """
 from __future__ import annotations
 

@@ -8,16 +8,28 @@ from __future__ import annotations
 
 from bot.replies import t
 from bot.services import delivery, organisations
-from bot.services.access import ADMINISTRATOR
+from bot.regions import region_table
+from bot.services import roles
+from bot.services.access import authority
 from bot.services.administration.common import admin_help
 from bot.services.context import Turn
 from bot.services.feature import Command, Feature, Press
 # The families are defined where the request message with its buttons is built; they are handled here.
 from bot.services.org_requests import ApproveOrganisation, RejectOrganisation, approval_buttons
+from rules.authority import Role, within_filter
+
+# Organisation approvals belong to health authorities, each for the organisations registered in its scope
+# (the region in the organisation's credit code); the root administrators for all.
+HEALTH_AUTHORITY = authority(Role.HEALTH_AUTHORITY)
+
+
+def _within(turn: Turn) -> frozenset[str] | None:
+    assert turn.authority is not None  # the requirement found the role and scope
+    return within_filter(region_table(), turn.authority)
 
 
 async def orgs_pending(turn: Turn, args: list[str]) -> None:
-    pending = await turn.uow.organisations.pending()
+    pending = await turn.uow.organisations.pending(_within(turn))
     if not pending:
         turn.reply.say(t("orgadm.none_pending"))
         return
@@ -29,6 +41,12 @@ async def orgs_pending(turn: Turn, args: list[str]) -> None:
 async def _decide(turn: Turn, pressed: ApproveOrganisation | RejectOrganisation) -> None:
     if pressed.organisation_id < 1:  # ids start at 1: no organisation 0 ever had buttons
         turn.reply.toast = t("common.stale_button")
+        return
+    if not await turn.uow.organisations.in_regions(pressed.organisation_id, _within(turn)):
+        if await turn.uow.organisations.get(pressed.organisation_id) is not None:  # there, but not yours
+            await roles.deny(turn, f"{pressed.prefix}:{pressed.action}", button=True)
+        else:
+            turn.reply.toast = t("orgadm.already_decided")
         return
     approve = isinstance(pressed, ApproveOrganisation)
     organisation = await turn.uow.organisations.decide(
@@ -54,10 +72,10 @@ async def _decide(turn: Turn, pressed: ApproveOrganisation | RejectOrganisation)
 
 FEATURE = Feature(
     name="approvals",
-    commands=(Command("orgs_pending", orgs_pending, requires=ADMINISTRATOR),),
+    commands=(Command("orgs_pending", orgs_pending, requires=HEALTH_AUTHORITY),),
     presses=(
-        Press(ApproveOrganisation, _decide, requires=ADMINISTRATOR),
-        Press(RejectOrganisation, _decide, requires=ADMINISTRATOR),
+        Press(ApproveOrganisation, _decide, requires=HEALTH_AUTHORITY),
+        Press(RejectOrganisation, _decide, requires=HEALTH_AUTHORITY),
     ),
     help=admin_help,  # one block of /help for every administration feature
 )

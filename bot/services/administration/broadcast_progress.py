@@ -8,12 +8,32 @@ from dataclasses import dataclass
 
 from bot.replies import Button, button, t
 from bot.services import delivery
-from bot.services.access import ADMINISTRATOR
+from bot.services import roles
+from bot.services.access import authority
 from bot.services.callbacks import CallbackData
 from bot.services.context import Turn
 from bot.services.feature import Command, Feature, Press
 from rules.validators import parse_id
+from rules.authority import Role
 from storage.records import Campaign
+
+# A root administrator follows every broadcast; an appointed health authority only its own (a campaign
+# records who started it, not a region, and its audience was kept inside that administrator's scope).
+HEALTH_AUTHORITY = authority(Role.HEALTH_AUTHORITY)
+
+
+def _creator_filter(turn: Turn) -> int | None:
+    assert turn.authority is not None
+    return None if turn.authority.root else turn.actor.telegram_id
+
+
+async def _refused_campaign(turn: Turn, campaign: Campaign, attempt: str, *, press: bool = False) -> bool:
+    """True (after an audited refusal) when the campaign is not the sender's to follow or stop."""
+    creator = _creator_filter(turn)
+    if creator is None or campaign.created_by == creator:
+        return False
+    await roles.deny(turn, attempt, button=press)
+    return True
 
 
 @dataclass(frozen=True)
@@ -54,8 +74,11 @@ async def _campaign_from(turn: Turn, args: list[str], status: str | None) -> Cam
         if campaign is None or campaign.kind != "broadcast":
             turn.reply.say(t("broadcast.unknown", id=args[0][:12]))
             return None
+        if await _refused_campaign(turn, campaign, "/broadcast_status" if status is None else "/broadcast_cancel"):
+            return None
         return campaign
-    found = await turn.uow.deliveries.campaigns(kind="broadcast", status=status, limit=1)
+    found = await turn.uow.deliveries.campaigns(kind="broadcast", status=status, limit=1,
+                                                created_by=_creator_filter(turn))
     if not found:
         turn.reply.say(t("broadcast.none_sending" if status else "broadcast.none_yet"))
         return None
@@ -76,12 +99,18 @@ async def _press_stop(turn: Turn, pressed: StopBroadcast) -> None:
     if pressed.campaign_id < 1:  # ids start at 1: no button ever carried 0
         turn.reply.toast = t("common.stale_button")
         return
+    campaign = await turn.uow.deliveries.campaign(pressed.campaign_id)
+    if campaign is not None and await _refused_campaign(turn, campaign, "bc:stop", press=True):
+        return
     await _stop(turn, pressed.campaign_id)
 
 
 async def _resend_unconfirmed(turn: Turn, pressed: ResendUnconfirmed) -> None:
     if pressed.campaign_id < 1:
         turn.reply.toast = t("common.stale_button")
+        return
+    campaign = await turn.uow.deliveries.campaign(pressed.campaign_id)
+    if campaign is not None and await _refused_campaign(turn, campaign, "bc:resend", press=True):
         return
     count = await turn.uow.deliveries.requeue_unconfirmed(pressed.campaign_id, turn.now)
     await turn.uow.audit.record(turn.actor.telegram_id, "broadcast.resend_unconfirmed", turn.now,
@@ -92,11 +121,11 @@ async def _resend_unconfirmed(turn: Turn, pressed: ResendUnconfirmed) -> None:
 FEATURE = Feature(
     name="broadcast_progress",
     commands=(
-        Command("broadcast_status", broadcast_status, requires=ADMINISTRATOR),
-        Command("broadcast_cancel", broadcast_cancel, requires=ADMINISTRATOR),
+        Command("broadcast_status", broadcast_status, requires=HEALTH_AUTHORITY),
+        Command("broadcast_cancel", broadcast_cancel, requires=HEALTH_AUTHORITY),
     ),
     presses=(
-        Press(StopBroadcast, _press_stop, requires=ADMINISTRATOR),
-        Press(ResendUnconfirmed, _resend_unconfirmed, requires=ADMINISTRATOR),
+        Press(StopBroadcast, _press_stop, requires=HEALTH_AUTHORITY),
+        Press(ResendUnconfirmed, _resend_unconfirmed, requires=HEALTH_AUTHORITY),
     ),
 )

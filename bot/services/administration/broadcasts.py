@@ -23,11 +23,13 @@ from enum import StrEnum
 from bot import regions
 from bot.replies import Attachment, Button, Reply, Text, button, t
 from bot.services import delivery
-from bot.services.access import ADMINISTRATOR
+from bot.services import roles
+from bot.services.access import authority
 from bot.services.administration.common import region_name
 from bot.services.callbacks import CallbackData
 from bot.services.context import Services, Turn, language_of
 from bot.services.feature import Command, Content, Draft, Feature, Flow, Picture, Press, Step
+from rules.authority import Role, within_filter
 from rules.model import Colour
 from rules.validators import parse_id
 from storage.records import Campaign, DeliveryRecord
@@ -38,6 +40,13 @@ BROADCAST_TEXT_MAX = 3500
 CAPTION_TEXT_MAX = 1000  # Telegram captions stop at 1024 characters
 PHOTO_MAX_BYTES = 5 * 1024 * 1024
 ORGANISATIONS_OFFERED = 20
+# Broadcasts belong to health authorities; every audience is kept inside the sender's scope.
+HEALTH_AUTHORITY = authority(Role.HEALTH_AUTHORITY)
+
+
+def _within(turn: Turn) -> frozenset[str] | None:
+    assert turn.authority is not None  # the requirement found the role and scope
+    return within_filter(regions.region_table(), turn.authority)
 
 
 class AudienceKind(StrEnum):
@@ -224,11 +233,17 @@ async def _accept_region(turn: Turn, text: str) -> None:
             and regions.get(prefix.ljust(6, "0")) is not None):
         turn.reply.say(t("broadcast.region_invalid"), t("broadcast.ask_region"))
         return
+    assert turn.authority is not None
+    if not turn.authority.covers(regions.region_table(), prefix.ljust(6, "0")):
+        await roles.deny(turn, "/broadcast")
+        turn.reply.say(t("broadcast.outside_scope", prefix=prefix, scope=turn.authority.scope),
+                       t("broadcast.ask_region"))
+        return
     await _choose(turn, AudienceKind.REGION, prefix)
 
 
 async def _ask_organisation(turn: Turn, *, edit: bool = False) -> None:
-    approved = await turn.uow.organisations.approved(limit=ORGANISATIONS_OFFERED)
+    approved = await turn.uow.organisations.approved(limit=ORGANISATIONS_OFFERED, within=_within(turn))
     rows = tuple((button("org.choose_button", ChooseAudienceOrganisation(o.id), name=o.name),) for o in approved)
     turn.reply.say(t("broadcast.ask_organisation"), buttons=rows, edit=edit)
 
@@ -254,7 +269,11 @@ async def _choose(turn: Turn, kind: AudienceKind, value: str | None) -> None:
         if organisation is None or organisation.status != "approved":
             turn.reply.say(t("broadcast.organisation_unknown"))
             return
-    count = await delivery.count_audience(turn.uow, delivery.Audience(kind.value, value))
+        if not await turn.uow.organisations.in_regions(organisation.id, _within(turn)):
+            await roles.deny(turn, "/broadcast")
+            turn.reply.say(t("broadcast.organisation_outside_scope"))
+            return
+    count = await delivery.count_audience(turn.uow, delivery.Audience(kind.value, value, within=_within(turn)))
     draft = turn.draft(BroadcastDraft)
     draft.audience, draft.value, draft.count = kind, value, count
     await turn.save_state(BROADCAST_FLOW, "confirm", draft)
@@ -291,6 +310,9 @@ async def _describe_audience(turn: Turn, kind: AudienceKind, value: str | None) 
         return t("broadcast.audience_is_organisation", name=organisation.name if organisation else value)
     if kind is AudienceKind.COLOUR:
         return t("broadcast.audience_is_colour", colour=t(f"colour.{value}"))
+    if turn.authority is not None and not turn.authority.root:
+        scope = turn.authority.scope
+        return t("broadcast.audience_is_everyone_in", scope=scope, name=region_name(turn, scope))
     return t("broadcast.audience_is_everyone")
 
 
@@ -300,7 +322,7 @@ async def _send(turn: Turn, pressed: SendBroadcast) -> None:
     settings = turn.services.settings
     campaign_id = await delivery.start_campaign(
         turn.uow, kind="broadcast", created_by=turn.actor.telegram_id, now=turn.now,
-        audience=delivery.Audience(draft.audience.value, draft.value),
+        audience=delivery.Audience(draft.audience.value, draft.value, within=_within(turn)),
         payload={"text": draft.text, "attachment_id": draft.attachment_id},
         progress_chat_id=turn.actor.chat_id, rate=settings.broadcast_rate,
     )
@@ -349,29 +371,29 @@ _PICTURE_KINDS = ("photo", "document")  # Telegram compresses photos: a picture 
 BROADCAST = Flow(
     name=BROADCAST_FLOW,
     draft=BroadcastDraft,
-    requires=ADMINISTRATOR,
+    requires=HEALTH_AUTHORITY,
     steps=(
         Step("text", ask=_ask_text, text=_accept_text),
         Step("photo", ask=_ask_photo,
-             presses=(Press(SkipBroadcastPhoto, _skip_photo, requires=ADMINISTRATOR),),
-             content=tuple(Content(kind, _take_photo, requires=ADMINISTRATOR) for kind in _PICTURE_KINDS)),
+             presses=(Press(SkipBroadcastPhoto, _skip_photo, requires=HEALTH_AUTHORITY),),
+             content=tuple(Content(kind, _take_photo, requires=HEALTH_AUTHORITY) for kind in _PICTURE_KINDS)),
         Step("audience", ask=_ask_audience,
-             presses=(Press(ChooseAudienceColour, _choose_colour, requires=ADMINISTRATOR),)),
+             presses=(Press(ChooseAudienceColour, _choose_colour, requires=HEALTH_AUTHORITY),)),
         Step("region", ask=_ask_region, text=_accept_region),
         Step("organisation", ask=_ask_organisation, text=_accept_organisation_number,
-             presses=(Press(ChooseAudienceOrganisation, _choose_organisation, requires=ADMINISTRATOR),)),
-        Step("confirm", ask=_preview, presses=(Press(SendBroadcast, _send, requires=ADMINISTRATOR),)),
+             presses=(Press(ChooseAudienceOrganisation, _choose_organisation, requires=HEALTH_AUTHORITY),)),
+        Step("confirm", ask=_preview, presses=(Press(SendBroadcast, _send, requires=HEALTH_AUTHORITY),)),
     ),
     anytime=(
-        Press(ChooseAudience, _choose_audience, requires=ADMINISTRATOR),  # only at _CHOOSING_STEPS
-        Press(AbandonBroadcast, _abandon, requires=ADMINISTRATOR),
+        Press(ChooseAudience, _choose_audience, requires=HEALTH_AUTHORITY),  # only at _CHOOSING_STEPS
+        Press(AbandonBroadcast, _abandon, requires=HEALTH_AUTHORITY),
     ),
 )
 
 FEATURE = Feature(
     name="broadcasts",
-    commands=(Command("broadcast", broadcast, requires=ADMINISTRATOR),),
+    commands=(Command("broadcast", broadcast, requires=HEALTH_AUTHORITY),),
     flows=(BROADCAST,),
     # A picture at any other step of the flow: "not now" (the checkpoint takes pictures outside flows).
-    content=tuple(Content(kind, _photo_not_now, requires=ADMINISTRATOR, flow=BROADCAST_FLOW) for kind in _PICTURE_KINDS),
+    content=tuple(Content(kind, _photo_not_now, requires=HEALTH_AUTHORITY, flow=BROADCAST_FLOW) for kind in _PICTURE_KINDS),
 )

@@ -5,6 +5,7 @@ from bot import regions
 from bot.replies import Text, t
 from bot.services import roles
 from bot.services.context import Turn
+from rules.authority import Role
 
 
 def join_lines(lines: list[Text]) -> Text:
@@ -22,5 +23,7 @@ def region_name(turn: Turn, code: str) -> str:
 
 
 async def admin_help(turn: Turn) -> Text | None:
-    """The administrators' lines of /help (one block for all five features)."""
-    return t("help.admin") if roles.is_admin(turn) else None
+    """The administrators' lines of /help (one block for all five features), for the roots and health
+    authorities (the other roles' lines are ``bot.services.administrators``')."""
+    held = await roles.authorities(turn)
+    return t("help.admin") if any(a.root or a.holds(Role.HEALTH_AUTHORITY) for a in held) else None

@@ -15,10 +15,13 @@ from datetime import date, datetime, timedelta
 
 from bot.replies import Message, Reply, Text, button, t
 from bot.services import delivery, status_card
-from bot.services.access import ADMINISTRATOR
+from bot import regions
+from bot.services import roles
+from bot.services.access import authority
 from bot.services.callbacks import CallbackData
 from bot.services.context import Services, Turn, language_of
 from bot.services.feature import Command, Draft, Feature, Flow, Press, Step
+from rules.authority import Role, within_filter
 from rules.model import Colour, Decision
 from rules.validators import ValidationError, mask_name, masked_phone, parse_number, validate_phone
 from rules.words import colour_named
@@ -51,6 +54,15 @@ class AbandonDecision(CallbackData, prefix="ovr", action="no"):
     pass
 
 
+# Decisions belong to health authorities, each over the people registered inside its scope.
+HEALTH_AUTHORITY = authority(Role.HEALTH_AUTHORITY)
+
+
+def _within(turn: Turn) -> frozenset[str] | None:
+    assert turn.authority is not None  # the requirement found the role and scope
+    return within_filter(regions.region_table(), turn.authority)
+
+
 async def override(turn: Turn, args: list[str]) -> None:
     if len(args) < 4:
         turn.reply.say(t("override.usage"))
@@ -67,10 +79,15 @@ async def override(turn: Turn, args: list[str]) -> None:
     if len(reason) > DECISION_REASON_MAX or any(unicodedata.category(ch) == "Cc" for ch in reason):
         turn.reply.say(t("override.bad_reason", max=DECISION_REASON_MAX))
         return
-    matches = await _find_citizens(turn, args[0])
+    matches = await _find_citizens(turn, args[0], _within(turn))
     if matches is None:
         return
     if not matches:
+        # Someone registered outside the scope is refused (and audited), not "nobody": the attempt matters.
+        if _within(turn) is not None and await _find_citizens(turn, args[0], None):
+            await roles.deny(turn, "/override")
+            turn.reply.say(t("override.outside_scope", scope=turn.authority.scope if turn.authority else ""))
+            return
         turn.reply.say(t("override.nobody"))
         return
     if len(matches) > 1:
@@ -104,16 +121,17 @@ def _masked_id(resident_id: str) -> str:
     return f"{resident_id[:4]}{'*' * 10}{resident_id[-4:]}"
 
 
-async def _find_citizens(turn: Turn, raw: str) -> list[UserProfile] | None:
-    """By phone number, full resident ID or masked ID (3301**********123X); None after an error reply."""
+async def _find_citizens(turn: Turn, raw: str, within: frozenset[str] | None) -> list[UserProfile] | None:
+    """By phone number, full resident ID or masked ID (3301**********123X), among those registered in
+    ``within`` (the scope's region codes, filtered in the query; None: anywhere); None after an error reply."""
     text = unicodedata.normalize("NFKC", raw).strip().upper()
     masked = _MASKED_ID.fullmatch(text)
     if masked is not None:
-        return await turn.uow.citizens.by_masked_id(masked.group(1)[:4], masked.group(2))
+        return await turn.uow.citizens.by_masked_id(masked.group(1)[:4], masked.group(2), within=within)
     if len(text) == 18 and parse_number(text[:17]) is not None and text[17] in "0123456789X":
-        return await turn.uow.citizens.by_resident_id(text)
+        return await turn.uow.citizens.by_resident_id(text, within=within)
     try:
-        return await turn.uow.citizens.by_phone(validate_phone(text))
+        return await turn.uow.citizens.by_phone(validate_phone(text), within=within)
     except ValidationError:
         turn.reply.say(t("override.bad_user"), t("override.usage"))
         return None
@@ -134,6 +152,9 @@ async def _confirm(turn: Turn, pressed: ConfirmDecision) -> None:
     target = await turn.uow.users.get(draft.user_id)
     if target is None:
         turn.reply.say(t("override.nobody"), edit=True)
+        return
+    if not await turn.uow.citizens.registered_in(target.id, _within(turn)):  # the scope changed since
+        await roles.deny(turn, "ovr:yes", button=True)
         return
     await record_decision(turn, target, draft.colour, draft.days, draft.reason)
 
@@ -205,16 +226,16 @@ delivery.register_renderer("decision", render_decision_notice)
 DECISION_FLOW = Flow(
     name=OVERRIDE_FLOW,
     draft=DecisionDraft,
-    requires=ADMINISTRATOR,
+    requires=HEALTH_AUTHORITY,
     steps=(
         Step("confirm", ask=_ask_to_confirm,
-             presses=(Press(ConfirmDecision, _confirm, requires=ADMINISTRATOR),
-                      Press(AbandonDecision, _abandon, requires=ADMINISTRATOR))),
+             presses=(Press(ConfirmDecision, _confirm, requires=HEALTH_AUTHORITY),
+                      Press(AbandonDecision, _abandon, requires=HEALTH_AUTHORITY))),
     ),
 )
 
 FEATURE = Feature(
     name="decisions",
-    commands=(Command("override", override, requires=ADMINISTRATOR),),
+    commands=(Command("override", override, requires=HEALTH_AUTHORITY),),
     flows=(DECISION_FLOW,),
 )

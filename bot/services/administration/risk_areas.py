@@ -10,13 +10,26 @@ from datetime import date
 
 from bot import regions
 from bot.replies import Text, t
-from bot.services.access import ADMINISTRATOR
+from bot.services import roles
+from bot.services.access import authority
 from bot.services.administration.common import join_lines, region_name
 from bot.services.context import Turn
 from bot.services.feature import Command, Feature
+from rules.authority import Role, within_filter
 from rules.model import RiskArea
 from rules.validators import ValidationError, validate_region_code
 from rules.words import risk_level_named
+
+
+async def _outside_scope(turn: Turn, code: str) -> bool:
+    """True (after an audited refusal naming the scope) when ``code`` is not inside the sender's scope."""
+    assert turn.authority is not None  # the requirement found the role and scope
+    if turn.authority.covers(regions.region_table(), code):
+        return False
+    await roles.deny(turn, "/riskareas")
+    turn.reply.say(t("riskareas.outside_scope", code=code, scope=turn.authority.scope,
+                     name=region_name(turn, turn.authority.scope)))
+    return True
 
 
 async def riskareas(turn: Turn, args: list[str]) -> None:
@@ -45,6 +58,8 @@ def _day(text: str | None, today: date) -> date:
 
 async def _add_area(turn: Turn, code_text: str, level_text: str, day_text: str | None) -> None:
     region = validate_region_code(code_text, regions.region_table())
+    if await _outside_scope(turn, region.code):
+        return
     level = risk_level_named(level_text)
     if level is None:
         raise ValidationError("risk_level", "risk_level.unknown")
@@ -68,6 +83,8 @@ async def _add_area(turn: Turn, code_text: str, level_text: str, day_text: str |
 
 async def _remove_area(turn: Turn, code_text: str, day_text: str | None) -> None:
     region = validate_region_code(code_text, regions.region_table())
+    if await _outside_scope(turn, region.code):
+        return
     until = _day(day_text, turn.today)
     ended = 0
     for entry in await turn.uow.risk_areas.entries():
@@ -86,7 +103,9 @@ async def _remove_area(turn: Turn, code_text: str, day_text: str | None) -> None
 
 
 async def _list_areas(turn: Turn) -> None:
-    entries = [e for e in await turn.uow.risk_areas.entries()
+    assert turn.authority is not None
+    within = within_filter(regions.region_table(), turn.authority)
+    entries = [e for e in await turn.uow.risk_areas.entries(within)
                if e.area.ends is None or e.area.ends > turn.today]
     if not entries:
         turn.reply.say(t("riskareas.none", day=turn.today), t("riskareas.usage"))
@@ -100,4 +119,6 @@ async def _list_areas(turn: Turn) -> None:
     turn.reply.say(t("riskareas.list", day=turn.today, lines=join_lines(lines)), t("riskareas.usage"))
 
 
-FEATURE = Feature(name="risk_areas", commands=(Command("riskareas", riskareas, requires=ADMINISTRATOR),))
+# Each health authority lists the areas inside its own scope; the root administrators anywhere.
+FEATURE = Feature(name="risk_areas",
+                  commands=(Command("riskareas", riskareas, requires=authority(Role.HEALTH_AUTHORITY)),))

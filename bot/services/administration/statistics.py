@@ -1,45 +1,88 @@
-"""/stats: today's totals by province, the policies stored codes were evaluated under, a 14-day chart."""
+"""/stats: the scope's totals today, by region one level down (a province by city, a city by county; a root
+administrator's by province), the policies stored codes were evaluated under, a 14-day chart."""
 from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from collections.abc import Collection
 from datetime import date, timedelta
 
 from bot.replies import Attachment, Text, t
 from bot.services import stats_chart
-from bot.services.access import ADMINISTRATOR
+from bot.regions import region_table
+from bot.services.access import authority
 from bot.services.administration.common import join_lines, region_name
 from bot.services.context import Services, Turn
 from bot.services.feature import Command, Feature
 from rules.evaluate import colours_by_day
+from rules.authority import Role, level_below, within_filter
 from rules.model import Colour
+from storage.records import Counts
 from storage.unit_of_work import UnitOfWork
 
 CHART_DAYS = 14
 
 
 async def stats(turn: Turn, args: list[str]) -> None:
-    uow, today = turn.uow, turn.today
-    totals = await uow.stats.totals(today)
-    provinces = await uow.stats.by_province(today)
+    """The scope's figures, one row per region one level down (a root's: per province), each row with the
+    policy versions its stored codes were evaluated under, and the scope's 14-day chart."""
+    uow, today, table = turn.uow, turn.today, region_table()
+    assert turn.authority is not None  # the requirement found the role and scope
+    within = within_filter(table, turn.authority)
+    by_code = await uow.stats.by_region(today, within)
+    rows = _rows_one_level_down(turn, by_code)
+    totals = Counts()
+    for counts in by_code.values():
+        totals.add(counts)
     lines = [
-        t("stats.province_line", name=region_name(turn, prefix + "0000") if prefix else "?",
-          registered=c.registered, declared=c.declared_today, green=c.colours[Colour.GREEN],
-          yellow=c.colours[Colour.YELLOW], red=c.colours[Colour.RED], without=c.without_code)
-        for prefix, c in sorted(provinces.items())
+        t("stats.province_line", name=name, registered=c.registered, declared=c.declared_today,
+          green=c.colours[Colour.GREEN], yellow=c.colours[Colour.YELLOW], red=c.colours[Colour.RED],
+          without=c.without_code, policies=_row_policies(c))
+        for name, c in rows
     ]
+    heading = (t("stats.by_region", lines=join_lines(lines) if lines else t("stats.no_regions"))
+               if turn.authority.root else
+               t("stats.by_region_in", scope=turn.authority.scope, name=region_name(turn, turn.authority.scope),
+                 lines=join_lines(lines) if lines else t("stats.no_regions")))
     turn.reply.say(
         t("stats.totals", day=today, registered=totals.registered, declared=totals.declared_today,
           green=totals.colours[Colour.GREEN], yellow=totals.colours[Colour.YELLOW], red=totals.colours[Colour.RED],
           without=totals.without_code),
-        t("stats.by_region", lines=join_lines(lines) if lines else t("stats.no_regions")),
-        _policy_lines(turn, await uow.stats.by_policy()),
+        heading,
+        _policy_lines(turn, await uow.stats.by_policy(within)),
     )
-    days, counts = await colour_history(turn.services, uow, today)
-    png = await asyncio.to_thread(stats_chart.render_colour_chart, days, counts)
+    days, per_day = await colour_history(turn.services, uow, today, within=within)
+    png = await asyncio.to_thread(stats_chart.render_colour_chart, days, per_day)
     turn.reply.attach(Attachment(f"stats-{today.isoformat()}.png", png, as_photo=True),
                       t("stats.chart_caption", first=days[0], last=days[-1]))
-    await uow.audit.record(turn.actor.telegram_id, "stats.view", turn.now)
+    await uow.audit.record(turn.actor.telegram_id, "stats.view", turn.now,
+                           target=None if turn.authority.root else f"scope:{turn.authority.scope}")
+
+
+def _rows_one_level_down(turn: Turn, by_code: dict[str, Counts]) -> list[tuple[str | Text, Counts]]:
+    """Fold each registered region code into its row: the province for a root (who sees everyone), else
+    the region one level below the scope; people registered at exactly the scope's own level (a city
+    code in a city's scope, from before counties were asked) get a row of their own."""
+    assert turn.authority is not None
+    table, scope = region_table(), turn.authority.scope
+    rows: dict[str, Counts] = {}
+    for code, counts in by_code.items():
+        key = code[:2] + "0000" if turn.authority.root else level_below(table, scope, code) or code
+        rows.setdefault(key, Counts()).add(counts)
+    named: list[tuple[str | Text, Counts]] = []
+    for key, counts in sorted(rows.items()):
+        name = region_name(turn, key) if table.get(key) else "?"
+        # "Only at this level" says something when the scope has levels below it (not for a county).
+        at_scope_only = key == scope and not turn.authority.root and bool(table.children_of(scope))
+        named.append((t("stats.scope_itself", name=name) if at_scope_only else name, counts))
+    return named
+
+
+def _row_policies(counts: Counts) -> Text:
+    items = [t("stats.row_policy_item", version=version, count=count) if version is not None
+             else t("stats.row_policy_unrecorded", count=count)
+             for version, count in sorted(counts.policies.items(), key=lambda item: (item[0] is None, item[0] or ""))]
+    return t("stats.row_policies", items=items) if items else t("stats.row_no_codes")
 
 
 def _policy_lines(turn: Turn, evaluated: list[tuple[str | None, str | None, int]]) -> Text:
@@ -51,20 +94,20 @@ def _policy_lines(turn: Turn, evaluated: list[tuple[str | None, str | None, int]
              versions=join_lines(items) if items else t("stats.no_codes"))
 
 
-async def colour_history(services: Services, uow: UnitOfWork, today: date, days: int = CHART_DAYS
-                         ) -> tuple[list[date], list[Counter[Colour]]]:
+async def colour_history(services: Services, uow: UnitOfWork, today: date, days: int = CHART_DAYS, *,
+                         within: Collection[str] | None = None) -> tuple[list[date], list[Counter[Colour]]]:
     """Each of the last ``days`` days' colour counts, replaying everyone's declarations once.
 
     Costs one decryption per stored declaration (retention keeps about four weeks of them); the
     daily aggregates kept for retention will make this a lookup.
     """
     first = today - timedelta(days=days - 1)
-    decisions = await uow.decisions.covering(first, today)
+    decisions = await uow.decisions.covering(first, today, within=within)
     areas = await uow.risk_areas.listing()
     window = [first + timedelta(days=n) for n in range(days)]
     tally: dict[date, Counter[Colour]] = {day: Counter() for day in window}
     replayed: set[int] = set()
-    async for user_id, history in uow.declarations.histories(today):
+    async for user_id, history in uow.declarations.histories(today, within=within):
         replayed.add(user_id)
         colours = colours_by_day(services.policy, history, first, today,
                                  decisions=decisions.get(user_id, ()), risk_areas=areas)
@@ -79,4 +122,4 @@ async def colour_history(services: Services, uow: UnitOfWork, today: date, days:
     return window, [tally[day] for day in window]
 
 
-FEATURE = Feature(name="statistics", commands=(Command("stats", stats, requires=ADMINISTRATOR),))
+FEATURE = Feature(name="statistics", commands=(Command("stats", stats, requires=authority(Role.VIEWER, Role.HEALTH_AUTHORITY)),))

@@ -20,6 +20,8 @@ class Audience:
     kind: str
     value: str | None = None
     select: RecipientIds | None = field(default=None, compare=False, repr=False)
+    # Only people registered in these region codes (an appointed administrator's scope); None: anyone.
+    within: frozenset[str] | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.kind not in AUDIENCE_KINDS:
@@ -49,7 +51,7 @@ class Audience:
         if self.kind == "users":
             assert self.select is not None  # checked at construction
             return self.select
-        return uow.deliveries.audience_select(self.kind, self.value)
+        return uow.deliveries.audience_select(self.kind, self.value, self.within)
 
 
 async def count_audience(uow: UnitOfWork, audience: Audience) -> int:
