@@ -25,7 +25,9 @@ from storage.repositories.administration import (
     DecisionRepository,
     RiskAreaRepository,
 )
+from storage.repositories.complaints import ComplaintRepository
 from storage.repositories.consents import ConsentRepository
+from storage.repositories.corrections import CorrectionRepository
 from storage.repositories.daily_counts import DailyCountRepository
 from storage.repositories.delivery import DeliveryRepository
 from storage.repositories.erasure import ErasureRepository, erased_in
@@ -94,6 +96,9 @@ class UnitOfWork:
         self.retention = RetentionRepository(self._session, cipher, dialect)
         self.withdrawn = WithdrawnCredentialRepository(self._session, cipher, dialect)
         self.key_check = DataKeyCheckRepository(self._session, cipher, dialect)
+        # Correction requests and complaints.
+        self.corrections = CorrectionRepository(self._session, cipher, dialect)
+        self.complaints = ComplaintRepository(self._session, cipher, dialect)
 
     async def __aenter__(self) -> UnitOfWork:
         if self._entered:

@@ -14,6 +14,7 @@ from storage.models.citizens import (
     UserRow,
 )
 from storage.models.consents import ConsentRow
+from storage.models.corrections import ComplaintMessageRow, ComplaintRow, CorrectionRequestRow
 from storage.models.credentials import CredentialRow, WithdrawnCredentialRow
 from storage.models.delivery import CampaignAttachmentRow, CampaignRow, DeliveryRow
 from storage.models.key_check import DataKeyCheckRow
@@ -36,8 +37,11 @@ __all__ = [
     "Base",
     "CampaignAttachmentRow",
     "CampaignRow",
+    "ComplaintMessageRow",
+    "ComplaintRow",
     "ConsentRow",
     "ConversationStateRow",
+    "CorrectionRequestRow",
     "CredentialRow",
     "DailyCountRow",
     "DataKeyCheckRow",
