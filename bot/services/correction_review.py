@@ -274,7 +274,7 @@ async def _apply_fix(turn: Turn, request: CorrectionRequest, person: UserProfile
     corrected = corrected_answers(declared[0].answers, draft.wrong, turn.services.policy)
     await turn.uow.declarations.upsert(person.id, day, corrected, turn.now)
     await _close(turn, request, person, True, f"declaration:{draft.wrong.value}", answer)
-    turn.reply.say(t("review.fixed", id=request.id, day=day, answer=t(f"review.fix.{draft.wrong.value}")))
+    turn.reply.say(t("review.fixed", id=request.id, day=day, answer=t(f"review.answer_name.{draft.wrong.value}")))
 
 
 async def _apply_decision(turn: Turn, request: CorrectionRequest, person: UserProfile, draft: ReviewDraft,
