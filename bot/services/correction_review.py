@@ -272,33 +272,45 @@ async def _apply_fix(turn: Turn, request: CorrectionRequest, person: UserProfile
         turn.reply.say(t("review.day_gone"))
         return
     corrected = corrected_answers(declared[0].answers, draft.wrong, turn.services.policy)
+    if not await _decide(turn, request, person, True, f"declaration:{draft.wrong.value}", answer):
+        return
     await turn.uow.declarations.upsert(person.id, day, corrected, turn.now)
-    await _close(turn, request, person, True, f"declaration:{draft.wrong.value}", answer)
+    await _announce(turn, request, person)
     turn.reply.say(t("review.fixed", id=request.id, day=day, answer=t(f"review.answer_name.{draft.wrong.value}")))
 
 
 async def _apply_decision(turn: Turn, request: CorrectionRequest, person: UserProfile, draft: ReviewDraft,
                           answer: str) -> None:
     assert draft.colour is not None and draft.days is not None
-    await _close(turn, request, person, True, f"decision:{draft.colour.value}:{draft.days}", answer, card=False)
+    if not await _decide(turn, request, person, True, f"decision:{draft.colour.value}:{draft.days}", answer):
+        return
+    await _announce(turn, request, person, card=False)
     # The one decision use case: audited, superseding, and the person's card sent with it.
     await record_decision(turn, person, draft.colour, draft.days, answer[:DECISION_REASON_MAX])
 
 
 async def _apply_rejection(turn: Turn, request: CorrectionRequest, person: UserProfile, answer: str) -> None:
-    await _close(turn, request, person, False, None, answer)
+    if not await _decide(turn, request, person, False, None, answer):
+        return
+    await _announce(turn, request, person)
     turn.reply.say(t("review.rejected", id=request.id))
 
 
-async def _close(turn: Turn, request: CorrectionRequest, person: UserProfile, accepted: bool, outcome: str | None,
-                 answer: str, *, card: bool = True) -> None:
+async def _decide(turn: Turn, request: CorrectionRequest, person: UserProfile, accepted: bool, outcome: str | None,
+                  answer: str) -> bool:
+    """Close the request first, so of two reviewers deciding at once only one changes anything."""
     decided = await turn.uow.corrections.decide(request.id, accepted, reviewer=turn.actor.telegram_id,
                                                 outcome=outcome, answer=answer, now=turn.now)
     if decided is None:
-        return
+        turn.reply.say(t("review.gone"))
+        return False
     await turn.uow.audit.record(turn.actor.telegram_id, "correction.accept" if accepted else "correction.reject",
                                 turn.now, target=f"user:{person.id}",
                                 detail={"request": request.id, "outcome": outcome or "rejected"})
+    return True
+
+
+async def _announce(turn: Turn, request: CorrectionRequest, person: UserProfile, *, card: bool = True) -> None:
     # Re-evaluate now (a new status gets a new credential); the notice renders the card at send time.
     await status_card.refresh_code(turn.services, turn.uow, person, turn.today, turn.now)
     await delivery.start_campaign(turn.uow, kind=OUTCOME_KIND, created_by=turn.actor.telegram_id, now=turn.now,
@@ -338,6 +350,11 @@ REVIEW: Flow[ReviewDraft] = Flow(
     ),
 )
 
+async def _help(turn: Turn) -> Text | None:
+    """The reviewers' commands, for those who hold the role."""
+    return t("help.reviewers") if await roles.authority_for(turn, frozenset({Role.REVIEWER})) else None
+
+
 FEATURE = Feature(
     name="correction_review",
     commands=(Command("corrections", inbox, requires=REVIEWER),),
@@ -348,4 +365,5 @@ FEATURE = Feature(
         Press(RejectCorrection, _reject, requires=REVIEWER),
     ),
     flows=(REVIEW,),
+    help=_help,
 )

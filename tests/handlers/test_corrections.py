@@ -207,3 +207,35 @@ async def test_lowering_a_same_day_risk_points_to_correct(harness: Harness) -> N
     await harness.declare(CITIZEN, diagnosis="confirmed")
     [refused] = await harness.declare(CITIZEN)
     assert "/correct" in refused.text and "/override" not in refused.text
+
+
+async def test_decided_requests_are_kept_no_longer_than_declarations(harness: Harness) -> None:
+    from bot.jobs.retention import apply_retention
+    from rules.corrections import Disputed
+
+    await register(harness, CITIZEN, 1)
+    async with harness.services.database.unit_of_work() as uow:
+        user = await uow.users.get_by_telegram_id(CITIZEN.telegram_id)
+        decided = await uow.corrections.file(user.id, user.region_code, Disputed.COLOUR, None, "why", None,
+                                             harness.clock.now())
+        await uow.corrections.decide(decided.id, False, reviewer=ADMIN.telegram_id, outcome=None, answer="no",
+                                     now=harness.clock.now())
+        still_open = await uow.corrections.file(user.id, user.region_code, Disputed.DECISION, None, "why", "file-1",
+                                                harness.clock.now())
+    harness.clock.advance(timedelta(days=harness.services.settings.retention_days - 1))
+    report = await apply_retention(harness.services, harness.services.today(), harness.clock.now())
+    assert report["correction_requests"] == 0
+    harness.clock.advance(timedelta(days=2))
+    report = await apply_retention(harness.services, harness.services.today(), harness.clock.now())
+    assert report["correction_requests"] == 1
+    async with harness.services.database.unit_of_work() as uow:
+        assert [r.id for r in await uow.corrections.for_user(user.id)] == [still_open.id]
+
+
+def test_the_deadline_setting_is_validated(tmp_path) -> None:
+    from bot.settings import SettingsError, load_settings
+
+    assert load_settings(_env_file=None).correction_sla_hours == 24
+    for bad in ("0", "721", "soon"):
+        with pytest.raises(SettingsError, match="HEALTHCODE_CORRECTION_SLA_HOURS"):
+            load_settings(_env_file=None, correction_sla_hours=bad)
