@@ -28,6 +28,7 @@ FLOW = "case_answer"
 REVIEWER = authority(Role.REVIEWER)
 HEALTH_AUTHORITY = authority(Role.HEALTH_AUTHORITY)
 LISTED = 20
+MESSAGES_SHOWN = 2  # with the case's own text: 3 × 1,000 characters at most
 STATE_NOTICE_KIND = "complaint_state"
 
 
@@ -95,7 +96,10 @@ async def case_view(turn: Turn, case: ComplaintCase) -> list[Text]:
     parts: list[Text] = [t("inbox.case", id=case.id, category=t(f"complaint.category.{case.category.value}"),
                            state=t(f"complaint.state.{case.state.value}"), filed=case.filed_at.astimezone(turn.services.tz),
                            organisation=case.organisation_name or "-", reporter=reporter, text=case.text)]
-    for message in await turn.uow.complaints.messages(case.id):
+    messages = await turn.uow.complaints.messages(case.id)
+    if len(messages) > MESSAGES_SHOWN:  # the case and its latest messages fit one Telegram message (4,096)
+        parts.append(t("inbox.earlier_messages", count=len(messages) - MESSAGES_SHOWN))
+    for message in messages[-MESSAGES_SHOWN:]:
         key = "inbox.message_from_reporter" if message.from_reporter else "inbox.message_from_reviewer"
         parts.append(t(key, at=message.sent_at.astimezone(turn.services.tz), text=message.text))
     return parts

@@ -60,6 +60,12 @@ EXPLAINED: dict[str, frozenset[str]] = {
                              "filed_at", "closed_at"}),
     "complaint_messages": frozenset({"from_reporter", "text_enc", "sent_at"}),  # under each complaint
 }
+# In the raw rows of the cases a reviewer handled (sections "complaints", "complaints.handler", …), who
+# filed them is not theirs to see: an anonymous reporter above all.
+_NOT_SHOWN_TO_OTHERS: dict[str, frozenset[str]] = {
+    "complaints": frozenset({"reporter_id"}),
+    "complaint_messages": frozenset({"reporter_id"}),
+}
 _EXPLAINED_WHEN_UNREGISTERED = ("preferences", "conversation_states")  # the profile and the conversation
 ACCESS_LOG_IN_SUMMARY = 5  # the latest reads listed in the summary; the file has them all
 
@@ -199,7 +205,8 @@ async def _other_tables(turn: Turn, telegram_id: int, user_id: int | None,
                         explained: Collection[str]) -> dict[str, list[dict[str, Any]]]:
     """Rows naming the person that the sections above do not show (deliveries, roles, their acts …)."""
     found = await turn.uow.personal_data.rows_elsewhere(telegram_id, user_id, explained)
-    return {name: [{k: _plain(v) for k, v in row.items()} for row in rows] for name, rows in found.items()}
+    return {name: [{k: _plain(v) for k, v in row.items() if k not in _NOT_SHOWN_TO_OTHERS.get(name.partition(".")[0], ())}
+                   for row in rows] for name, rows in found.items()}
 
 
 def _plain(value: Any) -> Any:

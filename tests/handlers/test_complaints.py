@@ -9,6 +9,7 @@ from sqlalchemy import select
 from bot.local.chat import LocalUser
 from storage.models import CampaignRow
 from tests.handlers.conftest import Harness
+from tests.handlers.test_corrections import COUNTY, COUNTY_REVIEWER, OTHER_COUNTY_REVIEWER, county_reviewers  # noqa: F401
 from tests.handlers.test_org_fixtures import (
     ADMIN, audit, chat, drain, phone, press_data, register, request_organisation, resident_id,
 )
@@ -72,6 +73,11 @@ async def test_an_anonymous_complaint_cannot_be_traced_by_the_reviewer(harness: 
     async with harness.services.database.unit_of_work() as uow:
         creators = (await uow._session.execute(select(CampaignRow.created_by, CampaignRow.payload))).all()
     assert all(row.created_by != REPORTER.telegram_id for row in creators)
+    # Nor the reviewer's own data export, which lists the cases they handled.
+    exported_for_reviewer = (await harness.say(ADMIN, "/mydata"))[-1]
+    reviewer_document = json.loads(exported_for_reviewer.document)
+    assert reviewer_document["complaints"] and reviewer_document["complaint_messages"]  # the rows they acted in
+    assert "reporter_id" not in json.dumps(reviewer_document)
     # The reporter sees their own case and the messages in /mydata.
     [summary, document] = await harness.say(REPORTER, "/mydata")
     assert "Complaints and reports: #1 A checkpoint refused a valid code: closed" in summary.text
@@ -113,3 +119,31 @@ async def test_a_named_report_about_an_organisation_is_counted_on_it(harness: Ha
     await register(harness, STRANGER, 9)
     await press_data(harness, STRANGER, "cmp:reply:1")
     assert chat(harness, STRANGER)[-1].text != "Your reply (at most 1000 characters):"
+
+
+async def test_a_case_stays_in_its_scope_and_a_long_thread_fits_one_message(harness: Harness,
+                                                                              county_reviewers: None) -> None:
+    await register(harness, REPORTER, 10, region=COUNTY)
+    await harness.say(REPORTER, "/report")
+    await harness.press(REPORTER, "Discrimination")
+    await harness.press(REPORTER, "No organisation")
+    await harness.say(REPORTER, "字" * 1000)
+    await harness.press(REPORTER, "Stay anonymous")
+    await drain(harness)
+    assert chat(harness, COUNTY_REVIEWER)[-1].text == "New case #1: Discrimination."  # the nearest level
+    assert not chat(harness, OTHER_COUNTY_REVIEWER)
+    [nothing] = await harness.say(OTHER_COUNTY_REVIEWER, "/inbox")
+    assert nothing.text == "No open cases in your scope."
+    await press_data(harness, OTHER_COUNTY_REVIEWER, "inb:open:1")
+    await press_data(harness, OTHER_COUNTY_REVIEWER, "inb:close:1")
+    assert sorted(e.detail["attempt"] for e in await audit(harness, "denied")) == ["inb:close", "inb:open"]
+    for n in range(3):  # a long conversation, both ways, every message at the limit
+        await harness.press(COUNTY_REVIEWER, "Open case #1")
+        await harness.press(COUNTY_REVIEWER, "Reply")
+        await harness.say(COUNTY_REVIEWER, "问" * 1000)
+        await drain(harness)
+        await harness.press(REPORTER, "Reply")
+        await harness.say(REPORTER, "答" * 1000)
+        await drain(harness)
+    [case] = await harness.press(COUNTY_REVIEWER, "Open case #1")
+    assert "(4 earlier message(s) not shown)" in case.text and "reporter: anonymous" in case.text
