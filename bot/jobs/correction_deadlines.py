@@ -16,11 +16,9 @@ from bot.jobs.common import SYSTEM
 from bot.regions import region_table
 from bot.replies import Reply, t
 from bot.scheduler import JobContext
-from bot.services import roles
 from bot.services.context import Services, language_of
-from bot.services.corrections import notify_reviewers, review_button
+from bot.services.corrections import notify_reviewers, review_button, reviewers_for
 from bot.services.delivery import register_renderer
-from rules.authority import Role
 from rules.corrections import Overdue, first_level, next_level, overdue
 from storage.records import Campaign, DeliveryRecord
 from storage.unit_of_work import UnitOfWork
@@ -36,7 +34,7 @@ async def run(context: JobContext) -> dict[str, int]:
     async with services.database.unit_of_work() as uow:
         for request in await uow.corrections.open_requests(filed_before=now - sla):
             late = overdue(request.filed_at, now, sla)
-            holders = await roles.holders_covering(services, uow, Role.REVIEWER, request.region_code)
+            holders = await reviewers_for(services, uow, request.region_code)
             if late is Overdue.ESCALATE and request.escalated_at is None:
                 above = next_level(holders, table)
                 targets = above or first_level(holders)

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot import regions
 from bot.replies import Reply, Text, button, t
 from bot.services import delivery, roles
 from bot.services.access import authority
 from bot.services.callbacks import CallbackData
 from bot.services.complaints import MESSAGE_KIND, OpenCase, case_state_text, open_case_button
 from bot.services.context import Services, Turn, language_of
-from bot.services.corrections import clean_text
+from bot.services.corrections import clean_text, reviews
 from bot.services.feature import Command, Draft, Feature, Flow, Press, Step
 from rules.authority import Role
 from rules.corrections import COMPLAINT_TEXT_MAX, CaseState
@@ -52,7 +51,7 @@ class CloseCase(CallbackData, prefix="inb", action="close"):
 
 
 def _covers(turn: Turn, case: ComplaintCase) -> bool:
-    return turn.authority is not None and turn.authority.covers(regions.region_table(), case.region_code)
+    return reviews(turn.services, turn.authority, case.region_code)
 
 
 async def inbox(turn: Turn, args: list[str]) -> None:

@@ -16,13 +16,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.replies import Button, Reply, Text, button, t
-from bot.services import delivery, roles
+from bot.services import delivery
 from bot.services.access import REGISTERED
 from bot.services.callbacks import CallbackData
 from bot.services.context import Services, Turn, language_of
-from bot.services.corrections import clean_text
+from bot.services.corrections import clean_text, reviewers_for
 from bot.services.feature import Command, Draft, Feature, Flow, Press, Step
-from rules.authority import Role
 from rules.corrections import COMPLAINT_TEXT_MAX, CaseState, ComplaintCategory, first_level
 from rules.validators import parse_number
 from storage.records import Campaign, ComplaintCase, DeliveryRecord
@@ -195,8 +194,7 @@ async def _anonymity(turn: Turn, pressed: ChooseAnonymity) -> None:
     await turn.uow.audit.record(actor, "complaint.file", turn.now, target=f"complaint:{case_id}",
                                 detail={"category": draft.category.value, "anonymous": pressed.anonymous,
                                         "organisation": draft.organisation_id})
-    reviewers = first_level(await roles.holders_covering(turn.services, turn.uow, Role.REVIEWER,
-                                                         turn.user.region_code))
+    reviewers = first_level(await reviewers_for(turn.services, turn.uow, turn.user.region_code))
     if reviewers:
         await delivery.start_campaign(turn.uow, kind=FILED_KIND, created_by=actor, now=turn.now,
                                       payload={"complaint_id": case_id},
@@ -255,8 +253,7 @@ async def relay_to_reviewers(turn: Turn, case: ComplaintCase, actor: int, messag
     if case.handler:
         recipients = [case.handler]
     else:
-        recipients = [r.telegram_id for r in first_level(
-            await roles.holders_covering(turn.services, turn.uow, Role.REVIEWER, case.region_code))]
+        recipients = [r.telegram_id for r in first_level(await reviewers_for(turn.services, turn.uow, case.region_code))]
     if recipients:
         await delivery.start_campaign(turn.uow, kind=MESSAGE_KIND, created_by=actor, now=turn.now,
                                       payload={"complaint_id": case.id, "message_id": message_id, "to_reporter": False},

@@ -26,7 +26,7 @@ from bot.services.administration.decisions import DECISION_DAYS_MAX, DECISION_RE
 from bot.services.callbacks import CallbackData
 from bot.services.context import Services, Turn, language_of
 from bot.services.correction_states import state_text
-from bot.services.corrections import ReviewCorrection, clean_text, review_button
+from bot.services.corrections import ReviewCorrection, clean_text, review_button, reviews
 from bot.services.feature import Command, Draft, Feature, Flow, Press, Step
 from rules.authority import Role
 from rules.corrections import REASON_MAX, RequestState, WrongAnswer, corrected_answers
@@ -77,7 +77,7 @@ class RejectCorrection(CallbackData, prefix="crv", action="rej"):
 
 
 async def in_scope(turn: Turn, request: CorrectionRequest) -> bool:
-    return turn.authority is not None and turn.authority.covers(regions.region_table(), request.region_code)
+    return reviews(turn.services, turn.authority, request.region_code)
 
 
 async def inbox(turn: Turn, args: list[str]) -> None:

@@ -25,7 +25,8 @@ from bot.services.common_buttons import StartCorrection
 from bot.services.context import Services, Turn, language_of
 from bot.services.correction_states import state_text
 from bot.services.feature import Command, Content, Draft, Feature, Flow, Picture, Press, Step
-from rules.authority import Role
+from bot.regions import region_table
+from rules.authority import Authority, Role
 from rules.corrections import REASON_MAX, Disputed, RequestState, first_level
 from storage.records import Campaign, CorrectionRequest, DeliveryRecord
 from storage.unit_of_work import UnitOfWork
@@ -67,6 +68,27 @@ class ReviewCorrection(CallbackData, prefix="crv", action="open"):
     """A reviewer opens a request (bot.services.correction_review); on the notices sent to reviewers."""
 
     request_id: int
+
+
+async def reviewers_for(services: Services, uow: UnitOfWork, region_code: str) -> list[Authority]:
+    """The reviewers whose scope covers the region, nearest first (``roles.holders_covering``). Someone
+    registered here from outside the issuer's region lies in nobody's scope: the root administrators answer."""
+    holders = await roles.holders_covering(services, uow, Role.REVIEWER, region_code)
+    if holders or _inside_issuer(services, region_code):
+        return holders
+    roots = (services.root_authority(telegram_id) for telegram_id in sorted(services.settings.admin_ids))
+    return [root for root in roots if root is not None and root.holds(Role.REVIEWER)]
+
+
+def reviews(services: Services, authority: Authority | None, region_code: str) -> bool:
+    """Whether this reviewer's scope takes a request or case from ``region_code`` (see ``reviewers_for``)."""
+    if authority is None:
+        return False
+    return authority.covers(region_table(), region_code) or (authority.root and not _inside_issuer(services, region_code))
+
+
+def _inside_issuer(services: Services, region_code: str) -> bool:
+    return region_table().lies_within(region_code, services.issuer_region)
 
 
 def review_button(request_id: int) -> tuple[tuple[Button, ...], ...]:
@@ -208,8 +230,7 @@ async def _file(turn: Turn, evidence_file_id: str | None) -> None:
     await turn.uow.audit.record(turn.actor.telegram_id, "correction.file", turn.now, target=f"user:{turn.user.id}",
                                 detail={"request": request.id, "disputed": draft.disputed.value,
                                         "evidence": evidence_file_id is not None})
-    reviewers = first_level(await roles.holders_covering(turn.services, turn.uow, Role.REVIEWER,
-                                                         turn.user.region_code))
+    reviewers = first_level(await reviewers_for(turn.services, turn.uow, turn.user.region_code))
     await notify_reviewers(turn.uow, request, [r.telegram_id for r in reviewers], kind=FILED_KIND,
                            by=turn.actor.telegram_id, now=turn.now)
     turn.reply.say(t("correction.filed", id=request.id, state=state_text(request)))

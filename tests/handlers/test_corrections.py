@@ -239,3 +239,17 @@ def test_the_deadline_setting_is_validated(tmp_path) -> None:
     for bad in ("0", "721", "soon"):
         with pytest.raises(SettingsError, match="HEALTHCODE_CORRECTION_SLA_HOURS"):
             load_settings(_env_file=None, correction_sla_hours=bad)
+
+
+async def test_someone_from_outside_the_issuers_region_is_answered_by_the_root(harness: Harness) -> None:
+    """Registered here with a Beijing region, nobody's scope covers them: the root administrators review."""
+    await register(harness, CITIZEN, 1, region="110105")
+    await harness.declare(CITIZEN, diagnosis="suspected")
+    await harness.press(CITIZEN, "Dispute this code")
+    await harness.press(CITIZEN, "the colour")
+    await harness.say(CITIZEN, "Wrong answer.")
+    await harness.press(CITIZEN, "No photo, send the request")
+    await drain(harness)
+    assert chat(harness, ADMIN)[-1].text.startswith("New correction request #1")
+    [header, _] = await harness.say(ADMIN, "/corrections")
+    assert header.text.startswith("1 open correction request(s)")
