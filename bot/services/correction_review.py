@@ -19,14 +19,14 @@ from datetime import date
 from enum import StrEnum
 
 from bot import regions
-from bot.replies import Attachment, Message, Reply, Text, button, t
+from bot.replies import Message, Reply, Text, button, t
 from bot.services import delivery, roles, status_card
 from bot.services.access import authority
 from bot.services.administration.decisions import DECISION_DAYS_MAX, DECISION_REASON_MAX, record_decision
 from bot.services.callbacks import CallbackData
 from bot.services.context import Services, Turn, language_of
 from bot.services.correction_states import state_text
-from bot.services.corrections import ReviewCorrection, clean_text, review_button, reviews
+from bot.services.corrections import ReviewCorrection, clean_text, evidence_attachment, review_button, reviews
 from bot.services.feature import Command, Draft, Feature, Flow, Press, Step
 from rules.authority import Role
 from rules.corrections import REASON_MAX, RequestState, WrongAnswer, corrected_answers
@@ -126,8 +126,7 @@ async def _open(turn: Turn, pressed: ReviewCorrection) -> None:
                                 detail={"request": request.id})
     turn.reply.say(*await _details(turn, request, person))
     if request.evidence_file_id is not None:
-        turn.reply.attach(Attachment("evidence.jpg", b"", as_photo=True, telegram_file_id=request.evidence_file_id),
-                          t("review.evidence", id=request.id))
+        turn.reply.attach(evidence_attachment(request.evidence_file_id), t("review.evidence", id=request.id))
     turn.reply.say(t("review.decide"), buttons=_decision_buttons(request))
 
 

@@ -17,7 +17,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from bot.replies import Button, Reply, Text, button, t
+from bot.replies import Attachment, Button, Reply, Text, button, t
 from bot.services import delivery, roles
 from bot.services.access import REGISTERED
 from bot.services.callbacks import CallbackData
@@ -199,11 +199,19 @@ async def _ask_evidence(turn: Turn) -> None:
 
 
 async def _evidence(turn: Turn, kind: str, picture: Picture) -> bool:
-    if picture.file_id is None:
+    """A photo, or a picture sent as a file: it must open as an image (a PDF or a damaged file is refused)."""
+    if picture.file_id is None or picture.content is None or picture.problem is not None:
         turn.reply.say(t("correction.evidence_unusable"))
         return True
-    await _file(turn, picture.file_id)
+    await _file(turn, f"{kind}:{picture.file_id}")  # how to send it on: as a photo, or as the file it came as
     return True
+
+
+def evidence_attachment(evidence: str) -> Attachment:
+    """The evidence to send a reviewer again, by Telegram's file id (``kind:file_id`` as stored)."""
+    kind, _, file_id = evidence.partition(":")
+    return Attachment("evidence.jpg" if kind == "photo" else "evidence", b"", as_photo=kind == "photo",
+                      telegram_file_id=file_id)
 
 
 async def _no_evidence(turn: Turn, pressed: NoEvidence) -> None:

@@ -57,6 +57,9 @@ async def _file_declaration_dispute(harness: Harness, *, photo: bool = False) ->
     await harness.press(CITIZEN, 1)  # the latest declared day
     await harness.say(CITIZEN, "I tapped 'confirmed case' by mistake; my test was negative.")
     if photo:
+        [refused] = await harness.chat.send_photo(CITIZEN, b"%PDF-1.4 not a picture", as_document=True,
+                                                  filename="scan.pdf")
+        assert refused.text.startswith("That file cannot be used as evidence")
         [filed] = await harness.chat.send_photo(CITIZEN, _png())
     else:
         [filed] = await harness.press(CITIZEN, "No photo, send the request")
@@ -97,7 +100,7 @@ async def test_a_correction_from_filing_to_decision_to_a_new_card(harness: Harne
     assert "Correction requests: #1 (a declaration): accepted" in mydata.text
     exported = json.loads(document.document)
     assert exported["correction_requests"][0]["state"] == "accepted"
-    assert exported["correction_requests"][0]["evidence_file_id"]
+    assert exported["correction_requests"][0]["evidence_file_id"].startswith("photo:")
     assert exported["declarations"][-1]["diagnosis"] == "none"
     [accepted] = await audit(harness, "correction.accept")
     assert "lab" not in json.dumps(accepted.detail)
