@@ -96,18 +96,20 @@ def _local(turn: Turn, request: CorrectionRequest) -> object:
     return request.filed_at.astimezone(turn.services.tz)
 
 
-async def _request_in_scope(turn: Turn, request_id: int, attempt: str) -> tuple[CorrectionRequest, UserProfile] | None:
-    """The open request and its person, when the reviewer's scope covers them; otherwise refuse."""
+async def _request_in_scope(turn: Turn, request_id: int, attempt: str,
+                            *, pressed: bool = True) -> tuple[CorrectionRequest, UserProfile] | None:
+    """The open request and its person, when the reviewer's scope covers them; otherwise refuse (a button's
+    answer is its toast, a typed reason's a message)."""
     request = await turn.uow.corrections.get(request_id)
-    if request is None:
-        turn.reply.toast = t("review.gone")
+    person = None if request is None else await turn.uow.users.get(request.user_id)
+    if request is not None and not await in_scope(turn, request):
+        await roles.deny(turn, attempt, button=pressed)
         return None
-    if not await in_scope(turn, request):
-        await roles.deny(turn, attempt, button=True)
-        return None
-    person = await turn.uow.users.get(request.user_id)
-    if person is None:
-        turn.reply.toast = t("review.gone")
+    if request is None or person is None:  # never filed, or erased with its person since
+        if pressed:
+            turn.reply.toast = t("review.gone")
+        else:
+            turn.reply.say(t("review.gone"))
         return None
     if not request.state.open:
         turn.reply.say(t("review.already_decided", state=state_text(request)))
@@ -240,7 +242,7 @@ async def _reason(turn: Turn, text: str) -> None:
         return
     draft = turn.draft(ReviewDraft)
     await turn.clear_state()
-    found = await _still_in_scope(turn, draft.request_id)
+    found = await _request_in_scope(turn, draft.request_id, "crv:decide", pressed=False)
     if found is None:
         return
     request, person = found
@@ -250,16 +252,6 @@ async def _reason(turn: Turn, text: str) -> None:
         await _apply_decision(turn, request, person, draft, answer)
     else:
         await _apply_rejection(turn, request, person, answer)
-
-
-async def _still_in_scope(turn: Turn, request_id: int) -> tuple[CorrectionRequest, UserProfile] | None:
-    """As ``_request_in_scope``, answering in the chat (a typed reason is not a button press)."""
-    before = turn.reply.toast
-    found = await _request_in_scope(turn, request_id, "crv:decide")
-    if found is None and turn.reply.toast is not before and turn.reply.toast is not None:
-        turn.reply.say(turn.reply.toast)
-        turn.reply.toast = None
-    return found
 
 
 async def _apply_fix(turn: Turn, request: CorrectionRequest, person: UserProfile, draft: ReviewDraft,

@@ -256,3 +256,20 @@ async def test_someone_from_outside_the_issuers_region_is_answered_by_the_root(h
     assert chat(harness, ADMIN)[-1].text.startswith("New correction request #1")
     [header, _] = await harness.say(ADMIN, "/corrections")
     assert header.text.startswith("1 open correction request(s)")
+
+
+async def test_forged_and_stale_buttons_change_nothing(harness: Harness) -> None:
+    await register(harness, CITIZEN, 1)
+    await harness.declare(CITIZEN, diagnosis="confirmed")
+    await harness.press(CITIZEN, "Dispute this code")
+    await harness.press(CITIZEN, "a declaration")
+    for forged in ("cor:day:2026-13-01", "cor:day:2025-01-01", "cor:what:nothing"):
+        await press_data(harness, CITIZEN, forged)
+        assert harness.api.calls_to("answerCallbackQuery")[-1].params.get("text") == "That button is no longer active."
+    for forged in ("crv:fix:1.bogus", "crv:open:0", "crv:rej:99"):
+        await press_data(harness, ADMIN, forged)
+    [still] = await harness.say(ADMIN, "/corrections")
+    assert still.text == "No correction requests are open in your scope."
+    await harness.say(CITIZEN, "/cancel")
+    [card] = await harness.say(CITIZEN, "/status")
+    assert "Red code" in card.caption
