@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     retention_days: int = Field(default=28, ge=15, le=3650)
     delivery_retention_days: int = Field(default=30, ge=1, le=3650)
     access_log_retention_days: int = Field(default=180, ge=1, le=3650)
+    # Correction requests: reviewers are reminded after this many hours, and the next level up after twice it.
+    correction_sla_hours: int = Field(default=24, ge=1, le=24 * 30)
 
     @field_validator("admin_ids", mode="before")
     @classmethod

@@ -30,6 +30,10 @@ class TelegramFile:
             return cls(message.document.file_id, message.document.file_size, message.get_bot())
         return None
 
+    @property
+    def file_id(self) -> str:
+        return self._file_id
+
     async def read(self, max_bytes: int) -> bytes | None:
         if self._size is not None and self._size > max_bytes:
             return None

@@ -11,6 +11,7 @@ from enum import Enum
 from typing import Any
 
 from rules.authority import Role
+from rules.corrections import CaseState, ComplaintCategory, Disputed, RequestState
 from rules.model import Answers, Colour, RiskArea
 
 
@@ -439,3 +440,60 @@ class AdministratorInvite:
     scope: str
     created_by: int
     expires_at: datetime
+# Correction requests and complaints.
+
+@dataclass(frozen=True, slots=True)
+class CorrectionRequest:
+    """A person's dispute of their code and, once decided, the reviewer's outcome."""
+
+    id: int
+    user_id: int
+    region_code: str
+    disputed: Disputed
+    day: date | None
+    reason: str
+    evidence_file_id: str | None
+    state: RequestState
+    filed_at: datetime
+    reviewer: int | None = None
+    outcome: str | None = None  # "declaration:<answer>" or "decision:<colour>:<days>"
+    answer: str | None = None  # the reviewer's reason
+    decided_at: datetime | None = None
+    reminded_at: datetime | None = None
+    escalated_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ComplaintCase:
+    """A complaint as its reviewers see it: never who filed it (see ``ComplaintRepository.reporter_of``)."""
+
+    id: int
+    anonymous: bool
+    category: ComplaintCategory
+    organisation_id: int | None
+    organisation_name: str | None
+    region_code: str
+    text: str
+    state: CaseState
+    filed_at: datetime
+    handler: int | None = None
+    closed_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ComplaintMessage:
+    id: int
+    complaint_id: int
+    from_reporter: bool
+    text: str
+    sent_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class OrganisationReports:
+    """How many complaints name one organisation, by state."""
+
+    organisation_id: int
+    name: str
+    open: int
+    closed: int

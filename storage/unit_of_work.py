@@ -26,7 +26,9 @@ from storage.repositories.administration import (
     RiskAreaRepository,
 )
 from storage.repositories.administrators import AdministratorRepository
+from storage.repositories.complaints import ComplaintRepository
 from storage.repositories.consents import ConsentRepository
+from storage.repositories.corrections import CorrectionRepository
 from storage.repositories.daily_counts import DailyCountRepository
 from storage.repositories.delivery import DeliveryRepository
 from storage.repositories.erasure import ErasureRepository, erased_in
@@ -99,6 +101,9 @@ class UnitOfWork:
         self.key_check = DataKeyCheckRepository(self._session, cipher, dialect)
         # Imports of an authority's list: the records, and the digests kept for later registrations.
         self.imports = ImportRepository(self._session, cipher, dialect)
+        # Correction requests and complaints.
+        self.corrections = CorrectionRepository(self._session, cipher, dialect)
+        self.complaints = ComplaintRepository(self._session, cipher, dialect)
 
     async def __aenter__(self) -> UnitOfWork:
         if self._entered:

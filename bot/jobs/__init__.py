@@ -6,13 +6,15 @@ job            when (local time)       what
 day_change     daily 00:00             yesterday's counts; re-evaluate codes; notices
 retention      daily 03:30             delete data past its retention period
 reminders      every minute            today's reminders, at each person's chosen time
+correction_    every 15 minutes        correction requests past their deadline: remind,
+deadlines                              and at twice the deadline, escalate a level up
 =============  ======================  ==============================================
 """
 from __future__ import annotations
 
 from datetime import time, timedelta
 
-from bot.jobs import day_change, reminders, retention
+from bot.jobs import correction_deadlines, day_change, reminders, retention
 from bot.scheduler import Daily, Every, Job, Scheduler
 from bot.services.context import Services
 from bot.services.delivery import register_renderer
@@ -20,6 +22,7 @@ from bot.services.delivery import register_renderer
 DAY_CHANGE_AT = time(0, 0)
 RETENTION_AT = time(3, 30)
 REMINDER_TICK = timedelta(minutes=1)
+CORRECTION_DEADLINE_TICK = timedelta(minutes=15)
 
 
 def default_jobs() -> list[Job]:
@@ -27,6 +30,8 @@ def default_jobs() -> list[Job]:
         Job("day_change", Daily(DAY_CHANGE_AT), day_change.run, lease=timedelta(minutes=15)),
         Job("retention", Daily(RETENTION_AT), retention.run, lease=timedelta(minutes=15)),
         Job("reminders", Every(REMINDER_TICK), reminders.run, lease=timedelta(minutes=5)),
+        Job("correction_deadlines", Every(CORRECTION_DEADLINE_TICK), correction_deadlines.run,
+            lease=timedelta(minutes=5)),
     ]
 
 

@@ -30,6 +30,10 @@ OWN_CLOCK_TABLES = (
     ("deliveries", "updated_at", "delivery_retention_days"),
     ("access_log", "at", "access_log_retention_days"),
     ("audit_log", "at", "access_log_retention_days"),
+    # Decided correction requests and closed complaints (with their messages) follow the declarations
+    # they are about; open ones have no decided_at / closed_at yet and stay.
+    ("correction_requests", "decided_at", "retention_days"),
+    ("complaints", "closed_at", "retention_days"),
 )
 
 

@@ -16,6 +16,7 @@ from enum import StrEnum
 
 from bot import regions
 from bot.replies import Button, Text, button, t
+from bot.services.common_buttons import StartCorrection
 from bot.services import consent, status_card
 from bot.services.access import REGISTERED
 from bot.services.callbacks import CallbackData, text
@@ -241,7 +242,9 @@ async def _confirm(turn: Turn, pressed: ConfirmCheckin) -> None:
     answers = _answers(draft)
     if await _would_lower_risk(turn, turn.user.id, answers):
         await turn.clear_state()
-        turn.reply.say(t("checkin.cannot_lower", day=turn.today), edit=True)
+        # Lowering a self-declared risk is a correction request's job (bot.services.corrections).
+        turn.reply.say(t("checkin.cannot_lower", day=turn.today), edit=True,
+                       buttons=((button("button.correct", StartCorrection()),),))
         return
     replaced = await turn.uow.declarations.upsert(turn.user.id, turn.today, answers, turn.now)
     await turn.clear_state()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+from dataclasses import replace
 from concurrent.futures import ThreadPoolExecutor
 
 import zxingcpp
@@ -124,10 +125,12 @@ def scan(content: bytes) -> Picture:
 
 async def receive(source: FileSource) -> Picture:
     """Download (size-capped) and decode in the worker pool; call it before opening a unit of work."""
+    file_id = getattr(source, "file_id", None)  # Telegram's files have one; the picture keeps it
     content = await source.read(MAX_IMAGE_BYTES)
     if content is None:
-        return Picture(None, problem=t("verify.too_large", max_mb=MAX_IMAGE_BYTES // (1024 * 1024)))
-    return await asyncio.get_running_loop().run_in_executor(_DECODERS, scan, content)
+        return Picture(None, problem=t("verify.too_large", max_mb=MAX_IMAGE_BYTES // (1024 * 1024)), file_id=file_id)
+    picture = await asyncio.get_running_loop().run_in_executor(_DECODERS, scan, content)
+    return replace(picture, file_id=file_id)
 
 
 async def on_picture(turn: Turn, kind: str, picture: Picture) -> bool:

@@ -23,5 +23,10 @@ class RefreshStatus(CallbackData, prefix="st", action="refresh"):
 
 
 @dataclass(frozen=True)
+class StartCorrection(CallbackData, prefix="cor", action="start"):
+    """Under the status card: dispute this code (bot.services.corrections)."""
+
+
+@dataclass(frozen=True)
 class ShowReminders(CallbackData, prefix="rem", action="menu"):
     pass

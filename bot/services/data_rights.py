@@ -54,6 +54,17 @@ EXPLAINED: dict[str, frozenset[str]] = {
     "decisions": frozenset({"colour", "first_day", "last_day", "reason_enc"}),
     "access_log": frozenset({"organisation_id", "at", "what"}),
     "conversation_states": frozenset({"flow", "step", "draft_enc"}),
+    "correction_requests": frozenset({"region_code", "disputed", "day", "reason_enc", "evidence_enc", "state",
+                                      "filed_at", "outcome", "answer_enc", "decided_at"}),
+    "complaints": frozenset({"anonymous", "category", "organisation_id", "region_code", "text_enc", "state",
+                             "filed_at", "closed_at"}),
+    "complaint_messages": frozenset({"from_reporter", "text_enc", "sent_at"}),  # under each complaint
+}
+# In the raw rows of the cases a reviewer handled (sections "complaints", "complaints.handler", …), who
+# filed them is not theirs to see: an anonymous reporter above all.
+_NOT_SHOWN_TO_OTHERS: dict[str, frozenset[str]] = {
+    "complaints": frozenset({"reporter_id"}),
+    "complaint_messages": frozenset({"reporter_id"}),
 }
 _EXPLAINED_WHEN_UNREGISTERED = ("preferences", "conversation_states")  # the profile and the conversation
 ACCESS_LOG_IN_SUMMARY = 5  # the latest reads listed in the summary; the file has them all
@@ -148,6 +159,21 @@ async def export(turn: Turn, user: UserProfile) -> dict[str, Any]:
             for a in await uow.access_log.for_user(user.id)
         ],
         "conversation": None if state is None else _conversation(state),
+        "correction_requests": [
+            {"id": r.id, "disputed": r.disputed.value, "day": r.day.isoformat() if r.day else None,
+             "reason": r.reason, "evidence_file_id": r.evidence_file_id, "region_code": r.region_code,
+             "state": r.state.value, "filed_at": _instant(r.filed_at), "outcome": r.outcome,
+             "reviewer_reason": r.answer, "decided_at": _instant(r.decided_at)}
+            for r in await uow.corrections.for_user(user.id)
+        ],
+        "complaints": [
+            {"case": c.id, "category": c.category.value, "organisation": c.organisation_name,
+             "region_code": c.region_code, "anonymous": c.anonymous, "text": c.text, "state": c.state.value,
+             "filed_at": _instant(c.filed_at), "closed_at": _instant(c.closed_at),
+             "messages": [{"from_reporter": m.from_reporter, "text": m.text, "sent_at": _instant(m.sent_at)}
+                          for m in await uow.complaints.messages(c.id)]}
+            for c in await uow.complaints.filed_by(user.id)
+        ],
         **await _other_tables(turn, user.telegram_id, user.id, EXPLAINED),
         "retention": {
             "declarations_days": settings.retention_days,
@@ -179,7 +205,8 @@ async def _other_tables(turn: Turn, telegram_id: int, user_id: int | None,
                         explained: Collection[str]) -> dict[str, list[dict[str, Any]]]:
     """Rows naming the person that the sections above do not show (deliveries, roles, their acts …)."""
     found = await turn.uow.personal_data.rows_elsewhere(telegram_id, user_id, explained)
-    return {name: [{k: _plain(v) for k, v in row.items()} for row in rows] for name, rows in found.items()}
+    return {name: [{k: _plain(v) for k, v in row.items() if k not in _NOT_SHOWN_TO_OTHERS.get(name.partition(".")[0], ())}
+                   for row in rows] for name, rows in found.items()}
 
 
 def _plain(value: Any) -> Any:
@@ -220,6 +247,14 @@ def summary(turn: Turn, user: UserProfile, document: dict[str, Any]) -> list[Tex
     parts.append(t("mydata.consents", items=[t("mydata.consent_item", version=c["version"], at=_local_day(turn, c["accepted_at"]))
                                               for c in document["consents"]]))
     parts.extend(_organisation_parts(turn, document))
+    if document["correction_requests"]:
+        parts.append(t("mydata.corrections", items=[
+            t(f"correction.state.{r['state']}", id=r["id"], answer=r["reviewer_reason"] or "",
+              disputed=t(f"correction.disputed.{r['disputed']}")) for r in document["correction_requests"]]))
+    if document["complaints"]:
+        parts.append(t("mydata.complaints", items=[
+            t("complaint.case_line", id=c["case"], category=t(f"complaint.category.{c['category']}"),
+              state=t(f"complaint.state.{c['state']}")) for c in document["complaints"]]))
     reminders = document["reminders"]
     parts.append(t("mydata.reminders_on", time=reminders["time"]) if reminders["enabled"] else t("mydata.reminders_off"))
     others = {name: rows for name, rows in document.items() if _is_other_section(name)}
@@ -276,6 +311,7 @@ def _is_other_section(name: str) -> bool:
     return name not in {
         "format", "exported_at", "issuer", "profile", "consents", "declarations", "status", "credentials",
         "reminders", "status_notices", "conversation", "retention", "memberships", "decisions", "access_log",
+        "correction_requests", "complaints",
     }
 
 

@@ -45,6 +45,8 @@ class Picture:
     content: bytes | None  # None: larger than the download limit, never fetched in full
     codes: tuple[str, ...] = ()
     problem: Text | None = None  # the answer that says why it could not be read
+    # Telegram's id of the file, so it can be sent on again (a correction's evidence) without keeping it.
+    file_id: str | None = None
 
     @property
     def readable(self) -> bool:

@@ -15,7 +15,8 @@ from bot.credentials.cwt import expiry_for, issue_credential
 from bot.replies import Card, Text, button, t
 from bot.services.card_file_ids import LearntFileId
 from bot.services.access import answer_register_first
-from bot.services.common_buttons import RefreshStatus, StartCheckin
+from bot.services.common_buttons import RefreshStatus, StartCheckin, StartCorrection
+from bot.services.correction_states import card_line
 from bot.services.context import Services, Turn
 from rules.evaluate import evaluate
 from rules.model import Reason, Status
@@ -25,7 +26,8 @@ from storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
-CARD_BUTTONS = ((button("button.checkin", StartCheckin()), button("button.refresh", RefreshStatus())),)
+CARD_BUTTONS = ((button("button.checkin", StartCheckin()), button("button.refresh", RefreshStatus())),
+                (button("button.correct", StartCorrection()),))
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +54,11 @@ async def refresh_code(
         return CardOutcome(status, None)
     record = await issue_or_reuse(services, uow, user, status, now)
     record = await _with_learnt_file_id(services, uow, record)
-    return CardOutcome(status, describe_card(services, user, status, record))
+    card = describe_card(services, user, status, record)
+    correction = await card_line(uow, user.id, now)  # a dispute's state, next to the reason it disputes
+    if correction is not None:
+        card = replace(card, caption=(*card.caption[:2], correction, *card.caption[2:]))
+    return CardOutcome(status, card)
 
 
 async def present(turn: Turn) -> None:

@@ -15,6 +15,7 @@ from storage.models.citizens import (
     UserRow,
 )
 from storage.models.consents import ConsentRow
+from storage.models.corrections import ComplaintMessageRow, ComplaintRow, CorrectionRequestRow
 from storage.models.credentials import CredentialRow, WithdrawnCredentialRow
 from storage.models.delivery import CampaignAttachmentRow, CampaignRow, DeliveryRow
 from storage.models.imports import ImportPendingRow, ImportRow
@@ -40,8 +41,11 @@ __all__ = [
     "Base",
     "CampaignAttachmentRow",
     "CampaignRow",
+    "ComplaintMessageRow",
+    "ComplaintRow",
     "ConsentRow",
     "ConversationStateRow",
+    "CorrectionRequestRow",
     "CredentialRow",
     "DailyCountRow",
     "DataKeyCheckRow",

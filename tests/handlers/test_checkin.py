@@ -68,7 +68,8 @@ async def test_a_same_day_redeclaration_cannot_clear_a_confirmed_case(harness: H
     assert "Red code" in red.caption
     replies = await harness.declare(citizen, temperature="36.5")
     assert all(m.photo is None for m in replies)
-    assert "never a lower one" in replies[-1].text and "/override" in replies[-1].text
+    assert "never a lower one" in replies[-1].text and "/correct" in replies[-1].text
+    assert ("Dispute this code", "cor:start") in [b for row in replies[-1].buttons for b in row]
     [card] = [m for m in await harness.say(citizen, "/status") if m.photo is not None]
     assert "Red code" in card.caption
     async with harness.services.database.unit_of_work() as uow:

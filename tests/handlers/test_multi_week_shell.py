@@ -21,7 +21,7 @@ async def test_the_multi_week_script_runs_in_the_shell(tmp_path: Path, database_
     output = out.getvalue()
     assert code == 0, output[-3000:]
     # Every :advance ran the jobs that fell due; the reminders reached those who had not declared.
-    assert output.count("shell: jobs run: day_change, retention, reminders") == 15
+    assert output.count("shell: jobs run: day_change, retention, correction_deadlines, reminders") == 15
     assert "Your code is Yellow: 7 more consecutive normal declaration(s)" in output
 
     # An administrator's decision makes Li Wei red on 03-04 and 03-05; the day change of 03-06 lifts it.

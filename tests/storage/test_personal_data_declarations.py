@@ -35,10 +35,10 @@ def test_the_copy_keeps_the_declarations() -> None:
 
 def test_a_new_table_that_declares_nothing_is_refused() -> None:
     metadata = _copy_of_the_schema()
-    Table("complaints", metadata, Column("id", Integer, primary_key=True),
+    Table("suggestions", metadata, Column("id", Integer, primary_key=True),
           Column("about_user", Integer, ForeignKey("users.id")), Column("text", String(500)))
     assert coverage_gaps(EXPLAINED, metadata.sorted_tables) == [
-        "complaints: not classified: declare its personal columns or holds_no_personal_data(reason)"]
+        "suggestions: not classified: declare its personal columns or holds_no_personal_data(reason)"]
 
 
 def test_an_undeclared_column_in_a_table_about_a_person_is_refused() -> None:
@@ -60,14 +60,14 @@ def test_a_declared_column_the_export_leaves_out_is_refused() -> None:
 
 def test_a_new_table_with_sealed_data_needs_an_export_section() -> None:
     metadata = _copy_of_the_schema()
-    Table("complaints", metadata, Column("id", Integer, primary_key=True, info=personal(Personal.ROW)),
+    Table("suggestions", metadata, Column("id", Integer, primary_key=True, info=personal(Personal.ROW)),
           Column("user_id", Integer, ForeignKey("users.id"), info=personal(Personal.USER)),
           Column("text_enc", LargeBinary, info=personal(Personal.SEALED)),
           Column("handled_by", BigInteger, nullable=True, info=personal(Personal.ACTOR)))
     assert coverage_gaps(EXPLAINED, metadata.sorted_tables) == [
-        "complaints.text_enc: sealed, so raw rows cannot show it; the export needs a section"]
+        "suggestions.text_enc: sealed, so raw rows cannot show it; the export needs a section"]
     # Once a section shows it, the table is covered; its rows and the acts are erased by declaration.
-    assert coverage_gaps({**EXPLAINED, "complaints": {"text_enc"}}, metadata.sorted_tables) == []
+    assert coverage_gaps({**EXPLAINED, "suggestions": {"text_enc"}}, metadata.sorted_tables) == []
 
 
 def test_the_export_may_not_claim_columns_or_tables_that_do_not_exist() -> None:

@@ -3,7 +3,7 @@
 Two new tables; nothing existing changes, so a database with data upgrades as it is.
 
 Revision ID: 0009_imports
-Revises: 0007_administrators
+Revises: 0008_corrections_and_complaints
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from alembic import op
 
 
 revision: str = "0009_imports"
-down_revision: str | None = "0007_administrators"
+down_revision: str | None = "0008_corrections_and_complaints"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
