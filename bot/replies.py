@@ -25,6 +25,17 @@ class Button:
 
 
 @dataclass(frozen=True, slots=True)
+class CardWords:
+    """What the card image says around its QR (bot.card_image.CardFace once rendered)."""
+
+    heading: Text  # the colour as a word
+    name: str  # masked
+    region_code: str  # the issuing region (GB/T 2260), named in the reader's language
+    issued: Text
+    valid_until: Text
+
+
+@dataclass(frozen=True, slots=True)
 class Card:
     """A status card: the QR points at ``url``; the caption comes from ``caption``."""
 
@@ -35,6 +46,7 @@ class Card:
     telegram_file_id: str | None
     issued_at: datetime
     expires_at: datetime
+    words: CardWords | None = None
 
 
 @dataclass(frozen=True, slots=True)

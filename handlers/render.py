@@ -8,9 +8,11 @@ from dataclasses import dataclass, field
 from telegram import Bot, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message as TgMessage
 from telegram.error import BadRequest
 
-from bot.card_image import card_png
+from bot import regions
+from bot.card_image import CardFace, card_png
+from bot.cjk_font import FontFile, cjk_font
 from bot.i18n import Catalogue
-from bot.replies import Button, Message, Reply
+from bot.replies import Button, Card, Message, Reply
 from bot.services.card_file_ids import LearntFileId
 from bot.services.context import Services
 from bot.services.status_card import remember_file_ids, write_learnt_file_ids
@@ -140,6 +142,28 @@ async def _edit_or_send(
         return await bot.send_message(chat_id, text, reply_markup=markup)
 
 
+def _face(services: Services, card: Card, language: str) -> tuple[CardFace | None, FontFile | None]:
+    """The card's words in the reader's language and the font to draw them with; none without a font
+    (bot.cjk_font logs that once): the card is then the QR alone."""
+    font = cjk_font(services.settings.card_font)
+    words = card.words
+    if words is None or font is None:
+        return None, None
+    render = services.catalogue.render
+    face = CardFace(heading=render(language, words.heading), region=region_name(words.region_code, language),
+                    name=words.name, issued=render(language, words.issued),
+                    valid_until=render(language, words.valid_until))
+    return (face, font)
+
+
+def region_name(code: str, language: str) -> str:
+    """A GB/T 2260 region in ``language`` (the code itself if the table lacks it)."""
+    region = regions.get(code)
+    if region is None:
+        return code
+    return region.name_en if language == "en" else region.name_zh
+
+
 async def _send_card(
     services: Services, bot: Bot, chat_id: int, message: Message, markup: InlineKeyboardMarkup | None, language: str
 ) -> tuple[TgMessage, LearntFileId | None]:
@@ -152,7 +176,7 @@ async def _send_card(
             return await bot.send_photo(chat_id, card.telegram_file_id, caption=caption, reply_markup=markup), None
         except BadRequest:
             log.info("cached card file id rejected; uploading the image again")
-    png = await asyncio.to_thread(card_png, card.url, card.colour)
+    png = await asyncio.to_thread(card_png, card.url, card.colour, *_face(services, card, language))
     sent = await bot.send_photo(chat_id, png, caption=caption, reply_markup=markup, filename="healthcode.png")
     if not sent.photo:
         return sent, None

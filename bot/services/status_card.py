@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from bot.credentials.cwt import expiry_for, issue_credential
-from bot.replies import Card, Text, button, t
+from bot.replies import Card, CardWords, Text, button, t
 from bot.services.card_file_ids import LearntFileId
 from bot.services.access import answer_register_first
 from bot.services.common_buttons import RefreshStatus, StartCheckin
@@ -130,6 +130,13 @@ def describe_card(services: Services, user: UserProfile, status: Status, record:
     ]
     if status.green_on is not None:
         caption.append(t("card.green_on", day=status.green_on))
+    words = CardWords(
+        heading=t("card_face.heading", colour=t(f"colour.{record.colour.value}")),
+        name=mask_name(user.name),
+        region_code=services.issuer_region,
+        issued=t("card_face.issued", issued=_local(services, record.issued_at)),
+        valid_until=t("card_face.valid_until", until=_local(services, record.expires_at)),
+    )
     return Card(
         cti=record.cti,
         url=f"{services.settings.public_url}/v/{record.token}",
@@ -138,6 +145,7 @@ def describe_card(services: Services, user: UserProfile, status: Status, record:
         telegram_file_id=record.telegram_file_id,
         issued_at=record.issued_at,
         expires_at=record.expires_at,
+        words=words,
     )
 
 
