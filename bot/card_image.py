@@ -93,6 +93,11 @@ def render_card(url: str, colour: Colour, face: CardFace | None = None, font: Fo
     return buffer.getvalue()
 
 
+def qr_modules(url: str) -> np.ndarray:
+    """The card's QR for ``url`` as a uint8 array (1 dark) with its quiet zone: the paper code prints the same symbol."""
+    return _with_quiet_zone(_make_qr(url))
+
+
 def _with_quiet_zone(code: segno.QRCode) -> np.ndarray:
     """The symbol as a uint8 array (1 dark), surrounded by the light quiet zone."""
     size = len(code.matrix)

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from PIL import ImageFont
+
 log = logging.getLogger(__name__)
 
 CANDIDATES = (
@@ -32,13 +34,24 @@ class FontFile:
 def cjk_font(configured: Path | None) -> FontFile | None:
     """The font to draw with, or None (logged once: the caller falls back)."""
     if configured is not None:
-        if configured.is_file():
+        if configured.is_file() and _readable(configured):
             return FontFile(configured)
-        log.warning("HEALTHCODE_CARD_FONT %s is not a file: cards carry no text, /print is unavailable", configured)
+        log.warning("HEALTHCODE_CARD_FONT %s is not a readable font: cards carry no text, /print is unavailable",
+                    configured)
         return None
     for candidate in CANDIDATES:
-        if candidate.is_file():
+        if candidate.is_file() and _readable(candidate):
             return FontFile(candidate)
     log.warning("no CJK font found (install fonts-wqy-zenhei or set HEALTHCODE_CARD_FONT): "
                 "cards carry no text, /print is unavailable")
     return None
+
+
+def _readable(path: Path) -> bool:
+    """FreeType opens it and it has a glyph for 码 (a Latin-only font would draw boxes)."""
+    try:
+        face = ImageFont.truetype(str(path), 16)
+        # Without the glyph a font draws its "missing" box, the same as for a non-character.
+        return face.getmask("码").getbbox() not in (None, face.getmask("\uffff").getbbox())
+    except OSError:
+        return False

@@ -50,6 +50,19 @@ class Card:
 
 
 @dataclass(frozen=True, slots=True)
+class PaperCode:
+    """A printed code (/print): rendered as a PDF (bot.paper_pdf) with an A6 page and a wallet card."""
+
+    cti: str
+    url: str
+    colour: Colour
+    words: CardWords
+    offline_note: Text
+    issued_at: datetime
+    filename: str = "healthcode-paper.pdf"
+
+
+@dataclass(frozen=True, slots=True)
 class Attachment:
     """A file to send: a document (CSV, JSON) or a picture (chart, broadcast photo)."""
 
@@ -67,6 +80,7 @@ class Message:
     buttons: tuple[tuple[Button, ...], ...] = ()
     card: Card | None = None
     attachment: Attachment | None = None
+    paper: PaperCode | None = None
     # Replace the message the pressed button belongs to, instead of sending a new one.
     edit: bool = False
 
@@ -84,6 +98,10 @@ class Reply:
 
     def attach(self, attachment: Attachment, *parts: Text, buttons: tuple[tuple[Button, ...], ...] = ()) -> Reply:
         self.messages.append(Message(parts=parts, buttons=buttons, attachment=attachment))
+        return self
+
+    def print_paper(self, paper: PaperCode, *parts: Text) -> Reply:
+        self.messages.append(Message(parts=parts, paper=paper))
         return self
 
     def show_card(self, card: Card, buttons: tuple[tuple[Button, ...], ...] = ()) -> Reply:

@@ -12,7 +12,8 @@ from bot import regions
 from bot.card_image import CardFace, card_png
 from bot.cjk_font import FontFile, cjk_font
 from bot.i18n import Catalogue
-from bot.replies import Button, Card, Message, Reply
+from bot.paper_pdf import PaperWords, render_paper
+from bot.replies import Button, Card, CardWords, Message, PaperCode, Reply
 from bot.services.card_file_ids import LearntFileId
 from bot.services.context import Services
 from bot.services.status_card import remember_file_ids, write_learnt_file_ids
@@ -94,6 +95,9 @@ async def _send_messages(
             result, learnt = await _send_card(services, bot, chat_id, message, markup, language)
             if learnt is not None:
                 sent.card_file_ids.append(learnt)
+        elif message.paper is not None:
+            result = await _send_paper(services, bot, chat_id, message.paper,
+                                       _body(catalogue, language, message, CAPTION_LIMIT), language)
         elif message.attachment is not None:
             result = await _send_attachment(bot, chat_id, message, markup,
                                             _body(catalogue, language, message, CAPTION_LIMIT))
@@ -146,14 +150,30 @@ def _face(services: Services, card: Card, language: str) -> tuple[CardFace | Non
     """The card's words in the reader's language and the font to draw them with; none without a font
     (bot.cjk_font logs that once): the card is then the QR alone."""
     font = cjk_font(services.settings.card_font)
-    words = card.words
-    if words is None or font is None:
+    if card.words is None or font is None:
         return None, None
+    return CardFace(*_words(services, card.words, language)), font
+
+
+def _words(services: Services, words: CardWords, language: str) -> tuple[str, str, str, str, str]:
+    """heading, region, name, issued, valid until: in ``language``."""
     render = services.catalogue.render
-    face = CardFace(heading=render(language, words.heading), region=region_name(words.region_code, language),
-                    name=words.name, issued=render(language, words.issued),
-                    valid_until=render(language, words.valid_until))
-    return (face, font)
+    return (render(language, words.heading), region_name(words.region_code, language), words.name,
+            render(language, words.issued), render(language, words.valid_until))
+
+
+async def _send_paper(services: Services, bot: Bot, chat_id: int, paper: PaperCode, caption: str,
+                      language: str) -> TgMessage | None:
+    """The paper code's PDF as a document (off the event loop: the font's subsetting is pure Python)."""
+    font = cjk_font(services.settings.card_font)
+    if font is None:  # the use case checked; the font went away since
+        await bot.send_message(chat_id, services.catalogue.text(language, "paper.unavailable"))
+        return None
+    heading, region, name, issued, valid_until = _words(services, paper.words, language)
+    words = PaperWords(heading=heading, name=name, region=region, issued=issued, valid_until=valid_until,
+                       offline_note=services.catalogue.render(language, paper.offline_note))
+    pdf = await asyncio.to_thread(render_paper, paper.url, paper.colour, words, font, paper.issued_at)
+    return await bot.send_document(chat_id, pdf, filename=paper.filename, caption=caption or None)
 
 
 def region_name(code: str, language: str) -> str:

@@ -110,7 +110,8 @@ async def issue_or_reuse(
         expires_at=issued.expires_at,
     )
     await uow.credentials.add(record)
-    await uow.credentials.supersede_others(user.id, record.cti, now)
+    # The earlier cards, and the paper codes of another colour (bot.services.paper_code).
+    await uow.credentials.supersede_others(user.id, record.cti, now, colour=status.colour)
     return record
 
 
@@ -139,7 +140,7 @@ def describe_card(services: Services, user: UserProfile, status: Status, record:
     )
     return Card(
         cti=record.cti,
-        url=f"{services.settings.public_url}/v/{record.token}",
+        url=verification_url(services, record),
         colour=record.colour,
         caption=tuple(caption),
         telegram_file_id=record.telegram_file_id,
@@ -147,6 +148,11 @@ def describe_card(services: Services, user: UserProfile, status: Status, record:
         expires_at=record.expires_at,
         words=words,
     )
+
+
+def verification_url(services: Services, record: CredentialRecord) -> str:
+    """What the QR of a card (and of a paper code) holds."""
+    return f"{services.settings.public_url}/v/{record.token}"
 
 
 def reason_text(reason: Reason) -> Text:

@@ -130,3 +130,14 @@ def test_without_a_cjk_font_the_card_is_the_text_free_one_and_one_warning_is_log
         assert render_card(url, Colour.GREEN, ZH, None) == render_card(url, Colour.GREEN)
     finally:
         cjk_font.cache_clear()
+
+
+def test_a_configured_font_without_chinese_glyphs_counts_as_no_font(caplog: pytest.LogCaptureFixture,
+                                                                    tmp_path: Path) -> None:
+    latin = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+    broken = tmp_path / "broken.ttf"
+    broken.write_bytes(b"not a font")
+    for path in ([latin] if latin.is_file() else []) + [broken]:
+        with caplog.at_level(logging.WARNING, logger="bot.cjk_font"):
+            assert cjk_font(path) is None
+        assert "not a readable font" in caplog.records[-1].message
