@@ -10,6 +10,7 @@ Per URL it prints, in CPU milliseconds (best of three runs of N):
   colour word, masked name, region, dates; the frame and static words pre-rendered, the variable
   lines' glyphs cached as a checkpoint's day of cards would have them), drawn with the CJK font
   bot.cjk_font finds (the columns say "no font" without one).
+Then the paper code's PDF (bot.paper_pdf, /print): CPU ms per PDF, best of 3 × 5.
 """
 from __future__ import annotations
 
@@ -144,6 +145,28 @@ def main() -> None:
         url = _realistic_url(signer, colour)
         _report(f"{colour.value} b64", url, colour)
         _report(f"{colour.value} b32", _alphanumeric_form(url), colour)
+    _report_paper(_realistic_url(signer, Colour.GREEN))
+
+
+def _report_paper(url: str) -> None:
+    global RUNS
+    from bot.paper_pdf import PaperWords, render_paper
+
+    font = cjk_font(None)
+    if font is None:
+        print("paper PDF: no font")
+        return
+    words = PaperWords(heading="绿码", name="张*", region="杭州市", issued="签发于 2026-12-02 08:00",
+                       valid_until="有效期至 2026-12-09 08:00",
+                       offline_note="离线核验只能看到本码的有效期；联网核验显示持码人当前的状态。")
+    issued = datetime(2026, 12, 2, tzinfo=timezone.utc)
+    RUNS, runs = 5, RUNS
+    try:
+        cost = _ms(lambda: render_paper(url, Colour.GREEN, words, font, issued))
+    finally:
+        RUNS = runs
+    size = len(render_paper(url, Colour.GREEN, words, font, issued))
+    print(f"paper PDF (A6 + wallet card, CJK font subset embedded): {cost:.0f} ms CPU, {size} bytes")
 
 
 if __name__ == "__main__":
