@@ -207,3 +207,32 @@ def card_image(message: SentMessage):
 def scan_card(messages: list[SentMessage]) -> str:
     (url,) = scan(card_image(messages[-1]))
     return url
+
+
+async def test_a_decision_and_its_lifting_by_the_day_change_supersede_the_paper_of_the_old_colour(
+        harness: Harness) -> None:
+    """Colour changes that nobody declares: a health-authority decision (a chat turn of the administrator)
+    and its end (the day-change sweep, a timed job) both supersede the paper code of the earlier colour."""
+    from bot.jobs.runtime import TimedJobs
+    from tests.bot.test_jobs_day_change import at, run_at
+    from tests.handlers.test_org_fixtures import ADMIN, phone, register
+
+    citizen = LocalUser(63001, "Citizen", "en")
+    jobs = TimedJobs(harness.services, harness.application.bot, rate=1000)
+    await jobs.sync()
+    await register(harness, citizen, 1)
+    await harness.declare(citizen)
+    green_paper = _paper_url(await _print(harness, citizen))
+    await harness.say(ADMIN, f"/override {phone(1)} red 2 quarantine at home")
+    await harness.press(ADMIN, "Confirm")
+    assert await _verdict(harness, green_paper) == ("superseded", "superseded")
+    red_paper = _paper_url(await _print(harness, citizen))
+    assert await _verdict(harness, red_paper) == ("valid", "valid")
+
+    await run_at(harness, jobs, at(1, 7))  # still red on day 1: the red paper stands
+    assert await _verdict(harness, red_paper) == ("valid", "valid")
+    await run_at(harness, jobs, at(2, 7))  # the decision has lapsed: green again, nobody declared
+    async with harness.services.database.unit_of_work() as uow:
+        user = await uow.users.get_by_telegram_id(citizen.telegram_id)
+        assert (await uow.statuses.get(user.id)).colour.value == "green"
+    assert await _verdict(harness, red_paper) == ("superseded", "superseded")
