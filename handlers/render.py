@@ -152,14 +152,14 @@ def _face(services: Services, card: Card, language: str) -> tuple[CardFace | Non
     font = cjk_font(services.settings.card_font)
     if card.words is None or font is None:
         return None, None
-    return CardFace(*_words(services, card.words, language)), font
+    return _in_language(services, card.words, language), font
 
 
-def _words(services: Services, words: CardWords, language: str) -> tuple[str, str, str, str, str]:
-    """heading, region, name, issued, valid until: in ``language``."""
+def _in_language(services: Services, words: CardWords, language: str) -> CardFace:
     render = services.catalogue.render
-    return (render(language, words.heading), region_name(words.region_code, language), words.name,
-            render(language, words.issued), render(language, words.valid_until))
+    return CardFace(heading=render(language, words.heading), region=region_name(words.region_code, language),
+                    name=words.name, issued=render(language, words.issued),
+                    valid_until=render(language, words.valid_until))
 
 
 async def _send_paper(services: Services, bot: Bot, chat_id: int, paper: PaperCode, caption: str,
@@ -169,9 +169,9 @@ async def _send_paper(services: Services, bot: Bot, chat_id: int, paper: PaperCo
     if font is None:  # the use case checked; the font went away since
         await bot.send_message(chat_id, services.catalogue.text(language, "paper.unavailable"))
         return None
-    heading, region, name, issued, valid_until = _words(services, paper.words, language)
-    words = PaperWords(heading=heading, name=name, region=region, issued=issued, valid_until=valid_until,
-                       offline_note=services.catalogue.render(language, paper.offline_note))
+    face = _in_language(services, paper.words, language)
+    words = PaperWords(heading=face.heading, name=face.name, region=face.region, issued=face.issued,
+                       valid_until=face.valid_until, offline_note=services.catalogue.render(language, paper.offline_note))
     pdf = await asyncio.to_thread(render_paper, paper.url, paper.colour, words, font, paper.issued_at)
     return await bot.send_document(chat_id, pdf, filename=paper.filename, caption=caption or None)
 
