@@ -5,7 +5,12 @@ Per URL it prints, in CPU milliseconds (best of three runs of N):
 - mask + segno: bot.qr_mask's numpy choice plus segno's encode with that mask (what the bot does);
 - raster before / after: the previous raster (putdata, resize, paste, PNG level 6) and today's
   (frombytes, one resize, paste into a pre-rendered frame, PNG level 1), from the same symbol;
-- card before / after: the whole render_card, segno auto + raster before vs the bot's.
+- card before / after: the whole render_card, segno auto + raster before vs the bot's;
+- raster faced / card faced / bytes faced: the same with the words around the QR (bot.card_image.CardFace:
+  colour word, masked name, region, dates; the frame and static words pre-rendered, the variable
+  lines' glyphs cached as a checkpoint's day of cards would have them), drawn with the CJK font
+  bot.cjk_font finds (the columns say "no font" without one).
+Then the paper code's PDF (bot.paper_pdf, /print): CPU ms per PDF, best of 3 × 5.
 """
 from __future__ import annotations
 
@@ -24,8 +29,9 @@ from bot.credentials.cwt import issue_credential
 from bot.credentials.keyring import SigningKey
 from bot.card_image import (
     ERROR_LEVEL, FRAME_COLOURS, FRAME_PIXELS, MIN_MODULE_PIXELS, MODULE_COLOURS, QUIET_ZONE_MODULES,
-    TARGET_QR_PIXELS, WHITE, _make_qr, render_card,
+    TARGET_QR_PIXELS, WHITE, CardFace, _make_qr, render_card,
 )
+from bot.cjk_font import cjk_font
 from bot.qr_mask import best_mask
 from rules.model import Colour
 
@@ -85,8 +91,14 @@ def _ms(work: Callable[[], object]) -> float:
     return best
 
 
+FACE = CardFace(heading="绿码", region="杭州市", name="张*", issued="签发于 2026-12-02 08:00",
+                valid_until="有效期至 2026-12-03 23:59")
+
+
 def _report(label: str, url: str, colour: Colour) -> None:
     from bot import card_image as qr_card
+
+    font = cjk_font(None)
 
     code = _segno_automatic(url)
     ours = _make_qr(url)
@@ -99,14 +111,22 @@ def _report(label: str, url: str, colour: Colour) -> None:
     qr_card._make_qr = lambda _url: ours  # time the raster alone, from the same symbol
     try:
         raster_after = _ms(lambda: render_card(url, colour))
+        raster_faced = _ms(lambda: render_card(url, colour, FACE, font)) if font else None
     finally:
         qr_card._make_qr = original_make_qr
     card_after = _ms(lambda: render_card(url, colour))
+    card_faced = _ms(lambda: render_card(url, colour, FACE, font)) if font else None
+    faced_bytes = len(render_card(url, colour, FACE, font)) if font else None
     print(
         f"{label:<13} {len(url):>4} {code.version:>3} {code.mask:>4} | {segno_auto:>10.2f} {mask_only:>5.2f} "
         f"{mask_and_segno:>12.2f} | {raster_before:>13.2f} {raster_after:>12.2f} | "
-        f"{segno_auto + raster_before:>11.2f} {card_after:>10.2f} | {len(render_card(url, colour)):>6}"
+        f"{segno_auto + raster_before:>11.2f} {card_after:>10.2f} | {len(render_card(url, colour)):>6} | "
+        f"{_or_no_font(raster_faced, '.2f'):>12} {_or_no_font(card_faced, '.2f'):>10} {_or_no_font(faced_bytes, 'd'):>11}"
     )
+
+
+def _or_no_font(value: float | int | None, spec: str) -> str:
+    return "no font" if value is None else format(value, spec)
 
 
 def main() -> None:
@@ -118,12 +138,35 @@ def main() -> None:
     print(f"CPU ms per call, best of {REPEATS} x N={RUNS}; card before = segno auto + raster before")
     print(
         f"{'URL':<13} {'chars':>4} {'ver':>3} {'mask':>4} | {'segno auto':>10} {'mask':>5} {'mask + segno':>12} | "
-        f"{'raster before':>13} {'raster after':>12} | {'card before':>11} {'card after':>10} | {'bytes':>6}"
+        f"{'raster before':>13} {'raster after':>12} | {'card before':>11} {'card after':>10} | {'bytes':>6} | "
+        f"{'raster faced':>12} {'card faced':>10} {'bytes faced':>11}"
     )
     for colour in Colour:
         url = _realistic_url(signer, colour)
         _report(f"{colour.value} b64", url, colour)
         _report(f"{colour.value} b32", _alphanumeric_form(url), colour)
+    _report_paper(_realistic_url(signer, Colour.GREEN))
+
+
+def _report_paper(url: str) -> None:
+    global RUNS
+    from bot.paper_pdf import PaperWords, render_paper
+
+    font = cjk_font(None)
+    if font is None:
+        print("paper PDF: no font")
+        return
+    words = PaperWords(heading="绿码", name="张*", region="杭州市", issued="签发于 2026-12-02 08:00",
+                       valid_until="有效期至 2026-12-09 08:00",
+                       offline_note="离线核验只能看到本码的有效期；联网核验显示持码人当前的状态。")
+    issued = datetime(2026, 12, 2, tzinfo=timezone.utc)
+    RUNS, runs = 5, RUNS
+    try:
+        cost = _ms(lambda: render_paper(url, Colour.GREEN, words, font, issued))
+    finally:
+        RUNS = runs
+    size = len(render_paper(url, Colour.GREEN, words, font, issued))
+    print(f"paper PDF (A6 + wallet card, CJK font subset embedded): {cost:.0f} ms CPU, {size} bytes")
 
 
 if __name__ == "__main__":

@@ -25,6 +25,17 @@ class Button:
 
 
 @dataclass(frozen=True, slots=True)
+class CardWords:
+    """What the card image says around its QR (bot.card_image.CardFace once rendered)."""
+
+    heading: Text  # the colour as a word
+    name: str  # masked
+    region_code: str  # the issuing region (GB/T 2260), named in the reader's language
+    issued: Text
+    valid_until: Text
+
+
+@dataclass(frozen=True, slots=True)
 class Card:
     """A status card: the QR points at ``url``; the caption comes from ``caption``."""
 
@@ -35,6 +46,20 @@ class Card:
     telegram_file_id: str | None
     issued_at: datetime
     expires_at: datetime
+    words: CardWords | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PaperCode:
+    """A printed code (/print): rendered as a PDF (bot.paper_pdf) with an A6 page and a wallet card."""
+
+    cti: str
+    url: str
+    colour: Colour
+    words: CardWords
+    offline_note: Text
+    issued_at: datetime
+    filename: str = "healthcode-paper.pdf"
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +80,7 @@ class Message:
     buttons: tuple[tuple[Button, ...], ...] = ()
     card: Card | None = None
     attachment: Attachment | None = None
+    paper: PaperCode | None = None
     # Replace the message the pressed button belongs to, instead of sending a new one.
     edit: bool = False
 
@@ -72,6 +98,10 @@ class Reply:
 
     def attach(self, attachment: Attachment, *parts: Text, buttons: tuple[tuple[Button, ...], ...] = ()) -> Reply:
         self.messages.append(Message(parts=parts, buttons=buttons, attachment=attachment))
+        return self
+
+    def print_paper(self, paper: PaperCode, *parts: Text) -> Reply:
+        self.messages.append(Message(parts=parts, paper=paper))
         return self
 
     def show_card(self, card: Card, buttons: tuple[tuple[Button, ...], ...] = ()) -> Reply:

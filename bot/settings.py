@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     access_log_retention_days: int = Field(default=180, ge=1, le=3650)
     # Correction requests: reviewers are reminded after this many hours, and the next level up after twice it.
     correction_sla_hours: int = Field(default=24, ge=1, le=24 * 30)
+    # The CJK font of the card's words and the paper code (bot.cjk_font): None = discovered.
+    card_font: Path | None = None
+    # How long a printed code (/print) is valid, in days: paper outlives the chat card.
+    paper_days: int = Field(default=7, ge=1, le=14)
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -137,6 +141,13 @@ class Settings(BaseSettings):
             parse_database_url(value)
         except DatabaseUrlError as error:  # its message never echoes the URL (it may hold a password)
             raise ValueError(str(error).removeprefix("HEALTHCODE_DATABASE_URL ")) from None
+        return value
+
+    @field_validator("card_font")
+    @classmethod
+    def _font_file(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"{value} is not a file (a .ttf, .otf or .ttc font with CJK glyphs)")
         return value
 
     @field_validator("default_language")

@@ -8,9 +8,12 @@ from dataclasses import dataclass, field
 from telegram import Bot, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message as TgMessage
 from telegram.error import BadRequest
 
-from bot.card_image import card_png
+from bot import regions
+from bot.card_image import CardFace, card_png
+from bot.cjk_font import FontFile, cjk_font
 from bot.i18n import Catalogue
-from bot.replies import Button, Message, Reply
+from bot.paper_pdf import PaperWords, render_paper
+from bot.replies import Button, Card, CardWords, Message, PaperCode, Reply
 from bot.services.card_file_ids import LearntFileId
 from bot.services.context import Services
 from bot.services.status_card import remember_file_ids, write_learnt_file_ids
@@ -92,6 +95,9 @@ async def _send_messages(
             result, learnt = await _send_card(services, bot, chat_id, message, markup, language)
             if learnt is not None:
                 sent.card_file_ids.append(learnt)
+        elif message.paper is not None:
+            result = await _send_paper(services, bot, chat_id, message.paper,
+                                       _body(catalogue, language, message, CAPTION_LIMIT), language)
         elif message.attachment is not None:
             result = await _send_attachment(bot, chat_id, message, markup,
                                             _body(catalogue, language, message, CAPTION_LIMIT))
@@ -140,6 +146,44 @@ async def _edit_or_send(
         return await bot.send_message(chat_id, text, reply_markup=markup)
 
 
+def _face(services: Services, card: Card, language: str) -> tuple[CardFace | None, FontFile | None]:
+    """The card's words in the reader's language and the font to draw them with; none without a font
+    (bot.cjk_font logs that once): the card is then the QR alone."""
+    font = cjk_font(services.settings.card_font)
+    if card.words is None or font is None:
+        return None, None
+    return _in_language(services, card.words, language), font
+
+
+def _in_language(services: Services, words: CardWords, language: str) -> CardFace:
+    render = services.catalogue.render
+    return CardFace(heading=render(language, words.heading), region=region_name(words.region_code, language),
+                    name=words.name, issued=render(language, words.issued),
+                    valid_until=render(language, words.valid_until))
+
+
+async def _send_paper(services: Services, bot: Bot, chat_id: int, paper: PaperCode, caption: str,
+                      language: str) -> TgMessage | None:
+    """The paper code's PDF as a document (off the event loop: the font's subsetting is pure Python)."""
+    font = cjk_font(services.settings.card_font)
+    if font is None:  # the use case checked; the font went away since
+        await bot.send_message(chat_id, services.catalogue.text(language, "paper.unavailable"))
+        return None
+    face = _in_language(services, paper.words, language)
+    words = PaperWords(heading=face.heading, name=face.name, region=face.region, issued=face.issued,
+                       valid_until=face.valid_until, offline_note=services.catalogue.render(language, paper.offline_note))
+    pdf = await asyncio.to_thread(render_paper, paper.url, paper.colour, words, font, paper.issued_at)
+    return await bot.send_document(chat_id, pdf, filename=paper.filename, caption=caption or None)
+
+
+def region_name(code: str, language: str) -> str:
+    """A GB/T 2260 region in ``language`` (the code itself if the table lacks it)."""
+    region = regions.get(code)
+    if region is None:
+        return code
+    return region.name_en if language == "en" else region.name_zh
+
+
 async def _send_card(
     services: Services, bot: Bot, chat_id: int, message: Message, markup: InlineKeyboardMarkup | None, language: str
 ) -> tuple[TgMessage, LearntFileId | None]:
@@ -152,7 +196,7 @@ async def _send_card(
             return await bot.send_photo(chat_id, card.telegram_file_id, caption=caption, reply_markup=markup), None
         except BadRequest:
             log.info("cached card file id rejected; uploading the image again")
-    png = await asyncio.to_thread(card_png, card.url, card.colour)
+    png = await asyncio.to_thread(card_png, card.url, card.colour, *_face(services, card, language))
     sent = await bot.send_photo(chat_id, png, caption=caption, reply_markup=markup, filename="healthcode.png")
     if not sent.photo:
         return sent, None

@@ -105,6 +105,9 @@ class NoticeRecord:
 
 # Credentials.
 
+CARD, PAPER = "card", "paper"  # CredentialRecord.kind
+
+
 @dataclass(frozen=True, slots=True)
 class CredentialStanding:
     """What a verifier needs to know about one of our credentials: is it withdrawn.  (Not the
@@ -118,7 +121,9 @@ class CredentialStanding:
 
 @dataclass(frozen=True, slots=True)
 class CredentialRecord:
-    """A credential this server issued. ``token`` is the signed base64url string."""
+    """A credential this server issued. ``token`` is the signed base64url string. ``kind``: the chat
+    card's (``CARD``) or a printed one (``PAPER``): each kind supersedes only its own kind, and a card
+    issued for a new colour also supersedes the paper codes of another colour."""
 
     cti: str
     user_id: int
@@ -131,6 +136,7 @@ class CredentialRecord:
     superseded_at: datetime | None = None
     revoked_at: datetime | None = None
     telegram_file_id: str | None = None
+    kind: str = "card"
 
 
 # The data export (/mydata): rows read only to be shown to their person.

@@ -57,6 +57,8 @@ ISSUER_ID_RULE = "two capital letters, optionally '-' and 1-12 capital letters o
 # Health codes last a day or two; a week covers any other issuer's policy, and an authentic credential
 # claiming longer (an issuer's bug or a misused key) is refused rather than honoured for years.
 FOREIGN_MAX_LIFETIME = timedelta(days=7)
+# Our own printed codes (bot.services.paper_code: HEALTHCODE_PAPER_DAYS, at most 14) live longest.
+OWN_MAX_LIFETIME = max(MAX_CREDENTIAL_LIFETIME, timedelta(days=14))
 
 
 def is_issuer_id(value: object) -> bool:
@@ -214,7 +216,7 @@ class TrustStore:
         issued_at = min(info.created_at for info in keyring.public_keys())
         self._lists[issuer] = TrustList(
             issuer=issuer, region=region, issued_at=issued_at, next_update=None, keys=keys, source="own key ring",
-            max_lifetime=MAX_CREDENTIAL_LIFETIME,
+            max_lifetime=OWN_MAX_LIFETIME,
         )
 
     def issuers(self) -> list[str]:

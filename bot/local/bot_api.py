@@ -30,6 +30,9 @@ TEXT_EMPTY = "Bad Request: message text is empty"
 TEXT_TOO_LONG = "Bad Request: message is too long"
 CAPTION_TOO_LONG = "Bad Request: message caption is too long"
 BUTTON_DATA_INVALID = "Bad Request: BUTTON_DATA_INVALID"
+# Uploads: a photo at most 10 MB, any other file (sendDocument) at most 50 MB.
+UPLOAD_LIMITS = {"photo": 10 * 1024 * 1024, "document": 50 * 1024 * 1024}
+UPLOAD_TOO_LARGE = "Request Entity Too Large"
 
 
 @dataclass
@@ -136,6 +139,9 @@ class LocalBotApi(BaseRequest):
         if refused is not None:
             self.limit_refusals.append(LimitRefusal(api_method, refused))
             return self._error(InjectedFailure(400, refused))
+        if any(len(files[name]) > limit for name, limit in UPLOAD_LIMITS.items() if name in files):
+            self.limit_refusals.append(LimitRefusal(api_method, UPLOAD_TOO_LARGE))
+            return self._error(InjectedFailure(413, UPLOAD_TOO_LARGE))
         try:
             result = handler(params, files)
         except _Raise as refusal:

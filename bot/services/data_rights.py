@@ -47,7 +47,7 @@ EXPLAINED: dict[str, frozenset[str]] = {
     "statuses": frozenset({"colour", "reason_code", "since", "green_on", "evaluated_for", "updated_at",
                           "policy_version", "policy_name"}),
     "credentials": frozenset({"cti", "colour", "kid", "issued_at", "expires_at", "superseded_at", "revoked_at",
-                              "token"}),
+                              "token", "kind"}),
     "reminder_settings": frozenset({"enabled", "remind_at"}),
     "status_notices": frozenset({"day", "kind", "days_left", "created_at"}),
     "memberships": frozenset({"organisation_id", "joined_at", "left_at", "consent_version"}),
@@ -135,7 +135,7 @@ async def export(turn: Turn, user: UserProfile) -> dict[str, Any]:
         "credentials": [
             {"cti": c.cti, "colour": c.colour.value, "kid": c.kid, "issued_at": _instant(c.issued_at),
              "expires_at": _instant(c.expires_at), "superseded_at": _instant(c.superseded_at),
-             "revoked_at": _instant(c.revoked_at), "token": c.token}
+             "revoked_at": _instant(c.revoked_at), "token": c.token, "kind": c.kind}
             for c in await uow.credentials.issued_to(user.id)
         ],
         "reminders": {"enabled": reminder.enabled, "time": reminder.remind_at or settings.reminder_time,

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from bot.credentials.cwt import expiry_for, issue_credential
-from bot.replies import Card, Text, button, t
+from bot.replies import Card, CardWords, Text, button, t
 from bot.services.card_file_ids import LearntFileId
 from bot.services.access import answer_register_first
 from bot.services.common_buttons import RefreshStatus, StartCheckin, StartCorrection
@@ -116,7 +116,8 @@ async def issue_or_reuse(
         expires_at=issued.expires_at,
     )
     await uow.credentials.add(record)
-    await uow.credentials.supersede_others(user.id, record.cti, now)
+    # The earlier cards, and the paper codes of another colour (bot.services.paper_code).
+    await uow.credentials.supersede_others(user.id, record.cti, now, colour=status.colour)
     return record
 
 
@@ -136,15 +137,28 @@ def describe_card(services: Services, user: UserProfile, status: Status, record:
     ]
     if status.green_on is not None:
         caption.append(t("card.green_on", day=status.green_on))
+    words = CardWords(
+        heading=t("card_face.heading", colour=t(f"colour.{record.colour.value}")),
+        name=mask_name(user.name),
+        region_code=services.issuer_region,
+        issued=t("card_face.issued", issued=_local(services, record.issued_at)),
+        valid_until=t("card_face.valid_until", until=_local(services, record.expires_at)),
+    )
     return Card(
         cti=record.cti,
-        url=f"{services.settings.public_url}/v/{record.token}",
+        url=verification_url(services, record),
         colour=record.colour,
         caption=tuple(caption),
         telegram_file_id=record.telegram_file_id,
         issued_at=record.issued_at,
         expires_at=record.expires_at,
+        words=words,
     )
+
+
+def verification_url(services: Services, record: CredentialRecord) -> str:
+    """What the QR of a card (and of a paper code) holds."""
+    return f"{services.settings.public_url}/v/{record.token}"
 
 
 def reason_text(reason: Reason) -> Text:

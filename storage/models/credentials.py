@@ -32,6 +32,9 @@ class CredentialRow(Base):
         UTCDateTime(), nullable=True, index=True, info=personal(Personal.CONTENT)
     )
     telegram_file_id: Mapped[str | None] = mapped_column(String(256), nullable=True, info=personal(Personal.ROW))
+    # "card" (the chat card, for one status and day) or "paper" (/print: lives HEALTHCODE_PAPER_DAYS).
+    kind: Mapped[str] = mapped_column(String(8), default="card", server_default="card",
+                                      info=personal(Personal.CONTENT))
 
 
 class WithdrawnCredentialRow(Base):

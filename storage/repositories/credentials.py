@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, Row, Table, bindparam, func, or_, select, 
 
 from rules.model import Colour
 from storage.models import CredentialRow, WithdrawnCredentialRow
-from storage.records import CredentialRecord, CredentialStanding
+from storage.records import CARD, PAPER, CredentialRecord, CredentialStanding
 from storage.repositories.base import Repository, RowsSelect, require_aware, table_of
 
 _credentials = table_of(CredentialRow)
@@ -62,6 +62,7 @@ _CURRENT = (
     .where(
         _credentials.c.user_id == bindparam("user_id"),
         _credentials.c.status_key == bindparam("status_key"),
+        _credentials.c.kind == CARD,  # a paper code is never reused as the chat card
         *_live(bindparam("now")),
     )
     .order_by(_credentials.c.issued_at.desc())
@@ -89,6 +90,7 @@ def _record(row: Row[Any]) -> CredentialRecord:
         superseded_at=row.superseded_at,
         revoked_at=row.revoked_at,
         telegram_file_id=row.telegram_file_id,
+        kind=row.kind,
     )
 
 
@@ -116,15 +118,35 @@ class CredentialRepository(Repository):
                 superseded_at=record.superseded_at,
                 revoked_at=record.revoked_at,
                 telegram_file_id=record.telegram_file_id,
+                kind=record.kind,
             )
         )
 
-    async def supersede_others(self, user_id: int, keep_cti: str, now: datetime) -> int:
-        """Mark the user's other live credentials superseded at ``now``; return how many."""
+    async def supersede_others(self, user_id: int, keep_cti: str, now: datetime, *,
+                               colour: Colour | None = None) -> int:
+        """A chat card ``keep_cti`` was issued: mark the user's other live cards superseded at ``now``,
+        and, given the card's ``colour``, the paper codes of another colour (the person's status
+        changed since they were printed). Paper codes of the same colour live on. How many."""
+        require_aware("now", now)
+        withdrawn: ColumnElement[bool] = _credentials.c.kind == CARD
+        if colour is not None:
+            withdrawn = or_(withdrawn, _credentials.c.colour != colour.value)
+        statement = (
+            update(_credentials)
+            .where(_credentials.c.user_id == user_id, _credentials.c.cti != keep_cti, withdrawn, *_live(now))
+            .values(superseded_at=now)
+            .returning(_credentials.c.cti)
+        )
+        return len((await self._session.execute(statement)).all())
+
+    async def supersede_other_papers(self, user_id: int, keep_cti: str, now: datetime) -> int:
+        """A paper code ``keep_cti`` was printed: the user's earlier live paper codes are superseded
+        at ``now`` (the chat card is not). How many."""
         require_aware("now", now)
         statement = (
             update(_credentials)
-            .where(_credentials.c.user_id == user_id, _credentials.c.cti != keep_cti, *_live(now))
+            .where(_credentials.c.user_id == user_id, _credentials.c.cti != keep_cti, _credentials.c.kind == PAPER,
+                   *_live(now))
             .values(superseded_at=now)
             .returning(_credentials.c.cti)
         )

@@ -19,7 +19,7 @@ from bot.credentials.cwt import (
 )
 from bot.credentials.keyring import MAX_CREDENTIAL_LIFETIME, KeyRing, SigningKey, b64url_decode, b64url_encode
 from bot.services.verification import describe, verify_token
-from bot.credentials.trust import FOREIGN_MAX_LIFETIME, TrustListError, TrustStore, parse_trust_list
+from bot.credentials.trust import FOREIGN_MAX_LIFETIME, OWN_MAX_LIFETIME, TrustListError, TrustStore, parse_trust_list
 from bot.credentials.trust_sources import parse_revocation_list
 from rules.model import Colour
 
@@ -98,11 +98,13 @@ def test_a_foreign_issuer_may_not_sign_for_longer_than_the_cap() -> None:
 
 
 def test_our_own_credentials_live_at_most_our_policy(tmp_path) -> None:
+    """The longest is a printed code's (HEALTHCODE_PAPER_DAYS at most 14); a chat card lives 48 h at most."""
+    assert OWN_MAX_LIFETIME == timedelta(days=14) > MAX_CREDENTIAL_LIFETIME
     ring, store = _own(tmp_path)
     signer = ring.current_signer()
-    longest = _signed(signer, exp=int((NOW + MAX_CREDENTIAL_LIFETIME).timestamp()))
+    longest = _signed(signer, exp=int((NOW + OWN_MAX_LIFETIME).timestamp()))
     assert verify_credential(longest, store, NOW).valid
-    longer = _signed(signer, exp=int((NOW + MAX_CREDENTIAL_LIFETIME).timestamp()) + 1)
+    longer = _signed(signer, exp=int((NOW + OWN_MAX_LIFETIME).timestamp()) + 1)
     assert verify_credential(longer, store, NOW).reason == "invalid_lifetime"
 
 

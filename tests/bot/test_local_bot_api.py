@@ -107,3 +107,19 @@ async def test_a_caption_is_at_most_1024_characters(bot_and_api: tuple[Bot, Loca
             await attempt()
     assert api.messages[(CHAT, photo.message_id)].caption == "c" * 1024 and len(api.messages) == 2
     assert len(api.limit_refusals) == 3
+
+
+async def test_uploads_are_at_most_10_mb_for_a_photo_and_50_mb_for_a_document(
+        bot_and_api: tuple[Bot, LocalBotApi]) -> None:
+    from telegram.error import TelegramError
+
+    bot, api = bot_and_api
+    await bot.send_photo(CHAT, b"\x89PNG" + bytes(10 * 1024 * 1024 - 4))
+    pdf = await bot.send_document(CHAT, b"%PDF-" + bytes(50 * 1024 * 1024 - 5), filename="healthcode-paper.pdf")
+    assert api.messages[(CHAT, pdf.message_id)].document_name == "healthcode-paper.pdf"
+    for attempt in (lambda: bot.send_photo(CHAT, bytes(10 * 1024 * 1024 + 1)),
+                    lambda: bot.send_document(CHAT, bytes(50 * 1024 * 1024 + 1), filename="big.pdf")):
+        with pytest.raises(TelegramError, match="(?i)too large"):
+            await attempt()
+    assert [refusal.description for refusal in api.limit_refusals] == ["Request Entity Too Large"] * 2
+    assert len(api.messages) == 2

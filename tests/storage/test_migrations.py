@@ -222,3 +222,50 @@ async def test_0007_adds_the_administrators_and_keeps_earlier_data(blank_url: st
             assert (await uow.administrators.pending_invite("ABCDEFGHJKLM", now)).role is Role.REVIEWER
     finally:
         await db.dispose()
+
+
+async def test_credentials_stored_before_0010_read_back_as_chat_cards(blank_url: str, now: datetime) -> None:
+    """Issue 12 §2: every credential issued before paper codes existed was a chat card; it keeps
+    verifying and superseding as one, and a paper code of another colour is superseded by the next card."""
+    from datetime import timedelta
+
+    from rules.model import Colour
+    from storage.records import PAPER, CredentialRecord
+
+    config = alembic_config(blank_url)
+    engine = create_engine(blank_url, poolclass=NullPool)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(_upgrade_to, config, "0006_status_policy_version")
+            from sqlalchemy import column, table
+
+            users = Base.metadata.tables["users"]
+            await connection.execute(users.insert().values(
+                id=1, telegram_id=7, subject_id="sub", name_enc=b"x", resident_id_enc=b"x", resident_id_hash=b"1" * 32,
+                phone_enc=b"x", phone_hash=b"2" * 32, region_code="330100", consent_version="v", consented_at=now,
+                created_at=now))
+            old_columns = ("cti", "user_id", "kid", "colour", "status_key", "token", "issued_at", "expires_at")
+            credentials = Base.metadata.tables["credentials"]
+            before_0010 = table("credentials", *(column(name, credentials.c[name].type) for name in old_columns))
+            await connection.execute(before_0010.insert().values(
+                cti="old", user_id=1, kid="k", colour="green", status_key="s", token="t", issued_at=now,
+                expires_at=now + timedelta(hours=30)))
+    finally:
+        await engine.dispose()
+    await upgrade(blank_url)
+    assert await _inspect(blank_url, _differences) == []
+    db = Database(blank_url, FieldCipher(bytes(32)))
+    try:
+        async with db.unit_of_work() as uow:
+            old = await uow.credentials.get("old")
+            assert old is not None and old.kind == "card"
+            await uow.credentials.add(CredentialRecord(
+                cti="paper", user_id=1, kid="k", colour=Colour.GREEN, status_key="paper", token="p", issued_at=now,
+                expires_at=now + timedelta(days=7), kind=PAPER))
+            assert await uow.credentials.supersede_other_papers(1, "paper", now) == 0  # the old card is no paper
+            assert await uow.credentials.supersede_others(1, "new", now, colour=Colour.YELLOW) == 2
+        async with db.unit_of_work() as uow:
+            standings = await uow.credentials.standings(["old", "paper"])
+            assert standings["old"].superseded and standings["paper"].superseded
+    finally:
+        await db.dispose()

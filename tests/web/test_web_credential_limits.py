@@ -11,7 +11,8 @@ import pytest
 
 from bot.credentials.cwt import CLAIM_COLOUR
 from bot.i18n import Catalogue
-from bot.credentials.keyring import MAX_CREDENTIAL_LIFETIME, b64url_decode, b64url_encode
+from bot.credentials.keyring import b64url_decode, b64url_encode
+from bot.credentials.trust import OWN_MAX_LIFETIME
 from bot.local.chat import LocalUser
 from bot.card_image import render_card
 from rules.model import Colour
@@ -47,7 +48,7 @@ async def test_out_of_range_times_get_a_reason_on_the_page_the_api_and_in_the_bo
     token, reason, status = {
         "iat_9999": (_own_token(site, iat=YEAR_9999, exp=YEAR_9999 + 3600), "malformed", 400),
         "exp_9999": (_own_token(site, iat=now, exp=YEAR_9999), "malformed", 400),
-        "over_our_policy": (_own_token(site, iat=now, exp=now + int(MAX_CREDENTIAL_LIFETIME.total_seconds()) + 60),
+        "over_our_policy": (_own_token(site, iat=now, exp=now + int(OWN_MAX_LIFETIME.total_seconds()) + 60),
                             "invalid_lifetime", 200),
     }[case]
     page_status, page, _ = await site.get(f"/v/{token}")
