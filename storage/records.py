@@ -140,6 +140,7 @@ class StoredDeclaration:
     revision: int
     created_at: datetime
     updated_at: datetime
+    by_proxy: bool = False  # declared by a guardian
 
 
 @dataclass(frozen=True, slots=True)
@@ -341,3 +342,25 @@ class KeyCheck(Enum):
     RECORDED_NEW = "recorded_new"  # an empty database: the check is recorded on its first start
     RECORDED_EXISTING = "recorded_existing"  # data from before the check: recorded with the key given
     NOT_RECORDED = "not_recorded"  # none stored, and asked not to write one
+
+
+# Guardians and dependants (storage.models.family).
+
+
+@dataclass(frozen=True, slots=True)
+class GuardianLink:
+    """One guardian's hold on one dependant's record."""
+
+    id: int
+    guardian_user_id: int
+    dependant_user_id: int
+    relation: str  # a rules.family.Relation value
+    basis: str  # a rules.family.Basis value
+    notice_version: str
+    agreed_at: datetime
+    access: str  # "full", or "read" once the dependant claimed their record
+    created_at: datetime
+
+    @property
+    def full(self) -> bool:
+        return self.access == "full"

@@ -29,6 +29,7 @@ from storage.repositories.consents import ConsentRepository
 from storage.repositories.daily_counts import DailyCountRepository
 from storage.repositories.delivery import DeliveryRepository
 from storage.repositories.erasure import ErasureRepository, erased_in
+from storage.repositories.family import FamilyRepository
 from storage.repositories.key_check import DataKeyCheckRepository
 from storage.repositories.notices import StatusNoticeRepository
 from storage.repositories.organisations import AccessLogRepository, MembershipRepository, OrganisationRepository
@@ -94,6 +95,7 @@ class UnitOfWork:
         self.retention = RetentionRepository(self._session, cipher, dialect)
         self.withdrawn = WithdrawnCredentialRepository(self._session, cipher, dialect)
         self.key_check = DataKeyCheckRepository(self._session, cipher, dialect)
+        self.family = FamilyRepository(self._session, cipher, dialect)
 
     async def __aenter__(self) -> UnitOfWork:
         if self._entered:

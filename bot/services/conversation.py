@@ -13,7 +13,7 @@ from typing import Any
 from bot.i18n import language_for
 from bot.replies import Reply, button, t
 from bot.services import checkpoint, citizen
-from bot.services import data_rights, reminders
+from bot.services import data_rights, family, reminders
 from bot.services import administration, organisations
 from bot.services.access import answer_register_first
 from bot.services.callbacks import CallbackData
@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 
 FEATURES: tuple[Feature, ...] = (
     citizen.FEATURE, checkpoint.FEATURE, data_rights.FEATURE, reminders.FEATURE, organisations.FEATURE,
-    *administration.FEATURES,
+    *administration.FEATURES, family.FEATURE,
 )
 # Built once at import: a duplicate command, button family, flow or content kind stops start-up.
 ROUTES = Routes.build(FEATURES)

@@ -16,6 +16,7 @@ from storage.models.citizens import (
 from storage.models.consents import ConsentRow
 from storage.models.credentials import CredentialRow, WithdrawnCredentialRow
 from storage.models.delivery import CampaignAttachmentRow, CampaignRow, DeliveryRow
+from storage.models.family import GuardianInviteRow, GuardianRow
 from storage.models.key_check import DataKeyCheckRow
 from storage.models.notices import StatusNoticeRow
 from storage.models.organisations import (
@@ -44,6 +45,8 @@ __all__ = [
     "DecisionRow",
     "DeclarationRow",
     "DeliveryRow",
+    "GuardianInviteRow",
+    "GuardianRow",
     "JobRunRow",
     "ManagerInviteRow",
     "MembershipRow",
