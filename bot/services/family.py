@@ -387,8 +387,8 @@ async def _ask_erase(turn: Turn, pressed: AskErase) -> None:
     _, dependant = held
     stamp = int(turn.now.timestamp()) // 60
     turn.reply.say(t("family.erase_confirm", name=dependant.name),
-                   buttons=((button("forget.button_erase", EraseDependant(dependant.id, stamp)),
-                             button("forget.button_keep", data_rights.KeepData())),))
+                   buttons=((button("family.button_erase_confirm", EraseDependant(dependant.id, stamp)),
+                             button("family.button_keep", data_rights.KeepData())),))
 
 
 async def _erase(turn: Turn, pressed: EraseDependant) -> None:
