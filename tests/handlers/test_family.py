@@ -250,3 +250,62 @@ async def test_presses_per_daily_declaration(harness: Harness) -> None:
     async with harness.services.database.unit_of_work() as uow:
         user = await uow.users.get_by_telegram_id(GUARDIAN.telegram_id)
         assert [d.day for d in await uow.declarations.stored_for(user.id)] == [date(2026, 3, 2), date(2026, 3, 3)]
+
+
+async def test_a_policy_that_wants_a_reading_every_day_asks_only_the_temperature(tmp_path, database_url: str) -> None:
+    from importlib import resources
+
+    from tests.handlers.conftest import start_harness, stop_harness
+
+    text = resources.files("rules").joinpath("default_policy.toml").read_text(encoding="utf-8")
+    policy = tmp_path / "policy.toml"
+    policy.write_text(text.replace("temperature_every_day = false", "temperature_every_day = true"), encoding="utf-8")
+    harness = await start_harness(tmp_path, database_url, policy_file=policy)
+    try:
+        await harness.register(GUARDIAN)
+        await add_dependant(harness, GUARDIAN, "小明", CHILD_ID, "child")
+        for who in ("Me", "小明"):
+            await declare_fully_for(harness, GUARDIAN, who)
+        harness.next_day()
+        await harness.say(GUARDIAN, "/checkin")
+        [_, ask] = await harness.press(GUARDIAN, "Everyone: all the same as yesterday")
+        assert ask.text == "Your body temperature in °C (for example 36.6):"
+        replies = await harness.say(GUARDIAN, "36.4")
+        assert [m.caption.split(" · ")[0] for m in replies if m.photo is not None] == ["张*"]
+        assert replies[-1].text == "Today's body temperature of 小明 in °C (for example 36.6):"
+        replies = await harness.say(GUARDIAN, "38.1")  # a fever: every question for the child
+        assert "Not all the same as yesterday" in replies[0].text
+        await harness.press(GUARDIAN, "Done")
+        await harness.press(GUARDIAN, "No close contact")
+        await harness.press(GUARDIAN, "No travel to risk areas")
+        await harness.press(GUARDIAN, "Not diagnosed")
+        replies = await harness.press(GUARDIAN, "Confirm")
+        [card] = [m for m in replies if m.photo is not None]
+        assert card.caption.startswith("小* · Yellow code")
+        assert await colours(harness) == {"张三": "green", "小明": "yellow"}
+    finally:
+        await stop_harness(harness)
+
+
+async def test_the_daily_reminder_offers_the_one_tap_for_everyone(harness: Harness) -> None:
+    from datetime import datetime, time, timedelta, timezone
+    from zoneinfo import ZoneInfo
+
+    from bot.jobs.runtime import TimedJobs
+
+    await harness.register(GUARDIAN, name="张三")
+    await add_dependant(harness, GUARDIAN, "王芳", PARENT_ID, "parent")
+    for who in ("Me", "王芳"):
+        await declare_fully_for(harness, GUARDIAN, who)
+    jobs = TimedJobs(harness.services, harness.application.bot, rate=1000)
+    await jobs.sync()
+    tomorrow = datetime.combine(date(2026, 3, 3), time(8, 1), tzinfo=ZoneInfo("Asia/Shanghai")).astimezone(timezone.utc)
+    first = len(harness.api.changes)
+    harness.clock.set(tomorrow)
+    await jobs.run_due(drain=True)
+    sent = [harness.api.messages[key] for key in dict.fromkeys(harness.api.changes[first:]) if key[0] == GUARDIAN.telegram_id]
+    [reminder] = [m for m in sent if m.text and m.text.startswith("Reminder")]
+    assert labels(reminder)[0] == "Everyone: all the same as yesterday"
+    replies = await harness.press(GUARDIAN, "Everyone: all the same as yesterday")  # one press declares for both
+    assert [m.caption.split(" · ")[0] for m in replies if m.photo is not None] == ["张*", "王*"]
+    assert timedelta(0) <= harness.clock.now() - tomorrow
