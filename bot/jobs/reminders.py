@@ -74,10 +74,10 @@ async def render_reminder(services: Services, campaign: Campaign, delivery: Deli
 
 
 async def _one_tap(turn: Turn) -> Button | None:
-    everyone = await household.people(turn)
-    if not all([await household.repeatable(turn, someone) is not None for someone in everyone]):
+    everyone = await household.everyone_repeatable(turn)
+    if not everyone:
         return None
-    key = "checkin.button_everyone_same" if len(everyone) > 1 else "reminders.button_same"
+    key = "checkin.button_everyone_same" if len(await household.people(turn)) > 1 else "reminders.button_same"
     return button(key, RepeatYesterday(EVERYONE))
 
 

@@ -168,7 +168,7 @@ async def _ask_whom(turn: Turn) -> None:
         (button("checkin.declare_for", DeclareFor(someone.id), name=household.name_of(turn, someone)),)
         for someone in everyone
     ]
-    if all([await household.repeatable(turn, someone) is not None for someone in everyone]):
+    if await household.everyone_repeatable(turn):
         rows.append((button("checkin.button_everyone_same", RepeatYesterday(EVERYONE)),))
     turn.reply.say(t("checkin.ask_whom", day=turn.today), buttons=tuple(rows))
 
@@ -215,7 +215,10 @@ async def repeat_yesterday(turn: Turn, pressed: RepeatYesterday) -> None:
         await consent.ask_again(turn)
         return
     if pressed.person == EVERYONE:
-        targets = await household.people(turn)
+        targets = await household.still_to_declare(turn)
+        if not targets:
+            turn.reply.say(t("checkin.everyone_declared", day=turn.today), edit=True)
+            return
     else:
         someone = await household.person(turn, pressed.person)
         if someone is None:

@@ -32,6 +32,20 @@ async def people(turn: Turn) -> list[UserProfile]:
     return found
 
 
+async def still_to_declare(turn: Turn) -> list[UserProfile]:
+    """Those of ``people`` with nothing declared today: whom "everyone the same as yesterday" declares for."""
+    return [someone for someone in await people(turn)
+            if not await turn.uow.declarations.list_between(someone.id, turn.today, turn.today)]
+
+
+async def everyone_repeatable(turn: Turn) -> list[UserProfile]:
+    """Everyone still to declare today, when each of their yesterdays was entirely normal; else nobody."""
+    waiting = await still_to_declare(turn)
+    if not all([await repeatable(turn, someone) is not None for someone in waiting]):
+        return []
+    return waiting
+
+
 async def person(turn: Turn, user_id: int) -> UserProfile | None:
     """The sender, or a dependant they hold in full; None for anyone else (a stale or forged button)."""
     assert turn.user is not None

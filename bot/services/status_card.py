@@ -69,7 +69,9 @@ async def present_for(turn: Turn, person: UserProfile) -> None:
     if outcome.card is None:
         turn.reply.say(t("status.no_declaration"), buttons=((button("button.checkin", StartCheckin()),),))
         return
-    turn.reply.show_card(outcome.card, buttons=CARD_BUTTONS)
+    # A dependant's card, shown to their guardian: its buttons would act on the guardian's own code.
+    own = turn.user is not None and person.id == turn.user.id
+    turn.reply.show_card(outcome.card, buttons=CARD_BUTTONS if own else ())
 
 
 async def current_status(turn: Turn) -> Status | None:
