@@ -19,29 +19,38 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from enum import StrEnum
 
-from bot import regions
 from bot.replies import Button, Text, button, t
 from bot.services import consent, household
 from bot.services.access import REGISTERED
-from bot.services.callbacks import CallbackData, text
+from bot.services.callbacks import CallbackData
+from bot.services.checkin_keyboards import (
+    DONE,
+    EVERYONE,
+    NO_SYMPTOMS,
+    AnswerFully,
+    AreaToggle,
+    Contact,
+    ContactAnswer,
+    DeclareFor,
+    DiagnosisAnswer,
+    RepeatYesterday,
+    SymptomToggle,
+    TravelAnswer,
+    area_buttons,
+    symptom_buttons,
+    symptoms_text,
+    visited_text,
+)
 from bot.services.context import Turn
 from bot.services.feature import Draft, Flow, Press, Step
 from rules.declaring import entirely_normal, repeated
 from rules.model import Answers, Diagnosis, Symptom, TravelRisk
-from storage.records import UserProfile
 from rules.validators import ValidationError, validate_temperature
+from storage.records import UserProfile
 
 FLOW = "checkin"
 _MAX_OFFERED_AREAS = 40
-_NO_SYMPTOMS, _DONE = "none", "done"
-EVERYONE = 0  # RepeatYesterday's person for "everyone I declare for" (users.id starts at 1)
-
-
-class Contact(StrEnum):
-    NO = "no"  # listed first: the usual answer
-    YES = "yes"
 
 
 class CheckinDraft(Draft):
@@ -63,52 +72,12 @@ class CheckinDraft(Draft):
 
 
 @dataclass(frozen=True)
-class SymptomToggle(CallbackData, prefix="ci", action="sym"):
-    choice: str = text(max_length=24)  # a Symptom's value, or "none" / "done"
-
-
-@dataclass(frozen=True)
-class ContactAnswer(CallbackData, prefix="ci", action="contact"):
-    answer: Contact
-
-
-@dataclass(frozen=True)
-class TravelAnswer(CallbackData, prefix="ci", action="travel"):
-    level: TravelRisk
-
-
-@dataclass(frozen=True)
-class AreaToggle(CallbackData, prefix="ci", action="area"):
-    code: str = text(max_length=12)  # an offered region code, or "done"
-
-
-@dataclass(frozen=True)
-class DiagnosisAnswer(CallbackData, prefix="ci", action="diag"):
-    diagnosis: Diagnosis
-
-
-@dataclass(frozen=True)
 class ConfirmCheckin(CallbackData, prefix="ci", action="confirm"):
     pass
 
 
 @dataclass(frozen=True)
 class RestartCheckin(CallbackData, prefix="ci", action="restart"):
-    pass
-
-
-@dataclass(frozen=True)
-class DeclareFor(CallbackData, prefix="ci", action="for"):
-    person: int  # users.id: the sender's or a dependant's (a surrogate id, nothing personal)
-
-
-@dataclass(frozen=True)
-class RepeatYesterday(CallbackData, prefix="ci", action="same"):
-    person: int  # users.id, or EVERYONE
-
-
-@dataclass(frozen=True)
-class AnswerFully(CallbackData, prefix="ci", action="full"):
     pass
 
 
@@ -299,7 +268,7 @@ async def _ask_temperature(turn: Turn) -> None:
 
 
 async def _ask_symptoms(turn: Turn) -> None:
-    turn.reply.say(t("checkin.ask_symptoms"), buttons=_symptom_buttons(set(turn.draft(CheckinDraft).symptoms)))
+    turn.reply.say(t("checkin.ask_symptoms"), buttons=symptom_buttons(set(turn.draft(CheckinDraft).symptoms)))
 
 
 async def _ask_contact(turn: Turn) -> None:
@@ -310,7 +279,7 @@ async def _ask_contact(turn: Turn) -> None:
 async def _ask_travel(turn: Turn) -> None:
     draft = turn.draft(CheckinDraft)
     if draft.offered:
-        turn.reply.say(t("checkin.ask_travel_areas"), buttons=_area_buttons(turn, draft))
+        turn.reply.say(t("checkin.ask_travel_areas"), buttons=area_buttons(turn, draft.offered, draft.visited))
     else:
         turn.reply.say(t("checkin.ask_travel"),
                        buttons=tuple((button(f"answer.travel.{r}", TravelAnswer(r)),) for r in TravelRisk))
@@ -328,9 +297,9 @@ async def _show_summary(turn: Turn) -> None:
             "checkin.summary",
             day=turn.today,
             temperature=str(draft.temperature),
-            symptoms=_symptoms_text(draft.symptoms),
+            symptoms=symptoms_text(draft.symptoms),
             contact=t(f"answer.contact.{draft.contact}"),
-            travel=_visited_text(turn, draft.visited) if draft.visited else t(f"answer.travel.{draft.travel}"),
+            travel=visited_text(turn, draft.visited) if draft.visited else t(f"answer.travel.{draft.travel}"),
             diagnosis=t(f"answer.diagnosis.{draft.diagnosis}"),
         ),
         buttons=((button("button.confirm", ConfirmCheckin()), button("button.start_over", RestartCheckin())),),
@@ -355,9 +324,9 @@ async def _temperature(turn: Turn, answer: str) -> None:
 
 async def _symptom(turn: Turn, pressed: SymptomToggle) -> None:
     draft = turn.draft(CheckinDraft)
-    if pressed.choice in (_DONE, _NO_SYMPTOMS):
-        draft.symptoms = sorted(set(draft.symptoms)) if pressed.choice == _DONE else []
-        await _answered(turn, "symptoms", draft, _symptoms_text(draft.symptoms))
+    if pressed.choice in (DONE, NO_SYMPTOMS):
+        draft.symptoms = sorted(set(draft.symptoms)) if pressed.choice == DONE else []
+        await _answered(turn, "symptoms", draft, symptoms_text(draft.symptoms))
         return
     symptom = next((s for s in Symptom if s.value == pressed.choice), None)
     if symptom is None:
@@ -365,7 +334,7 @@ async def _symptom(turn: Turn, pressed: SymptomToggle) -> None:
         return
     draft.symptoms = sorted(set(draft.symptoms) ^ {symptom})
     await turn.save_state(FLOW, "symptoms", draft)
-    turn.reply.say(t("checkin.ask_symptoms"), buttons=_symptom_buttons(set(draft.symptoms)), edit=True)
+    turn.reply.say(t("checkin.ask_symptoms"), buttons=symptom_buttons(set(draft.symptoms)), edit=True)
 
 
 async def _contact(turn: Turn, pressed: ContactAnswer) -> None:
@@ -385,19 +354,19 @@ async def _area(turn: Turn, pressed: AreaToggle) -> None:
     if not draft.offered:  # the generic levels were asked: no area button of ours is on screen
         turn.reply.toast = t("common.stale_button")
         return
-    if pressed.code == _DONE:
+    if pressed.code == DONE:
         if not draft.visited:
             turn.reply.toast = t("checkin.pick_area_or_none")
             return
         draft.travel = TravelRisk.NONE  # the areas themselves carry the risk
-        await _answered(turn, "travel", draft, _visited_text(turn, draft.visited))
+        await _answered(turn, "travel", draft, visited_text(turn, draft.visited))
         return
     if pressed.code not in {code for code, _ in draft.offered}:
         turn.reply.toast = t("common.stale_button")
         return
     draft.visited = sorted(set(draft.visited) ^ {pressed.code})
     await turn.save_state(FLOW, "travel", draft)
-    turn.reply.say(t("checkin.ask_travel_areas"), buttons=_area_buttons(turn, draft), edit=True)
+    turn.reply.say(t("checkin.ask_travel_areas"), buttons=area_buttons(turn, draft.offered, draft.visited), edit=True)
 
 
 async def _diagnosis(turn: Turn, pressed: DiagnosisAnswer) -> None:
@@ -444,46 +413,6 @@ def _answers(draft: CheckinDraft) -> Answers:
         diagnosis=draft.diagnosis,
         visited=frozenset(draft.visited),
     )
-
-
-# --- keyboards and wording -----------------------------------------------------------------------
-
-
-def _symptom_buttons(chosen: set[Symptom]) -> tuple[tuple[Button, ...], ...]:
-    rows: list[tuple[Button, ...]] = [
-        (button("checkin.symptom_toggle", SymptomToggle(s.value), mark="✅" if s in chosen else "▫️",
-                name=t(f"symptom.{s.value}")),)
-        for s in Symptom
-    ]
-    rows.append((button("button.no_symptoms", SymptomToggle(_NO_SYMPTOMS)), button("button.done", SymptomToggle(_DONE))))
-    return tuple(rows)
-
-
-def _area_buttons(turn: Turn, draft: CheckinDraft) -> tuple[tuple[Button, ...], ...]:
-    chosen = set(draft.visited)
-    rows: list[tuple[Button, ...]] = [
-        (button("checkin.area_toggle", AreaToggle(code), mark="✅" if code in chosen else "▫️",
-                name=_region_name(turn, code), level=t(f"risk.level.{level}")),)
-        for code, level in draft.offered
-    ]
-    rows.append((button("answer.travel.none", TravelAnswer(TravelRisk.NONE)), button("button.done", AreaToggle(_DONE))))
-    return tuple(rows)
-
-
-def _visited_text(turn: Turn, codes: list[str]) -> Text:
-    return t("common.list", items=[_region_name(turn, code) for code in codes])
-
-
-def _region_name(turn: Turn, code: str) -> str:
-    region = regions.get(code)
-    if region is None:
-        return code
-    return region.name_zh if turn.language == "zh-CN" else region.name_en
-
-
-def _symptoms_text(symptoms: list[Symptom]) -> Text:
-    names = [t(f"symptom.{s.value}") for s in symptoms] if symptoms else [t("symptom.none")]
-    return t("common.list", items=names)
 
 
 # --- the state machine -------------------------------------------------------------------------

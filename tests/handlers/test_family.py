@@ -236,20 +236,57 @@ async def test_a_guardian_erases_a_dependant(harness: Harness) -> None:
     assert "Whom" not in (whom_or_intro.text or "")
 
 
+class Counting:
+    """What the person does: commands and typed answers (messages sent) and button presses."""
+
+    def __init__(self, harness: Harness, user: LocalUser) -> None:
+        self.harness, self.user, self.actions = harness, user, 0
+
+    async def say(self, text: str) -> list[SentMessage]:
+        self.actions += 1
+        return await self.harness.say(self.user, text)
+
+    async def press(self, selector: int | str) -> list[SentMessage]:
+        self.actions += 1
+        return await self.harness.press(self.user, selector)
+
+    async def full(self, temperature: str = "36.6", who: str | None = None) -> list[SentMessage]:
+        await self.say("/checkin")
+        if who is not None:
+            await self.press(who)
+            if "Answer each question" in labels(self.harness.chat.latest_with_buttons(self.user)):
+                await self.press("Answer each question")
+        await self.say(temperature)
+        for answer in ("No symptoms", "No close contact", "No travel to risk areas", "Not diagnosed"):
+            await self.press(answer)
+        return await self.press("Confirm")
+
+
+def cards_in(replies: list[SentMessage]) -> list[str]:
+    return [m.caption.split("\n")[0] for m in replies if m.photo is not None]
+
+
 async def test_presses_per_daily_declaration(harness: Harness) -> None:
-    """The README's figures: one person, then a family of three, before and after the one-tap."""
-    await harness.register(GUARDIAN)
-    first = len(harness.api.changes)
-    await harness.declare(GUARDIAN)  # day 1: nothing to repeat, the full flow
+    """The README's figures (actions = commands and typed answers sent + buttons pressed, per day)."""
+    await harness.register(SECOND, name="李四", resident_id=VALID_IDS[2])
+    await harness.register(GUARDIAN, name="张三")
+    await add_dependant(harness, GUARDIAN, "小明", CHILD_ID, "child")
+    await add_dependant(harness, GUARDIAN, "王芳", PARENT_ID, "parent")
+    alone, family = Counting(harness, SECOND), Counting(harness, GUARDIAN)
+    assert cards_in(await alone.full()) == ["李* · Green code"]
+    for who in ("Me", "小明", "王芳"):
+        await family.full(who=who)
+    assert alone.actions == 7  # before: /checkin, a typed temperature, five presses
+    assert family.actions == 3 * 8  # before: for each of the three, for whom and then every question
+
     harness.next_day()
-    [offer] = await harness.say(GUARDIAN, "/checkin")
-    assert labels(offer) == ["Confirm", "Answer each question"]
-    replies = await harness.press(GUARDIAN, "Confirm")
-    assert [m for m in replies if m.photo is not None][0].caption.startswith("张* · Green code")
-    assert len(harness.api.changes) > first
-    async with harness.services.database.unit_of_work() as uow:
-        user = await uow.users.get_by_telegram_id(GUARDIAN.telegram_id)
-        assert [d.day for d in await uow.declarations.stored_for(user.id)] == [date(2026, 3, 2), date(2026, 3, 3)]
+    alone.actions = family.actions = 0
+    await alone.say("/checkin")
+    assert cards_in(await alone.press("Confirm")) == ["李* · Green code"]
+    await family.say("/checkin")
+    replies = await family.press("Everyone: all the same as yesterday")
+    assert cards_in(replies) == ["张* · Green code", "小* · Green code", "王* · Green code"]
+    assert alone.actions == 2 and family.actions == 2  # after: /checkin and one press (the reminder's button: 1)
 
 
 async def test_a_policy_that_wants_a_reading_every_day_asks_only_the_temperature(tmp_path, database_url: str) -> None:
