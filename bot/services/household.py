@@ -81,6 +81,10 @@ async def repeatable(turn: Turn, someone: UserProfile) -> Answers | None:
 async def record(turn: Turn, someone: UserProfile, answers: Answers, *, edit: bool = True) -> bool:
     """Store today's answers for ``someone``, evaluate their code and show their card; False (and why)
     when a same-day change would lower the risk (only the health authority clears that)."""
+    if not is_self(turn, someone):
+        # A second guardian may declare for them at the same moment. Taken after the sender's own lock;
+        # nothing holds a dependant's lock while waiting for another, so the order cannot deadlock.
+        await turn.uow.lock_user(someone.telegram_id)
     if await _would_lower_risk(turn, someone.id, answers):
         turn.reply.say(t("checkin.cannot_lower", day=turn.today), edit=edit)
         return False
