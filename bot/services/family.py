@@ -18,31 +18,17 @@ from datetime import datetime, timedelta
 
 from bot import regions
 from bot.replies import Attachment, Button, Text, button, t
-from bot.services import consent, data_rights, roles, status_card
+from bot.services import consent, data_rights, family_invites, household, status_card
 from bot.services.access import REGISTERED
-from bot.services.callbacks import CallbackData, text
+from bot.services.callbacks import CallbackData
 from bot.services.context import Turn
-from bot.services.feature import Command, DeepLink, Draft, Feature, Flow, Press, Step, StepAction
-from bot.services.org_common import deep_link, is_code, new_code, normalise_code
-from rules.family import (
-    MAX_DEPENDANTS,
-    Basis,
-    Limits,
-    Refusal,
-    Relation,
-    basis_for,
-    is_dependant_id,
-    may_add_dependant,
-    may_join_as_guardian,
-)
+from bot.services.feature import Command, Draft, Feature, Flow, Press, Step, StepAction
+from rules.family import MAX_DEPENDANTS, Basis, Relation, basis_for, may_add_dependant
 from rules.validators import ValidationError, mask_name, validate_name, validate_region_code, validate_resident_id
-from storage.errors import AlreadyLinked, ResidentIdTaken
-from storage.records import GuardianLink, NewUser, UserProfile
-from storage.unit_of_work import UnitOfWork
+from storage.errors import ResidentIdTaken
+from storage.records import NewUser
 
 FLOW = "family_add"
-INVITE_PREFIX = "fam_"
-INVITE_DAYS = 7
 CONFIRMATION_MINUTES = data_rights.CONFIRMATION_MINUTES
 
 
@@ -82,16 +68,6 @@ class ExportDependant(CallbackData, prefix="fam", action="export"):
 
 
 @dataclass(frozen=True)
-class InviteGuardian(CallbackData, prefix="fam", action="invite"):
-    person: int
-
-
-@dataclass(frozen=True)
-class JoinAsGuardian(CallbackData, prefix="fam", action="join"):
-    code: str = text(max_length=8)
-
-
-@dataclass(frozen=True)
 class AskErase(CallbackData, prefix="fam", action="ask_erase"):
     person: int
 
@@ -113,7 +89,7 @@ class ReleaseGuardians(CallbackData, prefix="fam", action="release"):
 async def overview(turn: Turn, args: list[str]) -> None:
     """The dependants the sender holds, and (for someone who claimed their record) the guardians kept."""
     if args and args[0].lower() == "join":
-        await offer_join(turn, args[1] if len(args) > 1 else "")
+        await family_invites.offer_join(turn, args[1] if len(args) > 1 else "")
         return
     assert turn.user is not None
     links = await turn.uow.family.of_guardian(turn.user.id)
@@ -135,43 +111,27 @@ async def overview(turn: Turn, args: list[str]) -> None:
     turn.reply.say(*parts, buttons=tuple(rows))
 
 
-async def _held(turn: Turn, person: int, *, full: bool) -> tuple[GuardianLink, UserProfile] | None:
-    """The sender's link to ``person`` and their record; None (and the stale-button toast) otherwise."""
-    assert turn.user is not None
-    link = await turn.uow.family.get(turn.user.id, person)
-    dependant = await turn.uow.users.get(person) if link is not None else None
-    if link is None or dependant is None or (full and not link.full):
-        turn.reply.toast = t("common.stale_button")
-        return None
-    return link, dependant
-
-
-async def _read_by_guardian(turn: Turn, dependant: UserProfile, what: str) -> None:
-    """A guardian reading a dependant's data is recorded (the audit log; ``user:<id>`` is cleared at erasure)."""
-    await turn.uow.audit.record(turn.actor.telegram_id, f"family.{what}", turn.now, target=f"user:{dependant.id}")
-
-
 async def _show(turn: Turn, pressed: ShowDependant) -> None:
-    held = await _held(turn, pressed.person, full=False)
+    held = await household.held(turn, pressed.person, full=False)
     if held is None:
         return
     link, dependant = held
-    await _read_by_guardian(turn, dependant, "card")
+    await household.read_by_guardian(turn, dependant, "card")
     await status_card.present_for(turn, dependant)
     rows: list[tuple[Button, ...]] = [(button("family.button_export", ExportDependant(dependant.id)),)]
     if link.full:
-        rows.append((button("family.button_invite", InviteGuardian(dependant.id)),
+        rows.append((button("family.button_invite", family_invites.InviteGuardian(dependant.id)),
                      button("family.button_erase", AskErase(dependant.id))))
     key = "family.actions" if link.full else "family.actions_read"
     turn.reply.say(t(key, name=dependant.name, relation=t(f"family.relation.{link.relation}")), buttons=tuple(rows))
 
 
 async def _export(turn: Turn, pressed: ExportDependant) -> None:
-    held = await _held(turn, pressed.person, full=False)
+    held = await household.held(turn, pressed.person, full=False)
     if held is None:
         return
     _, dependant = held
-    await _read_by_guardian(turn, dependant, "export")
+    await household.read_by_guardian(turn, dependant, "export")
     document = await data_rights.export(turn, dependant)
     content = json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
     turn.reply.attach(Attachment(f"healthcode-mydata-dependant-{turn.today:%Y%m%d}.json", content),
@@ -308,80 +268,11 @@ async def _agree(turn: Turn, pressed: Agree) -> None:
     await overview(turn, [])
 
 
-# --- a second guardian -------------------------------------------------------------------------------
-
-
-async def _invite(turn: Turn, pressed: InviteGuardian) -> None:
-    held = await _held(turn, pressed.person, full=True)
-    if held is None:
-        return
-    _, dependant = held
-    if len(await turn.uow.family.of_dependant(dependant.id)) >= Limits().guardians:
-        turn.reply.say(t("family.too_many_guardians", limit=Limits().guardians))
-        return
-    code = new_code()
-    await turn.uow.family.add_invite(code, dependant.id, created_by=turn.actor.telegram_id, now=turn.now,
-                                     expires_at=turn.now + timedelta(days=INVITE_DAYS))
-    await turn.uow.audit.record(turn.actor.telegram_id, "family.invite", turn.now, target=f"user:{dependant.id}")
-    link = deep_link(turn.services, INVITE_PREFIX + code)
-    turn.reply.say(t("family.invite", name=mask_name(dependant.name), code=code, days=INVITE_DAYS,
-                     link=link or t("org.no_link")))
-
-
-async def offer_join(turn: Turn, raw_code: str) -> None:
-    """``/family join CODE`` or the fam_ link: explain, then accept with a press."""
-    code = normalise_code(raw_code)
-    if not is_code(code):
-        turn.reply.say(t("family.bad_code"))
-        return
-    turn.reply.say(t("family.join_offer", version=consent.current_version()),
-                   buttons=((button("family.button_join", JoinAsGuardian(code)),),))
-
-
-async def _join(turn: Turn, pressed: JoinAsGuardian) -> None:
-    assert turn.user is not None
-    dependant_id = await turn.uow.family.invited(pressed.code, turn.now)
-    dependant = await turn.uow.users.get(dependant_id) if dependant_id is not None else None
-    if dependant is None or not is_dependant_id(dependant.telegram_id):
-        await roles.deny(turn, "family_invite", button=True)  # unknown, used, expired, or already claimed
-        return
-    guardians = await turn.uow.family.of_dependant(dependant.id)
-    refusal = may_join_as_guardian(len(guardians), any(g.guardian_user_id == turn.user.id for g in guardians),
-                                   dependant.id == turn.user.id)
-    if refusal is None:
-        refusal = may_add_dependant(await turn.uow.family.count_full(turn.user.id))
-    if refusal is not None:
-        await _refuse_join(turn, refusal)
-        return
-    await turn.uow.family.take_invite(pressed.code, used_by=turn.actor.telegram_id, now=turn.now)
-    first = guardians[0]
-    birth = validate_resident_id(dependant.resident_id, today=turn.today, table=regions.region_table()).birth_date
-    try:
-        await turn.uow.family.link(turn.user.id, dependant.id, relation=first.relation,
-                                   basis=basis_for(birth, turn.today).value, notice_version=consent.current_version(),
-                                   agreed_at=turn.now, now=turn.now)
-    except AlreadyLinked:
-        await _refuse_join(turn, Refusal.ALREADY_GUARDIAN)
-        return
-    await turn.uow.audit.record(turn.actor.telegram_id, "family.join", turn.now, target=f"user:{dependant.id}")
-    turn.reply.say(t("family.joined", name=mask_name(dependant.name)), edit=True)
-
-
-async def _refuse_join(turn: Turn, refusal: Refusal) -> None:
-    actor, now = turn.actor.telegram_id, turn.now
-
-    async def record(uow: UnitOfWork) -> None:
-        await uow.audit.record(actor, "family.join_refused", now, detail={"why": refusal.value})
-
-    await turn.write_durably(record)
-    turn.reply.say(t(f"family.refused.{refusal.value}", limit=Limits().guardians), edit=True)
-
-
 # --- erasure and release -------------------------------------------------------------------------------
 
 
 async def _ask_erase(turn: Turn, pressed: AskErase) -> None:
-    held = await _held(turn, pressed.person, full=True)
+    held = await household.held(turn, pressed.person, full=True)
     if held is None:
         return
     _, dependant = held
@@ -399,7 +290,7 @@ async def _erase(turn: Turn, pressed: EraseDependant) -> None:
     if turn.now - shown > timedelta(minutes=CONFIRMATION_MINUTES):
         turn.reply.say(t("forget.expired", minutes=CONFIRMATION_MINUTES), edit=True)
         return
-    held = await _held(turn, pressed.person, full=True)
+    held = await household.held(turn, pressed.person, full=True)
     if held is None:
         return
     _, dependant = held
@@ -443,14 +334,13 @@ FEATURE = Feature(
         Press(AddDependant, _start_adding, requires=REGISTERED),
         Press(ShowDependant, _show, requires=REGISTERED),
         Press(ExportDependant, _export, requires=REGISTERED),
-        Press(InviteGuardian, _invite, requires=REGISTERED),
-        Press(JoinAsGuardian, _join, requires=REGISTERED),
+        *family_invites.PRESSES,
         Press(AskErase, _ask_erase, requires=REGISTERED),
         Press(EraseDependant, _erase, requires=REGISTERED),
         Press(ReleaseGuardians, _release, requires=REGISTERED),
     ),
     flows=(ADD_DEPENDANT,),
-    deep_links=(DeepLink(INVITE_PREFIX, offer_join, requires=REGISTERED),),
+    deep_links=family_invites.DEEP_LINKS,
     menu=("family",),
     help=_help,
 )

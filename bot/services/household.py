@@ -57,6 +57,23 @@ async def person(turn: Turn, user_id: int) -> UserProfile | None:
     return await turn.uow.users.get(user_id)
 
 
+async def held(turn: Turn, person: int, *, full: bool) -> tuple[GuardianLink, UserProfile] | None:
+    """The sender's link to the dependant ``person`` and their record (``full``: one they declare for, not
+    only read); None, with the stale-button toast, for anyone else."""
+    assert turn.user is not None
+    link = await turn.uow.family.get(turn.user.id, person)
+    dependant = await turn.uow.users.get(person) if link is not None else None
+    if link is None or dependant is None or (full and not link.full):
+        turn.reply.toast = t("common.stale_button")
+        return None
+    return link, dependant
+
+
+async def read_by_guardian(turn: Turn, dependant: UserProfile, what: str) -> None:
+    """A guardian reading a dependant's data is recorded (the audit log; ``user:<id>`` is cleared at erasure)."""
+    await turn.uow.audit.record(turn.actor.telegram_id, f"family.{what}", turn.now, target=f"user:{dependant.id}")
+
+
 def is_self(turn: Turn, someone: UserProfile) -> bool:
     return turn.user is not None and someone.id == turn.user.id
 
