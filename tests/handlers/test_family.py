@@ -346,3 +346,54 @@ async def test_the_daily_reminder_offers_the_one_tap_for_everyone(harness: Harne
     replies = await harness.press(GUARDIAN, "Everyone: all the same as yesterday")  # one press declares for both
     assert [m.caption.split(" · ")[0] for m in replies if m.photo is not None] == ["张*", "王*"]
     assert timedelta(0) <= harness.clock.now() - tomorrow
+
+
+async def test_a_guardians_own_erasure_takes_only_the_dependants_nobody_else_holds(harness: Harness) -> None:
+    await harness.register(GUARDIAN)
+    await harness.register(SECOND, name="李四", resident_id=VALID_IDS[2])
+    await add_dependant(harness, GUARDIAN, "小明", CHILD_ID, "child")
+    await add_dependant(harness, GUARDIAN, "王芳", PARENT_ID, "parent")
+    await harness.say(GUARDIAN, "/family")
+    await harness.press(GUARDIAN, "王芳")
+    [invite] = await harness.press(GUARDIAN, "Invite a second guardian")
+    await harness.say(SECOND, f"/family join {invite.text.split('code ')[1][:8]}")
+    await harness.press(SECOND, "Accept as guardian")
+    [confirm] = await harness.say(GUARDIAN, "/forget")
+    assert "Dependants whom only you hold (/family) are erased too." in confirm.text
+    await harness.press(GUARDIAN, "Erase everything")
+    async with harness.services.database.unit_of_work() as uow:
+        assert await uow.users.get_by_telegram_id(GUARDIAN.telegram_id) is None
+        assert not await uow.users.resident_id_registered(CHILD_ID)  # nobody else held the child
+        second = await uow.users.get_by_telegram_id(SECOND.telegram_id)
+        [kept] = await uow.family.of_guardian(second.id)  # the parent stays, with her other guardian
+        assert (await uow.users.get(kept.dependant_user_id)).name == "王芳"
+
+
+async def test_the_claimers_own_data_shows_the_proxy_declarations_and_the_guardians(harness: Harness) -> None:
+    import json
+
+    await harness.register(GUARDIAN)
+    await add_dependant(harness, GUARDIAN, "王芳", PARENT_ID, "parent")
+    await declare_fully_for(harness, GUARDIAN, "王芳")
+    # A wrong name: the record held for that ID is not handed over.
+    other = LocalUser(30009, "Imposter", "en")
+    await harness.say(other, "/start")
+    await harness.press(other, "I agree")
+    await harness.say(other, "王芬")
+    [held, _] = await harness.say(other, PARENT_ID)
+    assert "A guardian holds a record for this ID number" in held.text
+    await harness.say(other, "13700137000")
+    await harness.say(other, "330100")
+    replies = await harness.press(other, "Confirm")
+    assert any("under another name" in (m.text or "") for m in replies)
+    await harness.say(other, "/cancel")
+    async with harness.services.database.unit_of_work() as uow:
+        assert await uow.users.get_by_telegram_id(other.telegram_id) is None
+    # The right name: it is theirs, with what the guardian declared for them.
+    await harness.register(CLAIMER, name="王芳", resident_id=PARENT_ID, phone="13900139000")
+    replies = await harness.say(CLAIMER, "/mydata")
+    summary = " ".join(m.text or "" for m in replies)
+    assert "Declared for you by a guardian: 1" in summary
+    document = json.loads([m for m in replies if m.document][0].document.decode())
+    assert [d["by_proxy"] for d in document["declarations"]] == [True]
+    assert [(g["relation"], g["access"]) for g in document["guardians"]["guardians"]] == [("parent", "read")]
