@@ -53,8 +53,8 @@ class UserRepository(Repository):
         Runs inside a savepoint so a conflict leaves the unit of work usable
         (PostgreSQL would otherwise abort the whole transaction).
         """
-        if is_dependant_id(new.telegram_id) or new.telegram_id <= 0:
-            raise StorageError("users: a Telegram user id is positive; person ids of dependants come from add_dependant")
+        if is_dependant_id(new.telegram_id):
+            raise StorageError("users: that id is in the dependants' range; their person ids come from add_dependant")
         return await self._insert(new, now, active=True)
 
     async def add_dependant(self, new: NewUser, now: datetime) -> UserProfile:
@@ -74,7 +74,7 @@ class UserRepository(Repository):
         current = await self.get(user_id)
         if current is None or not is_dependant_id(current.telegram_id):
             raise UserNotFound(user_id)
-        if is_dependant_id(new.telegram_id) or new.telegram_id <= 0:
+        if is_dependant_id(new.telegram_id):
             raise StorageError("users: a claim needs the claimer's Telegram id")
         values = {"telegram_id": new.telegram_id, "region_code": new.region_code, "consent_version": new.consent_version,
                   "consented_at": new.consented_at, "active": True, **self._sealed_phone(new.phone, current.subject_id)}
