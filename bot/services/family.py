@@ -143,7 +143,9 @@ async def _export(turn: Turn, pressed: ExportDependant) -> None:
 
 async def _start_adding(turn: Turn, pressed: AddDependant) -> None:
     assert turn.user is not None
-    if may_add_dependant(await turn.uow.family.count_full(turn.user.id)) is not None:
+    refusal = may_add_dependant(await turn.uow.family.count_full(turn.user.id))
+    if refusal is not None:
+        await household.refused(turn, f"add:{refusal.value}")
         turn.reply.say(t("family.too_many_dependants", limit=MAX_DEPENDANTS))
         return
     await turn.save_state(FLOW, "name", DependantDraft())
@@ -245,7 +247,9 @@ async def _agree(turn: Turn, pressed: Agree) -> None:
     if pressed.basis is not basis:  # the buttons of another summary
         turn.reply.toast = t("common.stale_button")
         return
-    if may_add_dependant(await turn.uow.family.count_full(turn.user.id)) is not None:
+    refusal = may_add_dependant(await turn.uow.family.count_full(turn.user.id))
+    if refusal is not None:
+        await household.refused(turn, f"add:{refusal.value}")
         await turn.clear_state()
         turn.reply.say(t("family.too_many_dependants", limit=MAX_DEPENDANTS), edit=True)
         return

@@ -16,7 +16,6 @@ from bot.services.org_common import deep_link, is_code, new_code, normalise_code
 from rules.family import Limits, Refusal, basis_for, is_dependant_id, may_add_dependant, may_join_as_guardian
 from rules.validators import mask_name, validate_resident_id
 from storage.errors import AlreadyLinked
-from storage.unit_of_work import UnitOfWork
 
 INVITE_PREFIX = "fam_"
 INVITE_DAYS = 7
@@ -43,6 +42,7 @@ async def _invite(turn: Turn, pressed: InviteGuardian) -> None:
         return
     _, dependant = held
     if len(await turn.uow.family.of_dependant(dependant.id)) >= Limits().guardians:
+        await household.refused(turn, f"invite:{Refusal.TOO_MANY_GUARDIANS.value}")
         turn.reply.say(t("family.too_many_guardians", limit=Limits().guardians))
         return
     code = new_code()
@@ -94,12 +94,7 @@ async def _join(turn: Turn, pressed: JoinAsGuardian) -> None:
 
 
 async def _refuse_join(turn: Turn, refusal: Refusal) -> None:
-    actor, now = turn.actor.telegram_id, turn.now
-
-    async def record(uow: UnitOfWork) -> None:
-        await uow.audit.record(actor, "family.join_refused", now, detail={"why": refusal.value})
-
-    await turn.write_durably(record)
+    await household.refused(turn, f"join:{refusal.value}")
     turn.reply.say(t(f"family.refused.{refusal.value}", limit=Limits().guardians), edit=True)
 
 

@@ -74,6 +74,16 @@ async def read_by_guardian(turn: Turn, dependant: UserProfile, what: str) -> Non
     await turn.uow.audit.record(turn.actor.telegram_id, f"family.{what}", turn.now, target=f"user:{dependant.id}")
 
 
+async def refused(turn: Turn, why: str) -> None:
+    """A family limit refused something: audited, and kept even if the turn then fails."""
+    actor, now = turn.actor.telegram_id, turn.now
+
+    async def record(uow: UnitOfWork) -> None:
+        await uow.audit.record(actor, "family.refused", now, detail={"why": why})
+
+    await turn.write_durably(record)
+
+
 def is_self(turn: Turn, someone: UserProfile) -> bool:
     return turn.user is not None and someone.id == turn.user.id
 
