@@ -78,7 +78,7 @@ async def _one_tap(turn: Turn) -> Button | None:
     if not everyone:
         return None
     key = "checkin.button_everyone_same" if len(await household.people(turn)) > 1 else "reminders.button_same"
-    return button(key, RepeatYesterday(EVERYONE))
+    return button(key, RepeatYesterday(EVERYONE, turn.today.toordinal()))
 
 
 def days_left_text(status: Status) -> Text:

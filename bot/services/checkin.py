@@ -138,7 +138,7 @@ async def _ask_whom(turn: Turn) -> None:
         for someone in everyone
     ]
     if await household.everyone_repeatable(turn):
-        rows.append((button("checkin.button_everyone_same", RepeatYesterday(EVERYONE)),))
+        rows.append((button("checkin.button_everyone_same", RepeatYesterday(EVERYONE, turn.today.toordinal())),))
     turn.reply.say(t("checkin.ask_whom", day=turn.today), buttons=tuple(rows))
 
 
@@ -162,7 +162,7 @@ async def _offer_same(turn: Turn) -> None:
         key += "_for"
     turn.reply.say(
         t(key, name=someone.name, temperature=str(same.temperature)),
-        buttons=((button("button.confirm", RepeatYesterday(someone.id)),
+        buttons=((button("button.confirm", RepeatYesterday(someone.id, turn.today.toordinal())),
                   button("checkin.button_answer_fully", AnswerFully())),),
     )
 
@@ -182,6 +182,10 @@ async def repeat_yesterday(turn: Turn, pressed: RepeatYesterday) -> None:
     (from the offer, the for-whom question or the daily reminder, in the flow or not)."""
     if consent.outdated(turn):
         await consent.ask_again(turn)
+        return
+    if pressed.day != turn.today.toordinal():  # offered on another day
+        turn.reply.say(t("checkin.day_changed", day=turn.today), edit=True)
+        await begin(turn)
         return
     if pressed.person == EVERYONE:
         targets = await household.still_to_declare(turn)

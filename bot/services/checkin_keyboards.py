@@ -56,6 +56,7 @@ class DeclareFor(CallbackData, prefix="ci", action="for"):
 @dataclass(frozen=True)
 class RepeatYesterday(CallbackData, prefix="ci", action="same"):
     person: int  # users.id, or EVERYONE
+    day: int  # the day offered (its ordinal): pressed on a later day, "yesterday" would be another day
 
 
 @dataclass(frozen=True)

@@ -400,3 +400,16 @@ async def test_the_claimers_own_data_shows_the_proxy_declarations_and_the_guardi
     document = json.loads([m for m in replies if m.document][0].document.decode())
     assert [d["by_proxy"] for d in document["declarations"]] == [True]
     assert [(g["relation"], g["access"]) for g in document["guardians"]["guardians"]] == [("parent", "read")]
+
+
+async def test_a_one_tap_offered_yesterday_does_not_declare_today(harness: Harness) -> None:
+    await harness.register(GUARDIAN)
+    await harness.declare(GUARDIAN)
+    harness.next_day()
+    [offer] = await harness.say(GUARDIAN, "/checkin")
+    harness.next_day()  # pressed a day later: "yesterday" is no longer the day it showed
+    replies = await harness.chat.press_data(GUARDIAN, offer, offer.buttons[0][0][1])
+    assert replies[0].text == "The day changed before you confirmed. Please declare again for 2026-03-04."
+    async with harness.services.database.unit_of_work() as uow:
+        user = await uow.users.get_by_telegram_id(GUARDIAN.telegram_id)
+        assert [d.day for d in await uow.declarations.stored_for(user.id)] == [date(2026, 3, 2)]
