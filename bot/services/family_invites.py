@@ -13,7 +13,7 @@ from bot.services.callbacks import CallbackData, text
 from bot.services.context import Turn
 from bot.services.feature import DeepLink, Press
 from bot.services.org_common import deep_link, is_code, new_code, normalise_code
-from rules.family import Limits, Refusal, basis_for, is_dependant_id, may_add_dependant, may_join_as_guardian
+from rules.family import Limits, Refusal, Relation, basis_for, is_dependant_id, may_add_dependant, may_join_as_guardian
 from rules.validators import mask_name, validate_resident_id
 from storage.errors import AlreadyLinked
 
@@ -79,11 +79,13 @@ async def _join(turn: Turn, pressed: JoinAsGuardian) -> None:
     if refusal is not None:
         await _refuse_join(turn, refusal)
         return
-    await turn.uow.family.take_invite(pressed.code, used_by=turn.actor.telegram_id, now=turn.now)
-    first = guardians[0]
+    if await turn.uow.family.take_invite(pressed.code, used_by=turn.actor.telegram_id, now=turn.now) is None:
+        await roles.deny(turn, "family_invite", button=True)  # taken by someone else meanwhile
+        return
+    relation = guardians[0].relation if guardians else Relation.OTHER.value  # the relation the first one gave
     birth = validate_resident_id(dependant.resident_id, today=turn.today, table=regions.region_table()).birth_date
     try:
-        await turn.uow.family.link(turn.user.id, dependant.id, relation=first.relation,
+        await turn.uow.family.link(turn.user.id, dependant.id, relation=relation,
                                    basis=basis_for(birth, turn.today).value, notice_version=consent.current_version(),
                                    agreed_at=turn.now, now=turn.now)
     except AlreadyLinked:
