@@ -102,6 +102,9 @@ class Policy:
     recovery: Recovery
     red: TierRule
     yellow: TierRule
+    # [declaration] temperature_every_day: the one-tap declaration asks for today's reading (default: false,
+    # yesterday's reading is repeated with the rest of yesterday's normal answers).
+    temperature_every_day: bool = False
 
     def required_streak(self, colour: Colour) -> int:
         """Normal days in a row that turn ``colour`` green; 0 for green itself."""
@@ -149,8 +152,11 @@ class _PolicyReader:
         return PolicyError(self.source, field, reason)
 
     def policy(self, document: Mapping[str, Any]) -> Policy:
-        self.check_keys(document, "", required={"version", "name", "recovery", "red", "yellow"}, optional=set())
+        self.check_keys(document, "", required={"version", "name", "recovery", "red", "yellow"},
+                        optional={"declaration"})
         recovery = self.table(document, "recovery")
+        declaration = self.table(document, "declaration") if "declaration" in document else {}
+        self.check_keys(declaration, "declaration", required=set(), optional={"temperature_every_day"})
         self.check_keys(recovery, "recovery", required={"yellow_days", "red_days"}, optional=set())
         return Policy(
             version=self.version(document["version"]),
@@ -161,6 +167,7 @@ class _PolicyReader:
             ),
             red=self.tier(self.table(document, "red"), "red"),
             yellow=self.tier(self.table(document, "yellow"), "yellow"),
+            temperature_every_day=self.boolean(declaration, "declaration", "temperature_every_day"),
         )
 
     def check_keys(self, table: Mapping[str, Any], path: str, required: set[str], optional: set[str]) -> None:

@@ -48,3 +48,7 @@ class DataKeyMismatch(StorageError):
 
     def __init__(self) -> None:
         super().__init__("data key: does not match the key check value recorded in the database")
+
+
+class AlreadyLinked(StorageError):
+    """This guardian already holds this dependant (storage.models.family)."""

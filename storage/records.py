@@ -148,6 +148,7 @@ class StoredDeclaration:
     revision: int
     created_at: datetime
     updated_at: datetime
+    by_proxy: bool = False  # declared by a guardian
 
 
 @dataclass(frozen=True, slots=True)
@@ -503,3 +504,25 @@ class OrganisationReports:
     name: str
     open: int
     closed: int
+
+
+# Guardians and dependants (storage.models.family).
+
+
+@dataclass(frozen=True, slots=True)
+class GuardianLink:
+    """One guardian's hold on one dependant's record."""
+
+    id: int
+    guardian_user_id: int
+    dependant_user_id: int
+    relation: str  # a rules.family.Relation value
+    basis: str  # a rules.family.Basis value
+    notice_version: str
+    agreed_at: datetime
+    access: str  # "full", or "read" once the dependant claimed their record
+    created_at: datetime
+
+    @property
+    def full(self) -> bool:
+        return self.access == "full"

@@ -33,6 +33,7 @@ from storage.repositories.daily_counts import DailyCountRepository
 from storage.repositories.delivery import DeliveryRepository
 from storage.repositories.erasure import ErasureRepository, erased_in
 from storage.repositories.imports import ImportRepository
+from storage.repositories.family import FamilyRepository
 from storage.repositories.key_check import DataKeyCheckRepository
 from storage.repositories.notices import StatusNoticeRepository
 from storage.repositories.organisations import AccessLogRepository, MembershipRepository, OrganisationRepository
@@ -104,6 +105,7 @@ class UnitOfWork:
         # Correction requests and complaints.
         self.corrections = CorrectionRepository(self._session, cipher, dialect)
         self.complaints = ComplaintRepository(self._session, cipher, dialect)
+        self.family = FamilyRepository(self._session, cipher, dialect)
 
     async def __aenter__(self) -> UnitOfWork:
         if self._entered:

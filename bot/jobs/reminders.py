@@ -13,11 +13,12 @@ import secrets
 from datetime import date
 
 from bot.jobs.common import SYSTEM, turn_for_user
-from bot.replies import Reply, Text, button, t
+from bot.replies import Button, Reply, Text, button, t
+from bot.services.checkin import EVERYONE, RepeatYesterday
 from bot.services.common_buttons import ShowReminders, StartCheckin
 from bot.scheduler import JobContext
-from bot.services import status_card
-from bot.services.context import Services, language_of
+from bot.services import household, status_card
+from bot.services.context import Services, Turn, language_of
 from bot.services.delivery import Audience, start_campaign
 from rules.model import Colour, Status
 from storage.records import Campaign, DeliveryRecord
@@ -63,8 +64,21 @@ async def render_reminder(services: Services, campaign: Campaign, delivery: Deli
     status = await status_card.current_status(turn)
     if status is not None and status.colour is not Colour.GREEN:
         parts.append(days_left_text(status))
-    turn.reply.say(*parts, buttons=((button("button.checkin", StartCheckin()), button("reminders.button_settings", ShowReminders())),))
+    rows: tuple[tuple[Button, ...], ...] = ((button("button.checkin", StartCheckin()),
+                                             button("reminders.button_settings", ShowReminders())),)
+    same = await _one_tap(turn)
+    if same is not None:  # yesterday entirely normal, for everyone they declare for: one press declares
+        rows = ((same,), *rows)
+    turn.reply.say(*parts, buttons=rows)
     return turn.reply
+
+
+async def _one_tap(turn: Turn) -> Button | None:
+    everyone = await household.everyone_repeatable(turn)
+    if not everyone:
+        return None
+    key = "checkin.button_everyone_same" if len(await household.people(turn)) > 1 else "reminders.button_same"
+    return button(key, RepeatYesterday(EVERYONE, turn.today.toordinal()))
 
 
 def days_left_text(status: Status) -> Text:

@@ -96,6 +96,8 @@ FEATURE = Feature(
         Press(StartRegistration, _start_registration),
         Press(registration.ConsentToRegister, registration.on_consent),  # before the flow: nothing stored yet
         Press(StartCheckin, _start_checkin, requires=REGISTERED),
+        # The one-tap declaration: offered in the check-in and under the daily reminder, so it works in any state.
+        Press(checkin.RepeatYesterday, checkin.repeat_yesterday, requires=REGISTERED),
         Press(RefreshStatus, _refresh_status, requires=REGISTERED),
         Press(ChooseLanguage, _choose_language),
     ),

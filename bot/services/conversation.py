@@ -13,7 +13,7 @@ from typing import Any
 from bot.i18n import language_for
 from bot.replies import Reply, button, t
 from bot.services import checkpoint, citizen
-from bot.services import data_rights, reminders
+from bot.services import data_rights, family, reminders
 from bot.services import administration, administrators, organisations
 from bot.services import complaint_inbox, complaints, correction_review, corrections
 from bot.services import paper_code
@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 FEATURES: tuple[Feature, ...] = (
     citizen.FEATURE, checkpoint.FEATURE, data_rights.FEATURE, reminders.FEATURE, organisations.FEATURE,
-    *administration.FEATURES,
+    *administration.FEATURES, family.FEATURE,
     administrators.FEATURE,
     corrections.FEATURE, correction_review.FEATURE, complaints.FEATURE, complaint_inbox.FEATURE,
     paper_code.FEATURE,

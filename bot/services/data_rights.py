@@ -24,7 +24,7 @@ from typing import Any
 
 from bot import regions
 from bot.replies import Attachment, Text, button, t
-from bot.services import checkin, consent
+from bot.services import checkin, consent, household
 from bot.services.access import REGISTERED
 from bot.services.callbacks import CallbackData
 from bot.services.context import Turn
@@ -43,7 +43,8 @@ EXPLAINED: dict[str, frozenset[str]] = {
                         "created_at", "active", "consent_version", "consented_at"}),  # profile, consents
     "preferences": frozenset({"language"}),  # profile
     "consents": frozenset({"version", "accepted_at"}),
-    "declarations": frozenset({"day", "answers_enc", "revision", "created_at", "updated_at"}),
+    "declarations": frozenset({"day", "answers_enc", "revision", "created_at", "updated_at", "by_proxy"}),
+    "guardians": frozenset({"relation", "basis", "notice_version", "agreed_at", "access", "created_at"}),
     "statuses": frozenset({"colour", "reason_code", "since", "green_on", "evaluated_for", "updated_at",
                           "policy_version", "policy_name"}),
     "credentials": frozenset({"cti", "colour", "kid", "issued_at", "expires_at", "superseded_at", "revoked_at",
@@ -122,7 +123,7 @@ async def export(turn: Turn, user: UserProfile) -> dict[str, Any]:
                      for c in await uow.consents.history(user)],
         "declarations": [
             {"day": d.day.isoformat(), **d.answers.to_json(), "revision": d.revision,
-             "declared_at": _instant(d.created_at), "updated_at": _instant(d.updated_at)}
+             "declared_at": _instant(d.created_at), "updated_at": _instant(d.updated_at), "by_proxy": d.by_proxy}
             for d in await uow.declarations.stored_for(user.id)
         ],
         "status": None if stored_status is None else {
@@ -174,6 +175,7 @@ async def export(turn: Turn, user: UserProfile) -> dict[str, Any]:
                           for m in await uow.complaints.messages(c.id)]}
             for c in await uow.complaints.filed_by(user.id)
         ],
+        "guardians": await household.guardian_links(uow, user),
         **await _other_tables(turn, user.telegram_id, user.id, EXPLAINED),
         "retention": {
             "declarations_days": settings.retention_days,
@@ -240,6 +242,12 @@ def summary(turn: Turn, user: UserProfile, document: dict[str, Any]) -> list[Tex
                        last=declarations[-1]["day"], days=turn.services.settings.retention_days))
     else:
         parts.append(t("mydata.no_declarations"))
+    by_proxy = sum(1 for d in declarations if d["by_proxy"])
+    if by_proxy:
+        parts.append(t("mydata.by_proxy", count=by_proxy))
+    guardians = document["guardians"]
+    if guardians["dependants"] or guardians["guardians"]:
+        parts.append(t("mydata.guardians", dependants=len(guardians["dependants"]), guardians=len(guardians["guardians"])))
     status = document["status"]
     parts.append(_status_part(status))
     credentials = document["credentials"]
@@ -312,6 +320,7 @@ def _is_other_section(name: str) -> bool:
         "format", "exported_at", "issuer", "profile", "consents", "declarations", "status", "credentials",
         "reminders", "status_notices", "conversation", "retention", "memberships", "decisions", "access_log",
         "correction_requests", "complaints",
+        "guardians",
     }
 
 
@@ -358,7 +367,11 @@ async def _erase(turn: Turn, pressed: ConfirmForget) -> None:
     if turn.user is None:
         deleted = await erasure.forget_unregistered(turn.actor.telegram_id)
     else:
-        deleted = await erasure.forget(turn.user, turn.now)
+        # Dependants held by nobody else would be left without anyone to reach them: they go too (the
+        # confirmation said so).
+        deleted = await household.erase_sole_dependants(turn)
+        for name, count in (await erasure.forget(turn.user, turn.now)).items():
+            deleted[name] = deleted.get(name, 0) + count
     turn.user, turn.state = None, None
     # Table names and counts only: nothing that says who was erased.
     log.info("erased on request: %s", ", ".join(f"{name}={count}" for name, count in sorted(deleted.items())) or "nothing")

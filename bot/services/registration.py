@@ -14,6 +14,7 @@ from enum import StrEnum
 from bot import regions
 from bot.replies import Button, Text, button, t
 from bot.services.administration import imports
+from bot.services import claims
 from bot.services.callbacks import CallbackData, text
 from bot.services.common_buttons import StartCheckin
 from bot.services.context import Turn
@@ -153,9 +154,12 @@ def _typed(step: Field, validate: Callable[[Turn, str], str]) -> TextAnswer:
             await _ask(turn, step)
             return
         if step is Field.RESIDENT_ID and await turn.uow.users.resident_id_registered(value):
-            turn.reply.say(t("registration.resident_id_taken"))
-            await _ask(turn, step)
-            return
+            if not await claims.held_as_dependant(turn, value):
+                turn.reply.say(t("registration.resident_id_taken"))
+                await _ask(turn, step)
+                return
+            # Held for them by a guardian: confirming with the same name makes that record theirs.
+            turn.reply.say(t("registration.held_as_dependant"))
         await _store_and_advance(turn, step, value)
 
     return answer
@@ -330,7 +334,18 @@ async def _confirm(turn: Turn, pressed: ConfirmRegistration) -> None:
     try:
         turn.user = await turn.uow.users.add(new_user, turn.now)
     except ResidentIdTaken:
+        turn.user = await claims.claim(turn, new_user)
+        if turn.user is not None:
+            await turn.clear_state()
+            turn.reply.say(t("registration.done", name=mask_name(new_user.name)), t("registration.claimed"),
+                           buttons=((button("button.checkin", StartCheckin()),),), edit=True)
+            return
         draft.editing = True
+        if await claims.held_as_dependant(turn, draft.resident_id):  # held for them, under another name
+            await turn.save_state(FLOW, "name", draft)
+            turn.reply.say(t("registration.claim_name_mismatch"))
+            await _ask(turn, "name")
+            return
         await turn.save_state(FLOW, "resident_id", draft)
         turn.reply.say(t("registration.resident_id_taken"))
         await _ask(turn, "resident_id")

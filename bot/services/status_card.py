@@ -66,11 +66,18 @@ async def present(turn: Turn) -> None:
     if turn.user is None:  # callers declare REGISTERED; this only guards a use from elsewhere
         answer_register_first(turn)
         return
-    outcome = await refresh_code(turn.services, turn.uow, turn.user, turn.today, turn.now)
+    await present_for(turn, turn.user)
+
+
+async def present_for(turn: Turn, person: UserProfile) -> None:
+    """Append ``person``'s current card (the sender's own, or a dependant's they hold) to the reply."""
+    outcome = await refresh_code(turn.services, turn.uow, person, turn.today, turn.now)
     if outcome.card is None:
         turn.reply.say(t("status.no_declaration"), buttons=((button("button.checkin", StartCheckin()),),))
         return
-    turn.reply.show_card(outcome.card, buttons=CARD_BUTTONS)
+    # A dependant's card, shown to their guardian: its buttons would act on the guardian's own code.
+    own = turn.user is not None and person.id == turn.user.id
+    turn.reply.show_card(outcome.card, buttons=CARD_BUTTONS if own else ())
 
 
 async def current_status(turn: Turn) -> Status | None:

@@ -19,6 +19,7 @@ from storage.models.corrections import ComplaintMessageRow, ComplaintRow, Correc
 from storage.models.credentials import CredentialRow, WithdrawnCredentialRow
 from storage.models.delivery import CampaignAttachmentRow, CampaignRow, DeliveryRow
 from storage.models.imports import ImportPendingRow, ImportRow
+from storage.models.family import GuardianInviteRow, GuardianRow
 from storage.models.key_check import DataKeyCheckRow
 from storage.models.notices import StatusNoticeRow
 from storage.models.organisations import (
@@ -54,6 +55,8 @@ __all__ = [
     "DeliveryRow",
     "ImportPendingRow",
     "ImportRow",
+    "GuardianInviteRow",
+    "GuardianRow",
     "JobRunRow",
     "ManagerInviteRow",
     "MembershipRow",

@@ -16,6 +16,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     UniqueConstraint,
+    false,
     true,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -25,6 +26,9 @@ from storage.models.personal import Personal, holds_no_personal_data, personal
 
 
 class UserRow(Base):
+    """A citizen. ``telegram_id`` is their Telegram id, or for a dependant without an account a person id
+    from a range Telegram never uses (negative; see ``storage.models.family`` and ``rules.family``)."""
+
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(SurrogateId, primary_key=True, autoincrement=True, info=personal(Personal.USER))
@@ -80,6 +84,9 @@ class DeclarationRow(Base):
     answers_enc: Mapped[bytes] = mapped_column(LargeBinary, info=personal(Personal.SEALED))
     # 1 when first declared, +1 each time that day's answers are replaced.
     revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1", info=personal(Personal.CONTENT))
+    # Declared by a guardian for their dependant (storage.models.family), not by the person themselves.
+    by_proxy: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(),
+                                           info=personal(Personal.CONTENT))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), info=personal(Personal.CONTENT))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), info=personal(Personal.CONTENT))
 

@@ -33,11 +33,13 @@ def _context(user_id: int, day: date) -> bytes:
 
 
 class DeclarationRepository(Repository):
-    async def upsert(self, user_id: int, day: date, answers: Answers, now: datetime) -> bool:
-        """Store the answers for ``day``; True if they replaced earlier answers for that day."""
+    async def upsert(self, user_id: int, day: date, answers: Answers, now: datetime, *, by_proxy: bool = False) -> bool:
+        """Store the answers for ``day`` (``by_proxy``: a guardian declared them); True if they replaced
+        earlier answers for that day."""
         require_aware("now", now)
         answers_enc = self._seal_json(answers.to_json(), _context(user_id, day))
-        values = {"user_id": user_id, "day": day, "answers_enc": answers_enc, "created_at": now, "updated_at": now}
+        values = {"user_id": user_id, "day": day, "answers_enc": answers_enc, "by_proxy": by_proxy,
+                  "created_at": now, "updated_at": now}
         # One round trip on both databases: the returned revision tells insert from replace.
         statement = self._prebuilt("upsert", self._build_upsert)
         revision = cast(int, (await self._session.execute(statement, values)).scalar_one())
@@ -50,6 +52,7 @@ class DeclarationRepository(Repository):
             set_={
                 "answers_enc": statement.excluded.answers_enc,
                 "updated_at": statement.excluded.updated_at,
+                "by_proxy": statement.excluded.by_proxy,
                 "revision": _declarations.c.revision + 1,
             },
         ).returning(_declarations.c.revision)
@@ -82,6 +85,7 @@ class DeclarationRepository(Repository):
                 revision=row.revision,
                 created_at=row.created_at,
                 updated_at=row.updated_at,
+                by_proxy=bool(row.by_proxy),
             )
             for row in (await self._session.execute(query)).all()
         ]

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Row, exists, select, update
 from sqlalchemy.exc import IntegrityError
 
+from rules.family import dependant_id, is_dependant_id
 from storage.errors import AlreadyRegistered, ResidentIdTaken, StorageError, UserNotFound
 from storage.models import UserRow
 from storage.records import NewUser, UserProfile
@@ -18,6 +19,7 @@ _users = table_of(UserRow)
 RESIDENT_ID_PURPOSE = "users.resident_id"
 PHONE_PURPOSE = "users.phone"
 SUBJECT_ID_BYTES = 12  # 16 url-safe characters
+_PERSON_ID_SPACE = 2**52  # dependants' person ids are drawn at random from this many below the offset
 
 
 def _context(column: str, subject_id: str) -> bytes:
@@ -51,6 +53,41 @@ class UserRepository(Repository):
         Runs inside a savepoint so a conflict leaves the unit of work usable
         (PostgreSQL would otherwise abort the whole transaction).
         """
+        if is_dependant_id(new.telegram_id):
+            raise StorageError("users: that id is in the dependants' range; their person ids come from add_dependant")
+        return await self._insert(new, now, active=True)
+
+    async def add_dependant(self, new: NewUser, now: datetime) -> UserProfile:
+        """A person without a Telegram account of their own (``new.telegram_id`` is ignored): their id is
+        drawn from the dependants' range, and they are inactive (nobody to send to). ResidentIdTaken as ``add``."""
+        person_id = dependant_id(secrets.randbelow(_PERSON_ID_SPACE))
+        return await self._insert(replace(new, telegram_id=person_id), now, active=False)
+
+    async def dependant_with_resident_id(self, resident_id: str) -> UserProfile | None:
+        """The record held as someone's dependant under this resident ID, if there is one."""
+        profile = await self._one(_users.c.resident_id_hash == self._resident_id_hash(resident_id))
+        return profile if profile is not None and is_dependant_id(profile.telegram_id) else None
+
+    async def claim(self, user_id: int, new: NewUser) -> UserProfile:
+        """A dependant's record becomes their own: their Telegram id replaces the person id (every other
+        row follows through ``users.id``), with the phone, region and consent they registered with."""
+        current = await self.get(user_id)
+        if current is None or not is_dependant_id(current.telegram_id):
+            raise UserNotFound(user_id)
+        if is_dependant_id(new.telegram_id):
+            raise StorageError("users: a claim needs the claimer's Telegram id")
+        values = {"telegram_id": new.telegram_id, "region_code": new.region_code, "consent_version": new.consent_version,
+                  "consented_at": new.consented_at, "active": True, **self._sealed_phone(new.phone, current.subject_id)}
+        statement = update(_users).where(_users.c.id == user_id).values(values)
+        try:
+            async with self._session.begin_nested():
+                await self._session.execute(statement)
+        except IntegrityError as error:
+            raise _registration_conflict(error) from None
+        return replace(current, telegram_id=new.telegram_id, phone=new.phone, region_code=new.region_code,
+                       consent_version=new.consent_version, consented_at=new.consented_at, active=True)
+
+    async def _insert(self, new: NewUser, now: datetime, *, active: bool) -> UserProfile:
         require_aware("now", now)
         require_aware("consented_at", new.consented_at)
         subject_id = secrets.token_urlsafe(SUBJECT_ID_BYTES)
@@ -61,7 +98,7 @@ class UserRepository(Repository):
             "consent_version": new.consent_version,
             "consented_at": new.consented_at,
             "created_at": now,
-            "active": True,
+            "active": active,
             **self._sealed_name(new.name, subject_id),
             **self._sealed_resident_id(new.resident_id, subject_id),
             **self._sealed_phone(new.phone, subject_id),
@@ -83,7 +120,7 @@ class UserRepository(Repository):
             consent_version=new.consent_version,
             consented_at=new.consented_at,
             created_at=now,
-            active=True,
+            active=active,
         )
 
     async def update(

@@ -67,6 +67,9 @@ class Harness:
     async def declare(self, user: LocalUser, *, temperature: str = "36.6", symptoms: tuple[str, ...] = (),
                       contact: bool = False, travel: str = "none", diagnosis: str = "none") -> list[SentMessage]:
         await self.say(user, "/checkin")
+        offer = self.chat.latest_with_buttons(user)
+        if offer is not None and any(data == "ci:full" for row in offer.buttons for _, data in row):
+            await self.chat.press_data(user, offer, "ci:full")  # yesterday was normal: answer every question anyway
         await self.say(user, temperature)
         target = self.chat.latest_with_buttons(user)
         for symptom in symptoms:

@@ -16,11 +16,11 @@ async def _store(harness: Harness, user: LocalUser, flow: str, step: str, draft:
 
 def test_the_check_in_reads_as_one_state_machine() -> None:
     assert [step.name for step in checkin.CHECKIN.steps] == [
-        "temperature", "symptoms", "contact", "travel", "diagnosis", "confirm"]
+        "whom", "offer", "same_temperature", "temperature", "symptoms", "contact", "travel", "diagnosis", "confirm"]
     assert [step.name for step in registration.REGISTRATION.steps] == [
         "name", "resident_id", "phone", "region", "confirm"]
-    # Only the temperature and the registration's fields are typed; every other step takes buttons.
-    assert [step.name for step in checkin.CHECKIN.steps if step.text] == ["temperature"]
+    # Only the temperatures and the registration's fields are typed; every other step takes buttons.
+    assert [step.name for step in checkin.CHECKIN.steps if step.text] == ["same_temperature", "temperature"]
 
 
 async def test_a_check_in_draft_stored_as_a_dict_before_the_upgrade_is_confirmed(harness: Harness,
