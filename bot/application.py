@@ -6,6 +6,7 @@ from telegram.ext import Application
 from telegram.request import BaseRequest
 
 import handlers
+from bot.local.bot_api import LOCAL_TOKEN
 from bot.logging_setup import cap_payload_echoing_loggers
 from bot.rate_limit import OutgoingLimiter
 from bot.services import status_card
@@ -15,7 +16,6 @@ from bot.update_processor import PerUserUpdateProcessor
 from handlers.common import SERVICES_KEY
 from handlers.rate_limiter import TelegramRateLimiter
 
-LOCAL_TOKEN = "1:LOCAL"
 _MENU_LANGUAGES = {"zh-CN": "zh", "en": "en"}
 
 

@@ -98,3 +98,9 @@ def _make_qr(url: str) -> segno.QRCode:
 def card_png(url: str, colour: Colour) -> bytes:
     """Cached: the same credential always gives the same PNG, so it is rendered once per process."""
     return render_card(url, colour)
+
+
+@lru_cache(maxsize=1024)
+def qr_svg(url: str) -> str:
+    """The same QR symbol as an inline SVG (the Mini App draws it at any size; no image decoding)."""
+    return _make_qr(url).svg_inline(omitsize=True, border=QUIET_ZONE_MODULES, dark="#000", light="#fff")

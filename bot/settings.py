@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     retention_days: int = Field(default=28, ge=15, le=3650)
     delivery_retention_days: int = Field(default=30, ge=1, le=3650)
     access_log_retention_days: int = Field(default=180, ge=1, le=3650)
+    # The Mini App: how old (seconds) the initData Telegram signed may be before the page must be reopened.
+    miniapp_max_age: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
 
     @field_validator("admin_ids", mode="before")
     @classmethod

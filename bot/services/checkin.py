@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from enum import StrEnum
 
 from bot import regions
 from bot.replies import Button, Text, button, t
@@ -20,19 +19,13 @@ from bot.services import consent, status_card
 from bot.services.access import REGISTERED
 from bot.services.callbacks import CallbackData, text
 from bot.services.context import Turn
+from bot.services.declaration import Contact, Declared, declare, offered_areas
 from bot.services.feature import Draft, Flow, Press, Step
-from rules.evaluate import lowers_risk
-from rules.model import Answers, Declaration, Diagnosis, Symptom, TravelRisk
+from rules.model import Answers, Diagnosis, Symptom, TravelRisk
 from rules.validators import ValidationError, validate_temperature
 
 FLOW = "checkin"
-_MAX_OFFERED_AREAS = 40
 _NO_SYMPTOMS, _DONE = "none", "done"
-
-
-class Contact(StrEnum):
-    NO = "no"  # listed first: the usual answer
-    YES = "yes"
 
 
 class CheckinDraft(Draft):
@@ -222,8 +215,7 @@ async def _answered(turn: Turn, step: str, draft: CheckinDraft, answer: Text) ->
     """Record the step's answer, say what was answered in place of the question, ask the next one."""
     following = CHECKIN.after(step)
     if following == "travel":  # offer the risk areas in force today (none listed: the generic levels)
-        listed = (await turn.uow.risk_areas.listing()).listed_on(turn.today)
-        draft.offered = list(listed[:_MAX_OFFERED_AREAS])
+        draft.offered = await offered_areas(turn)
     await turn.save_state(FLOW, following, draft)
     turn.reply.say(t("checkin.answered", answer=answer), edit=True)
     next_step = CHECKIN.step(following)
@@ -233,19 +225,16 @@ async def _answered(turn: Turn, step: str, draft: CheckinDraft, answer: Text) ->
 
 async def _confirm(turn: Turn, pressed: ConfirmCheckin) -> None:
     draft = turn.draft(CheckinDraft)
-    if draft.day != turn.today:
+    declared = Declared.DAY_CHANGED if draft.day != turn.today else await declare(turn, draft.day, _answers(draft))
+    if declared is Declared.DAY_CHANGED:
         turn.reply.say(t("checkin.day_changed", day=turn.today), edit=True)
         await begin(turn)
         return
-    assert turn.user is not None  # the flow requires a registered citizen
-    answers = _answers(draft)
-    if await _would_lower_risk(turn, turn.user.id, answers):
-        await turn.clear_state()
+    await turn.clear_state()
+    if declared is Declared.CANNOT_LOWER:
         turn.reply.say(t("checkin.cannot_lower", day=turn.today), edit=True)
         return
-    replaced = await turn.uow.declarations.upsert(turn.user.id, turn.today, answers, turn.now)
-    await turn.clear_state()
-    turn.reply.say(t("checkin.replaced" if replaced else "checkin.saved", day=turn.today), edit=True)
+    turn.reply.say(t(f"checkin.{declared.value}", day=turn.today), edit=True)
     await status_card.present(turn)
 
 
@@ -259,17 +248,6 @@ def _answers(draft: CheckinDraft) -> Answers:
         diagnosis=draft.diagnosis,
         visited=frozenset(draft.visited),
     )
-
-
-async def _would_lower_risk(turn: Turn, user_id: int, answers: Answers) -> bool:
-    """A same-day re-declaration may raise the risk, never lower it: only the health authority
-    clears what a person declared about themselves (an administrator's /override)."""
-    earlier = await turn.uow.declarations.list_between(user_id, turn.today, turn.today)
-    if not earlier:
-        return False
-    risk_areas = await turn.uow.risk_areas.listing()
-    replacement = Declaration(turn.today, answers)
-    return any(lowers_risk(turn.services.policy, declared, replacement, risk_areas) for declared in earlier)
 
 
 # --- keyboards and wording -----------------------------------------------------------------------

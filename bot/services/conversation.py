@@ -15,6 +15,7 @@ from bot.replies import Reply, button, t
 from bot.services import checkpoint, citizen
 from bot.services import data_rights, reminders
 from bot.services import administration, organisations
+from bot.services import miniapp
 from bot.services.access import answer_register_first
 from bot.services.callbacks import CallbackData
 from bot.services.common_buttons import RefreshStatus, StartCheckin
@@ -27,6 +28,7 @@ log = logging.getLogger(__name__)
 FEATURES: tuple[Feature, ...] = (
     citizen.FEATURE, checkpoint.FEATURE, data_rights.FEATURE, reminders.FEATURE, organisations.FEATURE,
     *administration.FEATURES,
+    miniapp.FEATURE,
 )
 # Built once at import: a duplicate command, button family, flow or content kind stops start-up.
 ROUTES = Routes.build(FEATURES)
