@@ -140,11 +140,17 @@ class _Words:
     def __init__(self, services: Services) -> None:
         self._services = services
         self._catalogue: Catalogue = services.catalogue
+        self._page_words: dict[str, dict[str, str]] = {}
 
     def page(self, language: str) -> dict[str, str]:
-        prefix = "miniapp.page."
-        return {key.removeprefix(prefix): self._catalogue.text(language, key)
-                for key in sorted(self._catalogue.keys(language)) if key.startswith(prefix)}
+        """The page's own words (``miniapp.page.*``), worked out once per language."""
+        words = self._page_words.get(language)
+        if words is None:
+            prefix = "miniapp.page."
+            words = {key.removeprefix(prefix): self._catalogue.text(language, key)
+                     for key in sorted(self._catalogue.keys(language)) if key.startswith(prefix)}
+            self._page_words[language] = words
+        return words
 
     def _render(self, language: str, text: Text) -> str:
         return self._catalogue.render(language, text)
