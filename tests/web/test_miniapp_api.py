@@ -151,3 +151,19 @@ def test_the_notice_kind_has_a_renderer() -> None:
     from bot.services.delivery.renderers import renderer_for
 
     assert renderer_for(miniapp.NOTICE_KIND) is miniapp.render_declaration_notice
+
+
+async def test_odd_bodies_get_a_field_message_or_400_never_a_500(site: Site, citizen: LocalUser) -> None:
+    await card_token(site.harness, citizen)
+    odd = [{"temperature": {"a": 1}}, {"temperature": True}, {"temperature": 1e308}, {"symptoms": "fever"},
+           {"symptoms": [1, 2]}, {"symptoms": ["fever"] * 100}, {"visited": ["330100"]}, {"day": 5},
+           {"day": "2026-02-30"}, {"contact": ["no"]}, {"travel": "nowhere"}, {}]
+    for body in odd:
+        status, answer = await site.post_json("/app/api/declare", {**DECLARATION, "day": "2026-03-02", **body},
+                                              headers=auth(site.harness, citizen))
+        assert status in (200, 422), (body, status, answer)
+        if status == 422:
+            assert answer["problems"] and all(isinstance(text, str) and text for text in answer["problems"].values())
+    async with site.http.post(site.url + "/app/api/declare", data=b'{"temperature": ' + b"9" * 5000 + b"}",
+                              headers=auth(site.harness, citizen)) as response:
+        assert response.status == 400
