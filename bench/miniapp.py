@@ -148,44 +148,6 @@ async def _pg_database(server_url: str, name: str, *, drop: bool) -> str:
     return make_url(server_url).set(database=name).render_as_string(hide_password=False)
 
 
-async def _chat_whole_declarations(directory: Path, url: str, first_id: int, count: int,
-                                   concurrency: int) -> None:
-    """The chat's whole declaration, all six updates (/checkin, the temperature, four buttons, Confirm), timed
-    from the first to the card: what a declaration costs in the chat, to set against the app's two requests."""
-    from bot.application import build_application
-    from bot.local.bot_api import LocalBotApi
-    from bot.local.chat import LocalChat
-
-    clock = ManualClock(chat_bench.START)
-    services = await create_services(chat_bench._settings(directory, url), clock, local=True)
-    api = LocalBotApi(clock_seconds=lambda: clock.now().timestamp())
-    api.record_calls = False
-    application = build_application(services, request=api)
-    await application.initialize()
-    chat = LocalChat(application, api)
-    users = [LocalUser(first_id + n, f"U{n}", "en") for n in range(count)]
-    await chat_bench.prepare(chat, services, users)
-    gate = asyncio.Semaphore(concurrency)
-    for label in PHASES:
-        latencies: list[float] = []
-
-        async def one(user: LocalUser) -> None:
-            async with gate:
-                started = time.perf_counter()
-                await chat_bench.walk_to_confirm(chat, user)
-                await chat.press_data(user, chat.latest_with_buttons(user), "ci:confirm")
-                latencies.append(time.perf_counter() - started)
-
-        started = time.perf_counter()
-        await asyncio.gather(*(one(user) for user in users))
-        elapsed = time.perf_counter() - started
-        print(f"{url.split(':', 1)[0]:<20} chat, 6 updates {label:<11} 1 process      "
-              f"{count / elapsed:7.0f} declarations/s   whole p50 {statistics.median(latencies) * 1000:6.1f} ms"
-              f"   p99 {_quantile(latencies, 0.99):6.1f} ms   ({count} users, {concurrency} in flight)", flush=True)
-    await application.shutdown()
-    await services.database.dispose()
-
-
 def run(users_count: int, database_url: str | None, concurrency: int, workers: tuple[int, ...], chat: bool) -> None:
     pg_name = f"bench_miniapp_{secrets.token_hex(4)}"
     with tempfile.TemporaryDirectory() as tmp:
@@ -201,20 +163,13 @@ def run(users_count: int, database_url: str | None, concurrency: int, workers: t
         finally:
             if database_url:
                 asyncio.run(_pg_database(database_url, pg_name, drop=True))
-    if chat:  # the chat path, same machine, same run, same users and concurrency
-        for whole in (False, True):
-            with tempfile.TemporaryDirectory() as tmp:
-                chat_url = asyncio.run(_pg_database(database_url, pg_name, drop=False)) if database_url else \
-                    f"sqlite+aiosqlite:///{Path(tmp) / 'chat.db'}"
-                try:
-                    if whole:
-                        first = 9_000_000 + int(time.time()) % 1_000_000 * 100
-                        asyncio.run(_chat_whole_declarations(Path(tmp), chat_url, first, users_count, concurrency))
-                    else:
-                        chat_bench.run(users_count, chat_url, concurrency, 1, frozenset(chat_bench.PHASES))
-                finally:
-                    if database_url:
-                        asyncio.run(_pg_database(database_url, pg_name, drop=True))
+    if chat:  # the chat path (bench.checkin), same machine, same run, same users and concurrency
+        chat_url = asyncio.run(_pg_database(database_url, pg_name, drop=False)) if database_url else None
+        try:
+            chat_bench.run(users_count, chat_url, concurrency, 1, frozenset(chat_bench.PHASES))
+        finally:
+            if database_url:
+                asyncio.run(_pg_database(database_url, pg_name, drop=True))
 
 
 def main() -> None:
