@@ -1,11 +1,14 @@
 """The application factory: one ptb Application, whatever carries its updates."""
 from __future__ import annotations
 
-from telegram import BotCommand
+import logging
+
+from telegram import BotCommand, MenuButtonWebApp, WebAppInfo
 from telegram.ext import Application
 from telegram.request import BaseRequest
 
 import handlers
+from bot.local.bot_api import LOCAL_TOKEN
 from bot.logging_setup import cap_payload_echoing_loggers
 from bot.rate_limit import OutgoingLimiter
 from bot.services import status_card
@@ -15,8 +18,8 @@ from bot.update_processor import PerUserUpdateProcessor
 from handlers.common import SERVICES_KEY
 from handlers.rate_limiter import TelegramRateLimiter
 
-LOCAL_TOKEN = "1:LOCAL"
 _MENU_LANGUAGES = {"zh-CN": "zh", "en": "en"}
+log = logging.getLogger(__name__)
 
 
 def build_application(services: Services, *, request: BaseRequest | None = None) -> Application:
@@ -56,3 +59,16 @@ async def register_command_menu(application: Application) -> None:
         await application.bot.set_my_commands(commands, language_code=telegram_code)
         if language == services.settings.default_language:
             await application.bot.set_my_commands(commands)
+    await set_miniapp_menu_button(application)
+
+
+async def set_miniapp_menu_button(application: Application) -> None:
+    """The chat's menu button opens the Mini App, when Telegram can open it (an https public URL);
+    otherwise the menu button stays Telegram's list of commands."""
+    services: Services = application.bot_data[SERVICES_KEY]
+    url = status_card.miniapp_url(services)
+    if url is None:
+        log.info("menu button: the list of commands (the Mini App needs an https HEALTHCODE_PUBLIC_URL)")
+        return
+    text = services.catalogue.text(services.settings.default_language, "button.show_in_app")
+    await application.bot.set_chat_menu_button(menu_button=MenuButtonWebApp(text, WebAppInfo(url)))

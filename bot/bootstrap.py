@@ -226,4 +226,5 @@ async def create_services(settings: Settings, clock: Clock, *, local: bool) -> S
         trust=trust,
         metrics=metrics,
         issuer_records=issuer_records,
+        local_bot_api=local,
     )

@@ -207,3 +207,19 @@ def _make_qr(url: str) -> segno.QRCode:
 def card_png(url: str, colour: Colour, face: CardFace | None = None, font: FontFile | None = None) -> bytes:
     """Cached: the same credential always gives the same PNG, so it is rendered once per process."""
     return render_card(url, colour, face, font)
+
+
+@lru_cache(maxsize=1024)
+def qr_svg(url: str) -> str:
+    """The same QR symbol as an inline SVG, one path of horizontal runs (the Mini App draws it at any
+    size). Built from the module array: segno's own SVG writer costs twice the whole PNG card."""
+    modules = _with_quiet_zone(_make_qr(url))
+    side = modules.shape[0]
+    padded = np.zeros((side, side + 2), dtype=np.int8)
+    padded[:, 1:-1] = modules
+    edges = np.diff(padded, axis=1)  # +1 where a dark run starts, -1 just after it ends
+    rows, starts = np.nonzero(edges == 1)  # row-major: the n-th start pairs with the n-th end
+    lengths = (np.nonzero(edges == -1)[1] - starts).tolist()
+    runs = [f"M{x} {y}h{n}v1h-{n}z" for x, y, n in zip(starts.tolist(), rows.tolist(), lengths)]
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {side} {side}" shape-rendering="crispEdges">'
+            f'<rect width="{side}" height="{side}" fill="#fff"/><path fill="#000" d="{"".join(runs)}"/></svg>')

@@ -21,7 +21,9 @@ class Text:
 @dataclass(frozen=True, slots=True)
 class Button:
     label: Text
-    data: str  # callback data: 1-64 bytes, never personal data
+    data: str  # callback data: 1-64 bytes, never personal data ("" for a web_app button)
+    # Opens our Mini App at this https URL inside Telegram instead of sending callback data.
+    web_app_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,3 +124,10 @@ class CallbackValue(Protocol):
 def button(key: str, data: CallbackValue, **params: object) -> Button:
     """A button whose callback data is typed (``bot.services.callbacks``): checked against 64 bytes here."""
     return Button(Text(key, dict(params)), data.encode())
+
+
+def web_app_button(key: str, url: str) -> Button:
+    """A button that opens the Mini App; Telegram takes only https URLs (the caller checks)."""
+    if not url.startswith("https://"):
+        raise ValueError("a web_app button needs an https URL")
+    return Button(Text(key), "", web_app_url=url)

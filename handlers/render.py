@@ -5,7 +5,7 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 
-from telegram import Bot, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message as TgMessage
+from telegram import Bot, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message as TgMessage, WebAppInfo
 from telegram.error import BadRequest
 
 from bot import regions
@@ -27,9 +27,13 @@ CAPTION_LIMIT = 1024
 def _keyboard(catalogue: Catalogue, language: str, rows: tuple[tuple[Button, ...], ...]) -> InlineKeyboardMarkup | None:
     if not rows:
         return None
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(catalogue.render(language, b.label), callback_data=b.data) for b in row] for row in rows]
-    )
+    return InlineKeyboardMarkup([[_inline_button(catalogue.render(language, b.label), b) for b in row] for row in rows])
+
+
+def _inline_button(label: str, b: Button) -> InlineKeyboardButton:
+    if b.web_app_url is not None:
+        return InlineKeyboardButton(label, web_app=WebAppInfo(b.web_app_url))
+    return InlineKeyboardButton(label, callback_data=b.data)
 
 
 def _body(catalogue: Catalogue, language: str, message: Message, limit: int) -> str:

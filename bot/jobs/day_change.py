@@ -133,5 +133,5 @@ async def render_notice(services: Services, campaign: Campaign, delivery: Delive
     if outcome.card is None:
         return turn.reply.say(what)
     card = outcome.card
-    turn.reply.messages.append(Message(parts=(what, *card.caption), buttons=status_card.CARD_BUTTONS, card=card))
+    turn.reply.messages.append(Message(parts=(what, *card.caption), buttons=status_card.card_buttons(services), card=card))
     return turn.reply

@@ -19,6 +19,7 @@ from typing import IO, Any
 from telegram.error import NetworkError
 from telegram.request import BaseRequest, RequestData
 
+LOCAL_TOKEN = "1:LOCAL"  # the token the application uses against this stand-in; Mini App initData is signed with it
 BOT_USER = {"id": 100000001, "is_bot": True, "first_name": "Healthcode", "username": "healthcode_bot"}
 
 # Telegram's limits (core.telegram.org/bots/api): text and captions count UTF-16 code units after
@@ -33,6 +34,9 @@ BUTTON_DATA_INVALID = "Bad Request: BUTTON_DATA_INVALID"
 # Uploads: a photo at most 10 MB, any other file (sendDocument) at most 50 MB.
 UPLOAD_LIMITS = {"photo": 10 * 1024 * 1024, "document": 50 * 1024 * 1024}
 UPLOAD_TOO_LARGE = "Request Entity Too Large"
+WEB_APP_URL_INVALID = "Bad Request: inline keyboard button Web App URL is invalid: Only HTTPS links are allowed"
+MENU_BUTTON_URL_INVALID = "Bad Request: BUTTON_URL_INVALID"
+WEB_APP = "web_app:"  # how a web_app button shows in SentMessage.buttons: pressing it sends nothing
 
 
 @dataclass
@@ -94,6 +98,7 @@ class LocalBotApi(BaseRequest):
         self.record_calls = True
         self._upload_names: dict[str, str] = {}  # the current request's upload part -> its file name
         self.limit_refusals: list[LimitRefusal] = []
+        self.menu_button: dict[str, Any] | None = None  # the last setChatMenuButton's
 
     # --- BaseRequest -------------------------------------------------------------------------
     @property
@@ -250,6 +255,10 @@ class LocalBotApi(BaseRequest):
     def _api_setMyCommands(self, params: dict, files: dict) -> bool:
         return True
 
+    def _api_setChatMenuButton(self, params: dict, files: dict) -> bool:
+        self.menu_button = _markup(params.get("menu_button"))
+        return True
+
     def _api_deleteWebhook(self, params: dict, files: dict) -> bool:
         return True
 
@@ -297,7 +306,7 @@ class LocalBotApi(BaseRequest):
             data["document"] = {"file_id": message.document_file_id, "file_unique_id": message.document_file_id,
                                 "file_name": message.document_name}
         if message.buttons:
-            data["reply_markup"] = {"inline_keyboard": [[{"text": label, "callback_data": cb} for label, cb in row]
+            data["reply_markup"] = {"inline_keyboard": [[_button_json(label, cb) for label, cb in row]
                                                         for row in message.buttons]}
         return data
 
@@ -351,7 +360,24 @@ def _limit_broken(method: str, params: dict) -> str | None:
             data = button.get("callback_data")
             if data is not None and not 1 <= len(str(data).encode("utf-8")) <= CALLBACK_DATA_BYTES:
                 return BUTTON_DATA_INVALID
+            if "web_app" in button and not _https_url(button["web_app"].get("url")):
+                return WEB_APP_URL_INVALID
+    if method == "setChatMenuButton":
+        menu = _markup(params.get("menu_button"))
+        if menu.get("type") == "web_app" and not _https_url((menu.get("web_app") or {}).get("url")):
+            return MENU_BUTTON_URL_INVALID
     return None
+
+
+def _button_json(label: str, data: str) -> dict[str, Any]:
+    if data.startswith(WEB_APP):
+        return {"text": label, "web_app": {"url": data.removeprefix(WEB_APP)}}
+    return {"text": label, "callback_data": data}
+
+
+def _https_url(url: object) -> bool:
+    """Telegram opens Mini Apps from https URLs only."""
+    return isinstance(url, str) and re.fullmatch(r"https://[^\s/]+(/\S*)?", url) is not None
 
 
 def _visible_length(text: str, parse_mode: Any) -> int:
@@ -369,4 +395,5 @@ def _markup(markup: Any) -> dict:
 
 def _buttons(markup: Any) -> list[list[tuple[str, str]]]:
     rows = _markup(markup).get("inline_keyboard", [])
-    return [[(b["text"], b.get("callback_data", "")) for b in row] for row in rows]
+    return [[(b["text"], WEB_APP + b["web_app"]["url"] if "web_app" in b else b.get("callback_data", "")) for b in row]
+            for row in rows]

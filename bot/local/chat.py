@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from telegram import Update
 from telegram.ext import Application
 
-from bot.local.bot_api import LocalBotApi, SentMessage
+from bot.local.bot_api import WEB_APP, LocalBotApi, SentMessage
 
 
 @dataclass(frozen=True)
@@ -109,6 +109,8 @@ class LocalChat:
         return await self.press_data(user, target, data)
 
     async def press_data(self, user: LocalUser, target: SentMessage, data: str) -> list[SentMessage]:
+        if data.startswith(WEB_APP):  # Telegram opens the page; the bot hears nothing
+            raise NoButtonError("that button opens the Mini App in Telegram; in the shell, type :app for its URL")
         query = {
             "id": str(next(self._update_ids)),
             "from": user.as_json(),

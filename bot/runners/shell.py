@@ -39,6 +39,7 @@ HELP = """shell controls:
   :press N | :press LABEL press inline button N (from 1) or the one with that label (marks and case ignored), on the latest message with buttons
   :photo PATH             send an image as a photo
   :document PATH          send an image as a file
+  :app                    print a URL that opens the Mini App as the current user (signed initData; open it in a browser)
   :today YYYY-MM-DD       set the simulated date (2000-01-01 to 2099-12-31)
   :advance N              move the simulated date N days on
   :quit                   leave
@@ -78,6 +79,7 @@ class ShellSession:
     photo_count: int = 0
     on_time_moved: list[TimeMoved] = field(default_factory=list)
     after_line: list[AfterLine] = field(default_factory=list)  # e.g. drain bulk delivery so its messages show
+    web_url: str | None = None  # the local web server, once it listens
 
     async def handle_line(self, line: str) -> bool:
         """Returns False when the session should end."""
@@ -109,6 +111,8 @@ class ShellSession:
                 await self._press(argument)
             elif name in ("photo", "document"):
                 await self._send_image(argument, as_document=name == "document")
+            elif name == "app":
+                self._app_url()
             elif name == "today":
                 await self._set_today(argument)
             elif name == "advance":
@@ -168,6 +172,17 @@ class ShellSession:
         except OSError as error:
             raise ShellUsageError(f"cannot read {path}: {error.strerror}") from None
         self._print_messages(await self.chat.send_photo(self.user, content, as_document=as_document, filename=path.name))
+
+    def _app_url(self) -> None:
+        from bot.web.miniapp_auth import local_app_url
+
+        if self.web_url is None:
+            raise ShellUsageError("the web server is not running (is HEALTHCODE_WEB_PORT taken?), so there is no Mini App")
+        url = local_app_url(self.services, self.web_url, self.user.telegram_id, self.user.first_name,
+                            self.user.language_code)
+        minutes = self.services.settings.miniapp_max_age // 60
+        self._say(f"shell: the Mini App as user {self.user.telegram_id}, valid for {minutes} min "
+                  f"(the signed initData rides in the #fragment, which the browser never sends):\n{url}")
 
     async def _set_today(self, argument: str) -> None:
         day = None
@@ -342,6 +357,7 @@ async def run_shell(settings: Settings, *, user_id: int, out_dir: Path, stdin: T
     try:
         try:
             await web_side.start()
+            session.web_url = web_side.server.url
             if interactive:
                 session._say(f"web server on {web_side.server.url} (verification pages, API, /healthz, /metrics)")
         except PortInUse as error:

@@ -30,7 +30,6 @@ from bot.services.checkin_keyboards import (
     NO_SYMPTOMS,
     AnswerFully,
     AreaToggle,
-    Contact,
     ContactAnswer,
     DeclareFor,
     DiagnosisAnswer,
@@ -43,6 +42,7 @@ from bot.services.checkin_keyboards import (
     visited_text,
 )
 from bot.services.context import Turn
+from bot.services.declaration import Contact, offered_areas
 from bot.services.feature import Draft, Flow, Press, Step
 from rules.declaring import entirely_normal, repeated
 from rules.model import Answers, Diagnosis, Symptom, TravelRisk
@@ -50,7 +50,6 @@ from rules.validators import ValidationError, validate_temperature
 from storage.records import UserProfile
 
 FLOW = "checkin"
-_MAX_OFFERED_AREAS = 40
 
 
 class CheckinDraft(Draft):
@@ -383,8 +382,7 @@ async def _answered(turn: Turn, step: str, draft: CheckinDraft, answer: Text) ->
     """Record the step's answer, say what was answered in place of the question, ask the next one."""
     following = CHECKIN.after(step)
     if following == "travel":  # offer the risk areas in force today (none listed: the generic levels)
-        listed = (await turn.uow.risk_areas.listing()).listed_on(turn.today)
-        draft.offered = list(listed[:_MAX_OFFERED_AREAS])
+        draft.offered = await offered_areas(turn)
     await turn.save_state(FLOW, following, draft)
     turn.reply.say(t("checkin.answered", answer=answer), edit=True)
     next_step = CHECKIN.step(following)

@@ -3,21 +3,16 @@ the answers' button families, for whom a declaration is, the one-tap repeat, and
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 
 from bot import regions
 from bot.replies import Button, Text, button, t
 from bot.services.callbacks import CallbackData, text
 from bot.services.context import Turn
+from bot.services.declaration import Contact
 from rules.model import Diagnosis, Symptom, TravelRisk
 
 NO_SYMPTOMS, DONE = "none", "done"
 EVERYONE = 0  # RepeatYesterday's person for "everyone I declare for" (users.id starts at 1)
-
-
-class Contact(StrEnum):
-    NO = "no"  # listed first: the usual answer
-    YES = "yes"
 
 
 # --- the buttons -------------------------------------------------------------------------------

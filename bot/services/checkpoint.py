@@ -154,9 +154,10 @@ async def on_verify_command(turn: Turn, args: list[str]) -> None:
     await answer(turn, " ".join(args))
 
 
-async def answer(turn: Turn, text: str) -> None:
+async def answer(turn: Turn, text: str, *, channel: str = "bot") -> None:
+    """The verdict on a scanned or typed code, as the chat and the Mini App's scanner show it."""
     try:
-        view = await verify(turn.services, text, channel="bot", uow=turn.uow)
+        view = await verify(turn.services, text, channel=channel, uow=turn.uow)
     except VerificationUnavailable:
         turn.reply.say(t("verify.unavailable"))
         return

@@ -58,6 +58,9 @@ class Services:
     card_file_ids: CardFileIds = field(default_factory=CardFileIds)
     # The bot's @username once Telegram has told us (deep links such as t.me/<bot>?start=join_…).
     bot_username: str | None = None
+    # The Bot API is the in-process stand-in (the shell, the tests): the Mini App then signs and serves
+    # its own stand-in of telegram-web-app.js, with the local token.
+    local_bot_api: bool = False
 
     @property
     def tz(self) -> ZoneInfo:

@@ -17,6 +17,7 @@ from bot.services import data_rights, family, reminders
 from bot.services import administration, administrators, organisations
 from bot.services import complaint_inbox, complaints, correction_review, corrections
 from bot.services import paper_code
+from bot.services import miniapp
 from bot.services.access import answer_register_first
 from bot.services.callbacks import CallbackData
 from bot.services.common_buttons import RefreshStatus, StartCheckin
@@ -32,6 +33,7 @@ FEATURES: tuple[Feature, ...] = (
     administrators.FEATURE,
     corrections.FEATURE, correction_review.FEATURE, complaints.FEATURE, complaint_inbox.FEATURE,
     paper_code.FEATURE,
+    miniapp.FEATURE,
 )
 # Built once at import: a duplicate command, button family, flow or content kind stops start-up.
 ROUTES = Routes.build(FEATURES)

@@ -325,7 +325,7 @@ async def render_outcome(services: Services, campaign: Campaign, recipient: Deli
     if card is None:
         return reply.say(header)
     card = replace(card, caption=(header, *card.caption))
-    reply.messages.append(Message(parts=card.caption, buttons=status_card.CARD_BUTTONS, card=card))
+    reply.messages.append(Message(parts=card.caption, buttons=status_card.card_buttons(services), card=card))
     return reply
 
 

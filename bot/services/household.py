@@ -10,13 +10,13 @@ from datetime import timedelta
 from typing import Any
 
 from bot.replies import Text, button, t
-from bot.services import status_card
+from bot.services import declaration, status_card
 from bot.services.common_buttons import StartCorrection
+from bot.services.declaration import Declared
 from bot.services.context import Turn
 from rules.declaring import may_repeat
-from rules.evaluate import lowers_risk
 from rules.family import is_dependant_id
-from rules.model import Answers, Declaration
+from rules.model import Answers
 from storage.records import GuardianLink, UserProfile
 from storage.unit_of_work import UnitOfWork
 
@@ -107,35 +107,21 @@ async def repeatable(turn: Turn, someone: UserProfile) -> Answers | None:
 
 
 async def record(turn: Turn, someone: UserProfile, answers: Answers, *, edit: bool = True) -> bool:
-    """Store today's answers for ``someone``, evaluate their code and show their card; False (and why)
-    when a same-day change would lower the risk (only the health authority clears that)."""
-    if not is_self(turn, someone):
-        # A second guardian may declare for them at the same moment. Taken after the sender's own lock;
-        # nothing holds a dependant's lock while waiting for another, so the order cannot deadlock.
-        await turn.uow.lock_user(someone.telegram_id)
-    if await _would_lower_risk(turn, someone.id, answers):
+    """Store today's answers for ``someone`` (``declaration.declare``), evaluate their code and show their
+    card; False (and why) when a same-day change would lower the risk."""
+    declared = await declaration.declare(turn, turn.today, answers, someone)
+    if declared is Declared.CANNOT_LOWER:
         # Lowering a self-declared risk is a correction request's job (bot.services.corrections). /correct
         # disputes the sender's own code, so the button goes only under their own declaration.
         buttons = ((button("button.correct", StartCorrection()),),) if is_self(turn, someone) else ()
         turn.reply.say(t("checkin.cannot_lower", day=turn.today), edit=edit, buttons=buttons)
         return False
-    replaced = await turn.uow.declarations.upsert(someone.id, turn.today, answers, turn.now,
-                                                  by_proxy=not is_self(turn, someone))
     if is_self(turn, someone):
-        turn.reply.say(t("checkin.replaced" if replaced else "checkin.saved", day=turn.today), edit=edit)
+        turn.reply.say(t(f"checkin.{declared.value}", day=turn.today), edit=edit)
     else:
         turn.reply.say(t("checkin.saved_for", name=someone.name, day=turn.today), edit=edit)
     await status_card.present_for(turn, someone)
     return True
-
-
-async def _would_lower_risk(turn: Turn, user_id: int, answers: Answers) -> bool:
-    earlier = await turn.uow.declarations.list_between(user_id, turn.today, turn.today)
-    if not earlier:
-        return False
-    risk_areas = await turn.uow.risk_areas.listing()
-    replacement = Declaration(turn.today, answers)
-    return any(lowers_risk(turn.services.policy, declared, replacement, risk_areas) for declared in earlier)
 
 
 async def guardian_links(uow: UnitOfWork, user: UserProfile) -> dict[str, list[dict[str, Any]]]:

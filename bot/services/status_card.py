@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from bot.credentials.cwt import expiry_for, issue_credential
-from bot.replies import Card, CardWords, Text, button, t
+from bot.replies import Button, Card, CardWords, Text, button, t, web_app_button
 from bot.services.card_file_ids import LearntFileId
 from bot.services.access import answer_register_first
 from bot.services.common_buttons import RefreshStatus, StartCheckin, StartCorrection
@@ -28,6 +28,19 @@ log = logging.getLogger(__name__)
 
 CARD_BUTTONS = ((button("button.checkin", StartCheckin()), button("button.refresh", RefreshStatus())),
                 (button("button.correct", StartCorrection()),))
+MINIAPP_PATH = "/app/"
+
+
+def miniapp_url(services: Services) -> str | None:
+    """Where the Mini App is, when Telegram can open it (https only); None otherwise."""
+    url = services.settings.public_url + MINIAPP_PATH
+    return url if url.startswith("https://") else None
+
+
+def card_buttons(services: Services) -> tuple[tuple[Button, ...], ...]:
+    """Under every card: declare, refresh, and (with an https public URL) "Show my code" in the Mini App."""
+    url = miniapp_url(services)
+    return CARD_BUTTONS if url is None else (*CARD_BUTTONS, (web_app_button("button.show_in_app", url),))
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +90,7 @@ async def present_for(turn: Turn, person: UserProfile) -> None:
         return
     # A dependant's card, shown to their guardian: its buttons would act on the guardian's own code.
     own = turn.user is not None and person.id == turn.user.id
-    turn.reply.show_card(outcome.card, buttons=CARD_BUTTONS if own else ())
+    turn.reply.show_card(outcome.card, buttons=card_buttons(turn.services) if own else ())
 
 
 async def current_status(turn: Turn) -> Status | None:

@@ -10,6 +10,7 @@ Routes::
     GET  /healthz                               200 when the database answers, else 503
     GET  /metrics                               Prometheus text
     GET  /static/...                            the page's CSS and JS
+    GET  /app/, /app/api/...                    the Mini App (bot/web/miniapp.py)
     POST /telegram/webhook                      Telegram updates, in webhook mode only
 
 Bad input never gets a 500 or a traceback: unreadable credentials get 400, unauthentic ones 422,
@@ -30,6 +31,7 @@ from aiohttp import web
 from bot.services.context import Services
 from bot.services.verification import UNAUTHENTIC, VerificationUnavailable, VerificationView, verify
 from bot.credentials.trust_sources import REVOCATION_LIST_FORMAT, region_name_of
+from bot.web import miniapp
 from bot.web.page import CONTENT_SECURITY_POLICY, PageRenderer, choose_language
 from bot.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 
@@ -59,6 +61,7 @@ def create_app(services: Services, *, webhook: Handler | None = None) -> web.App
     app.router.add_get("/metrics", routes.metrics, name="metrics")
     static = resources.files("bot.web").joinpath("static")
     app.router.add_static("/static/", str(static), name="static", append_version=False)
+    miniapp.add_routes(app, services)
     if webhook is not None:
         app.router.add_post(WEBHOOK_PATH, webhook, name="webhook")
     app.on_response_prepare.append(_security_headers)
@@ -255,4 +258,6 @@ def _route_name(request: web.Request) -> str:
 async def _security_headers(request: web.Request, response: web.StreamResponse) -> None:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "no-referrer")  # the URL carries the credential
-    response.headers.setdefault("X-Frame-Options", "DENY")
+    if "frame-ancestors https:" not in response.headers.get("Content-Security-Policy", ""):
+        # The Mini App's page names the Telegram web clients that may frame it; everything else: nobody.
+        response.headers.setdefault("X-Frame-Options", "DENY")

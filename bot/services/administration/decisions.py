@@ -217,7 +217,7 @@ async def render_decision_notice(services: Services, campaign: Campaign, recipie
                reason=decision.reason)
     card = replace(card, caption=(header, *card.caption))
     reply = Reply(language)
-    reply.messages.append(Message(parts=card.caption, buttons=status_card.CARD_BUTTONS, card=card))
+    reply.messages.append(Message(parts=card.caption, buttons=status_card.card_buttons(services), card=card))
     return reply
 
 

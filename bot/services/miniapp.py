@@ -1,0 +1,173 @@
+"""The Mini App's use cases: the person's code, the day's declaration on one form, the checkpoint scan.
+
+Each call is one turn, exactly as a chat update is (``turn_for``: the per-user lock, the sender, their
+language and state), for the Telegram user the signed ``initData`` names. Requirements are the
+dispatcher's own (``REGISTERED``, ``authority(Role.CHECKPOINT)``), the code comes from the one refresh
+use case (``status_card.refresh_code``), a declaration goes through ``declaration.read_form`` and
+``declaration.declare`` (the chat's confirm step calls the same), a scan through ``checkpoint.answer``
+(the chat's). Nothing here is HTTP: ``bot/web/miniapp.py`` turns these answers into JSON.
+
+A declaration made in the app reaches the chat at once as the person's card, through bulk delivery
+(a one-person campaign of kind ``miniapp_declaration``), i.e. the one outgoing path and its limiter.
+
+Seams for features being built beside this one: ``AppStatus.dependants`` (a switcher over the people a
+citizen declares for) and ``AppStatus.same_as_yesterday`` (offer yesterday's answers), both empty
+until the inclusion work fills them; ``AppScan.temperature_allowed`` for the on-site temperature the
+checkpoint role will record.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from bot.replies import Message, Reply, Text, t, web_app_button
+from bot.services import checkpoint, consent, delivery, status_card
+from bot.services.access import REGISTERED, authority
+from bot.services.context import Actor, Services, Turn, language_of, turn_for
+from bot.services.declaration import Declared, FormProblems, declare, offered_areas, read_form
+from bot.services.feature import Command, Feature
+from rules.authority import Role
+from rules.model import Colour, TravelRisk
+from rules.validators import mask_name
+from storage.records import Campaign, DeliveryRecord
+from storage.unit_of_work import UnitOfWork
+
+NOTICE_KIND = "miniapp_declaration"
+CHECKPOINT_STAFF = authority(Role.CHECKPOINT)  # until the authority work lands: the root administrators
+
+
+@dataclass(frozen=True, slots=True)
+class AppCode:
+    colour: Colour
+    credential_url: str  # what the QR holds (the /v/ URL of the signed credential); drawn server-side
+    masked_name: str
+    reason: Text
+    issued_at: datetime
+    expires_at: datetime
+    green_on: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class AppStatus:
+    language: str
+    registered: bool
+    today: date
+    now: datetime
+    code: AppCode | None = None  # None: registered but nothing declared yet
+    consent_outdated: bool = False  # the privacy notice changed: accept it again in the chat first
+    checkpoint: bool = False  # may scan (checkpoint staff, administrators)
+    offered_areas: tuple[tuple[str, TravelRisk], ...] = ()  # risk areas in force today, to tick as visited
+    dependants: tuple[str, ...] = ()  # seam: the inclusion work's switcher
+    same_as_yesterday: bool = False  # seam: the inclusion work's shortcut
+
+
+@dataclass(frozen=True, slots=True)
+class AppDeclared:
+    language: str
+    outcome: Declared | None  # None: the form was refused (``problems``) or the person may not declare
+    message: Text
+    problems: dict[str, Text] = field(default_factory=dict)
+    status: AppStatus | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AppScan:
+    language: str
+    allowed: bool
+    verdict: tuple[Text, ...]
+    temperature_allowed: bool = False  # seam: the checkpoint role records the on-site temperature
+
+
+async def status(services: Services, actor: Actor) -> AppStatus:
+    async with turn_for(services, actor) as turn:
+        return await _status(turn)
+
+
+async def _status(turn: Turn) -> AppStatus:
+    checkpoint_staff = await CHECKPOINT_STAFF.admits(turn, None)  # only whether to offer "Scan": no refusal yet
+    base = AppStatus(language=turn.language, registered=False, today=turn.today, now=turn.now,
+                     checkpoint=checkpoint_staff)
+    if not await REGISTERED.admits(turn, None):
+        return base
+    assert turn.user is not None
+    outcome = await status_card.refresh_code(turn.services, turn.uow, turn.user, turn.today, turn.now)
+    code = None
+    if outcome.status is not None and outcome.card is not None:
+        card, evaluated = outcome.card, outcome.status
+        code = AppCode(colour=card.colour, credential_url=card.url, masked_name=mask_name(turn.user.name),
+                       reason=status_card.reason_text(evaluated.reason), issued_at=card.issued_at,
+                       expires_at=card.expires_at, green_on=evaluated.green_on)
+    return AppStatus(language=turn.language, registered=True, today=turn.today, now=turn.now, code=code,
+                     consent_outdated=consent.outdated(turn), checkpoint=checkpoint_staff,
+                     offered_areas=tuple(await offered_areas(turn)))
+
+
+async def submit_declaration(services: Services, actor: Actor, day: date | None, form: dict[str, object]) -> AppDeclared:
+    """Declare ``day`` (the day the form was shown for) with the form's answers."""
+    async with turn_for(services, actor) as turn:
+        if not await REGISTERED.admits(turn, None):
+            return AppDeclared(turn.language, None, t("miniapp.register_in_chat"))
+        if consent.outdated(turn):
+            return AppDeclared(turn.language, None, t("miniapp.consent_in_chat"))
+        try:
+            answers = await read_form(turn, form)
+        except FormProblems as refused:
+            return AppDeclared(turn.language, None, t("miniapp.form_problems"), problems=dict(refused.problems))
+        declared = await declare(turn, day, answers)
+        if declared is Declared.DAY_CHANGED:
+            message = t("checkin.day_changed", day=turn.today)
+        else:
+            message = t(f"checkin.{declared.value}", day=turn.today)
+        if declared in (Declared.SAVED, Declared.REPLACED):
+            await _tell_the_chat(turn)
+        return AppDeclared(turn.language, declared, message, status=await _status(turn))
+
+
+async def _tell_the_chat(turn: Turn) -> None:
+    """The chat shows the new card at once: one message, sent by bulk delivery through the one limiter."""
+    await delivery.start_campaign(turn.uow, kind=NOTICE_KIND, created_by=turn.actor.telegram_id, now=turn.now,
+                                  payload={"day": turn.today.isoformat()},
+                                  audience=delivery.Audience.from_ids([turn.actor.telegram_id], "citizen"))
+
+
+async def render_declaration_notice(services: Services, campaign: Campaign, recipient: DeliveryRecord,
+                                    uow: UnitOfWork) -> Reply | None:
+    """In the chat: "declared in the app", then the current card (refreshed, as every card is)."""
+    user = await uow.users.get_by_telegram_id(recipient.telegram_id)
+    if user is None or not user.active:
+        return None
+    await uow.lock_user(user.telegram_id)
+    now = services.clock.now()
+    card = (await status_card.refresh_code(services, uow, user, services.today(), now)).card
+    if card is None:
+        return None
+    reply = Reply(await language_of(services, uow, recipient.telegram_id))
+    header = t("miniapp.declared_notice", day=date.fromisoformat(campaign.payload["day"]))
+    reply.messages.append(Message(parts=(header, *card.caption), buttons=status_card.card_buttons(services), card=card))
+    return reply
+
+
+async def scan(services: Services, actor: Actor, text: str) -> AppScan:
+    """The verdict on a scanned code, for checkpoint staff; anyone else is refused (and audited)."""
+    async with turn_for(services, actor) as turn:
+        if not await CHECKPOINT_STAFF.enforce(turn, None, "miniapp:scan", button=False):
+            return AppScan(turn.language, False, (t("miniapp.scan_not_permitted"),))
+        await checkpoint.answer(turn, text, channel="miniapp")
+        verdict = tuple(part for message in turn.reply.messages for part in message.parts)
+        return AppScan(turn.language, True, verdict)
+
+
+# --- in the chat: /app opens it ----------------------------------------------------------------
+
+
+async def _app(turn: Turn, args: list[str]) -> None:
+    url = status_card.miniapp_url(turn.services)
+    if url is None:
+        turn.reply.say(t("miniapp.needs_https"))
+        return
+    turn.reply.say(t("miniapp.open"), buttons=((web_app_button("button.show_in_app", url),),))
+
+
+delivery.register_renderer(NOTICE_KIND, render_declaration_notice)
+
+FEATURE = Feature(name="miniapp", commands=(Command("app", _app),))
