@@ -25,6 +25,7 @@ from storage.repositories.administration import (
     DecisionRepository,
     RiskAreaRepository,
 )
+from storage.repositories.checkpoints import CheckpointRepository
 from storage.repositories.consents import ConsentRepository
 from storage.repositories.daily_counts import DailyCountRepository
 from storage.repositories.delivery import DeliveryRepository
@@ -97,6 +98,8 @@ class UnitOfWork:
         self.key_check = DataKeyCheckRepository(self._session, cipher, dialect)
         # Imports of an authority's list: the records, and the digests kept for later registrations.
         self.imports = ImportRepository(self._session, cipher, dialect)
+        # Checkpoints: their staff, scans and the temperatures measured.
+        self.checkpoints = CheckpointRepository(self._session, cipher, dialect)
 
     async def __aenter__(self) -> UnitOfWork:
         if self._entered:

@@ -54,6 +54,9 @@ EXPLAINED: dict[str, frozenset[str]] = {
     "decisions": frozenset({"colour", "first_day", "last_day", "reason_enc"}),
     "access_log": frozenset({"organisation_id", "at", "what"}),
     "conversation_states": frozenset({"flow", "step", "draft_enc"}),
+    # Checkpoint scans show in the access log, readings in their own section (a checkpoint id shows as its name).
+    "checkpoint_scans": frozenset({"checkpoint_id", "at"}),
+    "checkpoint_readings": frozenset({"checkpoint_id", "temperature_enc", "day", "at"}),
 }
 _EXPLAINED_WHEN_UNREGISTERED = ("preferences", "conversation_states")  # the profile and the conversation
 ACCESS_LOG_IN_SUMMARY = 5  # the latest reads listed in the summary; the file has them all
@@ -143,9 +146,11 @@ async def export(turn: Turn, user: UserProfile) -> dict[str, Any]:
              "reason": d.reason}
             for d in await uow.decisions.for_user(user.id)
         ],
-        "access_log": [
-            {"organisation": a.organisation_name, "at": _instant(a.at), "what": a.what}
-            for a in await uow.access_log.for_user(user.id)
+        "access_log": await _access_log(turn, user),
+        "checkpoint_readings": [
+            {"checkpoint": r.checkpoint_name, "temperature": str(r.temperature), "day": r.day.isoformat(),
+             "measured_at": _instant(r.at)}
+            for r in await uow.checkpoints.stored_for(user.id)
         ],
         "conversation": None if state is None else _conversation(state),
         **await _other_tables(turn, user.telegram_id, user.id, EXPLAINED),
@@ -155,6 +160,17 @@ async def export(turn: Turn, user: UserProfile) -> dict[str, Any]:
             "access_log_days": settings.access_log_retention_days,
         },
     }
+
+
+async def _access_log(turn: Turn, user: UserProfile) -> list[dict[str, Any]]:
+    """Who read the person's code, newest first: organisations' managers, and checkpoints' staff (each
+    scan and each temperature measured)."""
+    reads = [((a.at, False), {"organisation": a.organisation_name, "at": _instant(a.at), "what": a.what})
+             for a in await turn.uow.access_log.for_user(user.id)]
+    # At the same instant a reading comes after the scan it followed.
+    reads += [((v.at, v.what == "checkpoint_reading"), {"checkpoint": v.checkpoint_name, "at": _instant(v.at), "what": v.what})
+              for v in await turn.uow.checkpoints.visits_for(user.id)]
+    return [entry for _, entry in sorted(reads, key=lambda read: read[0], reverse=True)]
 
 
 def _profile(user: UserProfile, language: str | None) -> dict[str, Any]:
@@ -259,11 +275,13 @@ def _organisation_parts(turn: Turn, document: dict[str, Any]) -> list[Text]:
         return parts
     catalogue, tz = turn.services.catalogue, turn.services.tz
     items = [
-        t("mydata.access_item", organisation=a["organisation"], at=datetime.fromisoformat(a["at"]).astimezone(tz),
+        t("mydata.access_item", organisation=a.get("organisation") or a["checkpoint"], at=datetime.fromisoformat(a["at"]).astimezone(tz),
           what=t(f"mydata.what.{a['what']}") if catalogue.has(f"mydata.what.{a['what']}") else a["what"])
         for a in reads[:ACCESS_LOG_IN_SUMMARY]
     ]
     parts.append(t("mydata.access", count=len(reads), items=items))
+    if document["checkpoint_readings"]:
+        parts.append(t("mydata.checkpoint_readings", count=len(document["checkpoint_readings"])))
     return parts
 
 
@@ -276,6 +294,7 @@ def _is_other_section(name: str) -> bool:
     return name not in {
         "format", "exported_at", "issuer", "profile", "consents", "declarations", "status", "credentials",
         "reminders", "status_notices", "conversation", "retention", "memberships", "decisions", "access_log",
+        "checkpoint_readings",
     }
 
 

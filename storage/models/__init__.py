@@ -5,6 +5,13 @@ Every mapped class is named ``…Row``: one row of its table, never a record han
 (those live in ``storage.records``)."""
 from storage.models.administration import AuditRow, DecisionRow, ResidentIdMaskRow, RiskAreaRow
 from storage.models.base import NAMING_CONVENTION, Base, SurrogateId, UTCDateTime
+from storage.models.checkpoints import (
+    CheckpointInviteRow,
+    CheckpointReadingRow,
+    CheckpointRow,
+    CheckpointScanRow,
+    CheckpointStaffRow,
+)
 from storage.models.citizens import (
     ConversationStateRow,
     DeclarationRow,
@@ -37,6 +44,11 @@ __all__ = [
     "Base",
     "CampaignAttachmentRow",
     "CampaignRow",
+    "CheckpointInviteRow",
+    "CheckpointReadingRow",
+    "CheckpointRow",
+    "CheckpointScanRow",
+    "CheckpointStaffRow",
     "ConsentRow",
     "ConversationStateRow",
     "CredentialRow",
