@@ -12,7 +12,7 @@ from bot.services.administration.common import join_lines, region_name
 from bot.services.context import Services, Turn
 from bot.services.feature import Command, Feature
 from rules.evaluate import colours_by_day
-from rules.model import Colour
+from rules.model import Colour, OrganisationKind
 from storage.unit_of_work import UnitOfWork
 
 CHART_DAYS = 14
@@ -34,12 +34,21 @@ async def stats(turn: Turn, args: list[str]) -> None:
           without=totals.without_code),
         t("stats.by_region", lines=join_lines(lines) if lines else t("stats.no_regions")),
         _policy_lines(turn, await uow.stats.by_policy()),
+        await _kind_lines(turn),
     )
     days, counts = await colour_history(turn.services, uow, today)
     png = await asyncio.to_thread(stats_chart.render_colour_chart, days, counts)
     turn.reply.attach(Attachment(f"stats-{today.isoformat()}.png", png, as_photo=True),
                       t("stats.chart_caption", first=days[0], last=days[-1]))
     await uow.audit.record(turn.actor.telegram_id, "stats.view", turn.now)
+
+
+async def _kind_lines(turn: Turn) -> Text:
+    """Approved organisations and their members by kind: enterprises, schools, communities."""
+    counts = await turn.uow.organisations.count_by_kind()
+    items = [t("stats.kind_item", kind=t(f"org.kind.{kind.value}"), organisations=counts.get(kind.value, (0, 0))[0],
+               members=counts.get(kind.value, (0, 0))[1]) for kind in OrganisationKind]
+    return t("stats.by_kind", lines=join_lines(items))
 
 
 def _policy_lines(turn: Turn, evaluated: list[tuple[str | None, str | None, int]]) -> Text:
