@@ -30,6 +30,10 @@ OWN_CLOCK_TABLES = (
     ("deliveries", "updated_at", "delivery_retention_days"),
     ("access_log", "at", "access_log_retention_days"),
     ("audit_log", "at", "access_log_retention_days"),
+    # A checkpoint's scans are reads of the person's code (the access log's clock); its readings are
+    # inputs of the code like declarations (the declarations' clock).
+    ("checkpoint_scans", "at", "access_log_retention_days"),
+    ("checkpoint_readings", "at", "retention_days"),
 )
 
 
