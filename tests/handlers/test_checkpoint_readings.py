@@ -171,3 +171,32 @@ async def test_a_health_authority_names_a_checkpoint_in_its_scope(harness: Harne
     [listed] = await harness.say(ADMIN, "/checkpoints")
     assert [label for row in listed.buttons for label, _ in row] == [
         "Invite staff: West Lake Station", "Staff: West Lake Station"]
+
+
+async def test_the_use_case_serves_other_channels_and_a_verify_link_works_too(harness: Harness) -> None:
+    """record_reading opens its own unit of work when no turn's is given (the Mini App's checkpoint mode);
+    a /verify link scans like a photo; erasing the person erases their scans and readings."""
+    from decimal import Decimal
+    from sqlalchemy import func, select
+
+    from bot.services.checkpoint_readings import record_reading
+    from storage.models import CheckpointReadingRow, CheckpointScanRow
+    from tests.web.conftest import token_of
+
+    await _staffed_checkpoint(harness)
+    card = await _card(harness)
+    [verdict] = await harness.say(GUARD, f"/verify https://hc.example.cn/v/{token_of(card)}")
+    [(_, data)] = [button for row in verdict.buttons for button in row]
+    ref = data.rsplit(":", 1)[1]
+    refused = await record_reading(harness.services, OTHER_GUARD.telegram_id, ref, Decimal("39.0"))
+    assert refused.refusal == "other_staff"
+    outcome = await record_reading(harness.services, GUARD.telegram_id, ref, Decimal("39.0"))
+    assert outcome.recorded and outcome.abnormal and outcome.masked_name == "张*"
+    assert outcome.colour is not None and outcome.colour.value == "yellow"
+    [status] = await harness.say(CITIZEN, "/status")
+    assert "Yellow code" in status.caption and "39.0 °C measured at North Gate" in status.caption
+    await harness.say(CITIZEN, "/forget")
+    await harness.press(CITIZEN, "Erase everything")
+    async with harness.services.database.unit_of_work() as uow:
+        for table in (CheckpointScanRow, CheckpointReadingRow):
+            assert (await uow._session.execute(select(func.count()).select_from(table))).scalar_one() == 0
