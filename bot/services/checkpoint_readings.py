@@ -1,7 +1,7 @@
 """Temperatures measured at a checkpoint: the button under a verdict, the typed value, and the one
 use case every channel calls (``record_reading``: the chat here, the Mini App's checkpoint mode).
 
-After staff scan a valid code of ours, the scan is stored under a random reference (``ref``): the
+After staff scan a valid code of ours (``record_scan``, also channel-neutral), the scan is stored under a random reference (``ref``): the
 reading button carries only that, never anything about the person. A reading is accepted only
 against a scan of that person by that staff member within ``READING_WINDOW``, at a checkpoint they
 are still staff of; anything else is refused and audited. At or above the policy's temperature
@@ -28,7 +28,7 @@ from bot.services.verification import VerificationView
 from rules.evaluate import reading_is_abnormal
 from rules.model import Colour, Reading
 from rules.validators import ValidationError, mask_name, validate_temperature
-from storage.records import Campaign, CheckpointScan, DeliveryRecord
+from storage.records import Campaign, Checkpoint, CheckpointScan, DeliveryRecord
 from storage.unit_of_work import UnitOfWork
 
 READING_FLOW = "checkpoint_reading"
@@ -76,18 +76,30 @@ class ReadingOutcome:
 async def after_scan(turn: Turn, view: VerificationView) -> tuple[tuple[Button, ...], ...]:
     """When staff scanned a valid code we issued: store the scan (a read in the holder's access log)
     and offer the reading button. Nothing for anyone else, or for any other verdict."""
+    scanned = await record_scan(turn.uow, turn.actor.telegram_id, view, turn.now)
+    if scanned is None:
+        return ()
+    ref, checkpoint = scanned
+    return ((button("reading.btn_record", RecordTemperature(ref), checkpoint=checkpoint.name),),)
+
+
+async def record_scan(uow: UnitOfWork, staff: int, view: VerificationView, now: datetime
+                      ) -> tuple[str, Checkpoint] | None:
+    """Channel-neutral: store that ``staff`` verified this valid credential of ours, and return the
+    reference a reading must quote (with the checkpoint it counts for); None when ``staff`` is no
+    checkpoint's staff or the verdict is not a valid code of ours (nothing is stored then)."""
     if not (view.valid and view.own_issuer and view.cti is not None):
-        return ()
-    appointed = await turn.uow.checkpoints.appointed_at(turn.actor.telegram_id)
+        return None
+    appointed = await uow.checkpoints.appointed_at(staff)
     if not appointed:
-        return ()
-    standing = (await turn.uow.credentials.standings([view.cti])).get(view.cti)
+        return None
+    standing = (await uow.credentials.standings([view.cti])).get(view.cti)
     if standing is None:
-        return ()
+        return None
     ref = "".join(secrets.choice(CODE_ALPHABET) for _ in range(REF_LENGTH))
     # Staff of several checkpoints scan for the one they were appointed to last.
-    await turn.uow.checkpoints.record_scan(ref, standing.user_id, appointed[0].id, turn.actor.telegram_id, turn.now)
-    return ((button("reading.btn_record", RecordTemperature(ref), checkpoint=appointed[0].name),),)
+    await uow.checkpoints.record_scan(ref, standing.user_id, appointed[0].id, staff, now)
+    return ref, appointed[0]
 
 
 # --- the use case --------------------------------------------------------------------------------
