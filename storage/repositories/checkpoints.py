@@ -173,6 +173,13 @@ class CheckpointRepository(Repository):
         return [Reading(r.day, r.temperature, r.checkpoint_name) for r in await self.stored_for(user_id)
                 if r.day <= last_day]
 
+    async def readings_between(self, first_day: date, last_day: date) -> dict[int, list[Reading]]:
+        """Everyone's readings of those days, by user id (the statistics chart replays them)."""
+        readings: dict[int, list[Reading]] = {}
+        for r in await self._readings_where((_readings.c.day >= first_day) & (_readings.c.day <= last_day)):
+            readings.setdefault(r.user_id, []).append(Reading(r.day, r.temperature, r.checkpoint_name))
+        return readings
+
     async def visits_for(self, user_id: int) -> list[CheckpointVisit]:
         """Every scan and reading of the person, newest first: their access log's checkpoint entries."""
         scans = select(_checkpoints.c.name, _scans.c.at).join(_checkpoints, _checkpoints.c.id == _scans.c.checkpoint_id

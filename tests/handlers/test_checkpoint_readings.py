@@ -9,6 +9,7 @@ import re
 from datetime import timedelta
 
 from bot.local.chat import LocalUser
+from rules.model import Colour
 from tests.handlers.conftest import Harness
 from tests.handlers.test_org_fixtures import (
     ADMIN,
@@ -76,6 +77,11 @@ async def test_a_fever_reading_turns_the_card_yellow_and_tells_the_person(harnes
     assert old.body.startswith("❌ NOT VALID: superseded")
     [entry] = await audit(harness, "checkpoint.reading")
     assert entry.actor_telegram_id == GUARD.telegram_id and entry.detail["abnormal"] is True
+    # The statistics chart replays the reading too.
+    from bot.services.administration.statistics import colour_history
+    async with harness.services.database.unit_of_work() as uow:
+        days, counts = await colour_history(harness.services, uow, harness.services.today())
+    assert dict(counts[-1]) == {Colour.YELLOW: 1}
     assert "38.1" not in json.dumps(entry.detail)
 
 

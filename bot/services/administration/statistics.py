@@ -72,17 +72,21 @@ async def colour_history(services: Services, uow: UnitOfWork, today: date, days:
     areas = await uow.risk_areas.listing()
     window = [first + timedelta(days=n) for n in range(days)]
     tally: dict[date, Counter[Colour]] = {day: Counter() for day in window}
+    # Temperatures measured at checkpoints, all of them: one before the window still holds a recovery in it.
+    readings = await uow.checkpoints.readings_between(date.min, today)
     replayed: set[int] = set()
     async for user_id, history in uow.declarations.histories(today):
         replayed.add(user_id)
         colours = colours_by_day(services.policy, history, first, today,
-                                 decisions=decisions.get(user_id, ()), risk_areas=areas)
+                                 decisions=decisions.get(user_id, ()), risk_areas=areas,
+                                 readings=readings.get(user_id, ()))
         for day, colour in colours.items():
             if colour is not None:
                 tally[day][colour] += 1
-    for user_id, decided in decisions.items():  # decided for someone who never declared
+    for user_id in decisions.keys() | readings.keys():  # decided or measured for someone who never declared
         if user_id not in replayed:
-            for day, colour in colours_by_day(services.policy, [], first, today, decisions=decided).items():
+            for day, colour in colours_by_day(services.policy, [], first, today, decisions=decisions.get(user_id, ()),
+                                              readings=readings.get(user_id, ())).items():
                 if colour is not None:
                     tally[day][colour] += 1
     return window, [tally[day] for day in window]
