@@ -300,13 +300,13 @@ def _verdicts_by_day(
         answers = _with_listed_travel(declaration, risk_areas)
         consider(declaration.day, _Verdict(*classify(policy, answers)))
     for reading in readings:
-        verdict = None if reading.day > today else reading_verdict(policy, reading)
+        verdict = None if reading.day > today else _reading_verdict(policy, reading)
         if verdict is not None:
             consider(reading.day, verdict)
     return verdicts
 
 
-def reading_verdict(policy: Policy, reading: Reading) -> _Verdict | None:
+def _reading_verdict(policy: Policy, reading: Reading) -> _Verdict | None:
     """What a checkpoint reading calls for: the colour the policy gives that temperature declared with
     every other answer fine, or None (it counts for nothing) below the threshold."""
     measured = Answers(reading.temperature, frozenset(), False, TravelRisk.NONE, Diagnosis.NONE)
@@ -319,7 +319,7 @@ def reading_verdict(policy: Policy, reading: Reading) -> _Verdict | None:
 
 def reading_is_abnormal(policy: Policy, reading: Reading) -> bool:
     """Whether the reading turns the code (at or above the policy's temperature threshold)."""
-    return reading_verdict(policy, reading) is not None
+    return _reading_verdict(policy, reading) is not None
 
 
 _TRAVEL_ORDER = (TravelRisk.NONE, TravelRisk.MEDIUM, TravelRisk.HIGH)
