@@ -25,6 +25,13 @@ declaration's own day, so adding or lifting an area later never rewrites how an 
 (unless the change is itself dated back). The worse of the citizen's own travel answer and the
 listed level counts.
 
+Checkpoint readings: a temperature measured by checkpoint staff (``Reading``) is judged by the policy
+exactly as a declared temperature would be. At or above the threshold it is an abnormal answer for its
+day (reason ``checkpoint_reading``, params ``checkpoint`` and ``temperature``), restarting the recovery
+count as a self-declared fever does; the graver of it and that day's declaration counts. Below the
+threshold it is nothing: it does not declare the day, so it neither extends a streak nor fills a
+missed day.
+
 Health-authority decisions are an overlay: while one covers ``today`` the code has the decision's
 colour (reason ``authority_decision``, params ``reason`` and ``until``), and the declarations keep
 being replayed underneath. On the day after its last day the decision no longer applies and the
@@ -36,7 +43,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
-from rules.model import Answers, Colour, Decision, Declaration, Reason, RiskAreaList, Status, TravelRisk
+from rules.model import (
+    Answers,
+    Colour,
+    Decision,
+    Declaration,
+    Diagnosis,
+    Reading,
+    Reason,
+    RiskAreaList,
+    Status,
+    TravelRisk,
+)
 from rules.policy import NORMAL, Policy, ReasonCode, classify
 
 _ONE_DAY = timedelta(days=1)
@@ -55,6 +73,7 @@ _REASON_RANK = {
             ReasonCode.TRAVEL_HIGH,
             ReasonCode.TRAVEL_MEDIUM,
             ReasonCode.TEMPERATURE_HIGH,
+            ReasonCode.CHECKPOINT_READING,
             ReasonCode.SYMPTOMS,
             ReasonCode.NORMAL,
         )
@@ -75,14 +94,16 @@ def evaluate(
     *,
     decisions: Iterable[Decision] = (),
     risk_areas: RiskAreaList = RiskAreaList.empty(),
+    readings: Iterable[Reading] = (),
 ) -> Status | None:
-    """The health code on ``today``, or None when nothing was declared on or before it and no
-    decision covers it."""
-    verdicts = _verdicts_by_day(policy, declarations, today, risk_areas)
+    """The health code on ``today``, or None when nothing was declared (or measured abnormal) on or
+    before it and no decision covers it."""
+    declared: set[date] = set()
+    verdicts = _verdicts_by_day(policy, declarations, today, risk_areas, readings, declared)
     base = None
     if verdicts:
         state = _replay(policy, verdicts, today)
-        base = _status(policy, state.colour, state.reason, state.cause, state.since, state.streak, verdicts, today)
+        base = _status(policy, state, verdicts, declared, today)
     decision = decision_on(decisions, today)
     return base if decision is None else _forced(policy, base, decision, today)
 
@@ -95,6 +116,7 @@ def colours_by_day(
     *,
     decisions: Iterable[Decision] = (),
     risk_areas: RiskAreaList = RiskAreaList.empty(),
+    readings: Iterable[Reading] = (),
 ) -> dict[date, Colour | None]:
     """The colour on every day from ``first_day`` to ``last_day`` (None: no code that day).
 
@@ -102,7 +124,7 @@ def colours_by_day(
     """
     if first_day > last_day:
         raise ValueError("first_day: must not be after last_day")
-    verdicts = _verdicts_by_day(policy, declarations, last_day, risk_areas)
+    verdicts = _verdicts_by_day(policy, declarations, last_day, risk_areas, readings, set())
     recorded: dict[date, Colour] = {}
     if verdicts:
         _replay(policy, verdicts, last_day, recorded)
@@ -223,24 +245,17 @@ def _forced(policy: Policy, base: Status | None, decision: Decision, today: date
     )
 
 
-def _status(
-    policy: Policy,
-    colour: Colour,
-    reason: Reason,
-    cause: Reason,
-    since: date,
-    streak: int,
-    verdicts: dict[date, _Verdict],
-    today: date,
-) -> Status:
-    declared_today = today in verdicts
+def _status(policy: Policy, state: _State, verdicts: dict[date, _Verdict], declared: set[date], today: date) -> Status:
+    colour, reason, cause, since, streak = state.colour, state.reason, state.cause, state.since, state.streak
+    declared_today = today in declared
     required = policy.required_streak(colour)
     green_on: date | None = None
     days_left: int | None = None
     if colour is not Colour.GREEN:
         days_left = required - streak
-        # Today's declaration, if still to come, is one of the days_left.
-        green_on = today + timedelta(days=days_left if declared_today else days_left - 1)
+        # Today's declaration, if still to come, is one of the days_left; a day already judged (declared,
+        # or an abnormal reading taken today) is not.
+        green_on = today + timedelta(days=days_left if today in verdicts else days_left - 1)
         if streak > 0:
             reason = Reason(
                 ReasonCode.RECOVERING.value, (("cause", cause.code), ("days_left", str(days_left)))
@@ -253,7 +268,7 @@ def _status(
         normal_streak=streak,
         required_streak=required,
         declared_today=declared_today,
-        last_declared=max(verdicts),
+        last_declared=max(declared, default=None),
         evaluated_for=today,
         days_left=days_left,
         policy_version=policy.version,
@@ -262,24 +277,49 @@ def _status(
 
 
 def _verdicts_by_day(
-    policy: Policy, declarations: Iterable[Declaration], today: date, risk_areas: RiskAreaList
+    policy: Policy, declarations: Iterable[Declaration], today: date, risk_areas: RiskAreaList,
+    readings: Iterable[Reading], declared: set[date],
 ) -> dict[date, _Verdict]:
-    """Classify each day's declaration, ignoring days after ``today``.
+    """Classify each day's declaration and abnormal readings, ignoring days after ``today``; ``declared``
+    gets the days with a declaration.
 
-    Storage keeps one declaration per day; should a day still carry several, the gravest counts, so
-    the result never depends on the order the declarations arrive in.
+    Storage keeps one declaration per day; should a day still carry several, or a reading as well, the
+    gravest counts, so the result never depends on the order the inputs arrive in.
     """
     verdicts: dict[date, _Verdict] = {}
+
+    def consider(day: date, candidate: _Verdict) -> None:
+        current = verdicts.get(day)
+        if current is None or _gravity(candidate) < _gravity(current):
+            verdicts[day] = candidate
+
     for declaration in declarations:
         if declaration.day > today:
             continue
+        declared.add(declaration.day)
         answers = _with_listed_travel(declaration, risk_areas)
-        colour, reason = classify(policy, answers)
-        candidate = _Verdict(colour, reason)
-        current = verdicts.get(declaration.day)
-        if current is None or _gravity(candidate) < _gravity(current):
-            verdicts[declaration.day] = candidate
+        consider(declaration.day, _Verdict(*classify(policy, answers)))
+    for reading in readings:
+        verdict = None if reading.day > today else _reading_verdict(policy, reading)
+        if verdict is not None:
+            consider(reading.day, verdict)
     return verdicts
+
+
+def _reading_verdict(policy: Policy, reading: Reading) -> _Verdict | None:
+    """What a checkpoint reading calls for: the colour the policy gives that temperature declared with
+    every other answer fine, or None (it counts for nothing) below the threshold."""
+    measured = Answers(reading.temperature, frozenset(), False, TravelRisk.NONE, Diagnosis.NONE)
+    colour, _ = classify(policy, measured)
+    if colour is Colour.GREEN:
+        return None
+    params = (("checkpoint", reading.checkpoint), ("temperature", str(reading.temperature)))
+    return _Verdict(colour, Reason(ReasonCode.CHECKPOINT_READING.value, params))
+
+
+def reading_is_abnormal(policy: Policy, reading: Reading) -> bool:
+    """Whether the reading turns the code (at or above the policy's temperature threshold)."""
+    return _reading_verdict(policy, reading) is not None
 
 
 _TRAVEL_ORDER = (TravelRisk.NONE, TravelRisk.MEDIUM, TravelRisk.HIGH)

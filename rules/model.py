@@ -162,6 +162,30 @@ class Status:
     policy_name: str | None = None
 
 
+# --- checkpoint readings ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """A body temperature measured by checkpoint staff, on the local day it was taken.
+
+    A declaration input like the citizen's own answers: at or above the policy's temperature threshold
+    it counts for that day exactly as a self-declared fever would; below it, it counts for nothing
+    (it neither declares the day nor extends a recovery streak)."""
+
+    day: date
+    temperature: Decimal  # degrees Celsius, one decimal place
+    checkpoint: str  # the checkpoint's name, shown in the reason
+
+
+class OrganisationKind(StrEnum):
+    """What an organisation is: the levels the article collects data through (社区、企业、学校)."""
+
+    ENTERPRISE = "enterprise"
+    SCHOOL = "school"
+    COMMUNITY = "community"
+
+
 # --- health-authority decisions and risk areas ----------------------------------------------------
 
 

@@ -35,6 +35,7 @@ class ReasonCode(StrEnum):
     RECOVERING = "recovering"  # params: cause, days_left
     NO_DECLARATION = "no_declaration"  # nothing declared yet: no code at all
     RECOVERED = "recovered"  # params: cause; green after a completed streak
+    CHECKPOINT_READING = "checkpoint_reading"  # params: checkpoint, temperature; a reading at the threshold
 
 
 REASON_CODES: frozenset[str] = frozenset(code.value for code in ReasonCode)

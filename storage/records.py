@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from enum import Enum
 from typing import Any
 
@@ -173,6 +174,7 @@ class Organisation:
     decided_at: datetime | None = None
     invite_code: str | None = None
     last_reminded_on: date | None = None
+    kind: str = "enterprise"  # an OrganisationKind value
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +202,59 @@ class AccessRecord:
     organisation_name: str
     reader_telegram_id: int
     what: str
+    at: datetime
+
+
+# Checkpoints: named checkpoints, their staff, scans and readings.
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    id: int
+    name: str
+    organisation_id: int | None  # one of the two: the organisation it belongs to,
+    region_code: str | None  # or the region of the health authority that named it
+    created_by: int
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CheckpointAppointment:
+    """One staff member of a checkpoint (``id`` is the appointment's, for a revoke button)."""
+
+    id: int
+    checkpoint_id: int
+    telegram_id: int
+    added_by: int
+    added_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CheckpointScan:
+    ref: str
+    user_id: int
+    checkpoint_id: int
+    staff_telegram_id: int
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CheckpointReading:
+    id: int
+    user_id: int
+    checkpoint_id: int
+    checkpoint_name: str
+    staff_telegram_id: int
+    temperature: Decimal
+    day: date
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CheckpointVisit:
+    """A checkpoint's read of a person (a scan or a reading), as the person's access log shows it."""
+
+    checkpoint_name: str
+    what: str  # "checkpoint_scan" or "checkpoint_reading"
     at: datetime
 
 

@@ -27,6 +27,7 @@ from storage.repositories.administration import (
 )
 from storage.repositories.administrators import AdministratorRepository
 from storage.repositories.complaints import ComplaintRepository
+from storage.repositories.checkpoints import CheckpointRepository
 from storage.repositories.consents import ConsentRepository
 from storage.repositories.corrections import CorrectionRepository
 from storage.repositories.daily_counts import DailyCountRepository
@@ -106,6 +107,8 @@ class UnitOfWork:
         self.corrections = CorrectionRepository(self._session, cipher, dialect)
         self.complaints = ComplaintRepository(self._session, cipher, dialect)
         self.family = FamilyRepository(self._session, cipher, dialect)
+        # Checkpoints: their staff, scans and the temperatures measured.
+        self.checkpoints = CheckpointRepository(self._session, cipher, dialect)
 
     async def __aenter__(self) -> UnitOfWork:
         if self._entered:

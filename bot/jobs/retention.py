@@ -34,6 +34,10 @@ OWN_CLOCK_TABLES = (
     # they are about; open ones have no decided_at / closed_at yet and stay.
     ("correction_requests", "decided_at", "retention_days"),
     ("complaints", "closed_at", "retention_days"),
+    # A checkpoint's scans are reads of the person's code (the access log's clock); its readings are
+    # inputs of the code like declarations (the declarations' clock).
+    ("checkpoint_scans", "at", "access_log_retention_days"),
+    ("checkpoint_readings", "at", "retention_days"),
 )
 
 

@@ -18,6 +18,7 @@ import zxingcpp
 from PIL import Image, UnidentifiedImageError
 
 from bot.replies import Text, t
+from bot.services import checkpoint_readings, checkpoint_staff
 from bot.services.context import Turn
 from bot.services.feature import Command, Content, Feature, FileSource, Picture
 from bot.services.verification import VerificationUnavailable, describe, verify
@@ -134,6 +135,8 @@ async def receive(source: FileSource) -> Picture:
 
 
 async def on_picture(turn: Turn, kind: str, picture: Picture) -> bool:
+    if turn.state is not None and turn.state.flow == checkpoint_readings.READING_FLOW:
+        await turn.clear_state()  # staff scanning the next person instead of typing a temperature
     if turn.state is not None:
         return False  # mid-flow, a picture is not a checkpoint scan; the dispatcher says what it expects
     if picture.problem is not None:
@@ -161,16 +164,22 @@ async def answer(turn: Turn, text: str, *, channel: str = "bot") -> None:
     except VerificationUnavailable:
         turn.reply.say(t("verify.unavailable"))
         return
-    turn.reply.say(*describe(view, language=turn.language, tz=turn.services.tz))
+    buttons = await checkpoint_readings.after_scan(turn, view)  # staff only: record a temperature
+    turn.reply.say(*describe(view, language=turn.language, tz=turn.services.tz), buttons=buttons)
 
 
 async def _help(turn: Turn) -> Text | None:
+    if await turn.uow.checkpoints.appointed_at(turn.actor.telegram_id):
+        return t("verify.help_staff")
     return t("verify.help")
 
 
 FEATURE = Feature(
     name="checkpoint",
-    commands=(Command("verify", on_verify_command),),
+    commands=(Command("verify", on_verify_command), *checkpoint_staff.COMMANDS),
+    presses=checkpoint_staff.PRESSES + checkpoint_readings.PRESSES,
+    flows=(checkpoint_readings.FLOW,),
     content=(Content("photo", on_picture), Content("document", on_picture)),
+    deep_links=checkpoint_staff.DEEP_LINKS,
     help=_help,
 )

@@ -60,6 +60,9 @@ EXPLAINED: dict[str, frozenset[str]] = {
     "complaints": frozenset({"anonymous", "category", "organisation_id", "region_code", "text_enc", "state",
                              "filed_at", "closed_at"}),
     "complaint_messages": frozenset({"from_reporter", "text_enc", "sent_at"}),  # under each complaint
+    # Checkpoint scans show in the access log, readings in their own section (a checkpoint id shows as its name).
+    "checkpoint_scans": frozenset({"checkpoint_id", "at"}),
+    "checkpoint_readings": frozenset({"checkpoint_id", "temperature_enc", "day", "at"}),
 }
 # In the raw rows of the cases a reviewer handled (sections "complaints", "complaints.handler", …), who
 # filed them is not theirs to see: an anonymous reporter above all.
@@ -155,9 +158,11 @@ async def export(turn: Turn, user: UserProfile) -> dict[str, Any]:
              "reason": d.reason}
             for d in await uow.decisions.for_user(user.id)
         ],
-        "access_log": [
-            {"organisation": a.organisation_name, "at": _instant(a.at), "what": a.what}
-            for a in await uow.access_log.for_user(user.id)
+        "access_log": await _access_log(turn, user),
+        "checkpoint_readings": [
+            {"checkpoint": r.checkpoint_name, "temperature": str(r.temperature), "day": r.day.isoformat(),
+             "measured_at": _instant(r.at)}
+            for r in await uow.checkpoints.stored_for(user.id)
         ],
         "conversation": None if state is None else _conversation(state),
         "correction_requests": [
@@ -183,6 +188,17 @@ async def export(turn: Turn, user: UserProfile) -> dict[str, Any]:
             "access_log_days": settings.access_log_retention_days,
         },
     }
+
+
+async def _access_log(turn: Turn, user: UserProfile) -> list[dict[str, Any]]:
+    """Who read the person's code, newest first: organisations' managers, and checkpoints' staff (each
+    scan and each temperature measured)."""
+    reads = [((a.at, False), {"organisation": a.organisation_name, "at": _instant(a.at), "what": a.what})
+             for a in await turn.uow.access_log.for_user(user.id)]
+    # At the same instant a reading comes after the scan it followed.
+    reads += [((v.at, v.what == "checkpoint_reading"), {"checkpoint": v.checkpoint_name, "at": _instant(v.at), "what": v.what})
+              for v in await turn.uow.checkpoints.visits_for(user.id)]
+    return [entry for _, entry in sorted(reads, key=lambda read: read[0], reverse=True)]
 
 
 def _profile(user: UserProfile, language: str | None) -> dict[str, Any]:
@@ -302,11 +318,13 @@ def _organisation_parts(turn: Turn, document: dict[str, Any]) -> list[Text]:
         return parts
     catalogue, tz = turn.services.catalogue, turn.services.tz
     items = [
-        t("mydata.access_item", organisation=a["organisation"], at=datetime.fromisoformat(a["at"]).astimezone(tz),
+        t("mydata.access_item", organisation=a.get("organisation") or a["checkpoint"], at=datetime.fromisoformat(a["at"]).astimezone(tz),
           what=t(f"mydata.what.{a['what']}") if catalogue.has(f"mydata.what.{a['what']}") else a["what"])
         for a in reads[:ACCESS_LOG_IN_SUMMARY]
     ]
     parts.append(t("mydata.access", count=len(reads), items=items))
+    if document["checkpoint_readings"]:
+        parts.append(t("mydata.checkpoint_readings", count=len(document["checkpoint_readings"])))
     return parts
 
 
@@ -321,6 +339,7 @@ def _is_other_section(name: str) -> bool:
         "reminders", "status_notices", "conversation", "retention", "memberships", "decisions", "access_log",
         "correction_requests", "complaints",
         "guardians",
+        "checkpoint_readings",
     }
 
 

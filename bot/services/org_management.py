@@ -27,6 +27,7 @@ from bot.services.org_common import (
     new_code,
     normalise_code,
 )
+from bot.services.org_requests import kind_text
 from bot.services.staff import StaffPage
 from storage.records import Organisation
 from storage.repositories.organisations import APPROVED
@@ -70,7 +71,8 @@ async def org_overview(turn: Turn, args: list[str]) -> None:
 async def _describe(turn: Turn, organisation: Organisation, *, edit: bool = False) -> None:
     summary = await turn.uow.memberships.summary(organisation.id, turn.today)
     turn.reply.say(
-        t("org.overview", name=organisation.name, id=organisation.id, members=summary.members),
+        t("org.overview", name=organisation.name, id=organisation.id, members=summary.members,
+          kind=kind_text(organisation.kind)),
         invite_text(turn.services, organisation),
         buttons=(
             (button("org.btn_staff", StaffPage.at(organisation.id, 0, 0)),

@@ -1,7 +1,8 @@
 """Requesting an organisation (/org_new) and what administrators and the requester are sent about it.
 
 The request is a flow of three steps: the organisation's name, its unified social credit code, then a
-summary to submit or abandon. Administrators decide with the approve / reject buttons built here
+summary to submit or abandon, where its kind is chosen with buttons (an enterprise, a school or a
+community 社区; an enterprise until another is pressed). Administrators decide with the approve / reject buttons built here
 (``approval_buttons``); those presses are handled in ``bot.services.administration``.
 """
 from __future__ import annotations
@@ -15,6 +16,7 @@ from bot.services.context import Services, Turn, language_of
 from bot.services.feature import Command, Draft, Flow, Press, Step
 from bot.services.org_common import invite_text
 from rules.authority import Role
+from rules.model import OrganisationKind
 from rules.validators import ValidationError, validate_credit_code, validate_org_name
 from storage.records import Campaign, DeliveryRecord, Organisation
 from storage.repositories.organisations import APPROVED
@@ -33,6 +35,11 @@ class AbandonRequest(CallbackData, prefix="org", action="abandon"):
     pass
 
 
+@dataclass(frozen=True)
+class ChooseKind(CallbackData, prefix="org", action="kind"):
+    kind: OrganisationKind
+
+
 # Built here, next to the request they decide; handled by bot.services.administration.approvals.
 @dataclass(frozen=True)
 class ApproveOrganisation(CallbackData, prefix="orgadm", action="approve"):
@@ -49,6 +56,7 @@ class OrganisationRequestDraft(Draft):
 
     name: str | None = None
     credit_code: str | None = None
+    kind: OrganisationKind = OrganisationKind.ENTERPRISE
 
 
 # --- the flow ------------------------------------------------------------------------------------
@@ -94,12 +102,27 @@ def _explain(turn: Turn, error: ValidationError) -> None:
     turn.reply.say(Text(f"invalid.{error.code}", dict(error.message_params)))
 
 
-async def _show_request(turn: Turn) -> None:
+async def _show_request(turn: Turn, *, edit: bool = False) -> None:
     draft = turn.draft(OrganisationRequestDraft)
+    kinds = tuple(button(f"org.btn_kind.{kind.value}", ChooseKind(kind)) for kind in OrganisationKind
+                  if kind is not draft.kind)
     turn.reply.say(
         t("org.request_summary", name=draft.name, credit_code=draft.credit_code),
-        buttons=((button("org.btn_submit", SubmitRequest()), button("org.btn_cancel", AbandonRequest())),),
+        t("org.request_kind", kind=kind_text(draft.kind.value)),
+        buttons=(kinds, (button("org.btn_submit", SubmitRequest()), button("org.btn_cancel", AbandonRequest()))),
+        edit=edit,
     )
+
+
+def kind_text(kind: str) -> Text:
+    """An organisation's kind in words (enterprise, school, community)."""
+    return t(f"org.kind.{kind}")
+
+
+async def _choose_kind(turn: Turn, pressed: ChooseKind) -> None:
+    draft = turn.draft(OrganisationRequestDraft).model_copy(update={"kind": pressed.kind})
+    await turn.save_state(FLOW, "confirm", draft)
+    await _show_request(turn, edit=True)
 
 
 async def _submit(turn: Turn, pressed: SubmitRequest) -> None:
@@ -113,7 +136,7 @@ async def _submit(turn: Turn, pressed: SubmitRequest) -> None:
         turn.reply.say(t("org.code_in_use", status=t(f"org.status.{existing.status}")), edit=True)
         return
     organisation = await turn.uow.organisations.request(draft.name, draft.credit_code, turn.actor.telegram_id,
-                                                        turn.now)
+                                                        turn.now, kind=draft.kind.value)
     await turn.uow.audit.record(turn.actor.telegram_id, "org.request", turn.now, target=f"org:{organisation.id}")
     await delivery.start_campaign(
         turn.uow, kind="org_request", created_by=turn.actor.telegram_id, payload={"organisation_id": organisation.id},
@@ -141,7 +164,7 @@ REQUEST_FLOW = Flow(
     steps=(
         Step("name", ask=_ask_name, text=_take_name),
         Step("credit_code", ask=_ask_credit_code, text=_take_credit_code),
-        Step("confirm", ask=_show_request, presses=(Press(SubmitRequest, _submit),)),
+        Step("confirm", ask=_show_request, presses=(Press(SubmitRequest, _submit), Press(ChooseKind, _choose_kind))),
     ),
     anytime=(Press(AbandonRequest, _abandon),),
 )
@@ -162,7 +185,7 @@ async def render_request(services: Services, campaign: Campaign, recipient: Deli
 
 def request_text(organisation: Organisation) -> Text:
     return t("orgadm.request", id=organisation.id, name=organisation.name, credit_code=organisation.credit_code,
-             requested_at=organisation.requested_at)
+             requested_at=organisation.requested_at, kind=kind_text(organisation.kind))
 
 
 def approval_buttons(organisation_id: int) -> tuple[tuple[Button, ...], ...]:

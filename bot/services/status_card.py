@@ -101,12 +101,14 @@ async def current_status(turn: Turn) -> Status | None:
 
 
 async def evaluate_user(services: Services, uow: UnitOfWork, user_id: int, today: date) -> Status | None:
-    """The user's code on ``today``: declarations, health-authority decisions, and the risk areas
-    in force on each declaration's day. Every caller that evaluates a status should come here."""
+    """The user's code on ``today``: declarations, checkpoint readings, health-authority decisions, and
+    the risk areas in force on each declaration's day. Every caller that evaluates a status should come here."""
     declarations = await uow.declarations.list_between(user_id, date.min, today)
     decisions = await uow.decisions.for_user(user_id)
     risk_areas = await uow.risk_areas.listing()
-    return evaluate(services.policy, declarations, today, decisions=decisions, risk_areas=risk_areas)
+    readings = await uow.checkpoints.readings_for(user_id, today)
+    return evaluate(services.policy, declarations, today, decisions=decisions, risk_areas=risk_areas,
+                    readings=readings)
 
 
 async def issue_or_reuse(

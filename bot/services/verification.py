@@ -82,6 +82,9 @@ class VerificationView:
     masked_name: str | None = None
     own_issuer: bool = False
     detail: str = ""
+    # The credential's random id once the signature verified: lets checkpoint staff record a scan of
+    # the holder (bot.services.checkpoint_readings). Never in to_json, never shown.
+    cti: str | None = None
 
     @property
     def authentic(self) -> bool:
@@ -276,6 +279,7 @@ def _view(result: VerificationResult, trust: TrustStore) -> VerificationView:
         exp=result.exp,
         warnings=result.warnings,
         detail=result.detail,
+        cti=result.cti if result.iat is not None else None,
     )
 
 

@@ -6,6 +6,13 @@ Every mapped class is named ``…Row``: one row of its table, never a record han
 from storage.models.administration import AuditRow, DecisionRow, ResidentIdMaskRow, RiskAreaRow
 from storage.models.administrators import AdministratorInviteRow, AdministratorRow
 from storage.models.base import NAMING_CONVENTION, Base, SurrogateId, UTCDateTime
+from storage.models.checkpoints import (
+    CheckpointInviteRow,
+    CheckpointReadingRow,
+    CheckpointRow,
+    CheckpointScanRow,
+    CheckpointStaffRow,
+)
 from storage.models.citizens import (
     ConversationStateRow,
     DeclarationRow,
@@ -44,6 +51,11 @@ __all__ = [
     "CampaignRow",
     "ComplaintMessageRow",
     "ComplaintRow",
+    "CheckpointInviteRow",
+    "CheckpointReadingRow",
+    "CheckpointRow",
+    "CheckpointScanRow",
+    "CheckpointStaffRow",
     "ConsentRow",
     "ConversationStateRow",
     "CorrectionRequestRow",

@@ -28,6 +28,8 @@ class OrganisationRow(Base):
     # Not personal data and shown to managers again on request, so kept in clear.
     invite_code: Mapped[str | None] = mapped_column(String(32), unique=True, nullable=True)
     last_reminded_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    # An OrganisationKind value: enterprise, school or community (社区). Rows from before it: enterprise.
+    kind: Mapped[str] = mapped_column(String(16), default="enterprise", server_default="enterprise", index=True)
 
 
 class OrganisationManagerRow(Base):

@@ -55,17 +55,37 @@ def _organisation(row: Any) -> Organisation:
         decided_at=row.decided_at,
         invite_code=row.invite_code,
         last_reminded_on=row.last_reminded_on,
+        kind=row.kind,
     )
 
 
 class OrganisationRepository(Repository):
-    async def request(self, name: str, credit_code: str, requested_by: int, now: datetime) -> Organisation:
+    async def request(self, name: str, credit_code: str, requested_by: int, now: datetime,
+                      kind: str = "enterprise") -> Organisation:
         require_aware("now", now)
         values = {"name": name, "credit_code": credit_code, "status": PENDING, "requested_by": requested_by,
-                  "requested_at": now}
+                  "requested_at": now, "kind": kind}
         new_id = (await self._session.execute(_orgs.insert().values(values).returning(_orgs.c.id))).scalar_one()
         return Organisation(id=new_id, name=name, credit_code=credit_code, status=PENDING, requested_by=requested_by,
-                            requested_at=now)
+                            requested_at=now, kind=kind)
+
+    async def count_by_kind(self, within: Collection[str] | None = None) -> dict[str, tuple[int, int]]:
+        """Approved organisations (in ``within``'s regions, when given) and their active members, by kind
+        (enterprise, school, community)."""
+        members = (
+            select(_members.c.organisation_id, func.count().label("members"))
+            .where(_members.c.left_at.is_(None))
+            .group_by(_members.c.organisation_id)
+            .subquery()
+        )
+        query = (
+            select(_orgs.c.kind, func.count(), func.coalesce(func.sum(members.c.members), 0))
+            .outerjoin(members, members.c.organisation_id == _orgs.c.id)
+            .where(_orgs.c.status == APPROVED)
+            .group_by(_orgs.c.kind)
+        )
+        query = _in_regions(query, within)
+        return {kind: (int(count), int(total)) for kind, count, total in (await self._session.execute(query)).all()}
 
     async def get(self, organisation_id: int) -> Organisation | None:
         row = (await self._session.execute(select(_orgs).where(_orgs.c.id == organisation_id))).first()

@@ -47,7 +47,7 @@ async def test_the_buttons_keep_their_wire_strings(harness: Harness) -> None:
     await harness.say(RIVAL, "/org_new")
     await harness.say(RIVAL, "Other Co")
     [summary] = await harness.say(RIVAL, credit_code(2))
-    assert _data(summary) == ["org:submit", "org:abandon"]
+    assert _data(summary) == ["org:kind:school", "org:kind:community", "org:submit", "org:abandon"]
 
 
 # A garbled organisation id names no organisation: refused and audited like a press for someone else's

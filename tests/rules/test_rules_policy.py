@@ -181,6 +181,7 @@ def test_reason_codes_are_exactly_the_catalogue_keys() -> None:
         "recovering",
         "no_declaration",
         "recovered",
+        "checkpoint_reading",
     }
 
 
@@ -195,7 +196,7 @@ def test_every_code_classify_can_produce_is_in_reason_codes() -> None:
         for diagnosis in Diagnosis
     }
     assert produced <= REASON_CODES
-    assert produced == REASON_CODES - {"recovering", "no_declaration", "recovered"}
+    assert produced == REASON_CODES - {"recovering", "no_declaration", "recovered", "checkpoint_reading"}
 
 
 # --- policies are data: edits change behaviour ------------------------------------------------

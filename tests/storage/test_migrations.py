@@ -269,3 +269,30 @@ async def test_credentials_stored_before_0010_read_back_as_chat_cards(blank_url:
             assert standings["old"].superseded and standings["paper"].superseded
     finally:
         await db.dispose()
+
+
+async def test_organisations_from_before_0012_read_back_as_enterprises(blank_url: str, now: datetime) -> None:
+    """The kind column arrives with its default for every organisation registered before it, and the
+    checkpoint tables arrive empty next to the data."""
+    config = alembic_config(blank_url)
+    engine = create_engine(blank_url, poolclass=NullPool)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(_upgrade_to, config, "0011_dependants")
+            await connection.execute(text(
+                "INSERT INTO organisations (id, name, credit_code, status, requested_by, requested_at) "
+                "VALUES (5, 'Old Works', '91330106000000001X', 'approved', 7, :now)"), {"now": now})
+    finally:
+        await engine.dispose()
+    await upgrade(blank_url)
+    assert await _inspect(blank_url, _differences) == []
+    db = Database(blank_url, FieldCipher(bytes(32)))
+    try:
+        async with db.unit_of_work() as uow:
+            old = await uow.organisations.get(5)
+            assert old is not None and (old.name, old.kind) == ("Old Works", "enterprise")
+            assert await uow.organisations.count_by_kind() == {"enterprise": (1, 0)}
+            checkpoint = await uow.checkpoints.create("Gate", organisation_id=5, region_code=None, by=7, now=now)
+            assert (await uow.checkpoints.get(checkpoint.id)) == checkpoint
+    finally:
+        await db.dispose()

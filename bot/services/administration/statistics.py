@@ -16,7 +16,7 @@ from bot.services.context import Services, Turn
 from bot.services.feature import Command, Feature
 from rules.evaluate import colours_by_day
 from rules.authority import Role, level_below, within_filter
-from rules.model import Colour
+from rules.model import Colour, OrganisationKind
 from storage.records import Counts
 from storage.unit_of_work import UnitOfWork
 
@@ -50,6 +50,7 @@ async def stats(turn: Turn, args: list[str]) -> None:
           without=totals.without_code),
         heading,
         _policy_lines(turn, await uow.stats.by_policy(within)),
+        await _kind_lines(turn, within),
     )
     days, per_day = await colour_history(turn.services, uow, today, within=within)
     png = await asyncio.to_thread(stats_chart.render_colour_chart, days, per_day)
@@ -85,6 +86,14 @@ def _row_policies(counts: Counts) -> Text:
     return t("stats.row_policies", items=items) if items else t("stats.row_no_codes")
 
 
+async def _kind_lines(turn: Turn, within: Collection[str] | None) -> Text:
+    """Approved organisations in the scope and their members by kind: enterprises, schools, communities."""
+    counts = await turn.uow.organisations.count_by_kind(within)
+    items = [t("stats.kind_item", kind=t(f"org.kind.{kind.value}"), organisations=counts.get(kind.value, (0, 0))[0],
+               members=counts.get(kind.value, (0, 0))[1]) for kind in OrganisationKind]
+    return t("stats.by_kind", lines=join_lines(items))
+
+
 def _policy_lines(turn: Turn, evaluated: list[tuple[str | None, str | None, int]]) -> Text:
     """The policy in force, and how many stored codes were evaluated under each version."""
     policy = turn.services.policy
@@ -106,17 +115,21 @@ async def colour_history(services: Services, uow: UnitOfWork, today: date, days:
     areas = await uow.risk_areas.listing()
     window = [first + timedelta(days=n) for n in range(days)]
     tally: dict[date, Counter[Colour]] = {day: Counter() for day in window}
+    # Temperatures measured at checkpoints, all of them: one before the window still holds a recovery in it.
+    readings = await uow.checkpoints.readings_between(date.min, today)
     replayed: set[int] = set()
     async for user_id, history in uow.declarations.histories(today, within=within):
         replayed.add(user_id)
         colours = colours_by_day(services.policy, history, first, today,
-                                 decisions=decisions.get(user_id, ()), risk_areas=areas)
+                                 decisions=decisions.get(user_id, ()), risk_areas=areas,
+                                 readings=readings.get(user_id, ()))
         for day, colour in colours.items():
             if colour is not None:
                 tally[day][colour] += 1
-    for user_id, decided in decisions.items():  # decided for someone who never declared
+    for user_id in decisions.keys() | readings.keys():  # decided or measured for someone who never declared
         if user_id not in replayed:
-            for day, colour in colours_by_day(services.policy, [], first, today, decisions=decided).items():
+            for day, colour in colours_by_day(services.policy, [], first, today, decisions=decisions.get(user_id, ()),
+                                              readings=readings.get(user_id, ())).items():
                 if colour is not None:
                     tally[day][colour] += 1
     return window, [tally[day] for day in window]
