@@ -24,7 +24,7 @@ from bot.services.callbacks import CallbackData, text
 from bot.services.context import Turn
 from bot.services.feature import Command, DeepLink, Press
 from bot.services.org_common import CODE_LENGTH, deep_link, is_code, new_code, normalise_code
-from rules.authority import Role
+from rules.authority import Role, covers
 from rules.validators import ValidationError, validate_display_name
 from storage.records import Checkpoint
 
@@ -122,7 +122,9 @@ async def checkpoint_new(turn: Turn, args: list[str]) -> None:
         where = managed[0].name
     elif authority is not None:
         region = region or authority.scope
-        if region_table().get(region) is None or not authority.covers(region_table(), region):
+        # A checkpoint stands in the scope's own territory: a root's too is the issuer's region, not the
+        # everywhere roots fall back to for people registered elsewhere.
+        if region_table().get(region) is None or not covers(region_table(), authority.scope, region):
             await roles.deny(turn, "/checkpoint_new")
             return
         checkpoint = await turn.uow.checkpoints.create(name, organisation_id=None, region_code=region,

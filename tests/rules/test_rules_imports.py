@@ -50,14 +50,16 @@ def test_every_good_id_is_listed_once_and_every_bad_row_is_counted(entries: list
 
 
 @SETTINGS
-@given(st.text(min_size=1, max_size=30).filter(lambda s: "\r" not in s and "\n" not in s))
+# One line of text: no NUL (a NUL byte means a binary file, refused as such) and nothing str.splitlines
+# would split on (\x0b, \x1c, \u2028 …), since a file's lines end only at \n or \r.
+@given(st.text(min_size=1, max_size=30).filter(lambda s: "\x00" not in s and len(f"a{s}a".splitlines()) == 1))
 def test_utf8_and_gbk_text_decode_to_the_same_lines(text: str) -> None:
     try:
         gbk = ("身份证号\n" + text).encode("gbk")
     except UnicodeEncodeError:
         return
     utf8 = ("身份证号\n" + text).encode("utf-8")
-    assert decode_csv(utf8) == decode_csv(gbk) == decode_csv(b"\xef\xbb\xbf" + utf8) == ["身份证号", *text.splitlines()]
+    assert decode_csv(utf8) == decode_csv(gbk) == decode_csv(b"\xef\xbb\xbf" + utf8) == ["身份证号", text]
 
 
 def test_a_file_that_switches_encoding_is_refused_with_both_lines() -> None:
