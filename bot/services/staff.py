@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
+from datetime import date
 
 from bot.replies import Attachment, Button, Reply, Text, button, t
 from bot.services import delivery, roles
@@ -269,8 +270,8 @@ async def remind(turn: Turn, organisation: Organisation) -> None:
         turn.reply.say(t("staff.already_reminded", name=organisation.name))
         return
     campaign_id = await delivery.start_campaign(
-        uow, kind="org_nudge", created_by=turn.actor.telegram_id, now=turn.now, audience=audience,
-        payload={"organisation_id": organisation.id, "day": turn.today.isoformat()},
+        uow, kind=ORG_NUDGE, created_by=turn.actor.telegram_id, now=turn.now, audience=audience,
+        payload=NudgePayload(organisation_id=organisation.id, day=turn.today),
         rate=turn.services.settings.broadcast_rate,
     )
     await uow.access_log.record(organisation.id, turn.actor.telegram_id, READ_REMINDER, turn.now,
@@ -280,21 +281,29 @@ async def remind(turn: Turn, organisation: Organisation) -> None:
     turn.reply.say(t("staff.reminded", name=organisation.name, count=count))
 
 
-async def render_nudge(services: Services, campaign: Campaign, recipient: DeliveryRecord, uow: UnitOfWork) -> Reply | None:
+class NudgePayload(delivery.CampaignPayload):
+    """The organisation whose manager asked, and the day its members had not declared."""
+
+    organisation_id: int
+    day: date
+
+
+async def render_nudge(services: Services, campaign: Campaign, payload: NudgePayload, recipient: DeliveryRecord,
+                       uow: UnitOfWork) -> Reply | None:
     """The member's reminder; skipped if they declared since the manager pressed the button."""
     user = await uow.users.get_by_telegram_id(recipient.telegram_id)
-    organisation = await uow.organisations.get(campaign.payload["organisation_id"])
+    organisation = await uow.organisations.get(payload.organisation_id)
     if user is None or organisation is None:
         return None
     last_declared = await uow.declarations.last_day(user.id)
-    if last_declared is not None and last_declared.isoformat() >= campaign.payload["day"]:
+    if last_declared is not None and last_declared >= payload.day:
         return None  # declared meanwhile
     language = await language_of(services, uow, recipient.telegram_id)
     return Reply(language).say(t("staff.nudge", name=organisation.name),
                                buttons=((button("button.checkin", StartCheckin()),),))
 
 
-delivery.register_renderer("org_nudge", render_nudge)
+ORG_NUDGE = delivery.campaign_kind("org_nudge", NudgePayload, render_nudge)
 
 
 COMMANDS = (

@@ -11,6 +11,7 @@ from sqlalchemy.pool import NullPool
 
 from bot.local.chat import LocalUser
 from bot.services import registration
+from bot.services.administration.broadcasts import BROADCAST_CAMPAIGN, BroadcastPayload
 from bot.services.delivery import Audience, start_campaign
 from bot.services.verification import verify
 from rules.model import Colour
@@ -180,7 +181,7 @@ async def test_forget_also_clears_memberships_logs_deliveries_decisions_and_role
         await uow.decisions.add(user.id, Colour.RED, harness.services.today(), 3, "traced contact", by=900001, now=now)
         await uow.audit.record(citizen.telegram_id, "denied", now, target="staff")
         await uow.audit.record(900001, "decision.record", now, target=f"user:{user.id}")
-        campaign = await start_campaign(uow, kind="broadcast", created_by=900001, payload={"text": "hi"},
+        campaign = await start_campaign(uow, kind=BROADCAST_CAMPAIGN, created_by=900001, payload=BroadcastPayload(text="hi"),
                                         audience=Audience.from_ids([citizen.telegram_id, manager.telegram_id]), now=now)
         await uow.citizens.index_new_users()
     row = await _raw_user_row(harness, citizen.telegram_id)

@@ -13,7 +13,13 @@ from bot.services.administration.common import admin_help
 from bot.services.context import Turn
 from bot.services.feature import Command, Feature, Press
 # The families are defined where the request message with its buttons is built; they are handled here.
-from bot.services.org_requests import ApproveOrganisation, RejectOrganisation, approval_buttons
+from bot.services.org_requests import (
+    ORG_DECISION,
+    ApproveOrganisation,
+    OrganisationPayload,
+    RejectOrganisation,
+    approval_buttons,
+)
 
 
 async def orgs_pending(turn: Turn, args: list[str]) -> None:
@@ -44,8 +50,8 @@ async def _decide(turn: Turn, pressed: ApproveOrganisation | RejectOrganisation)
     await turn.uow.audit.record(turn.actor.telegram_id, f"org.{pressed.action}", turn.now,
                                 target=f"org:{organisation.id}")
     await delivery.start_campaign(
-        turn.uow, kind="org_decision", created_by=turn.actor.telegram_id, now=turn.now,
-        payload={"organisation_id": organisation.id},
+        turn.uow, kind=ORG_DECISION, created_by=turn.actor.telegram_id, now=turn.now,
+        payload=OrganisationPayload(organisation_id=organisation.id),
         audience=delivery.Audience.from_ids([organisation.requested_by], "requester"),
     )
     turn.reply.say(t(f"orgadm.{'approved' if approve else 'rejected'}", name=organisation.name, id=organisation.id),

@@ -145,20 +145,26 @@ async def record_decision(turn: Turn, target: UserProfile, colour: Colour, days:
                            detail={"decision": decision.sequence, "colour": colour.value, "days": days})
     # Re-evaluate now: the new status gets a new credential, which supersedes every earlier one.
     await status_card.refresh_code(turn.services, uow, target, turn.today, turn.now)
-    await delivery.start_campaign(uow, kind="decision", created_by=turn.actor.telegram_id, now=turn.now,
-                                  payload={"decision_id": decision.sequence},
+    await delivery.start_campaign(uow, kind=DECISION, created_by=turn.actor.telegram_id, now=turn.now,
+                                  payload=DecisionPayload(decision_id=decision.sequence),
                                   audience=delivery.Audience.from_ids([target.telegram_id], "citizen"))
     turn.reply.say(t("override.recorded", name=mask_name(target.name), colour=t(f"colour.{colour.value}"),
                      until=decision.last_day), edit=True)
 
 
-async def render_decision_notice(services: Services, campaign: Campaign, recipient: DeliveryRecord,
-                                 uow: UnitOfWork) -> Reply | None:
+class DecisionPayload(delivery.CampaignPayload):
+    """Which of the recipient's decisions the notice is about (its sequence number)."""
+
+    decision_id: int
+
+
+async def render_decision_notice(services: Services, campaign: Campaign, payload: DecisionPayload,
+                                 recipient: DeliveryRecord, uow: UnitOfWork) -> Reply | None:
     """The citizen's new card, headed by the decision; one message."""
     user = await uow.users.get_by_telegram_id(recipient.telegram_id)
     if user is None:
         return None
-    decision = next((d for d in await uow.decisions.for_user(user.id) if d.sequence == campaign.payload["decision_id"]),
+    decision = next((d for d in await uow.decisions.for_user(user.id) if d.sequence == payload.decision_id),
                     None)
     card = (await status_card.refresh_code(services, uow, user, services.today(), services.clock.now())).card
     if decision is None or card is None:
@@ -172,7 +178,7 @@ async def render_decision_notice(services: Services, campaign: Campaign, recipie
     return reply
 
 
-delivery.register_renderer("decision", render_decision_notice)
+DECISION = delivery.campaign_kind("decision", DecisionPayload, render_decision_notice)
 
 DECISION_FLOW = Flow(
     name=OVERRIDE_FLOW,

@@ -43,7 +43,7 @@ from bot.rate_limit import BulkTicket, OutgoingLimiter, SendHeldBack, bulk_send
 from bot.replies import Reply
 from bot.services.context import Services, language_of
 from bot.services.delivery.campaigns import progress_text
-from bot.services.delivery.renderers import renderer_for
+from bot.services.delivery.renderers import kind_named
 from bot.services.delivery.sending import (
     OutcomeUnknown,
     RecipientBlocked,
@@ -228,11 +228,11 @@ class DeliveryWorker:
             return True
 
     async def _render(self, uow: UnitOfWork, campaign: Campaign, delivery: DeliveryRecord) -> Reply | None:
-        renderer = renderer_for(campaign.kind)
-        if renderer is None:
+        kind = kind_named(campaign.kind)
+        if kind is None:
             raise _RenderFailed(delivery.id, f"no renderer registered for kind {campaign.kind!r}")
-        try:
-            return await renderer(self.services, campaign, delivery, uow)
+        try:  # the stored payload is validated here too: a bad one fails this recipient, not the lane
+            return await kind.render_for(self.services, campaign, delivery, uow)
         except Exception as error:  # noqa: BLE001 - one recipient's bad data must not stop the campaign
             log.error("campaign %d: renderer failed: %s", campaign.id, type(error).__name__)
             raise _RenderFailed(delivery.id, f"renderer failed: {type(error).__name__}") from None
