@@ -1,17 +1,18 @@
 """Organisation approvals: /orgs_pending lists the requests; an administrator approves or rejects each.
 
 The requester hears the decision through a campaign (``org_decision``, rendered by
-``bot.services.organisations``); an approved organisation gets its first invite code and its
+``bot.services.org_requests``); an approved organisation gets its first invite code and its
 requester as manager.
 """
 from __future__ import annotations
 
 from bot.replies import t
-from bot.services import delivery, organisations
+from bot.services import delivery
 from bot.services.access import ADMINISTRATOR
 from bot.services.administration.common import admin_help
 from bot.services.context import Turn
 from bot.services.feature import Command, Feature, Press
+from bot.services.org_common import new_code
 # The families are defined where the request message with its buttons is built; they are handled here.
 from bot.services.org_requests import (
     ORG_DECISION,
@@ -19,6 +20,7 @@ from bot.services.org_requests import (
     OrganisationPayload,
     RejectOrganisation,
     approval_buttons,
+    request_text,
 )
 
 
@@ -29,7 +31,7 @@ async def orgs_pending(turn: Turn, args: list[str]) -> None:
         return
     turn.reply.say(t("orgadm.pending_header", count=len(pending)))
     for organisation in pending:
-        turn.reply.say(organisations.request_text(organisation), buttons=approval_buttons(organisation.id))
+        turn.reply.say(request_text(organisation), buttons=approval_buttons(organisation.id))
 
 
 async def _decide(turn: Turn, pressed: ApproveOrganisation | RejectOrganisation) -> None:
@@ -39,7 +41,7 @@ async def _decide(turn: Turn, pressed: ApproveOrganisation | RejectOrganisation)
     approve = isinstance(pressed, ApproveOrganisation)
     organisation = await turn.uow.organisations.decide(
         pressed.organisation_id, approve=approve, by=turn.actor.telegram_id, now=turn.now,
-        invite_code=organisations.new_code() if approve else None,
+        invite_code=new_code() if approve else None,
     )
     if organisation is None:
         turn.reply.toast = t("orgadm.already_decided")
