@@ -63,6 +63,3 @@ class DailyCountRepository(Repository):
             DailyCountRecord(r.day, r.region_code, r.colour, r.codes, r.declared)
             for r in (await self._session.execute(query)).all()
         ]
-
-    async def count_rows(self) -> int:
-        return (await self._session.execute(select(func.count()).select_from(_counts))).scalar_one()

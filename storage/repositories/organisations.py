@@ -393,11 +393,6 @@ class AccessLogRepository(Repository):
         )
         return [AccessRecord(*row) for row in (await self._session.execute(query)).all()]
 
-    async def count_for_organisation(self, organisation_id: int, what: str | None = None) -> int:
-        query = select(func.count()).select_from(_access).where(_access.c.organisation_id == organisation_id)
-        if what is not None:
-            query = query.where(_access.c.what == what)
-        return (await self._session.execute(query)).scalar_one()
 
 
 def _active(organisation_id: int) -> list[Any]:

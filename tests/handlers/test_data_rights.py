@@ -18,6 +18,7 @@ from rules.model import Colour
 from storage.database import create_engine
 from storage.repositories.erasure import ERASED_ACTOR
 from tests.handlers.conftest import VALID_IDS, Harness
+from tests.table_reads import audit_entries
 
 NAME, RESIDENT_ID, PHONE = "欧阳明日", VALID_IDS[2], "13912345678"
 
@@ -214,7 +215,7 @@ async def test_forget_also_clears_memberships_logs_deliveries_decisions_and_role
         assert (await uow.organisations.get(own.id)).requested_by == ERASED_ACTOR
         assert await uow.organisations.is_manager(employer.id, manager.telegram_id)
         assert await uow.deliveries.delivery(campaign, manager.telegram_id) is not None
-        [decided] = await uow.audit.recent(action="decision.record")
+        [decided] = await audit_entries(uow, action="decision.record")
         assert decided.actor_telegram_id == 900001 and decided.target is None  # the administrator's act stays
         assert await uow.deliveries.delivery(campaign, citizen.telegram_id) is None
 
