@@ -327,3 +327,20 @@ async def test_only_one_process_sends_on_postgresql_and_another_takes_over(
     finally:
         await one.stop()
         await two.stop()
+
+
+async def test_a_stored_payload_that_does_not_fit_its_kind_fails_its_rows_not_the_worker(harness: Harness) -> None:
+    from sqlalchemy import update
+
+    from storage.models import CampaignRow
+
+    ids = await add_citizens(harness, 2)
+    broken = await start(harness, Audience("everyone"))
+    async with harness.services.database.unit_of_work() as uow:  # a row written by hand, or by older code
+        await uow._session.execute(update(CampaignRow).where(CampaignRow.id == broken).values(payload='{"txt": 1}'))
+    fine = await start(harness, Audience("everyone"))
+    await worker_for(harness).run_once(100)
+    async with harness.services.database.unit_of_work() as uow:
+        assert set((await uow.deliveries.statuses_by_recipient(broken)).values()) == {"failed"}
+        assert (await uow.deliveries.delivery(broken, ids[0]))["last_error"] == "renderer failed: CampaignPayloadError"
+        assert set((await uow.deliveries.statuses_by_recipient(fine)).values()) == {"sent"}
