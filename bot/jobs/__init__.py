@@ -17,7 +17,6 @@ from datetime import time, timedelta
 from bot.jobs import correction_deadlines, day_change, reminders, retention
 from bot.scheduler import Daily, Every, Job, Scheduler
 from bot.services.context import Services
-from bot.services.delivery import register_renderer
 
 DAY_CHANGE_AT = time(0, 0)
 RETENTION_AT = time(3, 30)
@@ -38,7 +37,3 @@ def default_jobs() -> list[Job]:
 def build_scheduler(services: Services, *, owner: str | None = None) -> Scheduler:
     return Scheduler(services, default_jobs(), owner=owner)
 
-
-# What the jobs' campaigns look like is decided at send time, by these.
-register_renderer(reminders.REMINDER_KIND, reminders.render_reminder)
-register_renderer(day_change.NOTICE_KIND, day_change.render_notice)

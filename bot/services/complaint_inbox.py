@@ -13,7 +13,7 @@ from bot.replies import Reply, Text, button, t
 from bot.services import delivery, roles
 from bot.services.access import authority
 from bot.services.callbacks import CallbackData
-from bot.services.complaints import MESSAGE_KIND, OpenCase, case_state_text, open_case_button
+from bot.services.complaints import MESSAGE_KIND, CaseMessage, OpenCase, case_state_text, open_case_button
 from bot.services.context import Services, Turn, language_of
 from bot.services.corrections import clean_text, reviews
 from bot.services.feature import Command, Draft, Feature, Flow, Press, Step
@@ -28,7 +28,6 @@ REVIEWER = authority(Role.REVIEWER)
 HEALTH_AUTHORITY = authority(Role.HEALTH_AUTHORITY)
 LISTED = 20
 MESSAGES_SHOWN = 2  # with the case's own text: 3 × 1,000 characters at most
-STATE_NOTICE_KIND = "complaint_state"
 
 
 class CaseAnswerDraft(Draft):
@@ -132,7 +131,7 @@ async def _tell_reporter(turn: Turn, complaint_id: int, state: CaseState) -> Non
     if reporter is None:
         return
     await delivery.start_campaign(turn.uow, kind=STATE_NOTICE_KIND, created_by=turn.actor.telegram_id, now=turn.now,
-                                  payload={"complaint_id": complaint_id, "state": state.value},
+                                  payload=CaseStateNotice(complaint_id=complaint_id, state=state.value),
                                   audience=delivery.Audience.from_ids([reporter.telegram_id], "reporter"))
 
 
@@ -178,19 +177,26 @@ async def _answer_text(turn: Turn, text: str) -> None:
     reporter = await turn.uow.users.get(reporter_id) if reporter_id is not None else None
     if reporter is not None:
         await delivery.start_campaign(turn.uow, kind=MESSAGE_KIND, created_by=turn.actor.telegram_id, now=turn.now,
-                                      payload={"complaint_id": case.id, "message_id": message_id, "to_reporter": True},
+                                      payload=CaseMessage(complaint_id=case.id, message_id=message_id, to_reporter=True),
                                       audience=delivery.Audience.from_ids([reporter.telegram_id], "reporter"))
     turn.reply.say(t("inbox.reply_sent", id=case.id))
 
 
-async def render_state(services: Services, campaign: Campaign, recipient: DeliveryRecord,
+class CaseStateNotice(delivery.CampaignPayload):
+    """A case moved on (in progress, closed): its number and its new state."""
+
+    complaint_id: int
+    state: str
+
+
+async def render_state(services: Services, campaign: Campaign, payload: CaseStateNotice, recipient: DeliveryRecord,
                        uow: UnitOfWork) -> Reply | None:
     """The reporter hears that their case is being handled, or closed."""
     reply = Reply(await language_of(services, uow, recipient.telegram_id))
-    return reply.say(t(f"complaint.now.{campaign.payload['state']}", id=campaign.payload["complaint_id"]))
+    return reply.say(t(f"complaint.now.{payload.state}", id=payload.complaint_id))
 
 
-delivery.register_renderer(STATE_NOTICE_KIND, render_state)
+STATE_NOTICE_KIND = delivery.campaign_kind("complaint_state", CaseStateNotice, render_state)
 
 
 async def org_reports(turn: Turn, args: list[str]) -> None:

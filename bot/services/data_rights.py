@@ -151,7 +151,7 @@ async def export(turn: Turn, user: UserProfile) -> dict[str, Any]:
         "memberships": [
             {"organisation": m.organisation, "joined_at": _instant(m.joined_at), "left_at": _instant(m.left_at),
              "consent_version": m.consent_version}
-            for m in await uow.personal_data.memberships(user.id)
+            for m in await uow.memberships.history(user.id)
         ],
         "decisions": [
             {"colour": d.colour.value, "first_day": d.first_day.isoformat(), "last_day": d.last_day.isoformat(),

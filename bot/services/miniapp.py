@@ -32,7 +32,6 @@ from rules.validators import mask_name
 from storage.records import Campaign, DeliveryRecord
 from storage.unit_of_work import UnitOfWork
 
-NOTICE_KIND = "miniapp_declaration"
 CHECKPOINT_STAFF = authority(Role.CHECKPOINT)  # until the authority work lands: the root administrators
 
 
@@ -126,12 +125,18 @@ async def submit_declaration(services: Services, actor: Actor, day: date | None,
 async def _tell_the_chat(turn: Turn) -> None:
     """The chat shows the new card at once: one message, sent by bulk delivery through the one limiter."""
     await delivery.start_campaign(turn.uow, kind=NOTICE_KIND, created_by=turn.actor.telegram_id, now=turn.now,
-                                  payload={"day": turn.today.isoformat()},
+                                  payload=DeclaredInApp(day=turn.today),
                                   audience=delivery.Audience.from_ids([turn.actor.telegram_id], "citizen"))
 
 
-async def render_declaration_notice(services: Services, campaign: Campaign, recipient: DeliveryRecord,
-                                    uow: UnitOfWork) -> Reply | None:
+class DeclaredInApp(delivery.CampaignPayload):
+    """The day declared in the Mini App, for the chat's notice."""
+
+    day: date
+
+
+async def render_declaration_notice(services: Services, campaign: Campaign, payload: DeclaredInApp,
+                                    recipient: DeliveryRecord, uow: UnitOfWork) -> Reply | None:
     """In the chat: "declared in the app", then the current card (refreshed, as every card is)."""
     user = await uow.users.get_by_telegram_id(recipient.telegram_id)
     if user is None or not user.active:
@@ -142,7 +147,7 @@ async def render_declaration_notice(services: Services, campaign: Campaign, reci
     if card is None:
         return None
     reply = Reply(await language_of(services, uow, recipient.telegram_id))
-    header = t("miniapp.declared_notice", day=date.fromisoformat(campaign.payload["day"]))
+    header = t("miniapp.declared_notice", day=payload.day)
     reply.messages.append(Message(parts=(header, *card.caption), buttons=status_card.card_buttons(services), card=card))
     return reply
 
@@ -168,6 +173,6 @@ async def _app(turn: Turn, args: list[str]) -> None:
     turn.reply.say(t("miniapp.open"), buttons=((web_app_button("button.show_in_app", url),),))
 
 
-delivery.register_renderer(NOTICE_KIND, render_declaration_notice)
+NOTICE_KIND = delivery.campaign_kind("miniapp_declaration", DeclaredInApp, render_declaration_notice)
 
 FEATURE = Feature(name="miniapp", commands=(Command("app", _app),))

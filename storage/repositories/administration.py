@@ -6,11 +6,11 @@ from collections.abc import Collection
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 
 from rules.model import Colour, Decision, RiskArea, RiskAreaList, TravelRisk
 from storage.models import AuditRow, DecisionRow, ResidentIdMaskRow, RiskAreaRow, UserRow
-from storage.records import AuditEntry, RiskAreaEntry, UserProfile
+from storage.records import RiskAreaEntry, UserProfile
 from storage.repositories.base import Repository, dump_json, require_aware, table_of
 from storage.repositories.delivery import RecipientIds
 from storage.repositories.users import (
@@ -49,14 +49,6 @@ class AuditRepository(Repository):
                                    detail=dump_json(detail or {}).decode())
         )
 
-    async def recent(self, *, limit: int = 100, action: str | None = None, actor: int | None = None) -> list[AuditEntry]:
-        query = select(_audit).order_by(_audit.c.id.desc()).limit(limit)
-        if action is not None:
-            query = query.where(_audit.c.action == action)
-        if actor is not None:
-            query = query.where(_audit.c.actor_telegram_id == actor)
-        rows = (await self._session.execute(query)).all()
-        return [AuditEntry(r.id, r.at, r.actor_telegram_id, r.action, r.target, json.loads(r.detail)) for r in rows]
 
 
 def _reason_context(user_id: int) -> bytes:
@@ -233,9 +225,6 @@ class CitizenLookupRepository(Repository):
                 values.append({"user_id": row.id, "mask_hash": self._mask_digest(resident_id[:4], resident_id[-4:])})
             await self._session.execute(insert(_masks), values)
             indexed += len(values)
-
-    async def count_indexed(self) -> int:
-        return (await self._session.execute(select(func.count()).select_from(_masks))).scalar_one()
 
     def _mask_digest(self, first4: str, last4: str) -> bytes:
         return self._cipher.blind_index(masked_id_key(first4, last4), MASK_PURPOSE)

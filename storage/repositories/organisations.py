@@ -19,7 +19,6 @@ from rules.validators import mask_name
 from storage.encryption import FieldCipher
 from storage.models import (
     AccessLogRow,
-    DeclarationRow,
     ManagerInviteRow,
     MembershipRow,
     OrganisationManagerRow,
@@ -27,8 +26,9 @@ from storage.models import (
     StatusRow,
     UserRow,
 )
-from storage.records import AccessRecord, Organisation, StaffMember, StaffSummary
+from storage.records import AccessRecord, MembershipRecord, Organisation, StaffMember, StaffSummary
 from storage.repositories.base import Repository, RowsSelect, require_aware, rows_changed, table_of
+from storage.repositories.declarations import DeclarationRepository
 from storage.repositories.users import UserRepository
 
 _orgs = table_of(OrganisationRow)
@@ -38,7 +38,6 @@ _members = table_of(MembershipRow)
 _access = table_of(AccessLogRow)
 _users = table_of(UserRow)
 _statuses = table_of(StatusRow)
-_declarations = table_of(DeclarationRow)
 
 PENDING, APPROVED, REJECTED = "pending", "approved", "rejected"
 
@@ -289,6 +288,16 @@ class MembershipRepository(Repository):
         )
         return [_organisation(row) for row in (await self._session.execute(query)).all()]
 
+    async def history(self, user_id: int) -> list[MembershipRecord]:
+        """Every organisation the person joined, including those left (with when), for /mydata."""
+        query = (
+            select(_orgs.c.name, _members.c.joined_at, _members.c.left_at, _members.c.consent_version)
+            .join(_orgs, _orgs.c.id == _members.c.organisation_id)
+            .where(_members.c.user_id == user_id)
+            .order_by(_members.c.joined_at)
+        )
+        return [MembershipRecord(*row) for row in (await self._session.execute(query)).all()]
+
     # --- what managers see -------------------------------------------------------------------
 
     async def summary(self, organisation_id: int, today: date) -> StaffSummary:
@@ -340,14 +349,14 @@ class MembershipRepository(Repository):
         )
 
     def undeclared_telegram_ids(self, organisation_id: int, today: date) -> Select[int]:
-        declared = select(_declarations.c.user_id).where(_declarations.c.day == today)
+        declared = DeclarationRepository.declared_on(today)
         return self.member_telegram_ids(organisation_id).where(_members.c.user_id.not_in(declared))
 
     def member_user_ids(self, organisation_id: int) -> Select[int]:
         return select(_members.c.user_id).where(*_active(organisation_id))
 
     def undeclared_user_ids(self, organisation_id: int, today: date) -> Select[int]:
-        declared = select(_declarations.c.user_id).where(_declarations.c.day == today)
+        declared = DeclarationRepository.declared_on(today)
         return self.member_user_ids(organisation_id).where(_members.c.user_id.not_in(declared))
 
     async def _page(self, organisation_id: int, today: date, condition: Any, declared: Any, offset: int,
@@ -358,12 +367,7 @@ class MembershipRepository(Repository):
         return [self._member(row) for row in rows], total
 
     def _member_query(self, organisation_id: int, declared: Any, condition: Any) -> RowsSelect:
-        last_day = (
-            select(func.max(_declarations.c.day))
-            .where(_declarations.c.user_id == _members.c.user_id)
-            .correlate(_members)
-            .scalar_subquery()
-        )
+        last_day = DeclarationRepository.last_day_of(_members.c.user_id)
         query = (
             select(
                 _members.c.user_id,
@@ -428,11 +432,6 @@ class AccessLogRepository(Repository):
         )
         return [AccessRecord(*row) for row in (await self._session.execute(query)).all()]
 
-    async def count_for_organisation(self, organisation_id: int, what: str | None = None) -> int:
-        query = select(func.count()).select_from(_access).where(_access.c.organisation_id == organisation_id)
-        if what is not None:
-            query = query.where(_access.c.what == what)
-        return (await self._session.execute(query)).scalar_one()
 
 
 def _active(organisation_id: int) -> list[Any]:
@@ -440,7 +439,7 @@ def _active(organisation_id: int) -> list[Any]:
 
 
 def _declared_on(today: date) -> Any:
-    return select(_declarations.c.user_id).where(_declarations.c.day == today).subquery("declared")
+    return DeclarationRepository.declared_on(today).subquery("declared")
 
 
 __all__ = [

@@ -36,7 +36,7 @@ from bot.application import build_application
 from bot.bootstrap import create_services
 from bot.clock import ManualClock
 from bot.replies import Reply, t
-from bot.services.delivery import Audience, campaign_progress, register_renderer, start_campaign
+from bot.services.delivery import Audience, CampaignPayload, campaign_kind, campaign_progress, start_campaign
 from bot.services.delivery.worker import DeliveryWorker
 from handlers.delivery_sender import TelegramSender
 from tests.handlers.conftest import ADMIN_ID, START, make_settings
@@ -52,11 +52,11 @@ CHAT_TURNS = ("/start", "hello", "/help")
 TOKEN = "1:RATETEST"
 
 
-async def _render(services, campaign, delivery, uow) -> Reply:
+async def _render(services, campaign, payload, delivery, uow) -> Reply:
     return Reply("en").say(t("broadcast.notice", text=f"BULK {campaign.id} {delivery.telegram_id}"))
 
 
-register_renderer(KIND, _render)
+RATE_TEST = campaign_kind(KIND, CampaignPayload, _render)
 
 
 @dataclass(frozen=True)
@@ -158,7 +158,7 @@ async def test_broadcasts_and_replies_keep_telegrams_limits_on_the_wire(
         async with services.database.unit_of_work() as uow:
             for audience in ([repeated] * 3) + [recipients]:
                 campaigns.append(await start_campaign(
-                    uow, kind=KIND, created_by=ADMIN_ID, payload={}, audience=Audience.from_ids(audience),
+                    uow, kind=RATE_TEST, created_by=ADMIN_ID, payload=CampaignPayload(), audience=Audience.from_ids(audience),
                     now=clock.now(), rate=rate))
         expected = {(campaigns[n], chat) for n in range(3) for chat in repeated}
         expected |= {(campaigns[3], chat) for chat in recipients}
