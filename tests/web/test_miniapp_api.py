@@ -6,6 +6,7 @@ from datetime import timedelta
 from bot.card_image import qr_svg
 from bot.local.chat import LocalUser
 from bot.services import miniapp
+from tests.table_reads import audit_entries
 from tests.handlers.conftest import ADMIN_ID
 from tests.web.conftest import Site, card_token
 from tests.web.miniapp_support import DECLARATION, auth, deliver, init_data_for
@@ -109,7 +110,7 @@ async def test_scanning_is_for_checkpoint_staff_and_a_refusal_is_audited(site: S
     status, body = await site.post_json("/app/api/scan", {"c": token}, headers=auth(site.harness, citizen))
     assert status == 403 and body["allowed"] is False
     async with site.harness.services.database.unit_of_work() as uow:
-        [denied] = await uow.audit.recent(action="denied")
+        [denied] = await audit_entries(uow, action="denied")
     assert denied.actor_telegram_id == citizen.telegram_id and denied.detail == {"attempt": "miniapp:scan"}
     admin = LocalUser(ADMIN_ID, "Admin", "en")
     status, body = await site.get_json("/app/api/status", headers=auth(site.harness, admin))
