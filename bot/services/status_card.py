@@ -17,6 +17,7 @@ from bot.services.card_file_ids import LearntFileId
 from bot.services.access import answer_register_first
 from bot.services.common_buttons import RefreshStatus, StartCheckin
 from bot.services.context import Services, Turn
+from bot.services.verification import credential_url
 from rules.evaluate import evaluate
 from rules.model import Reason, Status
 from rules.validators import mask_name
@@ -132,7 +133,7 @@ def describe_card(services: Services, user: UserProfile, status: Status, record:
         caption.append(t("card.green_on", day=status.green_on))
     return Card(
         cti=record.cti,
-        url=f"{services.settings.public_url}/v/{record.token}",
+        url=credential_url(services.settings.public_url, record.token),
         colour=record.colour,
         caption=tuple(caption),
         telegram_file_id=record.telegram_file_id,
