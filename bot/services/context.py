@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
+from bot import update_outcome
 from bot.clock import Clock, local_today
 from bot.i18n import Catalogue, choose_language
 from bot.credentials.keyring import KeyRing
@@ -160,9 +161,15 @@ async def turn_for(services: Services, actor: Actor) -> AsyncIterator[Turn]:
     unit of work of their own (on SQLite only after the failed one has let go of the writer slot).
     """
     durable_writes: list[DurableWrite] = []
+    outcome = update_outcome.current()
+    claim = outcome if outcome is not None and outcome.claim and not outcome.claimed else None
     try:
-        async with _turn(services, actor, durable_writes) as turn:
+        async with _turn(services, actor, durable_writes, claim) as turn:
             yield turn
+        if claim is not None:
+            claim.claimed = True  # committed with the turn
+    except update_outcome.AlreadyProcessed:
+        raise  # nothing ran: no durable writes to redo
     except Exception:
         if durable_writes:
             await _write_after_rollback(services, durable_writes)
@@ -179,9 +186,13 @@ async def _write_after_rollback(services: Services, writes: list[DurableWrite]) 
 
 
 @asynccontextmanager
-async def _turn(services: Services, actor: Actor, durable_writes: list[DurableWrite]) -> AsyncIterator[Turn]:
+async def _turn(services: Services, actor: Actor, durable_writes: list[DurableWrite],
+                claim: update_outcome.UpdateOutcome | None) -> AsyncIterator[Turn]:
     async with services.database.unit_of_work() as uow:
         await uow.lock_user(actor.telegram_id)
+        if claim is not None and not await uow.updates.claim(claim.update_id, services.clock.now()):
+            claim.duplicate = True
+            raise update_outcome.AlreadyProcessed(claim.update_id)
         snapshot = await uow.actors.load(actor.telegram_id)
         language = choose_language(snapshot.language, actor.language_code, services.settings.default_language)
         state, user = snapshot.state, snapshot.user
