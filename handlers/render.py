@@ -1,14 +1,12 @@
 """Turn a use case's Reply into Bot API calls, through the one message catalogue."""
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass, field
 
 from telegram import Bot, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message as TgMessage
 from telegram.error import BadRequest
 
-from bot.card_image import card_png
 from bot.i18n import Catalogue
 from bot.replies import Button, Message, Reply
 from bot.services.card_file_ids import LearntFileId
@@ -152,7 +150,7 @@ async def _send_card(
             return await bot.send_photo(chat_id, card.telegram_file_id, caption=caption, reply_markup=markup), None
         except BadRequest:
             log.info("cached card file id rejected; uploading the image again")
-    png = await asyncio.to_thread(card_png, card.url, card.colour)
+    png = await services.cards.png(card.url, card.colour)  # a worker process draws it (bot.card_rendering)
     sent = await bot.send_photo(chat_id, png, caption=caption, reply_markup=markup, filename="healthcode.png")
     if not sent.photo:
         return sent, None

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel
 
 from bot import update_outcome
+from bot.card_rendering import CardRenderer
 from bot.clock import Clock, local_today
 from bot.i18n import Catalogue, choose_language
 from bot.credentials.keyring import KeyRing
@@ -57,6 +58,8 @@ class Services:
     issuer_records: IssuerRecordCache = field(default_factory=IssuerRecordCache)
     # Telegram's ids for sent card images, until they are written (bot.services.card_file_ids).
     card_file_ids: CardFileIds = field(default_factory=CardFileIds)
+    # Fresh cards are drawn in worker processes once the runner has started them (bot.card_rendering).
+    cards: CardRenderer = field(default_factory=CardRenderer)
     # The bot's @username once Telegram has told us (deep links such as t.me/<bot>?start=join_…).
     bot_username: str | None = None
 
