@@ -4,6 +4,7 @@ table on ``Base.metadata`` (Alembic and the tests compare against it).
 Every mapped class is named ``…Row``: one row of its table, never a record handed to callers
 (those live in ``storage.records``)."""
 from storage.models.administration import AuditRow, DecisionRow, ResidentIdMaskRow, RiskAreaRow
+from storage.models.administration import CacheVersionRow
 from storage.models.base import NAMING_CONVENTION, Base, SurrogateId, UTCDateTime
 from storage.models.citizens import (
     ConversationStateRow,
@@ -42,6 +43,7 @@ __all__ = [
     "DailyCountRow",
     "DataKeyCheckRow",
     "DecisionRow",
+    "CacheVersionRow",
     "DeclarationRow",
     "DeliveryRow",
     "JobRunRow",
