@@ -19,7 +19,6 @@ import os
 from collections import OrderedDict
 from concurrent.futures import ProcessPoolExecutor
 
-from bot.card_image import card_png
 from rules.model import Colour
 
 log = logging.getLogger(__name__)
@@ -38,6 +37,8 @@ def usable_cores() -> int:
 
 def _render(url: str, colour: str) -> bytes:
     """In a worker process: draw the card (the worker's own cache keeps repeats cheap)."""
+    from bot.card_image import card_png  # here, not at the top: the CLI and shell need no numpy/segno to start
+
     return card_png(url, Colour(colour))
 
 
@@ -83,7 +84,7 @@ class CardRenderer:
         if self._pool is not None:
             png = await asyncio.get_running_loop().run_in_executor(self._pool, _render, url, key[1].value)
         else:
-            png = await asyncio.to_thread(card_png, url, key[1])
+            png = await asyncio.to_thread(_render, url, key[1].value)
         self._kept[key] = png
         if len(self._kept) > KEPT_CARDS:
             self._kept.popitem(last=False)
