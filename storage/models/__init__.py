@@ -5,6 +5,7 @@ Every mapped class is named ``…Row``: one row of its table, never a record han
 (those live in ``storage.records``)."""
 from storage.models.administration import AuditRow, DecisionRow, ResidentIdMaskRow, RiskAreaRow
 from storage.models.administrators import AdministratorInviteRow, AdministratorRow
+from storage.models.administration import CacheVersionRow
 from storage.models.base import NAMING_CONVENTION, Base, SurrogateId, UTCDateTime
 from storage.models.checkpoints import (
     CheckpointInviteRow,
@@ -63,6 +64,7 @@ __all__ = [
     "DailyCountRow",
     "DataKeyCheckRow",
     "DecisionRow",
+    "CacheVersionRow",
     "DeclarationRow",
     "DeliveryRow",
     "ImportPendingRow",

@@ -9,7 +9,8 @@ from typing import Any, cast
 from sqlalchemy import bindparam, insert, select, update
 
 from rules.model import Colour, Decision, RiskArea, RiskAreaList, TravelRisk
-from storage.models import AuditRow, DecisionRow, ResidentIdMaskRow, RiskAreaRow, UserRow
+from storage.models import AuditRow, CacheVersionRow, DecisionRow, ResidentIdMaskRow, RiskAreaRow, UserRow
+from storage.caches import RiskAreaCache
 from storage.records import RiskAreaEntry, UserProfile
 from storage.repositories.base import Repository, dump_json, require_aware, table_of
 from storage.repositories.delivery import RecipientIds
@@ -25,6 +26,8 @@ _decisions = table_of(DecisionRow)
 _areas = table_of(RiskAreaRow)
 _masks = table_of(ResidentIdMaskRow)
 _users = table_of(UserRow)
+_versions = table_of(CacheVersionRow)
+RISK_AREAS_VERSION = "risk_areas"  # the cache_versions row counting changes to risk_areas
 
 # Read on every evaluation; built once.
 _DECISIONS_FOR_USER = select(_decisions).where(_decisions.c.user_id == bindparam("user_id")).order_by(_decisions.c.id)
@@ -34,6 +37,10 @@ _AREAS_EVER_IN_FORCE = (
     .where((_areas.c.effective_until != _areas.c.effective_from) | _areas.c.effective_until.is_(None))
     .order_by(_areas.c.effective_from, _areas.c.region_code, _areas.c.id)
 )
+
+_RISK_AREAS_VERSION = select(_versions.c.version).where(_versions.c.name == RISK_AREAS_VERSION)
+_BUMP_RISK_AREAS = (update(_versions).where(_versions.c.name == RISK_AREAS_VERSION)
+                    .values(version=_versions.c.version + 1))
 
 MASK_PURPOSE = "users.resident_id_mask"
 _BACKFILL_BATCH = 500
@@ -56,6 +63,14 @@ def _reason_context(user_id: int) -> bytes:
 
 
 class DecisionRepository(Repository):
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self._known_without: set[int] = set()
+
+    def note_none(self, user_id: int) -> None:
+        """The sender's load found no decision for this user (same transaction): for_user needs no query."""
+        self._known_without.add(user_id)
+
     async def add(self, user_id: int, colour: Colour, first_day: date, days: int, reason: str, *, by: int,
                   now: datetime) -> Decision:
         require_aware("now", now)
@@ -68,9 +83,12 @@ class DecisionRepository(Repository):
             .returning(_decisions.c.id)
         )
         decision_id = (await self._session.execute(statement)).scalar_one()
+        self._known_without.discard(user_id)
         return Decision(colour, draft.first_day, draft.last_day, reason, sequence=decision_id)
 
     async def for_user(self, user_id: int) -> list[Decision]:
+        if user_id in self._known_without:
+            return []
         rows = (await self._session.execute(_DECISIONS_FOR_USER, {"user_id": user_id})).all()
         return [self._decision(row) for row in rows]
 
@@ -106,9 +124,36 @@ class DecisionRepository(Repository):
 
 
 class RiskAreaRepository(Repository):
+    def __init__(self, *args: Any, cache: RiskAreaCache | None = None) -> None:
+        super().__init__(*args)
+        self._cache = cache or RiskAreaCache()
+        self._version: int | None = None  # the counter as this transaction read it
+        self._version_known = False
+
+    def note_version(self, version: int | None) -> None:
+        """The counter, as the sender's load read it (same transaction): listing() needs no query for it."""
+        self._version, self._version_known = version, True
+
     async def listing(self) -> RiskAreaList:
-        """Every listing ever made: evaluation picks what was in force on each day."""
-        return RiskAreaList(tuple(entry.area for entry in await self.entries()))
+        """Every listing ever made: evaluation picks what was in force on each day.
+
+        From the process's copy when the change counter has not moved (no query when the update's
+        sender load read the counter already), else read and kept.
+        """
+        if not self._version_known:
+            self._version = (await self._session.execute(_RISK_AREAS_VERSION)).scalar()
+            self._version_known = True
+        cached = self._cache.get(self._version)
+        if cached is not None:
+            return cached
+        listing = RiskAreaList(tuple(entry.area for entry in await self.entries()))
+        self._cache.put(self._version, listing)
+        return listing
+
+    async def _changed(self) -> None:
+        """Bump the counter with the change (same transaction); this transaction reads afresh from now on."""
+        await self._session.execute(_BUMP_RISK_AREAS)
+        self._version, self._version_known = None, True
 
     async def entries(self, within: Collection[str] | None = None) -> list[RiskAreaEntry]:
         """Every listing ever in force; only those of the region codes ``within`` when given (a scope)."""
@@ -128,7 +173,9 @@ class RiskAreaRepository(Repository):
                     effective_until=area.ends, added_by=by, added_at=now)
             .returning(_areas.c.id)
         )
-        return cast(int, (await self._session.execute(statement)).scalar_one())
+        entry_id = cast(int, (await self._session.execute(statement)).scalar_one())
+        await self._changed()
+        return entry_id
 
     async def end(self, entry_id: int, until: date, *, by: int, now: datetime) -> bool:
         """Stop a listing from ``until`` on (exclusive end); False if unknown or already ended by then."""
@@ -140,7 +187,10 @@ class RiskAreaRepository(Repository):
             .values(effective_until=until, ended_by=by, ended_at=now)
             .returning(_areas.c.id)
         )
-        return (await self._session.execute(statement)).first() is not None
+        ended = (await self._session.execute(statement)).first() is not None
+        if ended:
+            await self._changed()
+        return ended
 
     async def delete_unstarted(self, entry_id: int, *, by: int, now: datetime) -> bool:
         """A listing that has not started yet is withdrawn by ending it at its own start."""
@@ -151,7 +201,10 @@ class RiskAreaRepository(Repository):
             .values(effective_until=_areas.c.effective_from, ended_by=by, ended_at=now)
             .returning(_areas.c.id)
         )
-        return (await self._session.execute(statement)).first() is not None
+        withdrawn = (await self._session.execute(statement)).first() is not None
+        if withdrawn:
+            await self._changed()
+        return withdrawn
 
 
 def _scoped(query: Any, within: Collection[str] | None) -> Any:

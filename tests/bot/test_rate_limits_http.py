@@ -1,6 +1,6 @@
 """Telegram's flood limits, measured where Telegram would measure them: on arrival at a Bot API.
 
-The production Application (bot.application.build_application, ptb's real HTTPXRequest) talks HTTP
+The production Application (bot.application.build_application, its real AiohttpRequest) talks HTTP
 to a fake Bot API on 127.0.0.1 (tests/bot/fake_telegram_server.py), in a process of its own like a
 remote server. It records the arrival time of every request and answers every 50th sendMessage
 (2 %) with 429 retry_after 2, and any request that arrives during such a pause with 429 as well,
@@ -30,10 +30,10 @@ from pathlib import Path
 import aiohttp
 import pytest
 from telegram import Update
-from telegram.request import HTTPXRequest
 
 from bot.application import build_application
 from bot.bootstrap import create_services
+from bot.telegram_http import AiohttpRequest
 from bot.clock import ManualClock
 from bot.replies import Reply, t
 from bot.services.delivery import Audience, CampaignPayload, campaign_kind, campaign_progress, start_campaign
@@ -98,8 +98,8 @@ class ClientCall:
     retry_after: float | None
 
 
-class RecordingRequest(HTTPXRequest):
-    """ptb's real HTTP client; also notes when each request left and when its answer came back."""
+class RecordingRequest(AiohttpRequest):
+    """The production HTTP client; also notes when each request left and when its answer came back."""
 
     def __init__(self, calls: list[ClientCall], **kwargs) -> None:
         super().__init__(**kwargs)
@@ -147,7 +147,7 @@ async def test_broadcasts_and_replies_keep_telegrams_limits_on_the_wire(
         clock = ManualClock(START)
         services = await create_services(make_settings(tmp_path, database_url, **settings_overrides), clock, local=True)
         application = build_application(services)
-        # The production build, with the recording client put in place of ptb's default one.
+        # The production build, with the recording client put in place of its own.
         request = RecordingRequest(client_calls, connection_pool_size=32)
         application.bot._request = (request, request)
         await application.initialize()
