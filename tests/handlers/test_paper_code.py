@@ -88,7 +88,7 @@ async def test_the_pdf_has_an_a6_page_and_a_wallet_card_with_every_word_and_a_qr
         assert "/FontFile2" in descriptor  # the CJK font travels inside the PDF
 
     paper_url = _paper_url(document)
-    assert paper_url != card_url and paper_url.startswith("https://hc.example.cn/v/")
+    assert paper_url != card_url and paper_url.startswith("HTTPS://HC.EXAMPLE.CN/V/")
     trust = TrustStore()
     trust.add_own(harness.services.keyring, harness.services.settings.issuer, "Hangzhou")
     result = verify_credential(paper_url.rsplit("/", 1)[1], trust, harness.clock.now())

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from bot.services.verification import credential_url
 from bot.local.chat import LocalUser
 from bot.web.miniapp_auth import local_app_url
 from tests.web.conftest import Site, card_token, qr_text
@@ -96,7 +97,7 @@ async def test_the_page_shows_the_colour_the_qr_and_a_running_clock(site: Site, 
     shot = await _save(page, "miniapp-light.png")
     band = await page.locator("#band").bounding_box()
     assert _close(_pixel(shot, 5, int(band["y"]) + 5), (0x1A, 0x9E, 0x3F))
-    assert qr_text(shot.read_bytes()) == f"https://hc.example.cn/v/{token}"  # the chat card's credential
+    assert qr_text(shot.read_bytes()) == credential_url("https://hc.example.cn", token)  # the chat card's credential
     assert errors == []
 
 
