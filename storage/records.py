@@ -388,7 +388,7 @@ class ImportRecord:
     id: int
     created_by: int
     created_at: datetime
-    state: str  # draft, confirmed, cancelled
+    state: str  # draft, applying (confirmed, decisions being made), confirmed, cancelled
     decided_at: datetime | None
     kind: str
     scope: str
@@ -404,6 +404,7 @@ class ImportRecord:
     duplicates: int
     counts: ImportCounts
     late_matched: int
+    applied: int = 0  # decisions made by the background apply since Confirm
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,13 +6,14 @@ job            when (local time)       what
 day_change     daily 00:00             yesterday's counts; re-evaluate codes; notices
 retention      daily 03:30             delete data past its retention period
 reminders      every minute            today's reminders, at each person's chosen time
+imports        every 20 seconds        a confirmed /import's decisions, a chunk per transaction
 =============  ======================  ==============================================
 """
 from __future__ import annotations
 
 from datetime import time, timedelta
 
-from bot.jobs import day_change, reminders, retention
+from bot.jobs import day_change, imports, reminders, retention
 from bot.scheduler import Daily, Every, Job, Scheduler
 from bot.services.context import Services
 from bot.services.delivery import register_renderer
@@ -27,6 +28,7 @@ def default_jobs() -> list[Job]:
         Job("day_change", Daily(DAY_CHANGE_AT), day_change.run, lease=timedelta(minutes=15)),
         Job("retention", Daily(RETENTION_AT), retention.run, lease=timedelta(minutes=15)),
         Job("reminders", Every(REMINDER_TICK), reminders.run, lease=timedelta(minutes=5)),
+        Job("imports", Every(imports.IMPORT_TICK), imports.run, lease=timedelta(minutes=2)),
     ]
 
 

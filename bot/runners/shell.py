@@ -271,6 +271,19 @@ async def timed_jobs_hook(session: ShellSession, api: LocalBotApi) -> TimeMoved:
     return run_due
 
 
+async def import_jobs_hook(session: ShellSession) -> AfterLine:
+    """After every line, make the decisions of a confirmed /import (the ``imports`` job's work, which
+    the scheduler would pick up within seconds), so that the shell shows them before the next line."""
+    from bot.jobs.imports import pause_between_chunks
+    from bot.services.administration.import_apply import apply_next_chunk
+
+    async def apply() -> None:
+        while await apply_next_chunk(session.services, session.services.clock.now()) is not None:
+            await asyncio.sleep(pause_between_chunks(session.services.database.dialect))  # as the job does
+
+    return apply
+
+
 async def delivery_hook(session: ShellSession, api: LocalBotApi) -> AfterLine:
     """After every line, send what bulk delivery has waiting (broadcasts, organisation requests,
     decisions…) and print it: to this user as usual, to anyone else under "shell: to user N:"."""
@@ -337,6 +350,7 @@ async def run_shell(settings: Settings, *, user_id: int, out_dir: Path, stdin: T
     instrument_application(application, services.metrics)
     await application.initialize()
     session.on_time_moved.append(await timed_jobs_hook(session, api))  # :today / :advance run what fell due
+    session.after_line.append(await import_jobs_hook(session))  # before delivery: its messages go out at once
     session.after_line.append(await delivery_hook(session, api))
     web_side = WebSide(services)
     try:

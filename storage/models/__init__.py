@@ -17,7 +17,7 @@ from storage.models.citizens import (
 from storage.models.consents import ConsentRow
 from storage.models.credentials import CredentialRow, WithdrawnCredentialRow
 from storage.models.delivery import CampaignAttachmentRow, CampaignRow, DeliveryRow
-from storage.models.imports import ImportPendingRow, ImportRow
+from storage.models.imports import ImportPendingRow, ImportRow, ImportTargetRow
 from storage.models.key_check import DataKeyCheckRow
 from storage.models.notices import StatusNoticeRow
 from storage.models.organisations import (
@@ -50,6 +50,7 @@ __all__ = [
     "DeliveryRow",
     "ImportPendingRow",
     "ImportRow",
+    "ImportTargetRow",
     "JobRunRow",
     "ManagerInviteRow",
     "MembershipRow",
