@@ -25,7 +25,7 @@ from bot.services.context import Services, language_of
 from storage.records import Campaign, DeliveryRecord, ImportRecord
 from storage.unit_of_work import UnitOfWork
 
-APPLY_CHUNK = 50  # people per transaction: ~0.6 s of the writer slot on SQLite (see the README's figures)
+APPLY_CHUNK = 25  # people per transaction: a few tenths of a second of the writer slot (README: figures)
 REPORT_KIND = "import_report"
 
 
