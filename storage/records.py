@@ -451,7 +451,7 @@ class ImportRecord:
     id: int
     created_by: int
     created_at: datetime
-    state: str  # draft, confirmed, cancelled
+    state: str  # draft, applying (confirmed, decisions being made), confirmed, cancelled
     decided_at: datetime | None
     kind: str
     scope: str
@@ -467,6 +467,7 @@ class ImportRecord:
     duplicates: int
     counts: ImportCounts
     late_matched: int
+    applied: int = 0  # decisions made by the background apply since Confirm
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,13 +8,14 @@ retention      daily 03:30             delete data past its retention period
 reminders      every minute            today's reminders, at each person's chosen time
 correction_    every 15 minutes        correction requests past their deadline: remind,
 deadlines                              and at twice the deadline, escalate a level up
+imports        every 20 seconds        a confirmed /import's decisions, a chunk per transaction
 =============  ======================  ==============================================
 """
 from __future__ import annotations
 
 from datetime import time, timedelta
 
-from bot.jobs import correction_deadlines, day_change, reminders, retention
+from bot.jobs import correction_deadlines, day_change, imports, reminders, retention
 from bot.scheduler import Daily, Every, Job, Scheduler
 from bot.services.context import Services
 
@@ -31,6 +32,7 @@ def default_jobs() -> list[Job]:
         Job("reminders", Every(REMINDER_TICK), reminders.run, lease=timedelta(minutes=5)),
         Job("correction_deadlines", Every(CORRECTION_DEADLINE_TICK), correction_deadlines.run,
             lease=timedelta(minutes=5)),
+        Job("imports", Every(imports.IMPORT_TICK), imports.run, lease=timedelta(minutes=2)),
     ]
 
 

@@ -26,7 +26,7 @@ from storage.models.consents import ConsentRow
 from storage.models.corrections import ComplaintMessageRow, ComplaintRow, CorrectionRequestRow
 from storage.models.credentials import CredentialRow, WithdrawnCredentialRow
 from storage.models.delivery import CampaignAttachmentRow, CampaignRow, DeliveryRow
-from storage.models.imports import ImportPendingRow, ImportRow
+from storage.models.imports import ImportPendingRow, ImportRow, ImportTargetRow
 from storage.models.family import GuardianInviteRow, GuardianRow
 from storage.models.key_check import DataKeyCheckRow
 from storage.models.notices import StatusNoticeRow
@@ -71,6 +71,7 @@ __all__ = [
     "ImportRow",
     "GuardianInviteRow",
     "GuardianRow",
+    "ImportTargetRow",
     "JobRunRow",
     "ManagerInviteRow",
     "MembershipRow",
