@@ -198,11 +198,12 @@ class StaffMember:
 
 @dataclass(frozen=True, slots=True)
 class AccessRecord:
-    organisation_id: int
-    organisation_name: str
+    organisation_id: int | None  # None for a reviewer's read (``reader_scope`` names them)
+    organisation_name: str | None
     reader_telegram_id: int
     what: str
     at: datetime
+    reader_scope: str | None = None
 
 
 # Checkpoints: named checkpoints, their staff, scans and readings.

@@ -25,6 +25,7 @@ from storage.unit_of_work import UnitOfWork
 
 FLOW = "case_answer"
 REVIEWER = authority(Role.REVIEWER)
+READ_CASE = "complaint"  # the access-log entry (mydata.what.complaint)
 HEALTH_AUTHORITY = authority(Role.HEALTH_AUTHORITY)
 LISTED = 20
 MESSAGES_SHOWN = 2  # with the case's own text: 3 × 1,000 characters at most
@@ -79,7 +80,19 @@ async def _open(turn: Turn, pressed: OpenCase) -> None:
     if case is None:
         return
     await turn.uow.audit.record(turn.actor.telegram_id, "complaint.read", turn.now, target=f"complaint:{case.id}")
+    await _log_read_of_reporter(turn, case)
     turn.reply.say(*await case_view(turn, case), buttons=_case_buttons(case))
+
+
+async def _log_read_of_reporter(turn: Turn, case: ComplaintCase) -> None:
+    """A case filed under the reporter's name is a read of their data (the masked name, their text); an
+    anonymous one is not written anywhere that links it to them."""
+    if case.anonymous or turn.authority is None:
+        return
+    reporter_id = await turn.uow.complaints.reporter_of(case.id)
+    if reporter_id is not None:
+        await turn.uow.access_log.record_review(reporter_id, turn.actor.telegram_id, turn.authority.scope,
+                                                READ_CASE, turn.now)
 
 
 async def case_view(turn: Turn, case: ComplaintCase) -> list[Text]:

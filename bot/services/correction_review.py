@@ -40,6 +40,7 @@ from storage.unit_of_work import UnitOfWork
 FLOW = "correction_review"
 REVIEWER = authority(Role.REVIEWER)
 LISTED = 20
+READ_REQUEST = "correction_request"  # the access-log entry (mydata.what.correction_request)
 
 
 class Verdict(StrEnum):
@@ -125,10 +126,18 @@ async def _open(turn: Turn, pressed: ReviewCorrection) -> None:
         request = replace(request, state=RequestState.IN_REVIEW, reviewer=turn.actor.telegram_id)
     await turn.uow.audit.record(turn.actor.telegram_id, "correction.read", turn.now, target=f"user:{person.id}",
                                 detail={"request": request.id})
+    await turn.uow.access_log.record_review(person.id, turn.actor.telegram_id, _reader_scope(turn),
+                                            READ_REQUEST, turn.now)
     turn.reply.say(*await _details(turn, request, person))
     if request.evidence_file_id is not None:
         turn.reply.attach(evidence_attachment(request.evidence_file_id), t("review.evidence", id=request.id))
     turn.reply.say(t("review.decide"), buttons=_decision_buttons(request))
+
+
+def _reader_scope(turn: Turn) -> str:
+    """The region the person's access log names the reviewer by (a root administrator's: the issuer's)."""
+    assert turn.authority is not None  # REVIEWER let the turn in
+    return turn.authority.scope
 
 
 def _decision_buttons(request: CorrectionRequest) -> tuple[tuple, ...]:

@@ -30,7 +30,7 @@ from bot.services.callbacks import CallbackData
 from bot.services.context import Turn
 from bot.services.feature import Command, Feature, Press
 from rules.validators import mask_name, masked_phone
-from storage.records import ConversationState, UserProfile
+from storage.records import AccessRecord, ConversationState, UserProfile
 
 log = logging.getLogger("healthcode.data_rights")
 
@@ -53,7 +53,7 @@ EXPLAINED: dict[str, frozenset[str]] = {
     "status_notices": frozenset({"day", "kind", "days_left", "created_at"}),
     "memberships": frozenset({"organisation_id", "joined_at", "left_at", "consent_version"}),
     "decisions": frozenset({"colour", "first_day", "last_day", "reason_enc"}),
-    "access_log": frozenset({"organisation_id", "at", "what"}),
+    "access_log": frozenset({"organisation_id", "reader_scope", "at", "what"}),
     "conversation_states": frozenset({"flow", "step", "draft_enc"}),
     "correction_requests": frozenset({"region_code", "disputed", "day", "reason_enc", "evidence_enc", "state",
                                       "filed_at", "outcome", "answer_enc", "decided_at"}),
@@ -191,14 +191,27 @@ async def export(turn: Turn, user: UserProfile) -> dict[str, Any]:
 
 
 async def _access_log(turn: Turn, user: UserProfile) -> list[dict[str, Any]]:
-    """Who read the person's code, newest first: organisations' managers, and checkpoints' staff (each
-    scan and each temperature measured)."""
-    reads = [((a.at, False), {"organisation": a.organisation_name, "at": _instant(a.at), "what": a.what})
-             for a in await turn.uow.access_log.for_user(user.id)]
+    """Who read the person's data, newest first: organisations' managers, reviewers (a correction request,
+    a complaint they filed under their name), and checkpoints' staff (each scan and each temperature measured)."""
+    reads = [((a.at, False), _read_entry(a)) for a in await turn.uow.access_log.for_user(user.id)]
     # At the same instant a reading comes after the scan it followed.
     reads += [((v.at, v.what == "checkpoint_reading"), {"checkpoint": v.checkpoint_name, "at": _instant(v.at), "what": v.what})
               for v in await turn.uow.checkpoints.visits_for(user.id)]
     return [entry for _, entry in sorted(reads, key=lambda read: read[0], reverse=True)]
+
+
+def _read_entry(read: AccessRecord) -> dict[str, Any]:
+    """An organisation's read names the organisation; a reviewer's names the region they review, never them."""
+    who = {"organisation": read.organisation_name} if read.organisation_id is not None else {"reviewer": read.reader_scope}
+    return {**who, "at": _instant(read.at), "what": read.what}
+
+
+def _reader(turn: Turn, read: dict[str, Any]) -> str | Text:
+    if "reviewer" in read:
+        region = regions.get(read["reviewer"])
+        name = read["reviewer"] if region is None else region.name_zh if turn.language == "zh-CN" else region.name_en
+        return t("mydata.reviewer", region=name)
+    return read.get("organisation") or read["checkpoint"]
 
 
 def _profile(user: UserProfile, language: str | None) -> dict[str, Any]:
@@ -318,7 +331,7 @@ def _organisation_parts(turn: Turn, document: dict[str, Any]) -> list[Text]:
         return parts
     catalogue, tz = turn.services.catalogue, turn.services.tz
     items = [
-        t("mydata.access_item", organisation=a.get("organisation") or a["checkpoint"], at=datetime.fromisoformat(a["at"]).astimezone(tz),
+        t("mydata.access_item", organisation=_reader(turn, a), at=datetime.fromisoformat(a["at"]).astimezone(tz),
           what=t(f"mydata.what.{a['what']}") if catalogue.has(f"mydata.what.{a['what']}") else a["what"])
         for a in reads[:ACCESS_LOG_IN_SUMMARY]
     ]

@@ -422,11 +422,20 @@ class AccessLogRepository(Repository):
         )
         return rows_changed(await self._session.execute(statement)) or 0
 
+    async def record_review(self, user_id: int, reader: int, reader_scope: str, what: str, now: datetime) -> None:
+        """A reviewer's read of one person's data: no organisation, the reviewer named by their scope."""
+        require_aware("now", now)
+        await self._session.execute(insert(_access).values(
+            user_id=user_id, organisation_id=None, reader_scope=reader_scope, reader_telegram_id=reader, what=what,
+            at=now))
+
     async def for_user(self, user_id: int) -> list[AccessRecord]:
-        """Who read this member's status, newest first (shown to the member in /mydata)."""
+        """Who read this person's data, newest first (shown to them in /mydata): organisations' managers
+        and reviewers."""
         query = (
-            select(_access.c.organisation_id, _orgs.c.name, _access.c.reader_telegram_id, _access.c.what, _access.c.at)
-            .join(_orgs, _orgs.c.id == _access.c.organisation_id)
+            select(_access.c.organisation_id, _orgs.c.name, _access.c.reader_telegram_id, _access.c.what, _access.c.at,
+                   _access.c.reader_scope)
+            .outerjoin(_orgs, _orgs.c.id == _access.c.organisation_id)
             .where(_access.c.user_id == user_id)
             .order_by(_access.c.at.desc(), _access.c.id.desc())
         )

@@ -7,7 +7,7 @@ import json
 from sqlalchemy import select
 
 from bot.local.chat import LocalUser
-from storage.models import CampaignRow
+from storage.models import AccessLogRow, CampaignRow
 from tests.handlers.conftest import Harness
 from tests.handlers.test_corrections import COUNTY, COUNTY_REVIEWER, OTHER_COUNTY_REVIEWER, county_reviewers  # noqa: F401
 from tests.handlers.test_org_fixtures import (
@@ -73,6 +73,9 @@ async def test_an_anonymous_complaint_cannot_be_traced_by_the_reviewer(harness: 
     async with harness.services.database.unit_of_work() as uow:
         creators = (await uow._session.execute(select(CampaignRow.created_by, CampaignRow.payload))).all()
     assert all(row.created_by != REPORTER.telegram_id for row in creators)
+    # Nor the access log: the reviewer's reads of an anonymous case are written to nobody's.
+    async with harness.services.database.unit_of_work() as uow:
+        assert (await uow._session.execute(select(AccessLogRow))).all() == []
     # Nor the reviewer's own data export, which lists the cases they handled.
     exported_for_reviewer = (await harness.say(ADMIN, "/mydata"))[-1]
     reviewer_document = json.loads(exported_for_reviewer.document)
@@ -83,6 +86,7 @@ async def test_an_anonymous_complaint_cannot_be_traced_by_the_reviewer(harness: 
     assert "Complaints and reports: #1 A checkpoint refused a valid code: closed" in summary.text
     [exported] = json.loads(document.document)["complaints"]
     assert exported["anonymous"] is True and len(exported["messages"]) == 2
+    assert json.loads(document.document)["access_log"] == [] and "No organisation, checkpoint or reviewer" in summary.text
 
 
 async def test_a_named_report_about_an_organisation_is_counted_on_it(harness: Harness) -> None:
@@ -103,6 +107,12 @@ async def test_a_named_report_about_an_organisation_is_counted_on_it(harness: Ha
     await drain(harness)
     [case] = await harness.press(ADMIN, "Open case #1")
     assert "organisation: Acme Ltd · reporter: 王**" in case.text
+    # A case filed under one's name is a read of one's data: in the reporter's access log, by the scope.
+    [summary, document] = await harness.say(REPORTER, "/mydata")
+    assert "reviewer (Hangzhou" in summary.text and "opened the complaint you filed under your name" in summary.text
+    assert str(ADMIN.telegram_id) not in summary.text
+    [read] = json.loads(document.document)["access_log"]
+    assert read["reviewer"] == "330100" and read["what"] == "complaint"
     await harness.press(ADMIN, "Take it")
     [report] = await harness.say(ADMIN, "/org_reports")
     assert report.text == f"Complaints and reports by organisation: Acme Ltd (#{organisation_id}): 1 open, 0 closed"
