@@ -298,7 +298,7 @@ async def test_organisations_from_before_0012_read_back_as_enterprises(blank_url
         await db.dispose()
 
 
-async def test_organisations_reads_from_before_0013_stay_and_reviewers_reads_join_them(blank_url: str,
+async def test_organisations_reads_from_before_0015_stay_and_reviewers_reads_join_them(blank_url: str,
                                                                                       now: datetime) -> None:
     """0013 makes the organisation optional in the access log: an organisation's read stays as it was,
     and a reviewer's read (no organisation, named by its scope) goes next to it."""
@@ -306,7 +306,7 @@ async def test_organisations_reads_from_before_0013_stay_and_reviewers_reads_joi
     engine = create_engine(blank_url, poolclass=NullPool)
     try:
         async with engine.begin() as connection:
-            await connection.run_sync(_upgrade_to, config, "0012_checkpoints_and_org_types")
+            await connection.run_sync(_upgrade_to, config, "0014_import_jobs")
             await connection.execute(text(
                 "INSERT INTO users (id, telegram_id, subject_id, name_enc, resident_id_enc, resident_id_hash, phone_enc, "
                 "phone_hash, region_code, consent_version, consented_at, created_at) VALUES (3, 30, 's3', :b, :b, :b, "

@@ -4,8 +4,8 @@ A reviewer reads a person's data for no organisation: ``access_log.organisation_
 and ``reader_scope`` (the reviewer's region code, shown to the person as "reviewer (Hangzhou)") is added,
 null for every existing row (all of them organisations' reads). No row changes.
 
-Revision ID: 0013_review_reads
-Revises: 0012_checkpoints_and_org_types
+Revision ID: 0015_review_reads
+Revises: 0014_import_jobs
 """
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision: str = "0013_review_reads"
-down_revision: str | None = "0012_checkpoints_and_org_types"
+revision: str = "0015_review_reads"
+down_revision: str | None = "0014_import_jobs"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
