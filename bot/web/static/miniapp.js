@@ -12,6 +12,8 @@
       $(screen).hidden = screen !== id;
     });
     document.body.setAttribute("data-state", id);
+    // Checkpoint mode sits under the code, or under "not registered": staff need not be registered citizens.
+    $("checkpoint").hidden = !(state.status && state.status.checkpoint) || (id !== "code-screen" && id !== "unregistered");
   }
 
   function applyTheme() {
@@ -49,6 +51,7 @@
   }
 
   function outside(reason) {
+    state.status = null;
     $("outside-reason").textContent = reason || "";
     show("outside");
   }
@@ -89,7 +92,6 @@
     $("message").textContent = status.message || "";
     $("notice").hidden = !status.notice;
     $("notice").textContent = status.notice || "";
-    $("scan").hidden = !status.checkpoint;
     buildForm(status.form);
     startClock();
     show("code-screen");
