@@ -73,18 +73,19 @@ class ReadingOutcome:
 # --- the scan ------------------------------------------------------------------------------------
 
 
-async def after_scan(turn: Turn, view: VerificationView) -> tuple[tuple[Button, ...], ...]:
-    """When staff scanned a valid code we issued: store the scan (a read in the holder's access log)
-    and offer the reading button. Nothing for anyone else, or for any other verdict."""
-    scanned = await record_scan(turn.uow, turn.actor.telegram_id, view, turn.now)
+Scanned = tuple[str, Checkpoint]  # a stored scan: its reference, and the checkpoint it counts for
+
+
+def reading_buttons(scanned: Scanned | None) -> tuple[tuple[Button, ...], ...]:
+    """Under the chat's verdict, after staff scanned a valid code we issued: the reading button (it
+    carries only the scan's random reference). Nothing for anyone else, or for any other verdict."""
     if scanned is None:
         return ()
     ref, checkpoint = scanned
     return ((button("reading.btn_record", RecordTemperature(ref), checkpoint=checkpoint.name),),)
 
 
-async def record_scan(uow: UnitOfWork, staff: int, view: VerificationView, now: datetime
-                      ) -> tuple[str, Checkpoint] | None:
+async def record_scan(uow: UnitOfWork, staff: int, view: VerificationView, now: datetime) -> Scanned | None:
     """Channel-neutral: store that ``staff`` verified this valid credential of ours, and return the
     reference a reading must quote (with the checkpoint it counts for); None when ``staff`` is no
     checkpoint's staff or the verdict is not a valid code of ours (nothing is stored then)."""

@@ -167,3 +167,33 @@ async def test_not_registered_is_sent_to_the_chat(site: Site, citizen: LocalUser
     page, _ = await _open(browser, site, citizen)
     assert await _screen(page) == "unregistered"
     assert "send /start" in (await page.text_content("#unregistered-message") or "")
+
+
+async def test_checkpoint_staff_scan_and_record_a_fever_on_the_verdict_screen(site: Site, browser) -> None:
+    from tests.handlers.test_checkpoint_readings import CITIZEN, GUARD, _card, _staffed_checkpoint
+    from tests.handlers.test_org_fixtures import chat, drain
+    from tests.web.conftest import token_of
+
+    await _staffed_checkpoint(site.harness)
+    card = await _card(site.harness)
+    page, errors = await _open(browser, site, GUARD)
+    assert await _screen(page) == "unregistered"  # staff need not be registered citizens to scan
+    assert await page.locator("#scan").is_visible()
+    # The stand-in's scanner prompts for the text a camera would read: Playwright answers the dialog.
+    page.once("dialog", lambda dialog: dialog.accept(f"https://hc.example.cn/v/{token_of(card)}"))
+    await page.click("#scan")
+    await page.locator("#reading").wait_for(state="visible")
+    assert (await page.text_content("#verdict p")) == "✅ VALID · Green code"
+    await page.fill("#reading-temperature", "hot")
+    await page.click("#reading-submit")
+    await page.locator("#reading-problem").wait_for(state="visible")
+    assert await page.text_content("#reading-problem") == "Please send the temperature as a number, for example 36.6."
+    await page.fill("#reading-temperature", "38.4")
+    await page.click("#reading-submit")
+    await page.locator("#reading-result").wait_for(state="visible")
+    assert await page.text_content("#reading-result") == "Temperature recorded for 张*. Code now: Yellow."
+    assert await page.get_attribute("#reading-result", "data-colour") == "yellow"
+    assert await page.locator("#reading").is_hidden()  # one reading per scan: scan the next person again
+    assert await drain(site.harness) == 1
+    assert "38.4 °C" in chat(site.harness, CITIZEN)[-1].caption
+    assert [error for error in errors if not re.fullmatch(r"422 http://[^ ]+/app/api/reading", error)] == []  # "hot"
