@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.regions import region_table
 from bot.replies import Reply, Text, button, t
 from bot.services import delivery, roles
 from bot.services.access import authority
@@ -17,7 +18,7 @@ from bot.services.complaints import MESSAGE_KIND, CaseMessage, OpenCase, case_st
 from bot.services.context import Services, Turn, language_of
 from bot.services.corrections import clean_text, reviews
 from bot.services.feature import Command, Draft, Feature, Flow, Press, Step
-from rules.authority import Role
+from rules.authority import Role, within_filter
 from rules.corrections import COMPLAINT_TEXT_MAX, CaseState
 from rules.validators import mask_name
 from storage.records import Campaign, ComplaintCase, DeliveryRecord
@@ -213,7 +214,9 @@ STATE_NOTICE_KIND = delivery.campaign_kind("complaint_state", CaseStateNotice, r
 
 
 async def org_reports(turn: Turn, args: list[str]) -> None:
-    counts = await turn.uow.complaints.counts_by_organisation()
+    """Complaints counted per organisation, for the organisations the sender approves (their scope)."""
+    assert turn.authority is not None  # the requirement found the role and scope
+    counts = await turn.uow.complaints.counts_by_organisation(within_filter(region_table(), turn.authority))
     if not counts:
         turn.reply.say(t("inbox.no_org_reports"))
         return

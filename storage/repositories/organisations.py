@@ -83,7 +83,7 @@ class OrganisationRepository(Repository):
             .where(_orgs.c.status == APPROVED)
             .group_by(_orgs.c.kind)
         )
-        query = _in_regions(query, within)
+        query = in_regions(query, within)
         return {kind: (int(count), int(total)) for kind, count, total in (await self._session.execute(query)).all()}
 
     async def get(self, organisation_id: int) -> Organisation | None:
@@ -98,18 +98,18 @@ class OrganisationRepository(Repository):
 
     async def pending(self, within: Collection[str] | None = None) -> list[Organisation]:
         """Requests waiting for a decision; only those registered in one of ``within``'s regions when given."""
-        query = _in_regions(select(_orgs).where(_orgs.c.status == PENDING), within).order_by(_orgs.c.id)
+        query = in_regions(select(_orgs).where(_orgs.c.status == PENDING), within).order_by(_orgs.c.id)
         return [_organisation(row) for row in (await self._session.execute(query)).all()]
 
     async def approved(self, *, limit: int = 100, offset: int = 0,
                        within: Collection[str] | None = None) -> list[Organisation]:
-        query = _in_regions(select(_orgs).where(_orgs.c.status == APPROVED), within)
+        query = in_regions(select(_orgs).where(_orgs.c.status == APPROVED), within)
         query = query.order_by(_orgs.c.id).limit(limit).offset(offset)
         return [_organisation(row) for row in (await self._session.execute(query)).all()]
 
     async def in_regions(self, organisation_id: int, within: Collection[str] | None) -> bool:
         """True when the organisation exists and is registered in one of ``within``'s regions (any, when None)."""
-        query = _in_regions(select(_orgs.c.id).where(_orgs.c.id == organisation_id), within)
+        query = in_regions(select(_orgs.c.id).where(_orgs.c.id == organisation_id), within)
         return (await self._session.execute(query)).first() is not None
 
     async def decide(
@@ -224,8 +224,9 @@ class OrganisationRepository(Repository):
         return cast("int | None", (await self._session.execute(statement)).scalar_one_or_none())
 
 
-def _in_regions(query: Any, within: Collection[str] | None) -> Any:
-    """Keep organisations registered in one of the region codes ``within`` (no filter when None).
+def in_regions(query: Any, within: Collection[str] | None) -> Any:
+    """Keep organisations registered in one of the region codes ``within`` (no filter when None). Other
+    repositories' statements that join organisations (complaints counted per organisation) use it too.
 
     An organisation's region is digits 3–8 of its unified social credit code (GB 32100: the registering
     authority's administrative division), kept in clear like the rest of the code: no personal data.

@@ -7,6 +7,7 @@ import json
 from sqlalchemy import select
 
 from bot.local.chat import LocalUser
+from rules.authority import Role
 from storage.models import AccessLogRow, CampaignRow
 from tests.handlers.conftest import Harness
 from tests.handlers.test_corrections import COUNTY, COUNTY_REVIEWER, OTHER_COUNTY_REVIEWER, county_reviewers  # noqa: F401
@@ -17,6 +18,8 @@ from tests.handlers.test_org_fixtures import (
 REPORTER = LocalUser(65001, "Xiaoming", "en")
 MANAGER = LocalUser(65002, "Manager", "en")
 STRANGER = LocalUser(65003, "Stranger", "en")
+HERE = LocalUser(65004, "Xihu health authority", "en")
+NEIGHBOUR = LocalUser(65005, "Binjiang health authority", "en")
 NAME = "王小明"
 
 
@@ -116,6 +119,17 @@ async def test_a_named_report_about_an_organisation_is_counted_on_it(harness: Ha
     await harness.press(ADMIN, "Take it")
     [report] = await harness.say(ADMIN, "/org_reports")
     assert report.text == f"Complaints and reports by organisation: Acme Ltd (#{organisation_id}): 1 open, 0 closed"
+    # Counted for the organisation's approving authority: a health authority over its county sees the count,
+    # one over the neighbouring county does not.
+    async with harness.services.database.unit_of_work() as uow:
+        await uow.administrators.appoint(HERE.telegram_id, Role.HEALTH_AUTHORITY, "330106", by=ADMIN.telegram_id,
+                                         now=harness.clock.now())
+        await uow.administrators.appoint(NEIGHBOUR.telegram_id, Role.HEALTH_AUTHORITY, "330108",
+                                         by=ADMIN.telegram_id, now=harness.clock.now())
+    [here] = await harness.say(HERE, "/org_reports")
+    assert here.text == report.text
+    [neighbour] = await harness.say(NEIGHBOUR, "/org_reports")
+    assert neighbour.text != report.text and "Acme" not in neighbour.text
     [entry] = await audit(harness, "complaint.file")
     assert entry.actor_telegram_id == REPORTER.telegram_id and entry.detail["organisation"] == organisation_id
 
