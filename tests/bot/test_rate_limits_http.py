@@ -18,12 +18,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import subprocess
-import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,14 +32,13 @@ from bot.bootstrap import create_services
 from bot.telegram_http import AiohttpRequest
 from bot.clock import ManualClock
 from bot.replies import Reply, t
+from tests.bot.fake_telegram import RETRY_AFTER, fake_telegram
 from bot.services.delivery import Audience, CampaignPayload, campaign_kind, campaign_progress, start_campaign
 from bot.services.delivery.worker import DeliveryWorker
 from handlers.delivery_sender import TelegramSender
 from tests.handlers.conftest import ADMIN_ID, START, make_settings
 
-KIND = "rate_test"
-RETRY_AFTER = 2
-THROTTLE_EVERY = 50  # every 50th sendMessage: 2 %
+KIND = "rate_limits_http_test"
 TOTAL_LIMIT = 30
 RECIPIENTS = 150
 REPEATED_CHATS = 8  # three small campaigns to the same chats, sent back to back
@@ -66,22 +61,6 @@ class Arrival:
     chat_id: int | None
     bulk_campaign: int | None
     status: int
-
-
-@contextmanager
-def fake_telegram() -> Iterator[str]:
-    """The fake Bot API in a process of its own (so arrival times never wait for this one); its URL."""
-    server = subprocess.Popen(
-        [sys.executable, str(Path(__file__).with_name("fake_telegram_server.py")),
-         "--throttle-every", str(THROTTLE_EVERY), "--retry-after", str(RETRY_AFTER)],
-        stdout=subprocess.PIPE, text=True,
-    )
-    try:
-        port = int(server.stdout.readline())
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.terminate()
-        server.wait(10)
 
 
 async def server_records(url: str) -> tuple[list[Arrival], list[tuple[float, int]]]:

@@ -21,7 +21,7 @@ from telegram.request import BaseRequest, HTTPXRequest, RequestData
 from telegram.request._requestparameter import RequestParameter
 
 from bot.telegram_http import AiohttpRequest
-from tests.bot.test_rate_limits_http import fake_telegram
+from tests.bot.fake_telegram import fake_telegram
 
 TOKEN = "1:HTTPTEST"
 CLASSES = [AiohttpRequest, HTTPXRequest]

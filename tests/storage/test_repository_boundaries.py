@@ -48,6 +48,13 @@ OWNER = {
     "ResidentIdMaskRow": "administration.py", "CampaignRow": "delivery.py", "DeliveryRow": "delivery.py",
     "CampaignAttachmentRow": "delivery.py", "ScheduledJobRow": "schedules.py", "JobRunRow": "schedules.py",
     "DataKeyCheckRow": "key_check.py",
+    "AdministratorRow": "administrators.py", "AdministratorInviteRow": "administrators.py",
+    "CheckpointRow": "checkpoints.py", "CheckpointInviteRow": "checkpoints.py", "CheckpointStaffRow": "checkpoints.py",
+    "CheckpointScanRow": "checkpoints.py", "CheckpointReadingRow": "checkpoints.py",
+    "CorrectionRequestRow": "corrections.py", "ComplaintRow": "complaints.py", "ComplaintMessageRow": "complaints.py",
+    "GuardianRow": "family.py", "GuardianInviteRow": "family.py",
+    "ImportRow": "imports.py", "ImportPendingRow": "imports.py", "ImportTargetRow": "imports.py",
+    "CacheVersionRow": "administration.py",
 }
 
 # The cross-table reads that remain, each for a reason; a new one fails below. Declarations are read by
@@ -57,8 +64,14 @@ STILL_SHARED = {
     ("actors.py", "UserRow"), ("administration.py", "UserRow"), ("consents.py", "UserRow"),
     ("daily_counts.py", "UserRow"), ("delivery.py", "UserRow"), ("erasure.py", "UserRow"),
     ("notices.py", "UserRow"), ("organisations.py", "UserRow"), ("reminders.py", "UserRow"), ("stats.py", "UserRow"),
+    ("declarations.py", "UserRow"),  # a scope's declaration histories: the clear region code only
+    ("imports.py", "UserRow"),  # an authority's list matched on the users' blind indexes, never their sealed data
+    ("complaints.py", "OrganisationRow"),  # a case names its organisation; counts per organisation in a scope
     # One query loads a turn: the sender, their language and their flow state.
     ("actors.py", "PreferenceRow"), ("actors.py", "ConversationStateRow"),
+    # … and, so a cached confirmation needs no more statements, the stored status, whether any decision
+    # names them, and the risk areas' change counter (storage.caches).
+    ("actors.py", "StatusRow"), ("actors.py", "DecisionRow"), ("actors.py", "CacheVersionRow"),
     # Stored statuses by colour: the counts, the audiences and the managers' summaries group by them.
     ("daily_counts.py", "StatusRow"), ("delivery.py", "StatusRow"), ("organisations.py", "StatusRow"),
     ("stats.py", "StatusRow"), ("status_sweep.py", "StatusRow"),
