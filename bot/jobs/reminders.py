@@ -14,7 +14,7 @@ from datetime import date
 
 from bot.jobs.common import SYSTEM, turn_for_user
 from bot.replies import Button, Reply, Text, button, t
-from bot.services.checkin import EVERYONE, RepeatYesterday
+from bot.services.checkin_keyboards import EVERYONE, RepeatYesterday
 from bot.services.common_buttons import ShowReminders, StartCheckin
 from bot.scheduler import JobContext
 from bot.services import household, status_card

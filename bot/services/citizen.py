@@ -5,9 +5,10 @@ from dataclasses import dataclass
 
 from bot.i18n import LANGUAGES
 from bot.replies import Text, button, t
-from bot.services import checkin, registration, status_card
+from bot.services import checkin, checkin_start, registration, status_card
 from bot.services.access import REGISTERED
 from bot.services.callbacks import CallbackData, text
+from bot.services.checkin_keyboards import RepeatYesterday
 from bot.services.common_buttons import RefreshStatus, StartCheckin, StartRegistration
 from bot.services.context import Turn
 from bot.services.feature import Command, Feature, Press
@@ -97,7 +98,7 @@ FEATURE = Feature(
         Press(registration.ConsentToRegister, registration.on_consent),  # before the flow: nothing stored yet
         Press(StartCheckin, _start_checkin, requires=REGISTERED),
         # The one-tap declaration: offered in the check-in and under the daily reminder, so it works in any state.
-        Press(checkin.RepeatYesterday, checkin.repeat_yesterday, requires=REGISTERED),
+        Press(RepeatYesterday, checkin_start.repeat_yesterday, requires=REGISTERED),
         Press(RefreshStatus, _refresh_status, requires=REGISTERED),
         Press(ChooseLanguage, _choose_language),
     ),

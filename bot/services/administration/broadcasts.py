@@ -12,7 +12,9 @@ The ``broadcast`` flow, step by step (``BROADCAST``, at the end of this module):
 
 ``bc:aud:…`` also works from the region, organisation and confirm steps (choose again), and
 ``bc:abandon`` at any step. The notice goes out as a ``broadcast`` campaign (``bot.services.delivery``);
-its progress and cancellation are ``bot.services.administration.broadcast_progress``.
+what recipients get (the notice, also shown as the preview, and the campaign kind) is
+``bot.services.administration.broadcast_notice``; its progress and cancellation are
+``bot.services.administration.broadcast_progress``.
 """
 from __future__ import annotations
 
@@ -21,19 +23,18 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bot import regions
-from bot.replies import Attachment, Button, Reply, Text, button, t
+from bot.replies import Button, Text, button, t
 from bot.services import delivery
 from bot.services import roles
 from bot.services.access import authority
+from bot.services.administration.broadcast_notice import BROADCAST_CAMPAIGN, BroadcastPayload, compose_notice
 from bot.services.administration.common import region_name
 from bot.services.callbacks import CallbackData
-from bot.services.context import Services, Turn, language_of
+from bot.services.context import Turn
 from bot.services.feature import Command, Content, Draft, Feature, Flow, Picture, Press, Step
 from rules.authority import Role, within_filter
 from rules.model import Colour
 from rules.validators import parse_id
-from storage.records import Campaign, DeliveryRecord
-from storage.unit_of_work import UnitOfWork
 
 BROADCAST_FLOW = "broadcast"
 BROADCAST_TEXT_MAX = 3500
@@ -287,7 +288,7 @@ async def _preview(turn: Turn) -> None:
     """The notice exactly as recipients will see it, then who they are and the Send button."""
     draft = turn.draft(BroadcastDraft)
     assert draft.audience is not None and draft.count is not None
-    preview = await _notice(turn.uow, turn.language, draft.text or "", draft.attachment_id)
+    preview = await compose_notice(turn.uow, turn.language, draft.text or "", draft.attachment_id)
     turn.reply.messages.extend(preview.messages)
     described = await _describe_audience(turn, draft.audience, draft.value)
     if draft.count == 0:
@@ -339,37 +340,6 @@ async def _send(turn: Turn, pressed: SendBroadcast) -> None:
 async def _abandon(turn: Turn, pressed: AbandonBroadcast) -> None:
     await turn.clear_state()
     turn.reply.say(t("broadcast.abandoned"), edit=True)
-
-
-# --- what recipients get -------------------------------------------------------------------------
-
-
-async def _notice(uow: UnitOfWork, language: str, text: str, attachment_id: int | None) -> Reply:
-    """The notice exactly as recipients see it (also the admin's preview)."""
-    reply = Reply(language)
-    notice = t("broadcast.notice", text=text)
-    stored = await uow.deliveries.attachment(attachment_id) if attachment_id else None
-    if stored is None:
-        return reply.say(notice)
-    return reply.attach(Attachment(stored.filename, stored.content, as_photo=True,
-                                   cache_key=f"campaign_attachment:{stored.id}",
-                                   telegram_file_id=stored.telegram_file_id), notice)
-
-
-class BroadcastPayload(delivery.CampaignPayload):
-    """The administrator's text and the stored picture, if any (rows written without it have none)."""
-
-    text: str
-    attachment_id: int | None = None
-
-
-async def render_broadcast(services: Services, campaign: Campaign, payload: BroadcastPayload,
-                           recipient: DeliveryRecord, uow: UnitOfWork) -> Reply:
-    language = await language_of(services, uow, recipient.telegram_id)
-    return await _notice(uow, language, payload.text, payload.attachment_id)
-
-
-BROADCAST_CAMPAIGN = delivery.campaign_kind("broadcast", BroadcastPayload, render_broadcast)
 
 
 # --- the flow ------------------------------------------------------------------------------------
