@@ -24,8 +24,9 @@ NOW = datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)
 # Every kind with a payload of the shape its features start it with, and the JSON stored before kinds were typed.
 EXAMPLES: list[tuple[CampaignKind, CampaignPayload, dict]] = [
     (BROADCAST_CAMPAIGN, BroadcastPayload(text="Stay home", attachment_id=7), {"text": "Stay home", "attachment_id": 7}),
-    (BROADCAST_CAMPAIGN, BroadcastPayload(text="Stay home"), {"text": "Stay home", "attachment_id": None}),
+    (BROADCAST_CAMPAIGN, BroadcastPayload(text="Stay home", attachment_id=None), {"text": "Stay home", "attachment_id": None}),
     (DECISION, DecisionPayload(decision_id=3), {"decision_id": 3}),
+    (DECISION, DecisionPayload(decisions=(3, 9), decided_by=1), {"decisions": [3, 9], "decided_by": 1}),  # /import
     (ORG_REQUEST, OrganisationPayload(organisation_id=12), {"organisation_id": 12}),
     (ORG_DECISION, OrganisationPayload(organisation_id=12), {"organisation_id": 12}),
     (ORG_NUDGE, NudgePayload(organisation_id=12, day=date(2026, 3, 2)), {"organisation_id": 12, "day": "2026-03-02"}),

@@ -60,7 +60,10 @@ class CampaignKind(Generic[P]):
             raise CampaignPayloadError(
                 f"a {self.name} campaign carries {self.payload.__name__}, not {type(payload).__name__}")
         try:  # again: model_construct() or a mutated copy may have skipped validation
-            return self.payload.model_validate(payload.model_dump()).model_dump(mode="json")
+            # Only the fields the payload was given: a field left at its default is not written, so a
+            # payload with optional alternatives (a decision or a range of them) stores only its own.
+            checked = self.payload.model_validate(payload.model_dump(exclude_unset=True))
+            return checked.model_dump(mode="json", exclude_unset=True)
         except ValidationError as error:
             raise CampaignPayloadError(f"invalid {self.name} payload: {error.error_count()} error(s)") from None
 
