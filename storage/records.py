@@ -339,6 +339,8 @@ class DeliveryRecord:
     campaign_id: int
     telegram_id: int
     attempts: int  # including the current claim
+    # The dependant whose notice this is, sent to their guardian's chat telegram_id; 0: about the recipient.
+    on_behalf_of: int = 0
 
 
 @dataclass(frozen=True, slots=True)

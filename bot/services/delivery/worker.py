@@ -43,6 +43,7 @@ from bot.rate_limit import BulkTicket, OutgoingLimiter, SendHeldBack, bulk_send
 from bot.replies import Reply
 from bot.services.context import Services, language_of
 from bot.services.delivery.campaigns import progress_text
+from bot.services.delivery.guardians import render_for_guardian
 from bot.services.delivery.renderers import renderer_for
 from bot.services.delivery.sending import (
     OutcomeUnknown,
@@ -232,6 +233,8 @@ class DeliveryWorker:
         if renderer is None:
             raise _RenderFailed(delivery.id, f"no renderer registered for kind {campaign.kind!r}")
         try:
+            if delivery.on_behalf_of:
+                return await render_for_guardian(renderer, self.services, campaign, delivery, uow)
             return await renderer(self.services, campaign, delivery, uow)
         except Exception as error:  # noqa: BLE001 - one recipient's bad data must not stop the campaign
             log.error("campaign %d: renderer failed: %s", campaign.id, type(error).__name__)

@@ -1,0 +1,34 @@
+"""What happens to a dependant reaches their guardians: notices, reads in the access log, /print."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import text
+
+from bot.local.chat import LocalUser
+from rules.family import is_dependant_id
+from tests.handlers.conftest import Harness
+from tests.handlers.test_family import CHILD_ID, GUARDIAN, PARENT_ID, add_dependant, declare_fully_for
+from tests.handlers.test_org_fixtures import ADMIN, chat, drain, today
+
+async def test_an_override_on_a_dependant_reaches_guardian_with_the_dependants_card(harness: Harness) -> None:
+    await harness.register(GUARDIAN, name="张三")
+    await add_dependant(harness, GUARDIAN, "小明", CHILD_ID, "child")
+    await add_dependant(harness, GUARDIAN, "李四", PARENT_ID, "parent")
+    await declare_fully_for(harness, GUARDIAN, "小明")
+    before = len(chat(harness, GUARDIAN))
+    [confirm] = await harness.say(ADMIN, f"/override {CHILD_ID} red 14 traced by the CDC")
+    assert "小*" in confirm.text
+    [recorded] = await harness.press(ADMIN, "Confirm")
+    assert recorded.text.startswith("Decision recorded: 小* has a Red code")
+    assert await drain(harness) == 1
+    [notice] = chat(harness, GUARDIAN)[before:]
+    until = today(harness) + timedelta(days=13)
+    assert notice.photo is not None
+    assert notice.caption.startswith("For 小*, whom you declare for:\n\nThe health authority set your code to Red until "
+                                     f"{until:%Y-%m-%d}.")
+    assert "小* · Red code" in notice.caption and "李*" not in notice.caption
+    async with harness.services.database.unit_of_work() as uow:
+        deliveries = await uow._session.execute(text("SELECT telegram_id, on_behalf_of, status FROM deliveries"))
+        [(to, about, status)] = deliveries.all()
+    assert to == GUARDIAN.telegram_id and is_dependant_id(about) and status == "sent"
