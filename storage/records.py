@@ -198,8 +198,8 @@ class StaffMember:
 
 @dataclass(frozen=True, slots=True)
 class AccessRecord:
-    organisation_id: int
-    organisation_name: str
+    organisation_id: int | None  # None: a guardian's read
+    organisation_name: str | None
     reader_telegram_id: int
     what: str
     at: datetime

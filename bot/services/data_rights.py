@@ -191,9 +191,10 @@ async def export(turn: Turn, user: UserProfile) -> dict[str, Any]:
 
 
 async def _access_log(turn: Turn, user: UserProfile) -> list[dict[str, Any]]:
-    """Who read the person's code, newest first: organisations' managers, and checkpoints' staff (each
-    scan and each temperature measured)."""
-    reads = [((a.at, False), {"organisation": a.organisation_name, "at": _instant(a.at), "what": a.what})
+    """Who read the person's code, newest first: organisations' managers, guardians (their card, their
+    export), and checkpoints' staff (each scan and each temperature measured)."""
+    reads = [((a.at, False), {"organisation": a.organisation_name, "at": _instant(a.at), "what": a.what}
+              if a.organisation_id is not None else {"guardian": True, "at": _instant(a.at), "what": a.what})
              for a in await turn.uow.access_log.for_user(user.id)]
     # At the same instant a reading comes after the scan it followed.
     reads += [((v.at, v.what == "checkpoint_reading"), {"checkpoint": v.checkpoint_name, "at": _instant(v.at), "what": v.what})
@@ -302,6 +303,13 @@ def _other_records(sections: dict[str, list]) -> Text:
                                             for name, rows in sorted(sections.items())])
 
 
+def _reader(read: dict[str, Any]) -> str | Text:
+    """Who read, as /mydata names them: the organisation, the checkpoint, or "your guardian"."""
+    if read.get("guardian"):
+        return t("mydata.reader_guardian")
+    return read.get("organisation") or read["checkpoint"]
+
+
 def _organisation_parts(turn: Turn, document: dict[str, Any]) -> list[Text]:
     """Memberships, decisions, and who read the status: organisation, when, what."""
     memberships = [m for m in document["memberships"] if m["left_at"] is None]
@@ -318,7 +326,7 @@ def _organisation_parts(turn: Turn, document: dict[str, Any]) -> list[Text]:
         return parts
     catalogue, tz = turn.services.catalogue, turn.services.tz
     items = [
-        t("mydata.access_item", organisation=a.get("organisation") or a["checkpoint"], at=datetime.fromisoformat(a["at"]).astimezone(tz),
+        t("mydata.access_item", organisation=_reader(a), at=datetime.fromisoformat(a["at"]).astimezone(tz),
           what=t(f"mydata.what.{a['what']}") if catalogue.has(f"mydata.what.{a['what']}") else a["what"])
         for a in reads[:ACCESS_LOG_IN_SUMMARY]
     ]

@@ -71,7 +71,10 @@ async def held(turn: Turn, person: int, *, full: bool) -> tuple[GuardianLink, Us
 
 
 async def read_by_guardian(turn: Turn, dependant: UserProfile, what: str) -> None:
-    """A guardian reading a dependant's data is recorded (the audit log; ``user:<id>`` is cleared at erasure)."""
+    """A guardian reading a dependant's data is recorded: in the dependant's access log (their /mydata,
+    once they claim their record, and the guardian's export of it) and in the audit log (``user:<id>``
+    is cleared at erasure)."""
+    await turn.uow.access_log.record(None, turn.actor.telegram_id, f"guardian_{what}", turn.now, [dependant.id])
     await turn.uow.audit.record(turn.actor.telegram_id, f"family.{what}", turn.now, target=f"user:{dependant.id}")
 
 

@@ -83,7 +83,8 @@ class MembershipRow(Base):
 
 
 class AccessLogRow(Base):
-    """Who (manager) read what about whom (member), when, on behalf of which organisation."""
+    """Who read what about whom, when: a manager on behalf of an organisation, or (no organisation) a
+    guardian reading a dependant's record (bot.services.household.read_by_guardian)."""
 
     __tablename__ = "access_log"
     __table_args__ = (Index("ix_access_log_user_id_at", "user_id", "at"),)
@@ -92,8 +93,8 @@ class AccessLogRow(Base):
     user_id: Mapped[int] = mapped_column(
         SurrogateId, ForeignKey("users.id", ondelete="CASCADE"), info=personal(Personal.USER)
     )
-    organisation_id: Mapped[int] = mapped_column(
-        SurrogateId, ForeignKey("organisations.id", ondelete="CASCADE"), info=personal(Personal.CONTENT)
+    organisation_id: Mapped[int | None] = mapped_column(
+        SurrogateId, ForeignKey("organisations.id", ondelete="CASCADE"), nullable=True, info=personal(Personal.CONTENT)
     )
     reader_telegram_id: Mapped[int] = mapped_column(BigInteger, info=personal(Personal.ACTOR))
     what: Mapped[str] = mapped_column(String(32), info=personal(Personal.CONTENT))

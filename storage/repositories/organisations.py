@@ -394,9 +394,10 @@ class MembershipRepository(Repository):
 
 class AccessLogRepository(Repository):
     async def record(
-        self, organisation_id: int, reader: int, what: str, now: datetime, user_ids: Select[int] | list[int]
+        self, organisation_id: int | None, reader: int, what: str, now: datetime, user_ids: Select[int] | list[int]
     ) -> int:
-        """One row per member read, written set-based when ``user_ids`` is a SELECT; returns the count."""
+        """One row per member read, written set-based when ``user_ids`` is a SELECT; returns the count.
+        ``organisation_id`` None: the reader is a guardian of the people read."""
         require_aware("now", now)
         if isinstance(user_ids, list):
             if not user_ids:
@@ -422,7 +423,7 @@ class AccessLogRepository(Repository):
         """Who read this member's status, newest first (shown to the member in /mydata)."""
         query = (
             select(_access.c.organisation_id, _orgs.c.name, _access.c.reader_telegram_id, _access.c.what, _access.c.at)
-            .join(_orgs, _orgs.c.id == _access.c.organisation_id)
+            .outerjoin(_orgs, _orgs.c.id == _access.c.organisation_id)
             .where(_access.c.user_id == user_id)
             .order_by(_access.c.at.desc(), _access.c.id.desc())
         )

@@ -1,6 +1,7 @@
 """What happens to a dependant reaches their guardians: notices, reads in the access log, /print."""
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 from sqlalchemy import text
@@ -8,7 +9,7 @@ from sqlalchemy import text
 from bot.local.chat import LocalUser
 from rules.family import is_dependant_id
 from tests.handlers.conftest import Harness
-from tests.handlers.test_family import CHILD_ID, GUARDIAN, PARENT_ID, add_dependant, declare_fully_for
+from tests.handlers.test_family import CHILD_ID, CLAIMER, GUARDIAN, PARENT_ID, add_dependant, declare_fully_for
 from tests.handlers.test_org_fixtures import ADMIN, chat, drain, today
 
 async def test_an_override_on_a_dependant_reaches_guardian_with_the_dependants_card(harness: Harness) -> None:
@@ -32,3 +33,24 @@ async def test_an_override_on_a_dependant_reaches_guardian_with_the_dependants_c
         deliveries = await uow._session.execute(text("SELECT telegram_id, on_behalf_of, status FROM deliveries"))
         [(to, about, status)] = deliveries.all()
     assert to == GUARDIAN.telegram_id and is_dependant_id(about) and status == "sent"
+
+
+async def test_a_guardians_reads_are_in_the_dependants_access_log_export_and_mydata(harness: Harness) -> None:
+    await harness.register(GUARDIAN, name="张三")
+    await add_dependant(harness, GUARDIAN, "王芳", PARENT_ID, "parent")
+    await declare_fully_for(harness, GUARDIAN, "王芳")
+    await harness.say(GUARDIAN, "/family")
+    await harness.press(GUARDIAN, "王芳")
+    replies = await harness.press(GUARDIAN, "Export their data")
+    document = json.loads([m for m in replies if m.document][0].document.decode())
+    reads = [(a.get("guardian"), a["what"]) for a in document["access_log"]]
+    assert reads == [(True, "guardian_export"), (True, "guardian_card")]  # newest first, this export included
+    assert str(GUARDIAN.telegram_id) not in json.dumps(document["access_log"])
+    async with harness.services.database.unit_of_work() as uow:
+        rows = (await uow._session.execute(text("SELECT organisation_id, reader_telegram_id, what FROM access_log"))).all()
+    assert sorted(rows) == [(None, GUARDIAN.telegram_id, "guardian_card"), (None, GUARDIAN.telegram_id, "guardian_export")]
+    # Once the parent holds their own record, their /mydata names the reads.
+    await harness.register(CLAIMER, name="王芳", resident_id=PARENT_ID, phone="13900139000")
+    summary = " ".join(m.text or "" for m in await harness.say(CLAIMER, "/mydata"))
+    assert "Your guardian, " in summary and "looked at your card (as your guardian)" in summary
+    assert "exported all your data (as your guardian)" in summary
