@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 
 from bot import regions
 from bot.replies import Attachment, Button, Text, button, t
-from bot.services import consent, data_rights, family_invites, household, status_card
+from bot.services import consent, data_rights, family_invites, household, paper_code, status_card
 from bot.services.access import REGISTERED
 from bot.services.callbacks import CallbackData
 from bot.services.context import Turn
@@ -64,6 +64,11 @@ class ShowDependant(CallbackData, prefix="fam", action="show"):
 
 @dataclass(frozen=True)
 class ExportDependant(CallbackData, prefix="fam", action="export"):
+    person: int
+
+
+@dataclass(frozen=True)
+class PrintDependant(CallbackData, prefix="fam", action="print"):
     person: int
 
 
@@ -120,10 +125,16 @@ async def _show(turn: Turn, pressed: ShowDependant) -> None:
     await status_card.present_for(turn, dependant)
     rows: list[tuple[Button, ...]] = [(button("family.button_export", ExportDependant(dependant.id)),)]
     if link.full:
+        rows[0] = (*rows[0], button("family.button_print", PrintDependant(dependant.id)))
         rows.append((button("family.button_invite", family_invites.InviteGuardian(dependant.id)),
                      button("family.button_erase", AskErase(dependant.id))))
     key = "family.actions" if link.full else "family.actions_read"
     turn.reply.say(t(key, name=dependant.name, relation=t(f"family.relation.{link.relation}")), buttons=tuple(rows))
+
+
+async def _print(turn: Turn, pressed: PrintDependant) -> None:
+    """The dependant's paper code (/print's use case decides whether the sender may print it)."""
+    await paper_code.print_code(turn, pressed.person)
 
 
 async def _export(turn: Turn, pressed: ExportDependant) -> None:
@@ -338,6 +349,7 @@ FEATURE = Feature(
         Press(AddDependant, _start_adding, requires=REGISTERED),
         Press(ShowDependant, _show, requires=REGISTERED),
         Press(ExportDependant, _export, requires=REGISTERED),
+        Press(PrintDependant, _print, requires=REGISTERED),
         *family_invites.PRESSES,
         Press(AskErase, _ask_erase, requires=REGISTERED),
         Press(EraseDependant, _erase, requires=REGISTERED),

@@ -1,18 +1,24 @@
 """What happens to a dependant reaches their guardians: notices, reads in the access log, /print."""
 from __future__ import annotations
 
+import io
 import json
 from datetime import timedelta
 
+import pypdf
+import pytest
 from sqlalchemy import text
 
-from bot.local.chat import LocalUser
+from bot.cjk_font import cjk_font
+from bot.services.verification import verify
 from rules.family import is_dependant_id
 from tests.handlers.conftest import Harness
 from tests.handlers.test_family import CHILD_ID, CLAIMER, GUARDIAN, PARENT_ID, add_dependant, declare_fully_for
 from tests.handlers.test_org_fixtures import ADMIN, chat, drain, today
+from tests.handlers.test_paper_code import _page_qrs
 
-async def test_an_override_on_a_dependant_reaches_guardian_with_the_dependants_card(harness: Harness) -> None:
+
+async def test_an_override_on_a_dependant_reaches_the_guardian_with_the_dependants_card(harness: Harness) -> None:
     await harness.register(GUARDIAN, name="张三")
     await add_dependant(harness, GUARDIAN, "小明", CHILD_ID, "child")
     await add_dependant(harness, GUARDIAN, "李四", PARENT_ID, "parent")
@@ -54,3 +60,29 @@ async def test_a_guardians_reads_are_in_the_dependants_access_log_export_and_myd
     summary = " ".join(m.text or "" for m in await harness.say(CLAIMER, "/mydata"))
     assert "Your guardian, " in summary and "looked at your card (as your guardian)" in summary
     assert "exported all your data (as your guardian)" in summary
+
+
+@pytest.mark.skipif(cjk_font(None) is None, reason="no CJK font installed (.ci/run installs fonts-wqy-zenhei)")
+async def test_a_guardian_prints_a_dependants_paper_code(harness: Harness) -> None:
+    await harness.register(GUARDIAN, name="张三")
+    await add_dependant(harness, GUARDIAN, "小明", CHILD_ID, "child")
+    await declare_fully_for(harness, GUARDIAN, "小明")
+    await harness.say(GUARDIAN, "/family")
+    await harness.press(GUARDIAN, "小明")
+    replies = await harness.press(GUARDIAN, "🖨 Print their code")
+    (document,) = [m for m in replies if m.document is not None]
+    reader = pypdf.PdfReader(io.BytesIO(document.document))
+    for page in reader.pages:
+        words = " ".join(page.extract_text().split())
+        assert "小*" in words and "Green code" in words and "小明" not in words and "张" not in words
+    first, second = _page_qrs(document.document)
+    assert first == second
+    view = await verify(harness.services, first, channel="web")
+    assert (view.valid, view.masked_name) == (True, "小*")
+    async with harness.services.database.unit_of_work() as uow:
+        holder = (await uow._session.execute(
+            text("SELECT u.telegram_id FROM credentials c JOIN users u ON u.id = c.user_id WHERE c.kind = 'paper'"))).scalar_one()
+        [entry] = await uow.audit.recent(limit=10, action="paper.print")
+        reads = [a.what for a in await uow.access_log.for_user((await uow.users.get_by_telegram_id(holder)).id)]
+    assert is_dependant_id(holder) and entry.detail["for"] == "dependant"
+    assert "guardian_print" in reads
