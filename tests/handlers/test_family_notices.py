@@ -11,10 +11,20 @@ from sqlalchemy import text
 
 from bot.cjk_font import cjk_font
 from bot.services.verification import verify
+from bot.settings import SettingsError
 from rules.family import is_dependant_id
-from tests.handlers.conftest import Harness
-from tests.handlers.test_family import CHILD_ID, CLAIMER, GUARDIAN, PARENT_ID, add_dependant, declare_fully_for
+from tests.handlers.conftest import Harness, make_settings, start_harness, stop_harness
+from tests.handlers.test_family import (
+    CHILD_ID,
+    CLAIMER,
+    GUARDIAN,
+    PARENT_ID,
+    add_dependant,
+    declare_fully_for,
+    resident_id,
+)
 from tests.handlers.test_org_fixtures import ADMIN, chat, drain, today
+from tests.handlers.test_org_kinds import _request
 from tests.handlers.test_paper_code import _page_qrs
 
 
@@ -86,3 +96,36 @@ async def test_a_guardian_prints_a_dependants_paper_code(harness: Harness) -> No
         reads = [a.what for a in await uow.access_log.for_user((await uow.users.get_by_telegram_id(holder)).id)]
     assert is_dependant_id(holder) and entry.detail["for"] == "dependant"
     assert "guardian_print" in reads
+
+
+async def test_a_community_worker_acts_as_guardian_for_more_residents_up_to_the_setting(tmp_path, database_url: str
+                                                                                       ) -> None:
+    harness = await start_harness(tmp_path, database_url, community_dependants=6)
+    try:
+        await harness.register(GUARDIAN, name="张三")
+        await _request(harness, GUARDIAN, 1, "Lingyin Community", "Community (社区)")
+        [overview] = await harness.say(GUARDIAN, "/family")
+        assert "up to 6 people" in overview.text
+        for n in range(6):
+            await add_dependant(harness, GUARDIAN, f"居民{n}", resident_id("1950010" + str(n + 1)), "someone I care for")
+        await harness.say(GUARDIAN, "/family")
+        [refused] = await harness.press(GUARDIAN, "➕ Add a person")
+        assert refused.text == "You already declare for 6 people, the most one account may."
+        await declare_fully_for(harness, GUARDIAN, "居民5")
+        async with harness.services.database.unit_of_work() as uow:
+            marked = (await uow._session.execute(text("SELECT by_proxy FROM declarations"))).scalars().all()
+        assert marked == [True]  # the worker's declaration for a resident is marked as a proxy's
+    finally:
+        await stop_harness(harness)
+
+
+async def test_an_enterprise_manager_keeps_the_family_limit(harness: Harness) -> None:
+    await harness.register(GUARDIAN, name="张三")
+    await _request(harness, GUARDIAN, 1, "Acme Ltd", None)
+    [overview] = await harness.say(GUARDIAN, "/family")
+    assert "up to 5 people" in overview.text
+
+
+def test_the_community_limit_is_validated(tmp_path) -> None:
+    with pytest.raises(SettingsError, match="HEALTHCODE_COMMUNITY_DEPENDANTS: Input should be greater than or equal to 5"):
+        make_settings(tmp_path, "sqlite+aiosqlite://", community_dependants=4)
