@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import text
 
 from bot.cjk_font import cjk_font
+from bot.local.chat import LocalUser
 from bot.services.verification import verify
 from bot.settings import SettingsError
 from rules.family import is_dependant_id
@@ -49,6 +50,16 @@ async def test_an_override_on_a_dependant_reaches_the_guardian_with_the_dependan
         deliveries = await uow._session.execute(text("SELECT telegram_id, on_behalf_of, status FROM deliveries"))
         [(to, about, status)] = deliveries.all()
     assert to == GUARDIAN.telegram_id and is_dependant_id(about) and status == "sent"
+    # Once the child's record is theirs, the notice names their own id, so that their erasure finds it.
+    child = LocalUser(30010, "Ming", "en")
+    await harness.register(child, name="小明", resident_id=CHILD_ID, phone="13900139001")
+    async with harness.services.database.unit_of_work() as uow:
+        about_them = text("SELECT on_behalf_of FROM deliveries WHERE on_behalf_of <> 0")
+        assert (await uow._session.execute(about_them)).scalar_one() == child.telegram_id
+    await harness.say(child, "/forget")
+    await harness.press(child, 1)
+    async with harness.services.database.unit_of_work() as uow:
+        assert (await uow._session.execute(text("SELECT count(*) FROM deliveries WHERE on_behalf_of <> 0"))).scalar_one() == 0
 
 
 async def test_a_guardians_reads_are_in_the_dependants_access_log_export_and_mydata(harness: Harness) -> None:

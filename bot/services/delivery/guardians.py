@@ -12,6 +12,7 @@ from dataclasses import replace
 from bot.replies import Reply, t
 from bot.services.context import Services, language_of
 from bot.services.delivery.renderers import Renderer
+from rules.family import is_dependant_id
 from rules.validators import mask_name
 from storage.records import Campaign, DeliveryRecord
 from storage.unit_of_work import UnitOfWork
@@ -20,8 +21,8 @@ from storage.unit_of_work import UnitOfWork
 async def render_for_guardian(renderer: Renderer, services: Services, campaign: Campaign, delivery: DeliveryRecord,
                               uow: UnitOfWork) -> Reply | None:
     dependant = await uow.users.get_by_telegram_id(delivery.on_behalf_of)
-    if dependant is None:  # erased meanwhile: nothing to tell
-        return None
+    if dependant is None or not is_dependant_id(dependant.telegram_id):
+        return None  # erased meanwhile, or claimed (the notice is theirs now, not their former guardians')
     reply = await renderer(services, campaign, replace(delivery, telegram_id=delivery.on_behalf_of), uow)
     if reply is None or not reply.messages:
         return reply
