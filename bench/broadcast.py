@@ -119,7 +119,7 @@ async def prepare_database(url: str, key: bytes, recipients: int, rate: float) -
     from storage.migrate import upgrade
     from storage.models import UserRow
     from bot.services.delivery import Audience, start_campaign
-    import bot.services.administration  # noqa: F401 - registers the broadcast renderer
+    from bot.services.administration.broadcasts import BROADCAST_CAMPAIGN, BroadcastPayload
 
     await upgrade(url)
     database = Database(url, FieldCipher(key))
@@ -140,8 +140,8 @@ async def prepare_database(url: str, key: bytes, recipients: int, rate: float) -
             async with database.unit_of_work() as uow:
                 await uow._session.execute(UserRow.__table__.insert(), rows)
         async with database.unit_of_work() as uow:
-            return await start_campaign(uow, kind="broadcast", created_by=ADMIN_CHAT, now=now,
-                                        payload={"text": "Bench notice", "attachment_id": None},
+            return await start_campaign(uow, kind=BROADCAST_CAMPAIGN, created_by=ADMIN_CHAT, now=now,
+                                        payload=BroadcastPayload(text="Bench notice"),
                                         audience=Audience("everyone"), progress_chat_id=ADMIN_CHAT, rate=rate)
     finally:
         await database.dispose()
@@ -185,7 +185,7 @@ async def child_main(args: argparse.Namespace) -> None:
     from bot.services.delivery.worker import DeliveryWorker
     from bot.settings import load_settings
     from handlers.delivery_sender import TelegramSender
-    import bot.services.administration  # noqa: F401 - registers the broadcast renderer
+    import bot.services.administration  # noqa: F401 - registers the broadcast campaign kind
 
     state = Path(args.state_dir)
     settings = load_settings(_env_file=None, database_url=args.database_url, state_dir=state, keys_dir=state / "keys",

@@ -3,13 +3,20 @@
     python -m bench.checkin --users 2000            # SQLite (a temp file)
     python -m bench.checkin --users 2000 --processes 2   # two bot processes sharing the database
     python -m bench.checkin --users 2000 --database-url postgresql+asyncpg://postgres@127.0.0.1:5432/test
+    python -m bench.checkin --users 1000 --mixed        # also: cached p99 while fresh cards render
+    python -m bench.checkin --users 1000 --render threads   # cards drawn in threads, as before
 
 Each synthetic user is registered through storage, then walked through /checkin up to the
 confirm step. What is timed is the last answer (pressing Confirm) until the reply has been
 sent, for all users concurrently:
   * "fresh QR"  - the first declaration of the day: a new credential, a new card image;
   * "cached QR" - the same answers again the same day: same status, so the credential and
-                  Telegram's file_id are reused and no image is rendered.
+                  Telegram's file_id are reused and no image is rendered;
+  * "mixed" (--mixed) - the next day, half the users declare for the first time (fresh cards) while
+                  the other half, who declared already that day, declare again (cached), all at once:
+                  the cached half's p50/p99 is what a cached confirmation costs while cards render.
+Cards are drawn in the bot's process pool (bot.card_rendering, one worker per core) unless
+``--render threads``.
 """
 from __future__ import annotations
 
@@ -61,7 +68,8 @@ async def walk_to_confirm(chat: LocalChat, user: LocalUser) -> None:
         raise SystemExit(f"user {user.telegram_id} did not reach the confirm step: {summary.body[:80]!r}")
 
 
-async def timed_confirms(chat: LocalChat, users: list[LocalUser], concurrency: int) -> tuple[float, list[float]]:
+async def timed_confirms(chat: LocalChat, users: list[LocalUser], concurrency: int,
+                         by_user: dict[int, float] | None = None) -> tuple[float, list[float]]:
     gate = asyncio.Semaphore(concurrency)
     latencies: list[float] = []
 
@@ -73,6 +81,8 @@ async def timed_confirms(chat: LocalChat, users: list[LocalUser], concurrency: i
             started = time.perf_counter()
             replies = await chat.press_data(user, target, "ci:confirm")
             latencies.append(time.perf_counter() - started)
+            if by_user is not None:
+                by_user[user.telegram_id] = latencies[-1]
         if not any(reply.photo is not None or reply.photo_file_id is not None for reply in replies):
             raise SystemExit(f"user {user.telegram_id} got no status card after confirming")
 
@@ -82,6 +92,7 @@ async def timed_confirms(chat: LocalChat, users: list[LocalUser], concurrency: i
 
 
 PHASES = ("fresh QR", "cached QR")
+MIXED = ("cached while fresh render", "fresh beside cached")
 
 
 def _settings(directory: Path, url: str):
@@ -89,8 +100,28 @@ def _settings(directory: Path, url: str):
                          keys_dir=directory / "keys", public_url="https://hc.example.cn", log_level="WARNING")
 
 
+async def _mixed(chat: LocalChat, clock: ManualClock, users: list[LocalUser], concurrency: int,
+                 barrier: Any) -> dict[str, tuple[float, list[float]]]:
+    """The next day: the first half confirms once (untimed) so its next confirmation is cached, then
+    both halves confirm at once, interleaved: cached and fresh cards in the same load."""
+    clock.advance(timedelta(days=1))
+    cached, fresh = users[: len(users) // 2], users[len(users) // 2:]
+    for user in cached:
+        await walk_to_confirm(chat, user)
+    await timed_confirms(chat, cached, concurrency)
+    for user in users:
+        await walk_to_confirm(chat, user)
+    interleaved = [user for pair in zip(cached, fresh) for user in pair] + fresh[len(cached):]
+    by_user: dict[int, float] = {}
+    await asyncio.to_thread(barrier.wait)
+    elapsed, _ = await timed_confirms(chat, interleaved, concurrency, by_user)
+    return {MIXED[0]: (elapsed, [by_user[user.telegram_id] for user in cached]),
+            MIXED[1]: (elapsed, [by_user[user.telegram_id] for user in fresh])}
+
+
 async def _one_process(directory: Path, url: str, first_id: int, users_count: int, concurrency: int,
-                       barrier: Any) -> dict[str, tuple[float, list[float]]]:
+                       barrier: Any, render: str = "processes", mixed: bool = False,
+                       ) -> dict[str, tuple[float, list[float]]]:
     """One bot process: its own Application and local Bot API, its own users, the shared database.
     The timed phases start together in every process (``barrier``)."""
     clock = ManualClock(START)
@@ -99,6 +130,8 @@ async def _one_process(directory: Path, url: str, first_id: int, users_count: in
     api.record_calls = False
     application = build_application(services, request=api)
     await application.initialize()
+    if render == "processes":
+        await services.cards.start()
     chat = LocalChat(application, api)
     users = [LocalUser(first_id + n, f"U{n}", "en") for n in range(users_count)]
     await prepare(chat, services, users)
@@ -108,14 +141,18 @@ async def _one_process(directory: Path, url: str, first_id: int, users_count: in
             await walk_to_confirm(chat, user)
         await asyncio.to_thread(barrier.wait)
         results[label] = await timed_confirms(chat, users, concurrency)
+    if mixed:
+        results.update(await _mixed(chat, clock, users, concurrency, barrier))
+    await services.cards.shutdown()
     await application.shutdown()
     await services.database.dispose()
     return results
 
 
 def _process_main(directory: Path, url: str, first_id: int, users_count: int, concurrency: int,
-                  barrier: Any, results: Any) -> None:
-    results.put(asyncio.run(_one_process(directory, url, first_id, users_count, concurrency, barrier)))
+                  barrier: Any, results: Any, render: str, mixed: bool) -> None:
+    results.put(asyncio.run(_one_process(directory, url, first_id, users_count, concurrency, barrier,
+                                         render, mixed)))
 
 
 async def _create_keys_and_schema(directory: Path, url: str) -> None:
@@ -123,7 +160,8 @@ async def _create_keys_and_schema(directory: Path, url: str) -> None:
     await services.database.dispose()
 
 
-def run(users_count: int, database_url: str | None, concurrency: int, processes: int, timed: frozenset[str]) -> None:
+def run(users_count: int, database_url: str | None, concurrency: int, processes: int, timed: frozenset[str],
+        render: str = "processes", mixed: bool = False) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
         url = database_url or f"sqlite+aiosqlite:///{directory / 'bench.db'}"
@@ -134,7 +172,7 @@ def run(users_count: int, database_url: str | None, concurrency: int, processes:
         barrier, results = context.Barrier(processes), context.Queue()
         workers = [context.Process(target=_process_main, args=(directory, url, base + n * share,
                                                                min(share, users_count - n * share),
-                                                               concurrency, barrier, results))
+                                                               concurrency, barrier, results, render, mixed))
                    for n in range(processes)]
         for worker in workers:
             worker.start()
@@ -144,16 +182,17 @@ def run(users_count: int, database_url: str | None, concurrency: int, processes:
             if worker.exitcode != 0:
                 raise SystemExit(f"a bot process failed (exit {worker.exitcode})")
     backend = url.split(":", 1)[0]
-    for label in PHASES:
-        if label not in timed:
+    for label in PHASES + (MIXED if mixed else ()):
+        if label not in timed and label in PHASES:
             continue
         elapsed = max(result[label][0] for result in gathered)
         latencies = sorted(latency for result in gathered for latency in result[label][1])
         p50 = statistics.median(latencies) * 1000
-        p99 = latencies[int(len(latencies) * 0.99) - 1] * 1000
-        print(f"{backend:<20} {label:<10} {users_count / elapsed:8.0f} declarations/s   "
+        p99 = latencies[max(0, int(len(latencies) * 0.99) - 1)] * 1000
+        rate = f"{users_count / elapsed:8.0f} declarations/s" if label in PHASES else f"{'':8} (both halves at once)"
+        print(f"{backend:<20} {label:<26} {rate}   "
               f"p50 {p50:6.1f} ms   p99 {p99:6.1f} ms   ({users_count} users, concurrency {concurrency} "
-              f"in each of {processes} process(es))")
+              f"in each of {processes} process(es), cards in {render})")
 
 
 def main() -> None:
@@ -165,11 +204,17 @@ def main() -> None:
                         help="bot processes sharing the database, each with its own share of the users")
     parser.add_argument("--report", choices=("both", "fresh QR", "cached QR"), default="both",
                         help="print one phase only (both always run: the cached phase needs the fresh one)")
+    parser.add_argument("--render", choices=("processes", "threads"), default="processes",
+                        help="draw cards in the bot's process pool (production) or in threads (as before)")
+    parser.add_argument("--mixed", action="store_true",
+                        help="also time cached confirmations while fresh cards render (the next day)")
     args = parser.parse_args()
+    if args.mixed and args.users < 2:
+        parser.error("--mixed needs at least 2 users (one half cached, one half fresh)")
     if min(args.users, args.concurrency, args.processes) < 1 or args.processes > args.users:
         parser.error("--users, --concurrency and --processes must be at least 1, with no more processes than users")
     timed = frozenset(("fresh QR", "cached QR")) if args.report == "both" else frozenset((args.report,))
-    run(args.users, args.database_url, args.concurrency, args.processes, timed)
+    run(args.users, args.database_url, args.concurrency, args.processes, timed, args.render, args.mixed)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ Then the paper code's PDF (bot.paper_pdf, /print): CPU ms per PDF, best of 3 × 
 from __future__ import annotations
 
 import argparse
-import base64
 import io
 import time
 from collections.abc import Callable
@@ -25,8 +24,9 @@ import segno
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from PIL import Image
 
-from bot.credentials.cwt import issue_credential
-from bot.credentials.keyring import SigningKey
+from bot.credentials.cwt import encode_token, issue_credential, token_bytes
+from bot.credentials.keyring import SigningKey, b64url_encode
+from bot.services.verification import credential_url
 from bot.card_image import (
     ERROR_LEVEL, FRAME_COLOURS, FRAME_PIXELS, MIN_MODULE_PIXELS, MODULE_COLOURS, QUIET_ZONE_MODULES,
     TARGET_QR_PIXELS, WHITE, CardFace, _make_qr, render_card,
@@ -49,14 +49,12 @@ def _realistic_url(signer: SigningKey, colour: Colour) -> str:
         issued_at=issued_at,
         expires_at=issued_at + timedelta(hours=40),
     )
-    return f"{PUBLIC_URL}/v/{credential.token}"
+    return credential_url(PUBLIC_URL, b64url_encode(token_bytes(credential.token)))  # the older, byte-mode form
 
 
 def _alphanumeric_form(url: str) -> str:
-    """The same COSE bytes as upper-case base32 behind an upper-case prefix (QR alphanumeric mode)."""
-    token = url.rsplit("/", 1)[1]
-    cose = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-    return f"{PUBLIC_URL.upper()}/V/" + base64.b32encode(cose).decode().rstrip("=")
+    """The same COSE bytes as the bot issues them now: base32 behind HTTPS://HOST/V/ (QR alphanumeric mode)."""
+    return credential_url(PUBLIC_URL, encode_token(token_bytes(url.rsplit("/", 1)[1])))
 
 
 def _segno_automatic(url: str) -> segno.QRCode:

@@ -6,6 +6,11 @@ Telegram took its replies.  Whoever needs to know (the webhook, which must not a
 failed update) opens ``tracking(update_id)`` around the processing; the error handler records a
 failure for that update through ``record_failure``.  The outcome lives in a context variable, so
 concurrent updates, each in its own task, never see each other's.
+
+``tracking(update_id, claim=True)`` (the webhook) also asks the update's own unit of work to claim
+its ``update_id`` (``bot.services.context.turn_for``): the claim commits with the turn's writes or
+not at all, instead of costing two transactions of its own.  A turn that finds the id claimed
+already raises :class:`AlreadyProcessed`: nothing of it is written or sent.
 """
 from __future__ import annotations
 
@@ -17,20 +22,32 @@ from dataclasses import dataclass
 _current: ContextVar[UpdateOutcome | None] = ContextVar("healthcode_update_outcome", default=None)
 
 
+class AlreadyProcessed(Exception):
+    """This update's id was claimed by an earlier delivery that committed: the turn must not run again."""
+
+
 @dataclass(slots=True)
 class UpdateOutcome:
     update_id: int
     failure: str | None = None  # the first failure: an exception type name, never a message
+    claim: bool = False  # should the update's unit of work claim its id?
+    claimed: bool = False  # a unit of work that claimed the id has committed
+    duplicate: bool = False  # a unit of work found the id claimed already
 
     @property
     def succeeded(self) -> bool:
         return self.failure is None
 
 
+def current() -> UpdateOutcome | None:
+    """The outcome tracked in this task, if any."""
+    return _current.get()
+
+
 @contextmanager
-def tracking(update_id: int) -> Iterator[UpdateOutcome]:
+def tracking(update_id: int, *, claim: bool = False) -> Iterator[UpdateOutcome]:
     """The outcome of the update processed inside the block (in this task)."""
-    outcome = UpdateOutcome(update_id)
+    outcome = UpdateOutcome(update_id, claim=claim)
     token = _current.set(outcome)
     try:
         yield outcome

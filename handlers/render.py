@@ -9,7 +9,7 @@ from telegram import Bot, CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from telegram.error import BadRequest
 
 from bot import regions
-from bot.card_image import CardFace, card_png
+from bot.card_image import CardFace
 from bot.cjk_font import FontFile, cjk_font
 from bot.i18n import Catalogue
 from bot.paper_pdf import PaperWords, render_paper
@@ -200,7 +200,8 @@ async def _send_card(
             return await bot.send_photo(chat_id, card.telegram_file_id, caption=caption, reply_markup=markup), None
         except BadRequest:
             log.info("cached card file id rejected; uploading the image again")
-    png = await asyncio.to_thread(card_png, card.url, card.colour, *_face(services, card, language))
+    # A worker process draws it (bot.card_rendering).
+    png = await services.cards.png(card.url, card.colour, *_face(services, card, language))
     sent = await bot.send_photo(chat_id, png, caption=caption, reply_markup=markup, filename="healthcode.png")
     if not sent.photo:
         return sent, None

@@ -16,6 +16,7 @@ from sqlalchemy.sql.dml import UpdateBase
 
 from storage.encryption import FieldCipher
 from storage.errors import DatabaseUrlError
+from storage.caches import RiskAreaCache
 from storage.sqlite_inloop import InlineConnection, inline_creator
 from storage.unit_of_work import UnitOfWork
 
@@ -144,6 +145,8 @@ class Database:
         # checkpoint after an erasure. Only ping stays outside, and it takes no lock at all.
         self._writer_gate = asyncio.Lock() if self.dialect == "sqlite" else None
         self._ping_in_flight: asyncio.Future[bool] | None = None
+        # This process's copy of the risk-area list, checked against the change counter (cache_versions).
+        self._risk_area_cache = RiskAreaCache()
 
     @property
     def engine(self) -> AsyncEngine:
@@ -176,7 +179,8 @@ class Database:
 
     def unit_of_work(self) -> UnitOfWork:
         after_erasure = self._checkpoint_after_erasure if self.dialect == "sqlite" else None
-        return UnitOfWork(self._sessions, self._cipher, self.dialect, self._writer_gate, after_erasure)
+        return UnitOfWork(self._sessions, self._cipher, self.dialect, self._writer_gate, after_erasure,
+                          risk_area_cache=self._risk_area_cache)
 
     async def ping(self, timeout: float = 5.0) -> bool:
         """True when the database answers a read within ``timeout`` seconds.

@@ -198,11 +198,12 @@ class StaffMember:
 
 @dataclass(frozen=True, slots=True)
 class AccessRecord:
-    organisation_id: int | None  # None: a guardian's read
+    organisation_id: int | None  # None for a reviewer's read (``reader_scope`` names them) or a guardian's (neither)
     organisation_name: str | None
     reader_telegram_id: int
     what: str
     at: datetime
+    reader_scope: str | None = None
 
 
 # Checkpoints: named checkpoints, their staff, scans and readings.
@@ -453,7 +454,7 @@ class ImportRecord:
     id: int
     created_by: int
     created_at: datetime
-    state: str  # draft, confirmed, cancelled
+    state: str  # draft, applying (confirmed, decisions being made), confirmed, cancelled
     decided_at: datetime | None
     kind: str
     scope: str
@@ -469,6 +470,7 @@ class ImportRecord:
     duplicates: int
     counts: ImportCounts
     late_matched: int
+    applied: int = 0  # decisions made by the background apply since Confirm
 
 
 @dataclass(frozen=True, slots=True)

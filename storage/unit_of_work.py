@@ -8,6 +8,7 @@ from types import TracebackType
 from sqlalchemy import BigInteger, bindparam, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage.caches import RiskAreaCache
 from storage.encryption import FieldCipher
 from storage.repositories import (
     ActorRepository,
@@ -64,6 +65,7 @@ class UnitOfWork:
         dialect: str,
         writer_gate: asyncio.Lock | None = None,
         after_erasure: Callable[[], Awaitable[None]] | None = None,
+        risk_area_cache: RiskAreaCache | None = None,
     ) -> None:
         self._session = sessions()
         self._writer_gate = writer_gate
@@ -89,7 +91,8 @@ class UnitOfWork:
         self.access_log = AccessLogRepository(self._session, cipher, dialect)
         self.audit = AuditRepository(self._session, cipher, dialect)
         self.decisions = DecisionRepository(self._session, cipher, dialect)
-        self.risk_areas = RiskAreaRepository(self._session, cipher, dialect)
+        self.risk_areas = RiskAreaRepository(self._session, cipher, dialect, cache=risk_area_cache)
+        self.actors.give_hints_to(self.statuses, self.decisions, self.risk_areas)
         self.administrators = AdministratorRepository(self._session, cipher, dialect)
         self.citizens = CitizenLookupRepository(self.users, self._session, cipher, dialect)
         self.deliveries = DeliveryRepository(self._session, cipher, dialect)

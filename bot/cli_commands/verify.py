@@ -1,6 +1,6 @@
 """`healthcode verify ARG`: check a credential offline.
 
-ARG is a credential, a /v/ URL, or a PNG/JPEG picture of the QR code.  With ``--trust-list`` files
+ARG is a credential (base32 or the older base64url), a /V/ or /v/ URL, or a PNG/JPEG picture of the QR code.  With ``--trust-list`` files
 (and ``--revocation-list`` files) nothing else is consulted: no database, no network.  Without
 ``--trust-list`` the local key ring and HEALTHCODE_TRUSTED_ISSUERS are used.
 Exit status: 0 valid, 1 not valid (or nothing to verify), 2 bad usage.

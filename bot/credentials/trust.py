@@ -195,9 +195,6 @@ class TrustStore:
     def loaded_at(self) -> datetime | None:
         return self._loaded_at
 
-    def add_list(self, trust_list: TrustList) -> None:
-        self._lists[trust_list.issuer] = trust_list
-
     def add_own(self, keyring: KeyRing, issuer: str, region: str) -> None:
         """Trust our own key ring for ``issuer`` (replacing any loaded list for it).
 

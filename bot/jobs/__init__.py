@@ -8,16 +8,16 @@ retention      daily 03:30             delete data past its retention period
 reminders      every minute            today's reminders, at each person's chosen time
 correction_    every 15 minutes        correction requests past their deadline: remind,
 deadlines                              and at twice the deadline, escalate a level up
+imports        every 20 seconds        a confirmed /import's decisions, a chunk per transaction
 =============  ======================  ==============================================
 """
 from __future__ import annotations
 
 from datetime import time, timedelta
 
-from bot.jobs import correction_deadlines, day_change, reminders, retention
+from bot.jobs import correction_deadlines, day_change, imports, reminders, retention
 from bot.scheduler import Daily, Every, Job, Scheduler
 from bot.services.context import Services
-from bot.services.delivery import register_renderer
 
 DAY_CHANGE_AT = time(0, 0)
 RETENTION_AT = time(3, 30)
@@ -32,13 +32,10 @@ def default_jobs() -> list[Job]:
         Job("reminders", Every(REMINDER_TICK), reminders.run, lease=timedelta(minutes=5)),
         Job("correction_deadlines", Every(CORRECTION_DEADLINE_TICK), correction_deadlines.run,
             lease=timedelta(minutes=5)),
+        Job("imports", Every(imports.IMPORT_TICK), imports.run, lease=timedelta(minutes=2)),
     ]
 
 
 def build_scheduler(services: Services, *, owner: str | None = None) -> Scheduler:
     return Scheduler(services, default_jobs(), owner=owner)
 
-
-# What the jobs' campaigns look like is decided at send time, by these.
-register_renderer(reminders.REMINDER_KIND, reminders.render_reminder)
-register_renderer(day_change.NOTICE_KIND, day_change.render_notice)

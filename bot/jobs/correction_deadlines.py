@@ -10,21 +10,18 @@ goes to the first level again, marked as overdue twice over.
 """
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.jobs.common import SYSTEM
 from bot.regions import region_table
 from bot.replies import Reply, t
 from bot.scheduler import JobContext
 from bot.services.context import Services, language_of
-from bot.services.corrections import notify_reviewers, review_button, reviewers_for
-from bot.services.delivery import register_renderer
+from bot.services.corrections import RequestNotice, notify_reviewers, review_button, reviewers_for
+from bot.services.delivery import campaign_kind
 from rules.corrections import Overdue, first_level, next_level, overdue
 from storage.records import Campaign, DeliveryRecord
 from storage.unit_of_work import UnitOfWork
-
-OVERDUE_KIND = "correction_overdue"
-
 
 async def run(context: JobContext) -> dict[str, int]:
     services, now = context.services, context.now
@@ -38,31 +35,36 @@ async def run(context: JobContext) -> dict[str, int]:
             if late is Overdue.ESCALATE and request.escalated_at is None:
                 above = next_level(holders, table)
                 targets = above or first_level(holders)
-                await notify_reviewers(uow, request, [h.telegram_id for h in targets], kind=OVERDUE_KIND, by=SYSTEM,
-                                       now=now, hours=int((now - request.filed_at) / timedelta(hours=1)),
+                notice = RequestNotice(request_id=request.id, hours=_hours_open(request.filed_at, now),
                                        escalated=True, above=bool(above))
+                await notify_reviewers(uow, [h.telegram_id for h in targets], kind=OVERDUE_KIND, payload=notice,
+                                       by=SYSTEM, now=now)
                 await uow.corrections.mark([request.id], reminded=request.reminded_at or now, escalated=now)
                 escalated += 1
             elif request.reminded_at is None:
-                await notify_reviewers(uow, request, [h.telegram_id for h in first_level(holders)],
-                                       kind=OVERDUE_KIND, by=SYSTEM, now=now,
-                                       hours=int((now - request.filed_at) / timedelta(hours=1)), escalated=False)
+                notice = RequestNotice(request_id=request.id, hours=_hours_open(request.filed_at, now))
+                await notify_reviewers(uow, [h.telegram_id for h in first_level(holders)], kind=OVERDUE_KIND,
+                                       payload=notice, by=SYSTEM, now=now)
                 await uow.corrections.mark([request.id], reminded=now)
                 reminded += 1
     return {"reminded": reminded, "escalated": escalated}
 
 
-async def render_overdue(services: Services, campaign: Campaign, recipient: DeliveryRecord,
+def _hours_open(filed_at: datetime, now: datetime) -> int:
+    return int((now - filed_at) / timedelta(hours=1))
+
+
+async def render_overdue(services: Services, campaign: Campaign, payload: RequestNotice, recipient: DeliveryRecord,
                          uow: UnitOfWork) -> Reply | None:
-    request = await uow.corrections.get(campaign.payload["request_id"])
+    request = await uow.corrections.get(payload.request_id)
     if request is None or not request.state.open:
         return None  # decided (or erased) since
     key = "correction.overdue"
-    if campaign.payload.get("escalated"):
-        key = "correction.escalated" if campaign.payload.get("above") else "correction.overdue_twice"
+    if payload.escalated:
+        key = "correction.escalated" if payload.above else "correction.overdue_twice"
     reply = Reply(await language_of(services, uow, recipient.telegram_id))
-    return reply.say(t(key, id=request.id, hours=campaign.payload["hours"],
+    return reply.say(t(key, id=request.id, hours=payload.hours,
                        sla=services.settings.correction_sla_hours), buttons=review_button(request.id))
 
 
-register_renderer(OVERDUE_KIND, render_overdue)
+OVERDUE_KIND = campaign_kind("correction_overdue", RequestNotice, render_overdue)

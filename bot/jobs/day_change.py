@@ -34,14 +34,12 @@ from bot.replies import Message, Reply, t
 from bot.scheduler import JobContext
 from bot.services import status_card
 from bot.services.context import Services, language_of
-from bot.services.delivery import Audience, start_campaign
+from bot.services.delivery import Audience, CampaignPayload, campaign_kind, start_campaign
 from rules.model import Status
 from rules.status_change import EarlierStatus, classify_change
 from storage.records import StoredStatus
 from storage.records import Campaign, DeliveryRecord
 from storage.unit_of_work import UnitOfWork
-
-NOTICE_KIND = "status_notice"
 
 
 def change_kind(stored: StoredStatus | None, status: Status, today: date) -> str | None:
@@ -106,20 +104,26 @@ async def hand_over_notices(services: Services, day: date, now: datetime) -> int
         if waiting == 0:
             return 0
         campaign_id = await start_campaign(
-            uow, kind=NOTICE_KIND, created_by=SYSTEM, payload={"day": day.isoformat()},
+            uow, kind=STATUS_NOTICE, created_by=SYSTEM, payload=DayPayload(day=day),
             audience=Audience.from_select(notices.unsent_recipients(day)), now=now,
         )
         await notices.mark_handed_over(day, campaign_id)
     return waiting
 
 
-async def render_notice(services: Services, campaign: Campaign, delivery: DeliveryRecord,
+class DayPayload(CampaignPayload):
+    """The day whose notices the campaign sends."""
+
+    day: date
+
+
+async def render_notice(services: Services, campaign: Campaign, payload: DayPayload, delivery: DeliveryRecord,
                         uow: UnitOfWork) -> Reply | None:
     """One message when delivery sends it: the current card, its caption led by what changed."""
     user = await uow.users.get_by_telegram_id(delivery.telegram_id)
     if user is None or not user.active:
         return None
-    day = date.fromisoformat(campaign.payload["day"])
+    day = payload.day
     notice = await uow.notices.for_user(user.id, day)
     if notice is None:
         return None
@@ -135,3 +139,6 @@ async def render_notice(services: Services, campaign: Campaign, delivery: Delive
     card = outcome.card
     turn.reply.messages.append(Message(parts=(what, *card.caption), buttons=status_card.card_buttons(services), card=card))
     return turn.reply
+
+
+STATUS_NOTICE = campaign_kind("status_notice", DayPayload, render_notice)

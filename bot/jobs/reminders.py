@@ -19,13 +19,11 @@ from bot.services.common_buttons import ShowReminders, StartCheckin
 from bot.scheduler import JobContext
 from bot.services import household, status_card
 from bot.services.context import Services, Turn, language_of
-from bot.services.delivery import Audience, start_campaign
+from bot.services.delivery import Audience, CampaignPayload, campaign_kind, start_campaign
 from rules.model import Colour, Status
 from storage.records import Campaign, DeliveryRecord
 from storage.repositories.reminders import ReminderRepository
 from storage.unit_of_work import UnitOfWork
-
-REMINDER_KIND = "reminder"
 
 
 async def run(context: JobContext) -> dict[str, int]:
@@ -39,19 +37,25 @@ async def run(context: JobContext) -> dict[str, int]:
         )
         if marked:
             await start_campaign(
-                uow, kind=REMINDER_KIND, created_by=SYSTEM, payload={"day": local.date().isoformat()},
+                uow, kind=REMINDER, created_by=SYSTEM, payload=ReminderPayload(day=local.date()),
                 audience=Audience.from_select(ReminderRepository.batch_recipients(batch)), now=now,
             )
     return {"reminded": marked}
 
 
-async def render_reminder(services: Services, campaign: Campaign, delivery: DeliveryRecord,
-                          uow: UnitOfWork) -> Reply | None:
+class ReminderPayload(CampaignPayload):
+    """The day the reminded have not declared."""
+
+    day: date
+
+
+async def render_reminder(services: Services, campaign: Campaign, payload: ReminderPayload,
+                          delivery: DeliveryRecord, uow: UnitOfWork) -> Reply | None:
     """The reminder as the person sees it; None (skip) if they declared meanwhile or opted out."""
     user = await uow.users.get_by_telegram_id(delivery.telegram_id)
     if user is None or not user.active:
         return None
-    day = date.fromisoformat(campaign.payload["day"])
+    day = payload.day
     if await uow.declarations.last_day(user.id) == day:
         return None
     if not (await uow.reminders.get(user.id)).enabled:
@@ -79,6 +83,9 @@ async def _one_tap(turn: Turn) -> Button | None:
         return None
     key = "checkin.button_everyone_same" if len(await household.people(turn)) > 1 else "reminders.button_same"
     return button(key, RepeatYesterday(EVERYONE, turn.today.toordinal()))
+
+
+REMINDER = campaign_kind("reminder", ReminderPayload, render_reminder)
 
 
 def days_left_text(status: Status) -> Text:

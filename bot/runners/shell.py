@@ -273,7 +273,9 @@ async def timed_jobs_hook(session: ShellSession, api: LocalBotApi) -> TimeMoved:
         if now < previous:
             await jobs.sync()  # the clock went back: schedules restart from the new "now"
         first = len(api.changes)
-        outcomes = await jobs.run_due()
+        # The imports job falls due every few seconds; it is worth a line only when it had a list to work on.
+        outcomes = [o for o in await jobs.run_due() if o.name != "imports" or o.state != "done"
+                    or not isinstance(o.result, dict) or o.result.get("chunks")]
         if outcomes:
             session._say("shell: jobs run: " + ", ".join(
                 f"{o.name}" + ("" if o.state == "done" else f" ({o.state})") for o in outcomes))
@@ -284,6 +286,19 @@ async def timed_jobs_hook(session: ShellSession, api: LocalBotApi) -> TimeMoved:
             session._print_messages(sorted((m for m in changed if m.chat_id == chat_id), key=lambda m: m.message_id))
 
     return run_due
+
+
+async def import_jobs_hook(session: ShellSession) -> AfterLine:
+    """After every line, make the decisions of a confirmed /import (the ``imports`` job's work, which
+    the scheduler would pick up within seconds), so that the shell shows them before the next line."""
+    from bot.jobs.imports import pause_between_chunks
+    from bot.services.administration.import_apply import apply_next_chunk
+
+    async def apply() -> None:
+        while await apply_next_chunk(session.services, session.services.clock.now()) is not None:
+            await asyncio.sleep(pause_between_chunks(session.services.database.dialect))  # as the job does
+
+    return apply
 
 
 async def delivery_hook(session: ShellSession, api: LocalBotApi) -> AfterLine:
@@ -352,6 +367,7 @@ async def run_shell(settings: Settings, *, user_id: int, out_dir: Path, stdin: T
     instrument_application(application, services.metrics)
     await application.initialize()
     session.on_time_moved.append(await timed_jobs_hook(session, api))  # :today / :advance run what fell due
+    session.after_line.append(await import_jobs_hook(session))  # before delivery: its messages go out at once
     session.after_line.append(await delivery_hook(session, api))
     web_side = WebSide(services)
     try:

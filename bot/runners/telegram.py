@@ -35,6 +35,14 @@ async def prepare(settings: Settings) -> tuple[Services, Application]:
 def run_polling(settings: Settings, services: Services, application: Application) -> None:
     """Serve until stopped: long polling, or webhook mode when HEALTHCODE_WEBHOOK_URL is set."""
     loop = asyncio.get_event_loop()
+    loop.run_until_complete(services.cards.start())  # fresh cards drawn in worker processes
+    try:
+        _serve(settings, services, application, loop)
+    finally:
+        loop.run_until_complete(services.cards.shutdown())
+
+
+def _serve(settings: Settings, services: Services, application: Application, loop: asyncio.AbstractEventLoop) -> None:
     timed_jobs = TimedJobs(services, application.bot)
     loop.run_until_complete(timed_jobs.start())  # schedules from the database; missed jobs run now, once
     # Bulk delivery (broadcasts, reminders, notices): resumes whatever a previous run left pending.

@@ -7,8 +7,18 @@
   error handler reports them (bot/update_outcome.py).  A handler error, a reply Telegram did not
   take (5xx, 429, a lost connection) or a crash before the answer means Telegram delivers the
   update again, and it is processed then: nothing Telegram believes delivered is lost.
-* ``update_id``s are recorded once processed (never after a failure); a redelivered one is answered 200 without running
-  again (one still in progress in this process is waited for, not run twice).
+* ``update_id``s are claimed inside the update's own unit of work (``INSERT … ON CONFLICT DO NOTHING``,
+  bot.services.context.turn_for): the claim commits with the turn's writes, so de-duplication costs no
+  transaction of its own.  A redelivered update finds its id claimed and is answered 200 without
+  running again (one still in progress in this process is waited for, not run twice).  If the turn
+  committed but a reply did not reach Telegram, the claim is released (one more transaction, only
+  then) and the answer is 500, so the redelivery runs again.  An update that opens no unit of work
+  is recorded after its replies, in a transaction of its own, as before.
+* A crash (the process killed) between the turn's commit and its replies leaves the claim standing:
+  Telegram redelivers, the redelivery is answered 200 as already processed, and that turn's replies
+  are never sent, while its writes (e.g. the declaration) are kept.  The person sees no answer to
+  that one message and asks again (/status shows the card).  Without the claim the redelivery would
+  run the turn a second time on top of its own committed writes.
 """
 from __future__ import annotations
 
@@ -86,24 +96,32 @@ class WebhookReceiver:
         done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()  # True once processed
         self._in_progress[update.update_id] = done
         processed = False
+        outcome = None
         try:
-            if await self._seen(update.update_id):
+            application = self._application
+            with tracking(update.update_id, claim=True) as outcome:
+                await application.update_processor.process_update(update, application.process_update(update))
+            if outcome.duplicate:
                 processed = True
                 self._services.metrics.webhook_deliveries.inc(result="duplicate")
                 return web.Response(text="ok: already processed")
-            application = self._application
-            with tracking(update.update_id) as outcome:
-                await application.update_processor.process_update(update, application.process_update(update))
             if outcome.succeeded:
-                async with self._services.database.unit_of_work() as uow:
-                    await uow.updates.mark_processed(update.update_id, self._services.clock.now())
+                first = True
+                if not outcome.claimed:  # no unit of work claimed it (an update no turn handles)
+                    async with self._services.database.unit_of_work() as uow:
+                        first = await uow.updates.mark_processed(update.update_id, self._services.clock.now())
                 processed = True
+                if not first:
+                    self._services.metrics.webhook_deliveries.inc(result="duplicate")
+                    return web.Response(text="ok: already processed")
             else:
                 log.warning("webhook update %d failed (%s); not acknowledged, Telegram will retry",
                             update.update_id, outcome.failure)
         except Exception:  # noqa: BLE001 - not acknowledged: Telegram will deliver it again
             log.exception("webhook update %d could not be processed; Telegram will retry", update.update_id)
         finally:
+            if not processed and outcome is not None and outcome.claimed:
+                await self._release(update.update_id)
             self._in_progress.pop(update.update_id, None)
             done.set_result(processed)
         if not processed:
@@ -112,10 +130,14 @@ class WebhookReceiver:
         self._services.metrics.webhook_deliveries.inc(result="processed")
         return web.Response(text="ok")
 
-    async def _seen(self, update_id: int) -> bool:
-        """Whether the update was already processed (it is recorded only once it has been)."""
-        async with self._services.database.unit_of_work() as uow:
-            return await uow.updates.is_processed(update_id)
+    async def _release(self, update_id: int) -> None:
+        """The turn committed its claim but Telegram did not take the replies: un-claim, so it runs again."""
+        try:
+            async with self._services.database.unit_of_work() as uow:
+                await uow.updates.release(update_id)
+        except Exception:  # noqa: BLE001 - the 500 still goes out; the redelivery will be taken as done
+            log.exception("webhook update %d: could not release its claim; its redelivery will be skipped",
+                          update_id)
 
 
 class WebhookService:

@@ -9,7 +9,9 @@ and the dispatcher checks it before the handler runs, so no handler can forget i
 - ``authority(Role.REVIEWER, ...)``: an administrator holding one of these roles, over a scope the handler
   then keeps to (``turn.authority``);
 - ``MANAGER``: a manager, now, of at least one approved organisation (/org, /staff without an argument);
-- ``manager_of(...)``: a manager, now, of the approved organisation the press or command names.
+- ``manager_of(...)``: a manager, now, of the approved organisation the press or command names (a
+  command's argument, parsed by the ``Command``'s ``arguments`` before the check).
+
 
 A refused permission says "not permitted" and is audited (``roles.deny``): who, which entry point, when,
 never its arguments. Being unregistered is not a refusal of permission and is not audited.
@@ -93,12 +95,17 @@ def authority(*wanted: Role) -> Requirement[object]:
     return Requirement("authority:" + ",".join(sorted(roles_wanted)), admits)
 
 
-def manager_of(organisation_id: Callable[[Subject], int | None]) -> Requirement[Subject]:
+def manager_of(organisation_id: Callable[[Subject], int | None], *,
+               unnamed: Requirement[object] | None = None) -> Requirement[Subject]:
     """A manager of the organisation ``organisation_id(subject)`` names. The dispatcher leaves the
-    organisation it checked in ``turn.organisation`` for the handler."""
+    organisation it checked in ``turn.organisation`` for the handler. When the subject names none (a
+    command without its optional argument), ``unnamed`` decides if given; otherwise it is refused."""
 
     async def admits(turn: Turn, subject: Subject) -> bool:
         wanted = organisation_id(subject)
+        if wanted is None and unnamed is not None:
+            turn.organisation = None
+            return await unnamed.admits(turn, subject)
         organisation = None if wanted is None else await roles.managed_organisation(turn, wanted)
         turn.organisation = organisation
         return organisation is not None

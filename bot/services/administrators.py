@@ -45,7 +45,6 @@ INVITE_PREFIX = "adm_"
 INVITE_CODE_LENGTH = 12  # 60 bits from a 32-letter alphabet: an invitation is a capability
 INVITE_HOURS = 72
 ANY_ADMINISTRATOR = authority(*ALL_ROLES)
-NOTICE_KIND = "admin_notice"
 SHELL_APPOINTER = 0  # who "appointed" an account the local shell made an administrator (``:role``)
 ROLE_ALIASES = {
     "health_authority": Role.HEALTH_AUTHORITY, "health": Role.HEALTH_AUTHORITY, "authority": Role.HEALTH_AUTHORITY,
@@ -197,24 +196,34 @@ async def _tell(turn: Turn, telegram_id: int, event: str, appointment: Administr
         return
     await delivery.start_campaign(
         turn.uow, kind=NOTICE_KIND, created_by=turn.actor.telegram_id, now=turn.now,
-        payload={"event": event, "id": appointment.id, "role": appointment.role.value, "scope": appointment.scope,
-                 "holder": masked_account(appointment.telegram_id)},
+        payload=AdminNotice(event=event, id=appointment.id, role=appointment.role.value, scope=appointment.scope,
+                            holder=masked_account(appointment.telegram_id)),
         audience=delivery.Audience.from_ids([telegram_id], "administrator"),
     )
 
 
-async def render_notice(services: Services, campaign: Campaign, recipient: DeliveryRecord, uow: UnitOfWork) -> Reply:
-    payload = campaign.payload
+class AdminNotice(delivery.CampaignPayload):
+    """An appointment accepted or revoked: which, what role over which scope, the account masked."""
+
+    event: str
+    id: int
+    role: str
+    scope: str
+    holder: str
+
+
+async def render_notice(services: Services, campaign: Campaign, payload: AdminNotice, recipient: DeliveryRecord,
+                        uow: UnitOfWork) -> Reply:
     language = await language_of(services, uow, recipient.telegram_id)
-    region = regions.get(payload["scope"])
-    name = payload["scope"] if region is None else region.name_zh if language == "zh-CN" else region.name_en
+    region = regions.get(payload.scope)
+    name = payload.scope if region is None else region.name_zh if language == "zh-CN" else region.name_en
     reply = Reply(language)
-    reply.say(t(f"admins.notice.{payload['event']}", id=payload["id"], role=t(f"admins.role.{payload['role']}"),
-                scope=payload["scope"], name=name, holder=payload["holder"]))
+    reply.say(t(f"admins.notice.{payload.event}", id=payload.id, role=t(f"admins.role.{payload.role}"),
+                scope=payload.scope, name=name, holder=payload.holder))
     return reply
 
 
-delivery.register_renderer(NOTICE_KIND, render_notice)
+NOTICE_KIND = delivery.campaign_kind("admin_notice", AdminNotice, render_notice)
 
 
 # --- accepting -----------------------------------------------------------------------------------

@@ -41,6 +41,19 @@ def text(max_length: int) -> Any:
     return dataclasses.field(metadata={"max_length": max_length})
 
 
+def if_garbled(fallback: object) -> Any:
+    """A field whose press, when it does not decode, still reaches the family with ``fallback`` here.
+
+    For ids that name what the press acts on (an organisation): a forged value reads as an id nothing
+    has, so the press meets its requirement like any press naming something the sender may not touch,
+    and is refused and audited, instead of passing for a stale button. A family decodes this way only
+    when every field declares a fallback."""
+    return dataclasses.field(metadata={"if_garbled": fallback})
+
+
+_NO_FALLBACK = object()
+
+
 class CallbackDataError(ValueError):
     """A button that cannot be built: too long, or a value that would not decode back to itself."""
 
@@ -115,15 +128,18 @@ class CallbackData:
         if not data.startswith(head + ":"):
             return None
         raw = data[len(head) + 1:].split(_FIELD_SEPARATOR)
-        if len(raw) != len(fields):
-            return None
         hints = typing.get_type_hints(cls)
         try:
+            if len(raw) != len(fields):
+                raise ValueError("wrong number of values")
             values = [_decode_value(hints[item.name], value) for item, value in zip(fields, raw)]
+            if any(len(value) > item.metadata.get("max_length", MAX_BYTES) for item, value in zip(fields, raw)):
+                raise ValueError("value too long")
         except ValueError:
-            return None
-        if any(len(value) > item.metadata.get("max_length", MAX_BYTES) for item, value in zip(fields, raw)):
-            return None
+            fallbacks = [item.metadata.get("if_garbled", _NO_FALLBACK) for item in fields]
+            if any(fallback is _NO_FALLBACK for fallback in fallbacks):
+                return None
+            return cls(*fallbacks)
         return cls(*values)
 
     @classmethod

@@ -157,15 +157,20 @@ async def on_verify_command(turn: Turn, args: list[str]) -> None:
     await answer(turn, " ".join(args))
 
 
-async def answer(turn: Turn, text: str, *, channel: str = "bot") -> None:
-    """The verdict on a scanned or typed code, as the chat and the Mini App's scanner show it."""
+async def answer(turn: Turn, text: str, *, channel: str = "bot") -> checkpoint_readings.Scanned | None:
+    """The verdict on a scanned or typed code, as the chat and the Mini App's scanner show it.
+
+    When checkpoint staff scanned a valid code of ours, the scan is stored (in the holder's access log)
+    and returned: its random reference is what a temperature reading quotes, in any channel."""
     try:
         view = await verify(turn.services, text, channel=channel, uow=turn.uow)
     except VerificationUnavailable:
         turn.reply.say(t("verify.unavailable"))
-        return
-    buttons = await checkpoint_readings.after_scan(turn, view)  # staff only: record a temperature
+        return None
+    scanned = await checkpoint_readings.record_scan(turn.uow, turn.actor.telegram_id, view, turn.now)
+    buttons = checkpoint_readings.reading_buttons(scanned)  # staff only: record a temperature
     turn.reply.say(*describe(view, language=turn.language, tz=turn.services.tz), buttons=buttons)
+    return scanned
 
 
 async def _help(turn: Turn) -> Text | None:

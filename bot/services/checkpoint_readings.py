@@ -73,18 +73,19 @@ class ReadingOutcome:
 # --- the scan ------------------------------------------------------------------------------------
 
 
-async def after_scan(turn: Turn, view: VerificationView) -> tuple[tuple[Button, ...], ...]:
-    """When staff scanned a valid code we issued: store the scan (a read in the holder's access log)
-    and offer the reading button. Nothing for anyone else, or for any other verdict."""
-    scanned = await record_scan(turn.uow, turn.actor.telegram_id, view, turn.now)
+Scanned = tuple[str, Checkpoint]  # a stored scan: its reference, and the checkpoint it counts for
+
+
+def reading_buttons(scanned: Scanned | None) -> tuple[tuple[Button, ...], ...]:
+    """Under the chat's verdict, after staff scanned a valid code we issued: the reading button (it
+    carries only the scan's random reference). Nothing for anyone else, or for any other verdict."""
     if scanned is None:
         return ()
     ref, checkpoint = scanned
     return ((button("reading.btn_record", RecordTemperature(ref), checkpoint=checkpoint.name),),)
 
 
-async def record_scan(uow: UnitOfWork, staff: int, view: VerificationView, now: datetime
-                      ) -> tuple[str, Checkpoint] | None:
+async def record_scan(uow: UnitOfWork, staff: int, view: VerificationView, now: datetime) -> Scanned | None:
     """Channel-neutral: store that ``staff`` verified this valid credential of ours, and return the
     reference a reading must quote (with the checkpoint it counts for); None when ``staff`` is no
     checkpoint's staff or the verdict is not a valid code of ours (nothing is stored then)."""
@@ -132,8 +133,8 @@ async def record_reading(services: Services, staff: int, verification_ref: str, 
                            detail={"checkpoint": checkpoint.id, "reading": reading_id, "abnormal": abnormal})
     outcome = await status_card.refresh_code(services, uow, user, today, now)
     if abnormal:
-        await delivery.start_campaign(uow, kind="checkpoint_reading", created_by=staff, now=now,
-                                      payload={"reading_id": reading_id},
+        await delivery.start_campaign(uow, kind=READING_NOTICE, created_by=staff, now=now,
+                                      payload=ReadingPayload(reading_id=reading_id),
                                       audience=delivery.Audience.from_ids([user.telegram_id], "citizen"))
     return ReadingOutcome(masked_name=mask_name(user.name), checkpoint_name=checkpoint.name, abnormal=abnormal,
                           colour=outcome.status.colour if outcome.status is not None else None)
@@ -212,11 +213,17 @@ async def _cancel(turn: Turn, pressed: CancelReading) -> None:
 # --- what the person is sent ---------------------------------------------------------------------
 
 
-async def render_reading_notice(services: Services, campaign: Campaign, recipient: DeliveryRecord,
-                                uow: UnitOfWork) -> Reply | None:
+class ReadingPayload(delivery.CampaignPayload):
+    """The reading whose fever turned the person's code (its id; nothing personal)."""
+
+    reading_id: int
+
+
+async def render_reading_notice(services: Services, campaign: Campaign, payload: ReadingPayload,
+                                recipient: DeliveryRecord, uow: UnitOfWork) -> Reply | None:
     """The person's new card, headed by where and when the temperature was measured; one message."""
     user = await uow.users.get_by_telegram_id(recipient.telegram_id)
-    reading = await uow.checkpoints.reading(campaign.payload["reading_id"])
+    reading = await uow.checkpoints.reading(payload.reading_id)
     if user is None or reading is None or reading.user_id != user.id:
         return None
     card = (await status_card.refresh_code(services, uow, user, services.today(), services.clock.now())).card
@@ -227,11 +234,11 @@ async def render_reading_notice(services: Services, campaign: Campaign, recipien
                at=reading.at.astimezone(services.tz))
     card = replace(card, caption=(header, *card.caption))
     reply = Reply(language)
-    reply.messages.append(Message(parts=card.caption, buttons=status_card.CARD_BUTTONS, card=card))
+    reply.messages.append(Message(parts=card.caption, buttons=status_card.card_buttons(services), card=card))
     return reply
 
 
-delivery.register_renderer("checkpoint_reading", render_reading_notice)
+READING_NOTICE = delivery.campaign_kind("checkpoint_reading", ReadingPayload, render_reading_notice)
 
 FLOW = Flow(
     name=READING_FLOW,

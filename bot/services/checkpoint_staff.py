@@ -225,8 +225,8 @@ async def _accept(turn: Turn, pressed: AcceptStaff) -> None:
 
 
 COMMANDS = (
-    Command("checkpoint_new", checkpoint_new, requires=CHECKPOINT_APPOINTER),
-    Command("checkpoints", checkpoints, requires=CHECKPOINT_APPOINTER),
+    Command[list[str]]("checkpoint_new", checkpoint_new, requires=CHECKPOINT_APPOINTER),
+    Command[list[str]]("checkpoints", checkpoints, requires=CHECKPOINT_APPOINTER),
     Command("checkpoint_join", checkpoint_join),
 )
 PRESSES = (

@@ -16,7 +16,6 @@ from rules.validators import mask_name
 from storage.records import Campaign, DeliveryRecord, NewUser, UserProfile
 from storage.unit_of_work import UnitOfWork
 
-CLAIMED_KIND = "family_claimed"
 
 
 async def held_as_dependant(turn: Turn, resident_id: str) -> bool:
@@ -37,19 +36,25 @@ async def claim(turn: Turn, new: NewUser) -> UserProfile | None:
     recipients = [guardian.telegram_id for guardian in guardians if guardian is not None]
     if recipients:
         await delivery.start_campaign(turn.uow, kind=CLAIMED_KIND, created_by=turn.actor.telegram_id, now=turn.now,
-                                      payload={"user_id": held.id},
+                                      payload=ClaimedPayload(user_id=held.id),
                                       audience=delivery.Audience.from_ids(recipients, "guardians"))
     return claimed
 
 
-async def render_claimed(services: Services, campaign: Campaign, recipient: DeliveryRecord,
+class ClaimedPayload(delivery.CampaignPayload):
+    """The dependant whose record was claimed (their users.id)."""
+
+    user_id: int
+
+
+async def render_claimed(services: Services, campaign: Campaign, payload: ClaimedPayload, recipient: DeliveryRecord,
                          uow: UnitOfWork) -> Reply | None:
     """The guardian's notice: the dependant now holds their own record; read access only from now on."""
-    dependant = await uow.users.get(int(campaign.payload["user_id"]))
+    dependant = await uow.users.get(payload.user_id)
     if dependant is None:
         return None
     language = await language_of(services, uow, recipient.telegram_id)
     return Reply(language).say(t("family.claimed_notice", name=mask_name(dependant.name)))
 
 
-delivery.register_renderer(CLAIMED_KIND, render_claimed)
+CLAIMED_KIND = delivery.campaign_kind("family_claimed", ClaimedPayload, render_claimed)

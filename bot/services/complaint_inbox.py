@@ -9,15 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.regions import region_table
 from bot.replies import Reply, Text, button, t
 from bot.services import delivery, roles
 from bot.services.access import authority
 from bot.services.callbacks import CallbackData
-from bot.services.complaints import MESSAGE_KIND, OpenCase, case_state_text, open_case_button
+from bot.services.complaints import MESSAGE_KIND, CaseMessage, OpenCase, case_state_text, open_case_button
 from bot.services.context import Services, Turn, language_of
 from bot.services.corrections import clean_text, reviews
 from bot.services.feature import Command, Draft, Feature, Flow, Press, Step
-from rules.authority import Role
+from rules.authority import Role, within_filter
 from rules.corrections import COMPLAINT_TEXT_MAX, CaseState
 from rules.validators import mask_name
 from storage.records import Campaign, ComplaintCase, DeliveryRecord
@@ -25,10 +26,10 @@ from storage.unit_of_work import UnitOfWork
 
 FLOW = "case_answer"
 REVIEWER = authority(Role.REVIEWER)
+READ_CASE = "complaint"  # the access-log entry (mydata.what.complaint)
 HEALTH_AUTHORITY = authority(Role.HEALTH_AUTHORITY)
 LISTED = 20
 MESSAGES_SHOWN = 2  # with the case's own text: 3 × 1,000 characters at most
-STATE_NOTICE_KIND = "complaint_state"
 
 
 class CaseAnswerDraft(Draft):
@@ -80,7 +81,19 @@ async def _open(turn: Turn, pressed: OpenCase) -> None:
     if case is None:
         return
     await turn.uow.audit.record(turn.actor.telegram_id, "complaint.read", turn.now, target=f"complaint:{case.id}")
+    await _log_read_of_reporter(turn, case)
     turn.reply.say(*await case_view(turn, case), buttons=_case_buttons(case))
+
+
+async def _log_read_of_reporter(turn: Turn, case: ComplaintCase) -> None:
+    """A case filed under the reporter's name is a read of their data (the masked name, their text); an
+    anonymous one is not written anywhere that links it to them."""
+    if case.anonymous or turn.authority is None:
+        return
+    reporter_id = await turn.uow.complaints.reporter_of(case.id)
+    if reporter_id is not None:
+        await turn.uow.access_log.record_review(reporter_id, turn.actor.telegram_id, turn.authority.scope,
+                                                READ_CASE, turn.now)
 
 
 async def case_view(turn: Turn, case: ComplaintCase) -> list[Text]:
@@ -132,7 +145,7 @@ async def _tell_reporter(turn: Turn, complaint_id: int, state: CaseState) -> Non
     if reporter is None:
         return
     await delivery.start_campaign(turn.uow, kind=STATE_NOTICE_KIND, created_by=turn.actor.telegram_id, now=turn.now,
-                                  payload={"complaint_id": complaint_id, "state": state.value},
+                                  payload=CaseStateNotice(complaint_id=complaint_id, state=state.value),
                                   audience=delivery.Audience.from_ids([reporter.telegram_id], "reporter"))
 
 
@@ -178,23 +191,32 @@ async def _answer_text(turn: Turn, text: str) -> None:
     reporter = await turn.uow.users.get(reporter_id) if reporter_id is not None else None
     if reporter is not None:
         await delivery.start_campaign(turn.uow, kind=MESSAGE_KIND, created_by=turn.actor.telegram_id, now=turn.now,
-                                      payload={"complaint_id": case.id, "message_id": message_id, "to_reporter": True},
+                                      payload=CaseMessage(complaint_id=case.id, message_id=message_id, to_reporter=True),
                                       audience=delivery.Audience.from_ids([reporter.telegram_id], "reporter"))
     turn.reply.say(t("inbox.reply_sent", id=case.id))
 
 
-async def render_state(services: Services, campaign: Campaign, recipient: DeliveryRecord,
+class CaseStateNotice(delivery.CampaignPayload):
+    """A case moved on (in progress, closed): its number and its new state."""
+
+    complaint_id: int
+    state: str
+
+
+async def render_state(services: Services, campaign: Campaign, payload: CaseStateNotice, recipient: DeliveryRecord,
                        uow: UnitOfWork) -> Reply | None:
     """The reporter hears that their case is being handled, or closed."""
     reply = Reply(await language_of(services, uow, recipient.telegram_id))
-    return reply.say(t(f"complaint.now.{campaign.payload['state']}", id=campaign.payload["complaint_id"]))
+    return reply.say(t(f"complaint.now.{payload.state}", id=payload.complaint_id))
 
 
-delivery.register_renderer(STATE_NOTICE_KIND, render_state)
+STATE_NOTICE_KIND = delivery.campaign_kind("complaint_state", CaseStateNotice, render_state)
 
 
 async def org_reports(turn: Turn, args: list[str]) -> None:
-    counts = await turn.uow.complaints.counts_by_organisation()
+    """Complaints counted per organisation, for the organisations the sender approves (their scope)."""
+    assert turn.authority is not None  # the requirement found the role and scope
+    counts = await turn.uow.complaints.counts_by_organisation(within_filter(region_table(), turn.authority))
     if not counts:
         turn.reply.say(t("inbox.no_org_reports"))
         return

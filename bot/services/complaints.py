@@ -29,8 +29,6 @@ from storage.unit_of_work import UnitOfWork
 
 FLOW = "report"
 REPLY_FLOW = "case_reply"
-MESSAGE_KIND = "complaint_message"  # a message relayed on a case, either way
-FILED_KIND = "complaint_filed"
 ANONYMOUS_ACTOR = 0  # the audit's actor for an anonymous filing: nobody named
 LISTED = 5
 
@@ -197,7 +195,7 @@ async def _anonymity(turn: Turn, pressed: ChooseAnonymity) -> None:
     reviewers = first_level(await reviewers_for(turn.services, turn.uow, turn.user.region_code))
     if reviewers:
         await delivery.start_campaign(turn.uow, kind=FILED_KIND, created_by=actor, now=turn.now,
-                                      payload={"complaint_id": case_id},
+                                      payload=CaseNotice(complaint_id=case_id),
                                       audience=delivery.Audience.from_ids(sorted({r.telegram_id for r in reviewers}),
                                                                           "reviewers"))
     turn.reply.say(t("complaint.filed_anonymously" if pressed.anonymous else "complaint.filed", id=case_id),
@@ -256,17 +254,30 @@ async def relay_to_reviewers(turn: Turn, case: ComplaintCase, actor: int, messag
         recipients = [r.telegram_id for r in first_level(await reviewers_for(turn.services, turn.uow, case.region_code))]
     if recipients:
         await delivery.start_campaign(turn.uow, kind=MESSAGE_KIND, created_by=actor, now=turn.now,
-                                      payload={"complaint_id": case.id, "message_id": message_id, "to_reporter": False},
+                                      payload=CaseMessage(complaint_id=case.id, message_id=message_id, to_reporter=False),
                                       audience=delivery.Audience.from_ids(sorted(set(recipients)), "reviewers"))
 
 
-async def render_message(services: Services, campaign: Campaign, recipient: DeliveryRecord,
+class CaseNotice(delivery.CampaignPayload):
+    """A complaint's number (nothing about who filed it)."""
+
+    complaint_id: int
+
+
+class CaseMessage(delivery.CampaignPayload):
+    """One message on a case and which way it goes; its text is read at send time."""
+
+    complaint_id: int
+    message_id: int
+    to_reporter: bool
+
+
+async def render_message(services: Services, campaign: Campaign, payload: CaseMessage, recipient: DeliveryRecord,
                          uow: UnitOfWork) -> Reply | None:
     """One message on the case, either way; to the reporter with a Reply button, to a reviewer with the
     case's Open button (and never the reporter's name). The text is read at send time, never put in the payload."""
-    complaint_id = campaign.payload["complaint_id"]
-    to_reporter = campaign.payload["to_reporter"]
-    messages = [m for m in await uow.complaints.messages(complaint_id) if m.id == campaign.payload["message_id"]]
+    complaint_id, to_reporter = payload.complaint_id, payload.to_reporter
+    messages = [m for m in await uow.complaints.messages(complaint_id) if m.id == payload.message_id]
     case = await uow.complaints.case(complaint_id)
     if not messages or case is None:
         return None
@@ -279,9 +290,9 @@ async def render_message(services: Services, campaign: Campaign, recipient: Deli
                      buttons=open_case_button(complaint_id))
 
 
-async def render_filed(services: Services, campaign: Campaign, recipient: DeliveryRecord,
+async def render_filed(services: Services, campaign: Campaign, payload: CaseNotice, recipient: DeliveryRecord,
                        uow: UnitOfWork) -> Reply | None:
-    case = await uow.complaints.case(campaign.payload["complaint_id"])
+    case = await uow.complaints.case(payload.complaint_id)
     if case is None or case.state is not CaseState.OPEN:
         return None
     reply = Reply(await language_of(services, uow, recipient.telegram_id))
@@ -289,8 +300,8 @@ async def render_filed(services: Services, campaign: Campaign, recipient: Delive
                      buttons=open_case_button(case.id))
 
 
-delivery.register_renderer(MESSAGE_KIND, render_message)
-delivery.register_renderer(FILED_KIND, render_filed)
+MESSAGE_KIND = delivery.campaign_kind("complaint_message", CaseMessage, render_message)
+FILED_KIND = delivery.campaign_kind("complaint_filed", CaseNotice, render_filed)
 
 REPORT: Flow[ReportDraft] = Flow(
     name=FLOW,

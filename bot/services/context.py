@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
+from bot import update_outcome
+from bot.card_rendering import CardRenderer
 from bot.clock import Clock, local_today
 from bot.i18n import Catalogue, choose_language
 from bot.credentials.keyring import KeyRing
@@ -56,6 +58,8 @@ class Services:
     issuer_records: IssuerRecordCache = field(default_factory=IssuerRecordCache)
     # Telegram's ids for sent card images, until they are written (bot.services.card_file_ids).
     card_file_ids: CardFileIds = field(default_factory=CardFileIds)
+    # Fresh cards are drawn in worker processes once the runner has started them (bot.card_rendering).
+    cards: CardRenderer = field(default_factory=CardRenderer)
     # The bot's @username once Telegram has told us (deep links such as t.me/<bot>?start=join_…).
     bot_username: str | None = None
     # The Bot API is the in-process stand-in (the shell, the tests): the Mini App then signs and serves
@@ -163,9 +167,15 @@ async def turn_for(services: Services, actor: Actor) -> AsyncIterator[Turn]:
     unit of work of their own (on SQLite only after the failed one has let go of the writer slot).
     """
     durable_writes: list[DurableWrite] = []
+    outcome = update_outcome.current()
+    claim = outcome if outcome is not None and outcome.claim and not outcome.claimed else None
     try:
-        async with _turn(services, actor, durable_writes) as turn:
+        async with _turn(services, actor, durable_writes, claim) as turn:
             yield turn
+        if claim is not None:
+            claim.claimed = True  # committed with the turn
+    except update_outcome.AlreadyProcessed:
+        raise  # nothing ran: no durable writes to redo
     except Exception:
         if durable_writes:
             await _write_after_rollback(services, durable_writes)
@@ -182,9 +192,13 @@ async def _write_after_rollback(services: Services, writes: list[DurableWrite]) 
 
 
 @asynccontextmanager
-async def _turn(services: Services, actor: Actor, durable_writes: list[DurableWrite]) -> AsyncIterator[Turn]:
+async def _turn(services: Services, actor: Actor, durable_writes: list[DurableWrite],
+                claim: update_outcome.UpdateOutcome | None) -> AsyncIterator[Turn]:
     async with services.database.unit_of_work() as uow:
         await uow.lock_user(actor.telegram_id)
+        if claim is not None and not await uow.updates.claim(claim.update_id, services.clock.now()):
+            claim.duplicate = True
+            raise update_outcome.AlreadyProcessed(claim.update_id)
         snapshot = await uow.actors.load(actor.telegram_id)
         language = choose_language(snapshot.language, actor.language_code, services.settings.default_language)
         state, user = snapshot.state, snapshot.user

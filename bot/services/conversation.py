@@ -54,8 +54,12 @@ async def on_command(services: Services, actor: Actor, command: str, args: list[
         elif declared is None:
             turn.reply.say(t("common.unknown_command", command=command))
             await _help(turn)
-        elif await declared.requires.enforce(turn, args, f"/{command}", button=False):
-            await declared.run(turn, args)
+        elif (parsed := declared.parse(args)) is None:
+            usage = declared.usage()
+            assert usage is not None  # only declared arguments can fail to parse
+            turn.reply.say(usage)
+        elif await declared.requires.enforce(turn, parsed, f"/{command}", button=False):
+            await declared.run(turn, parsed)
         return turn.reply
 
 

@@ -38,9 +38,9 @@ from storage.records import Campaign, CorrectionRequest, DeliveryRecord, UserPro
 from storage.unit_of_work import UnitOfWork
 
 FLOW = "correction_review"
-OUTCOME_KIND = "correction_outcome"
 REVIEWER = authority(Role.REVIEWER)
 LISTED = 20
+READ_REQUEST = "correction_request"  # the access-log entry (mydata.what.correction_request)
 
 
 class Verdict(StrEnum):
@@ -126,10 +126,18 @@ async def _open(turn: Turn, pressed: ReviewCorrection) -> None:
         request = replace(request, state=RequestState.IN_REVIEW, reviewer=turn.actor.telegram_id)
     await turn.uow.audit.record(turn.actor.telegram_id, "correction.read", turn.now, target=f"user:{person.id}",
                                 detail={"request": request.id})
+    await turn.uow.access_log.record_review(person.id, turn.actor.telegram_id, _reader_scope(turn),
+                                            READ_REQUEST, turn.now)
     turn.reply.say(*await _details(turn, request, person))
     if request.evidence_file_id is not None:
         turn.reply.attach(evidence_attachment(request.evidence_file_id), t("review.evidence", id=request.id))
     turn.reply.say(t("review.decide"), buttons=_decision_buttons(request))
+
+
+def _reader_scope(turn: Turn) -> str:
+    """The region the person's access log names the reviewer by (a root administrator's: the issuer's)."""
+    assert turn.authority is not None  # REVIEWER let the turn in
+    return turn.authority.scope
 
 
 def _decision_buttons(request: CorrectionRequest) -> tuple[tuple, ...]:
@@ -305,21 +313,28 @@ async def _announce(turn: Turn, request: CorrectionRequest, person: UserProfile,
     # Re-evaluate now (a new status gets a new credential); the notice renders the card at send time.
     await status_card.refresh_code(turn.services, turn.uow, person, turn.today, turn.now)
     await delivery.start_campaign(turn.uow, kind=OUTCOME_KIND, created_by=turn.actor.telegram_id, now=turn.now,
-                                  payload={"request_id": request.id, "card": card},
+                                  payload=OutcomePayload(request_id=request.id, card=card),
                                   audience=delivery.Audience.from_ids([person.telegram_id], "citizen"))
 
 
-async def render_outcome(services: Services, campaign: Campaign, recipient: DeliveryRecord,
+class OutcomePayload(delivery.CampaignPayload):
+    """The request decided, and whether the notice carries the new card (a decision brings its own)."""
+
+    request_id: int
+    card: bool = True
+
+
+async def render_outcome(services: Services, campaign: Campaign, payload: OutcomePayload, recipient: DeliveryRecord,
                          uow: UnitOfWork) -> Reply | None:
     """The person's answer: accepted or rejected with the reason, above their new card (a decision's
     card comes with the decision's own notice)."""
-    request = await uow.corrections.get(campaign.payload["request_id"])
+    request = await uow.corrections.get(payload.request_id)
     user = await uow.users.get_by_telegram_id(recipient.telegram_id)
     if request is None or user is None or request.user_id != user.id:
         return None
     reply = Reply(await language_of(services, uow, recipient.telegram_id))
     header = t("correction.outcome", state=state_text(request))
-    if not campaign.payload.get("card", True):
+    if not payload.card:
         return reply.say(header)
     card = (await status_card.refresh_code(services, uow, user, services.today(), services.clock.now())).card
     if card is None:
@@ -329,7 +344,7 @@ async def render_outcome(services: Services, campaign: Campaign, recipient: Deli
     return reply
 
 
-delivery.register_renderer(OUTCOME_KIND, render_outcome)
+OUTCOME_KIND = delivery.campaign_kind("correction_outcome", OutcomePayload, render_outcome)
 
 REVIEW: Flow[ReviewDraft] = Flow(
     name=FLOW,

@@ -32,7 +32,6 @@ from storage.records import Campaign, CorrectionRequest, DeliveryRecord
 from storage.unit_of_work import UnitOfWork
 
 FLOW = "correction"
-FILED_KIND = "correction_filed"  # the reviewers' notice of a new request
 DAYS_OFFERED = 7  # the last declared days offered to dispute
 LISTED_REQUESTS = 5
 
@@ -239,25 +238,35 @@ async def _file(turn: Turn, evidence_file_id: str | None) -> None:
                                 detail={"request": request.id, "disputed": draft.disputed.value,
                                         "evidence": evidence_file_id is not None})
     reviewers = first_level(await reviewers_for(turn.services, turn.uow, turn.user.region_code))
-    await notify_reviewers(turn.uow, request, [r.telegram_id for r in reviewers], kind=FILED_KIND,
-                           by=turn.actor.telegram_id, now=turn.now)
+    await notify_reviewers(turn.uow, [r.telegram_id for r in reviewers], kind=FILED_KIND,
+                           payload=RequestNotice(request_id=request.id), by=turn.actor.telegram_id, now=turn.now)
     turn.reply.say(t("correction.filed", id=request.id, state=state_text(request)))
 
 
-async def notify_reviewers(uow: UnitOfWork, request: CorrectionRequest, telegram_ids: list[int], *, kind: str,
-                           by: int, now: datetime, **payload: object) -> None:
-    """A notice about ``request`` to these reviewers, through bulk delivery (the one outgoing path)."""
+class RequestNotice(delivery.CampaignPayload):
+    """A notice to reviewers about one request: new, or open for ``hours`` (``escalated`` past twice the
+    deadline, ``above`` when it went to the next level up)."""
+
+    request_id: int
+    hours: int = 0
+    escalated: bool = False
+    above: bool = False
+
+
+async def notify_reviewers(uow: UnitOfWork, telegram_ids: list[int], *, kind: delivery.CampaignKind[RequestNotice],
+                           payload: RequestNotice, by: int, now: datetime) -> None:
+    """A notice about a request to these reviewers, through bulk delivery (the one outgoing path)."""
     if not telegram_ids:
         return
-    await delivery.start_campaign(uow, kind=kind, created_by=by, payload={"request_id": request.id, **payload},
+    await delivery.start_campaign(uow, kind=kind, created_by=by, payload=payload,
                                   audience=delivery.Audience.from_ids(sorted(set(telegram_ids)), "reviewers"),
                                   now=now)
 
 
-async def render_filed(services: Services, campaign: Campaign, recipient: DeliveryRecord,
+async def render_filed(services: Services, campaign: Campaign, payload: RequestNotice, recipient: DeliveryRecord,
                        uow: UnitOfWork) -> Reply | None:
     """A new request, to a reviewer: its number and what is disputed, never who filed it or why."""
-    request = await uow.corrections.get(campaign.payload["request_id"])
+    request = await uow.corrections.get(payload.request_id)
     if request is None or request.state is not RequestState.SUBMITTED:
         return None  # taken, decided or erased meanwhile
     reply = Reply(await language_of(services, uow, recipient.telegram_id))
@@ -265,7 +274,7 @@ async def render_filed(services: Services, campaign: Campaign, recipient: Delive
                        region=request.region_code), buttons=review_button(request.id))
 
 
-delivery.register_renderer(FILED_KIND, render_filed)
+FILED_KIND = delivery.campaign_kind("correction_filed", RequestNotice, render_filed)  # reviewers: a new request
 
 _PICTURES = ("photo", "document")
 

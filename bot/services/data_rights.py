@@ -30,7 +30,7 @@ from bot.services.callbacks import CallbackData
 from bot.services.context import Turn
 from bot.services.feature import Command, Feature, Press
 from rules.validators import mask_name, masked_phone
-from storage.records import ConversationState, UserProfile
+from storage.records import AccessRecord, ConversationState, UserProfile
 
 log = logging.getLogger("healthcode.data_rights")
 
@@ -53,7 +53,7 @@ EXPLAINED: dict[str, frozenset[str]] = {
     "status_notices": frozenset({"day", "kind", "days_left", "created_at"}),
     "memberships": frozenset({"organisation_id", "joined_at", "left_at", "consent_version"}),
     "decisions": frozenset({"colour", "first_day", "last_day", "reason_enc"}),
-    "access_log": frozenset({"organisation_id", "at", "what"}),
+    "access_log": frozenset({"organisation_id", "reader_scope", "at", "what"}),
     "conversation_states": frozenset({"flow", "step", "draft_enc"}),
     "correction_requests": frozenset({"region_code", "disputed", "day", "reason_enc", "evidence_enc", "state",
                                       "filed_at", "outcome", "answer_enc", "decided_at"}),
@@ -151,7 +151,7 @@ async def export(turn: Turn, user: UserProfile) -> dict[str, Any]:
         "memberships": [
             {"organisation": m.organisation, "joined_at": _instant(m.joined_at), "left_at": _instant(m.left_at),
              "consent_version": m.consent_version}
-            for m in await uow.personal_data.memberships(user.id)
+            for m in await uow.memberships.history(user.id)
         ],
         "decisions": [
             {"colour": d.colour.value, "first_day": d.first_day.isoformat(), "last_day": d.last_day.isoformat(),
@@ -191,15 +191,34 @@ async def export(turn: Turn, user: UserProfile) -> dict[str, Any]:
 
 
 async def _access_log(turn: Turn, user: UserProfile) -> list[dict[str, Any]]:
-    """Who read the person's code, newest first: organisations' managers, guardians (their card, their
-    export), and checkpoints' staff (each scan and each temperature measured)."""
-    reads = [((a.at, False), {"organisation": a.organisation_name, "at": _instant(a.at), "what": a.what}
-              if a.organisation_id is not None else {"guardian": True, "at": _instant(a.at), "what": a.what})
-             for a in await turn.uow.access_log.for_user(user.id)]
+    """Who read the person's data, newest first: organisations' managers, reviewers (a correction request,
+    a complaint they filed under their name), guardians (a dependant's card, export, print), and checkpoints' staff (each scan and each temperature measured)."""
+    reads = [((a.at, False), _read_entry(a)) for a in await turn.uow.access_log.for_user(user.id)]
     # At the same instant a reading comes after the scan it followed.
     reads += [((v.at, v.what == "checkpoint_reading"), {"checkpoint": v.checkpoint_name, "at": _instant(v.at), "what": v.what})
               for v in await turn.uow.checkpoints.visits_for(user.id)]
     return [entry for _, entry in sorted(reads, key=lambda read: read[0], reverse=True)]
+
+
+def _read_entry(read: AccessRecord) -> dict[str, Any]:
+    """An organisation's read names the organisation; a reviewer's names the region they review, never them;
+    a guardian's (neither) says only that it was a guardian."""
+    if read.organisation_id is not None:
+        who: dict[str, Any] = {"organisation": read.organisation_name}
+    else:
+        who = {"reviewer": read.reader_scope} if read.reader_scope is not None else {"guardian": True}
+    return {**who, "at": _instant(read.at), "what": read.what}
+
+
+def _reader(turn: Turn, read: dict[str, Any]) -> str | Text:
+    """Who read, as /mydata names them: the organisation, the reviewer's region, "your guardian", the checkpoint."""
+    if read.get("guardian"):
+        return t("mydata.reader_guardian")
+    if "reviewer" in read:
+        region = regions.get(read["reviewer"])
+        name = read["reviewer"] if region is None else region.name_zh if turn.language == "zh-CN" else region.name_en
+        return t("mydata.reviewer", region=name)
+    return read.get("organisation") or read["checkpoint"]
 
 
 def _profile(user: UserProfile, language: str | None) -> dict[str, Any]:
@@ -303,13 +322,6 @@ def _other_records(sections: dict[str, list]) -> Text:
                                             for name, rows in sorted(sections.items())])
 
 
-def _reader(read: dict[str, Any]) -> str | Text:
-    """Who read, as /mydata names them: the organisation, the checkpoint, or "your guardian"."""
-    if read.get("guardian"):
-        return t("mydata.reader_guardian")
-    return read.get("organisation") or read["checkpoint"]
-
-
 def _organisation_parts(turn: Turn, document: dict[str, Any]) -> list[Text]:
     """Memberships, decisions, and who read the status: organisation, when, what."""
     memberships = [m for m in document["memberships"] if m["left_at"] is None]
@@ -326,7 +338,7 @@ def _organisation_parts(turn: Turn, document: dict[str, Any]) -> list[Text]:
         return parts
     catalogue, tz = turn.services.catalogue, turn.services.tz
     items = [
-        t("mydata.access_item", organisation=_reader(a), at=datetime.fromisoformat(a["at"]).astimezone(tz),
+        t("mydata.access_item", organisation=_reader(turn, a), at=datetime.fromisoformat(a["at"]).astimezone(tz),
           what=t(f"mydata.what.{a['what']}") if catalogue.has(f"mydata.what.{a['what']}") else a["what"])
         for a in reads[:ACCESS_LOG_IN_SUMMARY]
     ]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar, cast
 
 from pydantic import BaseModel, ConfigDict
 
@@ -22,6 +22,8 @@ from bot.services.callbacks import CallbackData
 from bot.services.context import Turn
 
 Data = TypeVar("Data", bound=CallbackData)
+Args = TypeVar("Args")
+Parsed = TypeVar("Parsed", covariant=True)
 DraftT = TypeVar("DraftT", bound="Draft")
 
 CommandHandler = Callable[[Turn, list[str]], Awaitable[None]]
@@ -60,11 +62,35 @@ class Draft(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
 
+class Arguments(Protocol[Parsed]):
+    """A command's arguments, parsed before its requirement is checked (so the requirement can see them).
+    Usually a frozen dataclass whose classmethods these are."""
+
+    def parse(self, args: list[str]) -> Parsed | None:
+        """The parsed value, or None when the words do not read; then ``usage`` is the answer."""
+        ...
+
+    def usage(self, command: str) -> Text:
+        ...
+
+
 @dataclass(frozen=True)
-class Command:
+class Command(Generic[Args]):
+    """``/name``. Without ``arguments`` the handler gets the words after the command; with them, the
+    parsed value, which ``requires`` sees first (``manager_of(lambda a: a.organisation_id)``)."""
+
     name: str
-    run: CommandHandler
-    requires: Requirement[Any] = ANYONE
+    run: Callable[[Turn, Args], Awaitable[None]]
+    requires: Requirement[Args] = ANYONE
+    arguments: Arguments[Args] | None = None
+
+    def parse(self, args: list[str]) -> Args | None:
+        if self.arguments is None:
+            return cast(Args, args)  # undeclared: the handler takes the words (Args is list[str])
+        return self.arguments.parse(args)
+
+    def usage(self) -> Text | None:
+        return None if self.arguments is None else self.arguments.usage(f"/{self.name}")
 
 
 @dataclass(frozen=True)

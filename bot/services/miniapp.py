@@ -12,8 +12,14 @@ A declaration made in the app reaches the chat at once as the person's card, thr
 
 Seams for features being built beside this one: ``AppStatus.dependants`` (a switcher over the people a
 citizen declares for) and ``AppStatus.same_as_yesterday`` (offer yesterday's answers), both empty
-until the inclusion work fills them; ``AppScan.temperature_allowed`` for the on-site temperature the
-checkpoint role will record.
+until the inclusion work fills them.
+
+Checkpoint mode: appointed checkpoint staff (``checkpoint_staff.CHECKPOINT_STAFF``) and administrators
+holding the checkpoint role scan. A staff member's scan of a valid code of ours is stored by the chat's
+own path (``checkpoint.answer`` → ``checkpoint_readings.record_scan``: in the holder's access log) and
+its random reference comes back (``AppScan.ref``); the verdict screen then takes the temperature
+(``record_temperature``), recorded by ``checkpoint_readings.record_reading`` with the chat's validator,
+messages and audited refusals.
 """
 from __future__ import annotations
 
@@ -21,19 +27,27 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from bot.replies import Message, Reply, Text, t, web_app_button
-from bot.services import checkpoint, consent, delivery, status_card
-from bot.services.access import REGISTERED, authority
+from bot.services import checkpoint, checkpoint_readings, checkpoint_staff, consent, delivery, status_card
+from bot.services.access import REGISTERED, Requirement, authority
 from bot.services.context import Actor, Services, Turn, language_of, turn_for
 from bot.services.declaration import Declared, FormProblems, declare, offered_areas, read_form
 from bot.services.feature import Command, Feature
 from rules.authority import Role
 from rules.model import Colour, TravelRisk
-from rules.validators import mask_name
+from rules.validators import ValidationError, mask_name, validate_temperature
 from storage.records import Campaign, DeliveryRecord
 from storage.unit_of_work import UnitOfWork
 
-NOTICE_KIND = "miniapp_declaration"
-CHECKPOINT_STAFF = authority(Role.CHECKPOINT)  # until the authority work lands: the root administrators
+CHECKPOINT_AUTHORITY = authority(Role.CHECKPOINT)  # administrators holding the checkpoint role
+
+
+async def _scanner(turn: Turn, subject: object) -> bool:
+    return (await checkpoint_staff.CHECKPOINT_STAFF.admits(turn, subject)
+            or await CHECKPOINT_AUTHORITY.admits(turn, subject))
+
+
+# Who gets the app's checkpoint mode (scanning): appointed checkpoint staff, and administrators.
+SCANNER: Requirement[object] = Requirement("checkpoint_scanner", _scanner)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +89,21 @@ class AppScan:
     language: str
     allowed: bool
     verdict: tuple[Text, ...]
-    temperature_allowed: bool = False  # seam: the checkpoint role records the on-site temperature
+    temperature_allowed: bool = False  # staff scanned a valid code of ours: the screen takes a temperature
+    ref: str | None = None  # the stored scan's random reference a reading quotes (nothing about the person)
+    checkpoint_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AppReading:
+    """A temperature typed on the verdict screen: recorded (the new colour), refused, or a field problem."""
+
+    language: str
+    recorded: bool
+    message: Text
+    problem: Text | None = None  # the temperature field's message (the chat's validator)
+    colour: Colour | None = None
+    masked_name: str | None = None
 
 
 async def status(services: Services, actor: Actor) -> AppStatus:
@@ -84,9 +112,8 @@ async def status(services: Services, actor: Actor) -> AppStatus:
 
 
 async def _status(turn: Turn) -> AppStatus:
-    checkpoint_staff = await CHECKPOINT_STAFF.admits(turn, None)  # only whether to offer "Scan": no refusal yet
-    base = AppStatus(language=turn.language, registered=False, today=turn.today, now=turn.now,
-                     checkpoint=checkpoint_staff)
+    scanner = await SCANNER.admits(turn, None)  # only whether to offer "Scan": no refusal yet
+    base = AppStatus(language=turn.language, registered=False, today=turn.today, now=turn.now, checkpoint=scanner)
     if not await REGISTERED.admits(turn, None):
         return base
     assert turn.user is not None
@@ -98,7 +125,7 @@ async def _status(turn: Turn) -> AppStatus:
                        reason=status_card.reason_text(evaluated.reason), issued_at=card.issued_at,
                        expires_at=card.expires_at, green_on=evaluated.green_on)
     return AppStatus(language=turn.language, registered=True, today=turn.today, now=turn.now, code=code,
-                     consent_outdated=consent.outdated(turn), checkpoint=checkpoint_staff,
+                     consent_outdated=consent.outdated(turn), checkpoint=scanner,
                      offered_areas=tuple(await offered_areas(turn)))
 
 
@@ -126,12 +153,18 @@ async def submit_declaration(services: Services, actor: Actor, day: date | None,
 async def _tell_the_chat(turn: Turn) -> None:
     """The chat shows the new card at once: one message, sent by bulk delivery through the one limiter."""
     await delivery.start_campaign(turn.uow, kind=NOTICE_KIND, created_by=turn.actor.telegram_id, now=turn.now,
-                                  payload={"day": turn.today.isoformat()},
+                                  payload=DeclaredInApp(day=turn.today),
                                   audience=delivery.Audience.from_ids([turn.actor.telegram_id], "citizen"))
 
 
-async def render_declaration_notice(services: Services, campaign: Campaign, recipient: DeliveryRecord,
-                                    uow: UnitOfWork) -> Reply | None:
+class DeclaredInApp(delivery.CampaignPayload):
+    """The day declared in the Mini App, for the chat's notice."""
+
+    day: date
+
+
+async def render_declaration_notice(services: Services, campaign: Campaign, payload: DeclaredInApp,
+                                    recipient: DeliveryRecord, uow: UnitOfWork) -> Reply | None:
     """In the chat: "declared in the app", then the current card (refreshed, as every card is)."""
     user = await uow.users.get_by_telegram_id(recipient.telegram_id)
     if user is None or not user.active:
@@ -142,7 +175,7 @@ async def render_declaration_notice(services: Services, campaign: Campaign, reci
     if card is None:
         return None
     reply = Reply(await language_of(services, uow, recipient.telegram_id))
-    header = t("miniapp.declared_notice", day=date.fromisoformat(campaign.payload["day"]))
+    header = t("miniapp.declared_notice", day=payload.day)
     reply.messages.append(Message(parts=(header, *card.caption), buttons=status_card.card_buttons(services), card=card))
     return reply
 
@@ -150,11 +183,33 @@ async def render_declaration_notice(services: Services, campaign: Campaign, reci
 async def scan(services: Services, actor: Actor, text: str) -> AppScan:
     """The verdict on a scanned code, for checkpoint staff; anyone else is refused (and audited)."""
     async with turn_for(services, actor) as turn:
-        if not await CHECKPOINT_STAFF.enforce(turn, None, "miniapp:scan", button=False):
+        if not await SCANNER.enforce(turn, None, "miniapp:scan", button=False):
             return AppScan(turn.language, False, (t("miniapp.scan_not_permitted"),))
-        await checkpoint.answer(turn, text, channel="miniapp")
+        scanned = await checkpoint.answer(turn, text, channel="miniapp")  # the chat's scan, stored alike
         verdict = tuple(part for message in turn.reply.messages for part in message.parts)
-        return AppScan(turn.language, True, verdict)
+        if scanned is None:
+            return AppScan(turn.language, True, verdict)
+        ref, where = scanned
+        return AppScan(turn.language, True, verdict, temperature_allowed=True, ref=ref, checkpoint_name=where.name)
+
+
+async def record_temperature(services: Services, actor: Actor, ref: str, typed: str) -> AppReading:
+    """The temperature staff typed under the verdict of their scan ``ref``: as the chat's reading step."""
+    async with turn_for(services, actor) as turn:
+        if not await checkpoint_staff.CHECKPOINT_STAFF.enforce(turn, None, "miniapp:reading", button=False):
+            return AppReading(turn.language, False, t("miniapp.reading_not_permitted"))
+        try:
+            celsius = validate_temperature(typed)
+        except ValidationError as error:
+            problem = Text(f"invalid.{error.code}", dict(error.message_params))
+            return AppReading(turn.language, False, problem, problem=problem)
+        outcome = await checkpoint_readings.record_reading(services, turn.actor.telegram_id, ref, celsius,
+                                                           uow=turn.uow, write_durably=turn.write_durably)
+        if not outcome.recorded:
+            return AppReading(turn.language, False, t(f"reading.refused.{outcome.refusal}"))
+        colour = t(f"colour.{outcome.colour.value}") if outcome.colour is not None else t("reading.no_code")
+        return AppReading(turn.language, True, t("reading.recorded", name=outcome.masked_name, colour=colour),
+                          colour=outcome.colour, masked_name=outcome.masked_name)
 
 
 # --- in the chat: /app opens it ----------------------------------------------------------------
@@ -168,6 +223,6 @@ async def _app(turn: Turn, args: list[str]) -> None:
     turn.reply.say(t("miniapp.open"), buttons=((web_app_button("button.show_in_app", url),),))
 
 
-delivery.register_renderer(NOTICE_KIND, render_declaration_notice)
+NOTICE_KIND = delivery.campaign_kind("miniapp_declaration", DeclaredInApp, render_declaration_notice)
 
 FEATURE = Feature(name="miniapp", commands=(Command("app", _app),))

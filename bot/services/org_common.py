@@ -1,5 +1,5 @@
-"""What the organisation modules share: invite codes and their links, and the base of the buttons that
-name an organisation.
+"""What the organisation modules share: invite codes and their links, and the requirement of the buttons
+that name an organisation.
 
 The feature itself is declared in ``bot.services.organisations``; its parts are ``org_requests``
 (/org_new and the administrators' approval buttons), ``org_membership`` (join, leave),
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 import unicodedata
-from typing import Any, ClassVar, Protocol
+from typing import Protocol
 
 from bot.replies import Text, t
 from bot.services.access import Requirement, manager_of
@@ -19,7 +19,12 @@ from storage.records import Organisation
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are typed by hand
 CODE_LENGTH = 8
 JOIN_PREFIX, MANAGER_PREFIX = "join_", "mgr_"
-# No organisation has this id: what a garbled organisation id in a button reads as (see NamesOrganisation).
+# No organisation has this id: what a garbled organisation id in a button reads as. A family naming an
+# organisation declares ``organisation_id: int = if_garbled(NO_ORGANISATION)`` (bot.services.callbacks):
+# the press then meets MANAGER_OF_PRESSED like any press naming an organisation the sender does not
+# manage, so it is refused and audited, as a forged organisation button always has been
+# (tests/handlers/test_numeric_arguments.py). Families with no organisation in them (join, mgr, orgadm)
+# decode strictly: a forged one is a stale button.
 NO_ORGANISATION = 0
 
 
@@ -45,27 +50,6 @@ def invite_text(services: Services, organisation: Organisation) -> Text:
     if link is None:
         return t("org.invite_code_only", code=organisation.invite_code)
     return t("org.invite", code=organisation.invite_code, link=link)
-
-
-class NamesOrganisation:
-    """Mixed into a button family whose one field is ``organisation_id`` (put it before ``CallbackData``).
-
-    A garbled id ("²", thirty digits) reads as ``NO_ORGANISATION`` instead of as no button at all: the
-    press then meets the family's check like any press naming an organisation the sender does not
-    manage, so it is refused and the attempt audited, as a forged organisation button always has been
-    (tests/handlers/test_numeric_arguments.py). Families with no organisation in them (join, mgr,
-    orgadm) decode strictly: a forged one is a stale button.
-    """
-
-    prefix: ClassVar[str]
-    action: ClassVar[str]
-
-    @classmethod
-    def parse(cls, data: str) -> Any:
-        parsed = super().parse(data)  # type: ignore[misc]
-        if parsed is None and data.startswith(f"{cls.prefix}:{cls.action}:"):
-            return cls(NO_ORGANISATION)  # type: ignore[call-arg]
-        return parsed
 
 
 class _NamesAnOrganisation(Protocol):

@@ -12,14 +12,14 @@ from datetime import timedelta
 from bot.replies import button, t
 from bot.services import roles
 from bot.services.access import MANAGER
-from bot.services.callbacks import CallbackData, text
+from bot.services.callbacks import CallbackData, if_garbled, text
 from bot.services.context import Turn
 from bot.services.feature import Command, DeepLink, Press
 from bot.services.org_common import (
     CODE_LENGTH,
     MANAGER_OF_PRESSED,
     MANAGER_PREFIX,
-    NamesOrganisation,
+    NO_ORGANISATION,
     checked_organisation,
     deep_link,
     invite_text,
@@ -36,18 +36,18 @@ MANAGER_INVITE_DAYS = 7
 
 
 @dataclass(frozen=True)
-class RotateInvite(NamesOrganisation, CallbackData, prefix="org", action="rotate"):
-    organisation_id: int
+class RotateInvite(CallbackData, prefix="org", action="rotate"):
+    organisation_id: int = if_garbled(NO_ORGANISATION)
 
 
 @dataclass(frozen=True)
-class InviteManager(NamesOrganisation, CallbackData, prefix="org", action="manager"):
-    organisation_id: int
+class InviteManager(CallbackData, prefix="org", action="manager"):
+    organisation_id: int = if_garbled(NO_ORGANISATION)
 
 
 @dataclass(frozen=True)
-class StepDown(NamesOrganisation, CallbackData, prefix="org", action="resign"):
-    organisation_id: int
+class StepDown(CallbackData, prefix="org", action="resign"):
+    organisation_id: int = if_garbled(NO_ORGANISATION)
 
 
 @dataclass(frozen=True)
@@ -154,7 +154,7 @@ async def _decline(turn: Turn, pressed: DeclineManagement) -> None:
 
 
 # Managers need not be registered citizens (the requester of an organisation is its first manager).
-COMMANDS = (Command("org", org_overview, requires=MANAGER), Command("manage", manage))
+COMMANDS: tuple[Command[list[str]], ...] = (Command("org", org_overview, requires=MANAGER), Command("manage", manage))
 PRESSES = (
     Press(RotateInvite, _rotate, requires=MANAGER_OF_PRESSED),
     Press(InviteManager, _invite_manager, requires=MANAGER_OF_PRESSED),

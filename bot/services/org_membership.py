@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from bot.replies import button, t
 from bot.services import roles
 from bot.services.access import REGISTERED
-from bot.services.callbacks import CallbackData, text
+from bot.services.callbacks import CallbackData, if_garbled, text
 from bot.services.common_buttons import StartRegistration
 from bot.services.context import Turn
 from bot.services.feature import Command, DeepLink, Press
-from bot.services.org_common import CODE_LENGTH, JOIN_PREFIX, NamesOrganisation, is_code, normalise_code
+from bot.services.org_common import CODE_LENGTH, JOIN_PREFIX, NO_ORGANISATION, is_code, normalise_code
 from rules.validators import mask_name
 
 # The consent a member gives at joining; stored with the membership so it can be shown later.
@@ -32,8 +32,8 @@ class DeclineJoining(CallbackData, prefix="join", action="no"):
 
 
 @dataclass(frozen=True)
-class LeaveOrganisation(NamesOrganisation, CallbackData, prefix="leave", action="org"):
-    organisation_id: int
+class LeaveOrganisation(CallbackData, prefix="leave", action="org"):
+    organisation_id: int = if_garbled(NO_ORGANISATION)
 
 
 async def join(turn: Turn, args: list[str]) -> None:
@@ -102,7 +102,7 @@ async def _leave(turn: Turn, pressed: LeaveOrganisation) -> None:
     turn.reply.say(t("org.left", name=organisation.name if organisation else pressed.organisation_id), edit=True)
 
 
-COMMANDS = (Command("join", join), Command("leave", leave, requires=REGISTERED))
+COMMANDS: tuple[Command[list[str]], ...] = (Command("join", join), Command("leave", leave, requires=REGISTERED))
 PRESSES = (
     Press(JoinOrganisation, _join, requires=REGISTERED),
     Press(DeclineJoining, _decline),

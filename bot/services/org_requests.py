@@ -139,7 +139,8 @@ async def _submit(turn: Turn, pressed: SubmitRequest) -> None:
                                                         turn.now, kind=draft.kind.value)
     await turn.uow.audit.record(turn.actor.telegram_id, "org.request", turn.now, target=f"org:{organisation.id}")
     await delivery.start_campaign(
-        turn.uow, kind="org_request", created_by=turn.actor.telegram_id, payload={"organisation_id": organisation.id},
+        turn.uow, kind=ORG_REQUEST, created_by=turn.actor.telegram_id,
+        payload=OrganisationPayload(organisation_id=organisation.id),
         audience=delivery.Audience.from_ids(await _approvers(turn, draft.credit_code), "admins"), now=turn.now,
     )
     turn.reply.say(t("org.requested", name=organisation.name, id=organisation.id), edit=True)
@@ -174,9 +175,16 @@ COMMANDS = (Command("org_new", org_new),)
 # --- what administrators and the requester are sent ----------------------------------------------
 
 
-async def render_request(services: Services, campaign: Campaign, recipient: DeliveryRecord, uow: UnitOfWork) -> Reply | None:
+class OrganisationPayload(delivery.CampaignPayload):
+    """Which organisation a request (to administrators) or a decision (to the requester) is about."""
+
+    organisation_id: int
+
+
+async def render_request(services: Services, campaign: Campaign, payload: OrganisationPayload,
+                         recipient: DeliveryRecord, uow: UnitOfWork) -> Reply | None:
     """What administrators get for a new request: approve / reject buttons (skipped once decided)."""
-    organisation = await uow.organisations.get(campaign.payload["organisation_id"])
+    organisation = await uow.organisations.get(payload.organisation_id)
     if organisation is None or organisation.status != "pending":
         return None
     language = await language_of(services, uow, recipient.telegram_id)
@@ -193,9 +201,10 @@ def approval_buttons(organisation_id: int) -> tuple[tuple[Button, ...], ...]:
              button("orgadm.btn_reject", RejectOrganisation(organisation_id))),)
 
 
-async def render_decision(services: Services, campaign: Campaign, recipient: DeliveryRecord, uow: UnitOfWork) -> Reply | None:
+async def render_decision(services: Services, campaign: Campaign, payload: OrganisationPayload,
+                          recipient: DeliveryRecord, uow: UnitOfWork) -> Reply | None:
     """What the requester gets once an administrator decided."""
-    organisation = await uow.organisations.get(campaign.payload["organisation_id"])
+    organisation = await uow.organisations.get(payload.organisation_id)
     if organisation is None:
         return None
     language = await language_of(services, uow, recipient.telegram_id)
@@ -205,5 +214,5 @@ async def render_decision(services: Services, campaign: Campaign, recipient: Del
                                t("org.manager_help"))
 
 
-delivery.register_renderer("org_request", render_request)
-delivery.register_renderer("org_decision", render_decision)
+ORG_REQUEST = delivery.campaign_kind("org_request", OrganisationPayload, render_request)
+ORG_DECISION = delivery.campaign_kind("org_decision", OrganisationPayload, render_decision)

@@ -15,11 +15,7 @@ from bot.services import org_management, org_membership, org_requests, roles, st
 from bot.services.context import Turn
 from bot.services.feature import Feature
 
-# What bot.services.administration uses from this feature.
-from bot.services.org_common import new_code
-from bot.services.org_requests import ApproveOrganisation, RejectOrganisation, approval_buttons, request_text
-
-__all__ = ["FEATURE", "ApproveOrganisation", "RejectOrganisation", "approval_buttons", "new_code", "request_text"]
+__all__ = ["FEATURE"]
 
 
 async def _help(turn: Turn) -> Text | None:

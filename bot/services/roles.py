@@ -85,14 +85,6 @@ async def managed_organisation(turn: Turn, organisation_id: int) -> Organisation
     return None
 
 
-async def require_manager(turn: Turn, organisation_id: int, attempt: str, *, button: bool = False) -> Organisation | None:
-    """The organisation, when the sender manages it now; otherwise refuse and return None."""
-    organisation = await managed_organisation(turn, organisation_id)
-    if organisation is None:
-        await deny(turn, attempt, button=button)
-    return organisation
-
-
 async def managed(turn: Turn) -> list[Organisation]:
     return await turn.uow.organisations.managed_by(turn.actor.telegram_id)
 

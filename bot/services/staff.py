@@ -9,18 +9,18 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
+from datetime import date
 
 from bot.replies import Attachment, Button, Reply, Text, button, t
 from bot.services import delivery, roles
-from bot.services.access import MANAGER
-from bot.services.callbacks import CallbackData, text
+from bot.services.access import MANAGER, Requirement, manager_of
+from bot.services.callbacks import CallbackData, if_garbled, text
 from bot.services.common_buttons import StartCheckin
 from bot.services.context import Services, Turn, language_of
 from bot.services.feature import Command, Press
 from bot.services.org_common import (
     MANAGER_OF_PRESSED,
     NO_ORGANISATION,
-    NamesOrganisation,
     checked_organisation,
 )
 from rules.model import Colour
@@ -72,7 +72,7 @@ class StaffPage(CallbackData, prefix="staff", action="page"):
     @classmethod
     def parse(cls, data: str) -> StaffPage | None:
         """Read leniently, as the pager always was: a garbled page is the first one, and a garbled
-        organisation id names none (so the press is refused and audited, see ``NamesOrganisation``)."""
+        organisation id names none (so the press is refused and audited, see ``callbacks.if_garbled``)."""
         head = f"{cls.prefix}:{cls.action}:"
         if not data.startswith(head):
             return None
@@ -83,18 +83,18 @@ class StaffPage(CallbackData, prefix="staff", action="page"):
 
 
 @dataclass(frozen=True)
-class StaffShow(NamesOrganisation, CallbackData, prefix="staff", action="show"):
-    organisation_id: int
+class StaffShow(CallbackData, prefix="staff", action="show"):
+    organisation_id: int = if_garbled(NO_ORGANISATION)
 
 
 @dataclass(frozen=True)
-class StaffExport(NamesOrganisation, CallbackData, prefix="staff", action="export"):
-    organisation_id: int
+class StaffExport(CallbackData, prefix="staff", action="export"):
+    organisation_id: int = if_garbled(NO_ORGANISATION)
 
 
 @dataclass(frozen=True)
-class StaffRemind(NamesOrganisation, CallbackData, prefix="staff", action="remind"):
-    organisation_id: int
+class StaffRemind(CallbackData, prefix="staff", action="remind"):
+    organisation_id: int = if_garbled(NO_ORGANISATION)
 
 
 StaffChoice = type[StaffShow] | type[StaffExport] | type[StaffRemind]
@@ -103,18 +103,34 @@ StaffChoice = type[StaffShow] | type[StaffExport] | type[StaffRemind]
 # --- choosing the organisation -------------------------------------------------------------------
 
 
-async def _organisation_for(turn: Turn, args: list[str], attempt: str, choice: StaffChoice) -> Organisation | None:
-    """The organisation named by the argument, or the sender's only one; None after replying.
+@dataclass(frozen=True)
+class OrganisationArgument:
+    """``/staff [organisation number]``: the organisation named, or None for the sender's own."""
 
-    The commands declare ``requires=MANAGER`` (a manager of some organisation). Which one an argument
-    names is only known once it is parsed, so that check stays here, in this one place; it answers and
-    audits exactly as the declared requirements do."""
-    if args:
+    organisation_id: int | None
+
+    @classmethod
+    def parse(cls, args: list[str]) -> OrganisationArgument | None:
+        if not args:
+            return cls(None)
         organisation_id = parse_id(args[0])
-        if organisation_id is None:
-            turn.reply.say(t("staff.usage", command=attempt))
-            return None
-        return await roles.require_manager(turn, organisation_id, attempt)
+        return None if organisation_id is None else cls(organisation_id)
+
+    @classmethod
+    def usage(cls, command: str) -> Text:
+        return t("staff.usage", command=command)
+
+
+# The organisation the argument names, managed by the sender now; without one, any they manage.
+MANAGER_OF_NAMED: Requirement[OrganisationArgument] = manager_of(lambda named: named.organisation_id,
+                                                                  unnamed=MANAGER)
+
+
+async def _organisation_for(turn: Turn, choice: StaffChoice) -> Organisation | None:
+    """The organisation the argument named (checked by ``MANAGER_OF_NAMED``), or the sender's only
+    one; None after offering a choice."""
+    if turn.organisation is not None:
+        return turn.organisation
     organisations = await roles.managed(turn)
     if len(organisations) == 1:
         return organisations[0]
@@ -126,8 +142,8 @@ async def _organisation_for(turn: Turn, args: list[str], attempt: str, choice: S
 # --- /staff --------------------------------------------------------------------------------------
 
 
-async def staff(turn: Turn, args: list[str]) -> None:
-    organisation = await _organisation_for(turn, args, "/staff", StaffShow)
+async def staff(turn: Turn, named: OrganisationArgument) -> None:
+    organisation = await _organisation_for(turn, StaffShow)
     if organisation is not None:
         await show(turn, organisation, undeclared_page=0, not_green_page=0)
 
@@ -215,8 +231,8 @@ async def _on_remind(turn: Turn, pressed: StaffRemind) -> None:
 # --- /staff_export -------------------------------------------------------------------------------
 
 
-async def staff_export(turn: Turn, args: list[str]) -> None:
-    organisation = await _organisation_for(turn, args, "/staff_export", StaffExport)
+async def staff_export(turn: Turn, named: OrganisationArgument) -> None:
+    organisation = await _organisation_for(turn, StaffExport)
     if organisation is not None:
         await export(turn, organisation)
 
@@ -250,8 +266,8 @@ async def staff_csv(turn: Turn, organisation: Organisation) -> tuple[bytes, int]
 # --- /remind_staff -------------------------------------------------------------------------------
 
 
-async def remind_staff(turn: Turn, args: list[str]) -> None:
-    organisation = await _organisation_for(turn, args, "/remind_staff", StaffRemind)
+async def remind_staff(turn: Turn, named: OrganisationArgument) -> None:
+    organisation = await _organisation_for(turn, StaffRemind)
     if organisation is not None:
         await remind(turn, organisation)
 
@@ -269,8 +285,8 @@ async def remind(turn: Turn, organisation: Organisation) -> None:
         turn.reply.say(t("staff.already_reminded", name=organisation.name))
         return
     campaign_id = await delivery.start_campaign(
-        uow, kind="org_nudge", created_by=turn.actor.telegram_id, now=turn.now, audience=audience,
-        payload={"organisation_id": organisation.id, "day": turn.today.isoformat()},
+        uow, kind=ORG_NUDGE, created_by=turn.actor.telegram_id, now=turn.now, audience=audience,
+        payload=NudgePayload(organisation_id=organisation.id, day=turn.today),
         rate=turn.services.settings.broadcast_rate,
     )
     await uow.access_log.record(organisation.id, turn.actor.telegram_id, READ_REMINDER, turn.now,
@@ -280,27 +296,35 @@ async def remind(turn: Turn, organisation: Organisation) -> None:
     turn.reply.say(t("staff.reminded", name=organisation.name, count=count))
 
 
-async def render_nudge(services: Services, campaign: Campaign, recipient: DeliveryRecord, uow: UnitOfWork) -> Reply | None:
+class NudgePayload(delivery.CampaignPayload):
+    """The organisation whose manager asked, and the day its members had not declared."""
+
+    organisation_id: int
+    day: date
+
+
+async def render_nudge(services: Services, campaign: Campaign, payload: NudgePayload, recipient: DeliveryRecord,
+                       uow: UnitOfWork) -> Reply | None:
     """The member's reminder; skipped if they declared since the manager pressed the button."""
     user = await uow.users.get_by_telegram_id(recipient.telegram_id)
-    organisation = await uow.organisations.get(campaign.payload["organisation_id"])
+    organisation = await uow.organisations.get(payload.organisation_id)
     if user is None or organisation is None:
         return None
     last_declared = await uow.declarations.last_day(user.id)
-    if last_declared is not None and last_declared.isoformat() >= campaign.payload["day"]:
+    if last_declared is not None and last_declared >= payload.day:
         return None  # declared meanwhile
     language = await language_of(services, uow, recipient.telegram_id)
     return Reply(language).say(t("staff.nudge", name=organisation.name),
                                buttons=((button("button.checkin", StartCheckin()),),))
 
 
-delivery.register_renderer("org_nudge", render_nudge)
+ORG_NUDGE = delivery.campaign_kind("org_nudge", NudgePayload, render_nudge)
 
 
 COMMANDS = (
-    Command("staff", staff, requires=MANAGER),
-    Command("staff_export", staff_export, requires=MANAGER),
-    Command("remind_staff", remind_staff, requires=MANAGER),
+    Command("staff", staff, arguments=OrganisationArgument, requires=MANAGER_OF_NAMED),
+    Command("staff_export", staff_export, arguments=OrganisationArgument, requires=MANAGER_OF_NAMED),
+    Command("remind_staff", remind_staff, arguments=OrganisationArgument, requires=MANAGER_OF_NAMED),
 )
 PRESSES = (
     Press(StaffPage, _on_page, requires=MANAGER_OF_PRESSED),

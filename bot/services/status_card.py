@@ -18,6 +18,7 @@ from bot.services.access import answer_register_first
 from bot.services.common_buttons import RefreshStatus, StartCheckin, StartCorrection
 from bot.services.correction_states import card_line
 from bot.services.context import Services, Turn
+from bot.services.verification import credential_url
 from rules.evaluate import evaluate
 from rules.model import Reason, Status
 from rules.validators import mask_name
@@ -180,7 +181,7 @@ def describe_card(services: Services, user: UserProfile, status: Status, record:
 
 def verification_url(services: Services, record: CredentialRecord) -> str:
     """What the QR of a card (and of a paper code) holds."""
-    return f"{services.settings.public_url}/v/{record.token}"
+    return credential_url(services.settings.public_url, record.token)
 
 
 def reason_text(reason: Reason) -> Text:

@@ -27,6 +27,7 @@ from bot.credentials.cwt import (
     RevocationState,
     VerificationReason,
     VerificationResult,
+    is_compact_token,
     verify_credential,
 )
 from bot.replies import Text, t
@@ -39,6 +40,8 @@ if TYPE_CHECKING:
     from storage.unit_of_work import UnitOfWork
 
 VERIFY_PATH = "/v/"
+COMPACT_VERIFY_PATH = "/V/"  # the QR's spelling: every character of the URL in the QR alphanumeric set
+_VERIFY_PATH_IN_TEXT = re.compile(r"/[vV]/")
 # Reasons for which the token could not even be read: the caller sent bad input.
 UNREADABLE = frozenset({VerificationReason.MALFORMED, VerificationReason.TOO_LONG,
                         VerificationReason.UNSUPPORTED_ALGORITHM})
@@ -124,14 +127,31 @@ RecordLookup = Callable[[str], Awaitable[OwnRecord | None]]
 
 
 def extract_token(text: str) -> str:
-    """The credential in ``text``: a bare token, or a verification URL ``…/v/<token>``."""
+    """The credential in ``text``: a bare token, or a verification URL ``…/V/<token>`` or ``…/v/<token>``."""
     text = text.strip()
     if len(text) > _MAX_INPUT:
         return text  # too long to be ours; decoding refuses it with the too_long reason
-    if VERIFY_PATH in text:
-        text = text.rsplit(VERIFY_PATH, 1)[1]
+    found = list(_VERIFY_PATH_IN_TEXT.finditer(text))
+    if found:
+        text = text[found[-1].end():]
         text = re.split(r"[?#]", text, maxsplit=1)[0].rstrip("/")
     return text
+
+
+def credential_url(public_url: str, token: str) -> str:
+    """The URL a card's QR code holds.
+
+    A base32 token goes behind ``SCHEME://HOST/V/`` in upper case (scheme and host are
+    case-insensitive), so a QR encoder can use its alphanumeric mode for the whole URL; a path in
+    ``public_url`` keeps its case, as paths are case-sensitive (with lower-case letters in it the QR
+    falls back to byte mode, still correct, only larger). A credential issued before the compact
+    form (base64url) keeps its old URL, and with it its picture and Telegram file id.
+    """
+    if not is_compact_token(token):
+        return f"{public_url}{VERIFY_PATH}{token}"
+    scheme, _, rest = public_url.partition("://")
+    host, slash, path = rest.partition("/")
+    return f"{scheme.upper()}://{host.upper()}{slash}{path}{COMPACT_VERIFY_PATH}{token}"
 
 
 def issuer_region_name(issuer: str | None, published: str | None, language: str) -> str | None:
@@ -154,7 +174,7 @@ async def verify_token(
     records: RecordLookup | None = None,
     revoked: Mapping[str, Collection[str]] | None = None,
 ) -> VerificationView:
-    """Verify ``token`` (a token or a /v/ URL) at ``now``.
+    """Verify ``token`` (a token or a /V/ or /v/ URL) at ``now``.
 
     ``revoked`` maps an issuer to the credential ids (hex) its revocation list withdraws.
     ``records`` looks up our own credentials (by cti) when ``own_issuer`` issued the token; without

@@ -2,7 +2,7 @@
 
 Routes::
 
-    GET  /v/{credential}                        verification page (HTML)
+    GET  /V/{credential}, /v/{credential}       verification page (HTML); the QR's URL is upper case
     GET  /api/v1/verify?c=...                   verification result (JSON)
     POST /api/v1/verify   {"c": "..."}          the same, for long inputs and apps
     GET  /.well-known/healthcode/trust-list.json   our public keys (format healthcode-trust-list/1)
@@ -53,6 +53,9 @@ def create_app(services: Services, *, webhook: Handler | None = None) -> web.App
     routes = _Routes(services)
     app.router.add_get("/v/{credential}", routes.page, name="page")
     app.router.add_get("/v/", routes.page_without_credential, name="page-empty")
+    # The card's QR holds HTTPS://HOST/V/<base32>: upper case keeps it in QR alphanumeric mode.
+    app.router.add_get("/V/{credential}", routes.page, name="page-compact")
+    app.router.add_get("/V/", routes.page_without_credential, name="page-compact-empty")
     app.router.add_get("/api/v1/verify", routes.api_get, name="api")
     app.router.add_post("/api/v1/verify", routes.api_post, name="api-post")
     app.router.add_get("/.well-known/healthcode/trust-list.json", routes.trust_list, name="trust-list")

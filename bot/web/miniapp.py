@@ -6,7 +6,9 @@ Routes::
     GET  /app/telegram-web-app.js    our stand-in of Telegram's script; only with the local Bot API
     GET  /app/api/status             the person's code, today's form choices, whether they may scan
     POST /app/api/declare            today's declaration as one form
-    POST /app/api/scan               a checkpoint verdict (checkpoint staff and administrators)
+    POST /app/api/scan               a checkpoint verdict (checkpoint staff and administrators); for staff
+                                     who scanned a valid code of ours, the scan's random ``ref``
+    POST /app/api/reading            the temperature staff measured, against that ``ref``
 
 Every API call carries ``initData`` (``Authorization: tma <initData>``); missing, malformed, tampered or
 stale gets 401 with its ``reason``. The use cases are ``bot.services.miniapp``'s; this module only turns
@@ -31,7 +33,8 @@ from bot.i18n import Catalogue
 from bot.replies import Text, t
 from bot.services import miniapp
 from bot.services.context import Services
-from bot.services.miniapp import AppDeclared, AppScan, AppStatus
+from bot.services.checkpoint_readings import REF_LENGTH
+from bot.services.miniapp import AppDeclared, AppReading, AppScan, AppStatus
 from bot.services.verification import VerificationUnavailable
 from bot.web.init_data import InitDataError
 from bot.web.miniapp_auth import AUTH_SCHEME, actor_of, authenticate
@@ -61,6 +64,7 @@ def add_routes(app: web.Application, services: Services) -> None:
     app.router.add_get("/app/api/status", routes.status, name="miniapp-status")
     app.router.add_post("/app/api/declare", routes.declare, name="miniapp-declare")
     app.router.add_post("/app/api/scan", routes.scan, name="miniapp-scan")
+    app.router.add_post("/app/api/reading", routes.reading, name="miniapp-reading")
 
 
 @cache
@@ -132,6 +136,22 @@ class _MiniAppRoutes:
         except VerificationUnavailable:
             return _json({"reason": "unavailable", "detail": "the issuer's records cannot be read now"}, 503)
         return _json(self._words.scanned(scanned), 200 if scanned.allowed else 403)
+
+    async def reading(self, request: web.Request) -> web.Response:
+        try:
+            actor = actor_of(authenticate(request, self._services))
+        except InitDataError as error:
+            return _unauthorised(error)
+        document = await _read_json(request)
+        if isinstance(document, web.Response):
+            return document
+        ref, typed = document.get("ref"), document.get("temperature")
+        # A reference of another shape names no scan: refused as "no scan" (and audited) by the use case.
+        ref = ref if isinstance(ref, str) and len(ref) == REF_LENGTH else ""
+        typed = typed if isinstance(typed, str) else ""  # a non-text value: the field's "not a number"
+        answered = await miniapp.record_temperature(self._services, actor, ref, typed[:64])
+        status = 200 if answered.recorded else 422 if answered.problem is not None else 403
+        return _json(self._words.reading(answered), status)
 
 
 class _Words:
@@ -223,7 +243,18 @@ class _Words:
 
     def scanned(self, scanned: AppScan) -> dict[str, Any]:
         return {"allowed": scanned.allowed, "verdict": [self._render(scanned.language, part) for part in scanned.verdict],
-                "temperature_allowed": scanned.temperature_allowed}
+                "temperature_allowed": scanned.temperature_allowed, "ref": scanned.ref,
+                "checkpoint": scanned.checkpoint_name}
+
+    def reading(self, answered: AppReading) -> dict[str, Any]:
+        render = lambda text: self._render(answered.language, text)  # noqa: E731
+        colour = answered.colour
+        return {"recorded": answered.recorded, "message": render(answered.message),
+                "problems": {"temperature": render(answered.problem)} if answered.problem is not None else {},
+                "colour": colour.value if colour else None,
+                "colour_text": render(t("miniapp.page.colour_code", colour=render(t(f"colour.{colour.value}"))))
+                if colour else None,
+                "masked_name": answered.masked_name}
 
     def _time(self, instant: datetime) -> str:
         return instant.astimezone(self._services.tz).strftime("%Y-%m-%d %H:%M")

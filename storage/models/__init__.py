@@ -5,6 +5,7 @@ Every mapped class is named ``…Row``: one row of its table, never a record han
 (those live in ``storage.records``)."""
 from storage.models.administration import AuditRow, DecisionRow, ResidentIdMaskRow, RiskAreaRow
 from storage.models.administrators import AdministratorInviteRow, AdministratorRow
+from storage.models.administration import CacheVersionRow
 from storage.models.base import NAMING_CONVENTION, Base, SurrogateId, UTCDateTime
 from storage.models.checkpoints import (
     CheckpointInviteRow,
@@ -25,7 +26,7 @@ from storage.models.consents import ConsentRow
 from storage.models.corrections import ComplaintMessageRow, ComplaintRow, CorrectionRequestRow
 from storage.models.credentials import CredentialRow, WithdrawnCredentialRow
 from storage.models.delivery import CampaignAttachmentRow, CampaignRow, DeliveryRow
-from storage.models.imports import ImportPendingRow, ImportRow
+from storage.models.imports import ImportPendingRow, ImportRow, ImportTargetRow
 from storage.models.family import GuardianInviteRow, GuardianRow
 from storage.models.key_check import DataKeyCheckRow
 from storage.models.notices import StatusNoticeRow
@@ -63,12 +64,14 @@ __all__ = [
     "DailyCountRow",
     "DataKeyCheckRow",
     "DecisionRow",
+    "CacheVersionRow",
     "DeclarationRow",
     "DeliveryRow",
     "ImportPendingRow",
     "ImportRow",
     "GuardianInviteRow",
     "GuardianRow",
+    "ImportTargetRow",
     "JobRunRow",
     "ManagerInviteRow",
     "MembershipRow",

@@ -7,7 +7,7 @@ from sqlalchemy import BigInteger, Date, ForeignKey, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base, SurrogateId, UTCDateTime
-from storage.models.personal import Personal, personal
+from storage.models.personal import Personal, holds_no_personal_data, personal
 
 
 class AuditRow(Base):
@@ -54,6 +54,17 @@ class RiskAreaRow(Base):
     added_at: Mapped[datetime] = mapped_column(UTCDateTime())
     ended_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True, info=personal(Personal.ACTOR))
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class CacheVersionRow(Base):
+    """A counter per table that processes cache (``risk_areas``): bumped in the transaction that changes
+    the table, read in the same query that loads an update's sender, so no process serves a stale copy."""
+
+    __tablename__ = "cache_versions"
+    __table_args__ = holds_no_personal_data("a table name and a change counter")
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger)
 
 
 class ResidentIdMaskRow(Base):

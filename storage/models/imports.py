@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, ForeignKey, Integer, LargeBinary, String
+from sqlalchemy import BigInteger, Date, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base, SurrogateId, UTCDateTime
@@ -26,7 +26,7 @@ class ImportRow(Base):
     id: Mapped[int] = mapped_column(SurrogateId, primary_key=True, autoincrement=True)
     created_by: Mapped[int] = mapped_column(BigInteger, index=True, info=personal(Personal.ACTOR))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    state: Mapped[str] = mapped_column(String(16))  # draft, confirmed, cancelled
+    state: Mapped[str] = mapped_column(String(16))  # draft, applying (confirmed, decisions being made), confirmed, cancelled
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     kind: Mapped[str] = mapped_column(String(16))  # resident_id or phone
     scope: Mapped[str] = mapped_column(String(6))  # the importer's scope, which late matches keep to
@@ -45,6 +45,7 @@ class ImportRow(Base):
     malformed: Mapped[int] = mapped_column(Integer)
     duplicates: Mapped[int] = mapped_column(Integer)
     late_matched: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    applied: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # decisions made after Confirm
 
 
 class ImportPendingRow(Base):
@@ -61,3 +62,17 @@ class ImportPendingRow(Base):
     import_id: Mapped[int] = mapped_column(SurrogateId, ForeignKey("imports.id", ondelete="CASCADE"), index=True)
     digest: Mapped[bytes] = mapped_column(LargeBinary(32), index=True)
     expires_on: Mapped[date] = mapped_column(Date, index=True)
+
+
+class ImportTargetRow(Base):
+    """A person a confirmed import has still to give a decision: written at Confirm, deleted in the
+    transaction that records their decision (so a run taken over after a crash never decides twice)."""
+
+    __tablename__ = "import_targets"
+    __table_args__ = (UniqueConstraint("import_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(SurrogateId, primary_key=True, autoincrement=True, info=personal(Personal.ROW))
+    import_id: Mapped[int] = mapped_column(SurrogateId, ForeignKey("imports.id", ondelete="CASCADE"),
+                                           info=personal(Personal.ROW))
+    user_id: Mapped[int] = mapped_column(SurrogateId, ForeignKey("users.id", ondelete="CASCADE"), index=True,
+                                         info=personal(Personal.USER))

@@ -83,8 +83,9 @@ class MembershipRow(Base):
 
 
 class AccessLogRow(Base):
-    """Who read what about whom, when: a manager on behalf of an organisation, or (no organisation) a
-    guardian reading a dependant's record (bot.services.household.read_by_guardian)."""
+    """Who read what about whom, when: an organisation's manager (``organisation_id``), a reviewer
+    acting for no organisation (``reader_scope``, the region the person sees them named by), or a
+    guardian reading a dependant's record (neither: bot.services.household.read_by_guardian)."""
 
     __tablename__ = "access_log"
     __table_args__ = (Index("ix_access_log_user_id_at", "user_id", "at"),)
@@ -96,6 +97,7 @@ class AccessLogRow(Base):
     organisation_id: Mapped[int | None] = mapped_column(
         SurrogateId, ForeignKey("organisations.id", ondelete="CASCADE"), nullable=True, info=personal(Personal.CONTENT)
     )
+    reader_scope: Mapped[str | None] = mapped_column(String(12), nullable=True, info=personal(Personal.CONTENT))
     reader_telegram_id: Mapped[int] = mapped_column(BigInteger, info=personal(Personal.ACTOR))
     what: Mapped[str] = mapped_column(String(32), info=personal(Personal.CONTENT))
     at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True, info=personal(Personal.CONTENT))

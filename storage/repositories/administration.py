@@ -6,12 +6,13 @@ from collections.abc import Collection
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import bindparam, func, insert, or_, select, update
+from sqlalchemy import bindparam, insert, or_, select, update
 
 from rules.family import PERSON_ID_OFFSET
 from rules.model import Colour, Decision, RiskArea, RiskAreaList, TravelRisk
-from storage.models import AuditRow, DecisionRow, ResidentIdMaskRow, RiskAreaRow, UserRow
-from storage.records import AuditEntry, RiskAreaEntry, UserProfile
+from storage.models import AuditRow, CacheVersionRow, DecisionRow, ResidentIdMaskRow, RiskAreaRow, UserRow
+from storage.caches import RiskAreaCache
+from storage.records import RiskAreaEntry, UserProfile
 from storage.repositories.base import Repository, dump_json, require_aware, table_of
 from storage.repositories.delivery import RecipientIds
 from storage.repositories.users import (
@@ -26,6 +27,8 @@ _decisions = table_of(DecisionRow)
 _areas = table_of(RiskAreaRow)
 _masks = table_of(ResidentIdMaskRow)
 _users = table_of(UserRow)
+_versions = table_of(CacheVersionRow)
+RISK_AREAS_VERSION = "risk_areas"  # the cache_versions row counting changes to risk_areas
 
 # Read on every evaluation; built once.
 _DECISIONS_FOR_USER = select(_decisions).where(_decisions.c.user_id == bindparam("user_id")).order_by(_decisions.c.id)
@@ -35,6 +38,10 @@ _AREAS_EVER_IN_FORCE = (
     .where((_areas.c.effective_until != _areas.c.effective_from) | _areas.c.effective_until.is_(None))
     .order_by(_areas.c.effective_from, _areas.c.region_code, _areas.c.id)
 )
+
+_RISK_AREAS_VERSION = select(_versions.c.version).where(_versions.c.name == RISK_AREAS_VERSION)
+_BUMP_RISK_AREAS = (update(_versions).where(_versions.c.name == RISK_AREAS_VERSION)
+                    .values(version=_versions.c.version + 1))
 
 MASK_PURPOSE = "users.resident_id_mask"
 _BACKFILL_BATCH = 500
@@ -50,14 +57,6 @@ class AuditRepository(Repository):
                                    detail=dump_json(detail or {}).decode())
         )
 
-    async def recent(self, *, limit: int = 100, action: str | None = None, actor: int | None = None) -> list[AuditEntry]:
-        query = select(_audit).order_by(_audit.c.id.desc()).limit(limit)
-        if action is not None:
-            query = query.where(_audit.c.action == action)
-        if actor is not None:
-            query = query.where(_audit.c.actor_telegram_id == actor)
-        rows = (await self._session.execute(query)).all()
-        return [AuditEntry(r.id, r.at, r.actor_telegram_id, r.action, r.target, json.loads(r.detail)) for r in rows]
 
 
 def _reason_context(user_id: int) -> bytes:
@@ -65,6 +64,14 @@ def _reason_context(user_id: int) -> bytes:
 
 
 class DecisionRepository(Repository):
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self._known_without: set[int] = set()
+
+    def note_none(self, user_id: int) -> None:
+        """The sender's load found no decision for this user (same transaction): for_user needs no query."""
+        self._known_without.add(user_id)
+
     async def add(self, user_id: int, colour: Colour, first_day: date, days: int, reason: str, *, by: int,
                   now: datetime) -> Decision:
         require_aware("now", now)
@@ -77,9 +84,12 @@ class DecisionRepository(Repository):
             .returning(_decisions.c.id)
         )
         decision_id = (await self._session.execute(statement)).scalar_one()
+        self._known_without.discard(user_id)
         return Decision(colour, draft.first_day, draft.last_day, reason, sequence=decision_id)
 
     async def for_user(self, user_id: int) -> list[Decision]:
+        if user_id in self._known_without:
+            return []
         rows = (await self._session.execute(_DECISIONS_FOR_USER, {"user_id": user_id})).all()
         return [self._decision(row) for row in rows]
 
@@ -116,9 +126,36 @@ class DecisionRepository(Repository):
 
 
 class RiskAreaRepository(Repository):
+    def __init__(self, *args: Any, cache: RiskAreaCache | None = None) -> None:
+        super().__init__(*args)
+        self._cache = cache or RiskAreaCache()
+        self._version: int | None = None  # the counter as this transaction read it
+        self._version_known = False
+
+    def note_version(self, version: int | None) -> None:
+        """The counter, as the sender's load read it (same transaction): listing() needs no query for it."""
+        self._version, self._version_known = version, True
+
     async def listing(self) -> RiskAreaList:
-        """Every listing ever made: evaluation picks what was in force on each day."""
-        return RiskAreaList(tuple(entry.area for entry in await self.entries()))
+        """Every listing ever made: evaluation picks what was in force on each day.
+
+        From the process's copy when the change counter has not moved (no query when the update's
+        sender load read the counter already), else read and kept.
+        """
+        if not self._version_known:
+            self._version = (await self._session.execute(_RISK_AREAS_VERSION)).scalar()
+            self._version_known = True
+        cached = self._cache.get(self._version)
+        if cached is not None:
+            return cached
+        listing = RiskAreaList(tuple(entry.area for entry in await self.entries()))
+        self._cache.put(self._version, listing)
+        return listing
+
+    async def _changed(self) -> None:
+        """Bump the counter with the change (same transaction); this transaction reads afresh from now on."""
+        await self._session.execute(_BUMP_RISK_AREAS)
+        self._version, self._version_known = None, True
 
     async def entries(self, within: Collection[str] | None = None) -> list[RiskAreaEntry]:
         """Every listing ever in force; only those of the region codes ``within`` when given (a scope)."""
@@ -138,7 +175,9 @@ class RiskAreaRepository(Repository):
                     effective_until=area.ends, added_by=by, added_at=now)
             .returning(_areas.c.id)
         )
-        return cast(int, (await self._session.execute(statement)).scalar_one())
+        entry_id = cast(int, (await self._session.execute(statement)).scalar_one())
+        await self._changed()
+        return entry_id
 
     async def end(self, entry_id: int, until: date, *, by: int, now: datetime) -> bool:
         """Stop a listing from ``until`` on (exclusive end); False if unknown or already ended by then."""
@@ -150,7 +189,10 @@ class RiskAreaRepository(Repository):
             .values(effective_until=until, ended_by=by, ended_at=now)
             .returning(_areas.c.id)
         )
-        return (await self._session.execute(statement)).first() is not None
+        ended = (await self._session.execute(statement)).first() is not None
+        if ended:
+            await self._changed()
+        return ended
 
     async def delete_unstarted(self, entry_id: int, *, by: int, now: datetime) -> bool:
         """A listing that has not started yet is withdrawn by ending it at its own start."""
@@ -161,7 +203,10 @@ class RiskAreaRepository(Repository):
             .values(effective_until=_areas.c.effective_from, ended_by=by, ended_at=now)
             .returning(_areas.c.id)
         )
-        return (await self._session.execute(statement)).first() is not None
+        withdrawn = (await self._session.execute(statement)).first() is not None
+        if withdrawn:
+            await self._changed()
+        return withdrawn
 
 
 def _scoped(query: Any, within: Collection[str] | None) -> Any:
@@ -235,9 +280,6 @@ class CitizenLookupRepository(Repository):
                 values.append({"user_id": row.id, "mask_hash": self._mask_digest(resident_id[:4], resident_id[-4:])})
             await self._session.execute(insert(_masks), values)
             indexed += len(values)
-
-    async def count_indexed(self) -> int:
-        return (await self._session.execute(select(func.count()).select_from(_masks))).scalar_one()
 
     def _mask_digest(self, first4: str, last4: str) -> bytes:
         return self._cipher.blind_index(masked_id_key(first4, last4), MASK_PURPOSE)

@@ -6,6 +6,7 @@ showing a non-anonymous reporter's masked name.
 """
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any, cast
 
@@ -15,6 +16,7 @@ from rules.corrections import CaseState, ComplaintCategory
 from storage.models import ComplaintMessageRow, ComplaintRow, OrganisationRow
 from storage.records import ComplaintCase, ComplaintMessage, OrganisationReports
 from storage.repositories.base import Repository, require_aware, table_of
+from storage.repositories.organisations import in_regions as organisations_in_regions
 
 _complaints = table_of(ComplaintRow)
 _messages = table_of(ComplaintMessageRow)
@@ -105,8 +107,9 @@ class ComplaintRepository(Repository):
             for row in (await self._session.execute(query)).all()
         ]
 
-    async def counts_by_organisation(self) -> list[OrganisationReports]:
-        """Cases naming each organisation (open or in progress, and closed), most first."""
+    async def counts_by_organisation(self, within: Collection[str] | None = None) -> list[OrganisationReports]:
+        """Cases naming each organisation (open or in progress, and closed), most first; only organisations
+        registered in ``within``'s regions when given (an approving authority's scope)."""
         still_open = func.sum(case((_complaints.c.state.in_(_OPEN), 1), else_=0))
         closed = func.sum(case((_complaints.c.state == CaseState.CLOSED.value, 1), else_=0))
         query = (
@@ -115,6 +118,7 @@ class ComplaintRepository(Repository):
             .group_by(_organisations.c.id, _organisations.c.name)
             .order_by(func.count().desc(), _organisations.c.id)
         )
+        query = organisations_in_regions(query, within)
         return [OrganisationReports(row.id, row.name, int(row.open or 0), int(row.closed or 0))
                 for row in (await self._session.execute(query)).all()]
 

@@ -3,16 +3,16 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import and_, delete, func, select
+from sqlalchemy import delete, func, select
 
-from storage.models import DailyCountRow, DeclarationRow, StatusRow, UserRow
+from storage.models import DailyCountRow, StatusRow, UserRow
 from storage.records import DailyCountRecord
 from storage.repositories.base import Repository, require_aware, table_of
+from storage.repositories.declarations import DeclarationRepository
 
 _counts = table_of(DailyCountRow)
 _statuses = table_of(StatusRow)
 _users = table_of(UserRow)
-_declarations = table_of(DeclarationRow)
 
 
 class DailyCountRepository(Repository):
@@ -23,16 +23,17 @@ class DailyCountRepository(Repository):
         Returns the number of (region, colour) rows written.
         """
         require_aware("now", now)
+        declared = DeclarationRepository.declarations_on(day).subquery("declared")
         query = (
             select(
                 _users.c.region_code,
                 _statuses.c.colour,
                 func.count().label("codes"),
-                func.count(_declarations.c.id).label("declared"),
+                func.count(declared.c.id).label("declared"),
             )
             .select_from(
                 _statuses.join(_users, _users.c.id == _statuses.c.user_id).outerjoin(
-                    _declarations, and_(_declarations.c.user_id == _statuses.c.user_id, _declarations.c.day == day)
+                    declared, declared.c.user_id == _statuses.c.user_id
                 )
             )
             .group_by(_users.c.region_code, _statuses.c.colour)
@@ -62,6 +63,3 @@ class DailyCountRepository(Repository):
             DailyCountRecord(r.day, r.region_code, r.colour, r.codes, r.declared)
             for r in (await self._session.execute(query)).all()
         ]
-
-    async def count_rows(self) -> int:
-        return (await self._session.execute(select(func.count()).select_from(_counts))).scalar_one()

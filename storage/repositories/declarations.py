@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Collection
 from datetime import date, datetime
 from typing import cast
 
-from sqlalchemy import Executable, bindparam, func, select
+from sqlalchemy import ColumnElement, Executable, Exists, ScalarSelect, Select, bindparam, exists, func, select
 
 from rules.model import Answers, Declaration
 from storage.models import DeclarationRow, UserRow
@@ -33,6 +33,35 @@ def _context(user_id: int, day: date) -> bytes:
 
 
 class DeclarationRepository(Repository):
+    # --- what other repositories' statements ask of declarations, composed into one statement -----
+    # (Other repositories never name the declarations table: they embed these, so an operation keeps
+    # its one statement. At most one declaration per person and day: upsert keeps it so.)
+
+    @staticmethod
+    def declared_on(day: date) -> Select[tuple[int]]:
+        """The user ids with a declaration for ``day``."""
+        return select(_declarations.c.user_id).where(_declarations.c.day == day)
+
+    @staticmethod
+    def declarations_on(day: date) -> Select[tuple[int, int]]:
+        """``day``'s declarations as (id, user_id), for counting them."""
+        return select(_declarations.c.id, _declarations.c.user_id).where(_declarations.c.day == day)
+
+    @staticmethod
+    def has_declared_on(user_id: ColumnElement[int], day: date) -> Exists:
+        """EXISTS: the person in ``user_id`` (a column of the enclosing statement) declared for ``day``."""
+        return exists().where(_declarations.c.user_id == user_id, _declarations.c.day == day)
+
+    @staticmethod
+    def last_day_of(user_id: ColumnElement[int]) -> ScalarSelect[date]:
+        """The last day declared by the person in ``user_id`` (a column of the enclosing statement)."""
+        return (
+            select(func.max(_declarations.c.day))
+            .where(_declarations.c.user_id == user_id)
+            .correlate_except(_declarations)
+            .scalar_subquery()
+        )
+
     async def upsert(self, user_id: int, day: date, answers: Answers, now: datetime, *, by_proxy: bool = False) -> bool:
         """Store the answers for ``day`` (``by_proxy``: a guardian declared them); True if they replaced
         earlier answers for that day."""

@@ -14,17 +14,19 @@ from typing import Any, cast
 from sqlalchemy import ColumnElement, and_, delete, func, insert, select, update
 
 from rules.model import Colour
-from storage.models import ImportPendingRow, ImportRow, UserRow
+from storage.models import ImportPendingRow, ImportRow, ImportTargetRow, UserRow
 from storage.records import ImportCounts, ImportRecord, ListedPerson, NewImport
 from storage.repositories.base import Repository, require_aware, rows_changed, table_of
 from storage.repositories.users import PHONE_PURPOSE, RESIDENT_ID_PURPOSE, normalise_resident_id
 
 _imports = table_of(ImportRow)
 _pending = table_of(ImportPendingRow)
+_targets = table_of(ImportTargetRow)
 _users = table_of(UserRow)
 
 CHUNK = 1000  # identifiers per IN list: well inside SQLite's and asyncpg's parameter limits
-DRAFT, CONFIRMED, CANCELLED = "draft", "confirmed", "cancelled"
+DRAFT, APPLYING, CONFIRMED, CANCELLED = "draft", "applying", "confirmed", "cancelled"
+DECIDED = (APPLYING, CONFIRMED)  # confirmed imports: decisions being made, or all made
 KINDS = ("resident_id", "phone")
 
 
@@ -71,7 +73,7 @@ class ImportRepository(Repository):
             created_by=new.created_by, created_at=now, state=DRAFT, decided_at=None, kind=new.kind, scope=new.scope,
             colour=new.colour.value, days=new.days, reason_code=new.reason_code, first_day=new.first_day,
             last_day=new.last_day, file_sha256=new.file_sha256, file_bytes=new.file_bytes, rows=new.rows,
-            malformed=new.malformed, duplicates=new.duplicates, late_matched=0, **_count_values(counts),
+            malformed=new.malformed, duplicates=new.duplicates, late_matched=0, applied=0, **_count_values(counts),
         ).returning(_imports.c.id)
         import_id = cast(int, (await self._session.execute(statement)).scalar_one())
         for chunk in _chunks(digests, 5 * CHUNK):
@@ -100,13 +102,14 @@ class ImportRepository(Repository):
         return [ListedPerson(row.id, row.region_code, bytes(row.digest))
                 for row in (await self._session.execute(query)).all()]
 
-    async def confirm(self, import_id: int, counts: ImportCounts, now: datetime) -> bool:
-        """Mark it confirmed with the counts at confirmation, and keep only the digests nobody registered
-        holds (for a later registration). False when it was no longer a draft."""
+    async def confirm(self, import_id: int, counts: ImportCounts, targets: Sequence[int], now: datetime) -> bool:
+        """Record the intent: the import moves to ``applying`` with the counts at confirmation and the people
+        (``targets``, user ids) still to get a decision; only the digests nobody registered holds are kept
+        (for a later registration). False when it was no longer a draft."""
         require_aware("now", now)
         statement = (
             update(_imports).where(_imports.c.id == import_id, _imports.c.state == DRAFT)
-            .values(state=CONFIRMED, decided_at=now, **_count_values(counts)).returning(_imports.c.kind)
+            .values(state=APPLYING, decided_at=now, **_count_values(counts)).returning(_imports.c.kind)
         )
         kind = (await self._session.execute(statement)).scalar_one_or_none()
         if kind is None:
@@ -115,7 +118,50 @@ class ImportRepository(Repository):
         await self._session.execute(
             delete(_pending).where(_pending.c.import_id == import_id, _pending.c.digest.in_(select(column)))
         )
+        for chunk in _chunks(targets, 5 * CHUNK):
+            await self._session.execute(insert(_targets), [{"import_id": import_id, "user_id": u} for u in chunk])
         return True
+
+    # --- applying in the background ----------------------------------------------------------------
+
+    async def next_applying(self) -> ImportRecord | None:
+        """The oldest import whose decisions are being made."""
+        query = select(_imports).where(_imports.c.state == APPLYING).order_by(_imports.c.id).limit(1)
+        row = (await self._session.execute(query)).first()
+        return None if row is None else _record(row)
+
+    async def targets(self, import_id: int, limit: int) -> list[int]:
+        """Up to ``limit`` people (user ids, ascending) the import has still to give a decision."""
+        query = (select(_targets.c.user_id).where(_targets.c.import_id == import_id)
+                 .order_by(_targets.c.user_id).limit(limit))
+        return [row.user_id for row in (await self._session.execute(query)).all()]
+
+    async def targets_done(self, import_id: int, user_ids: Sequence[int], *, applied: int) -> int:
+        """These people were dealt with in this transaction (``applied`` of them got a decision): they are
+        no longer waiting; how many were."""
+        gone = 0
+        for chunk in _chunks(user_ids):
+            gone += rows_changed(await self._session.execute(
+                delete(_targets).where(_targets.c.import_id == import_id, _targets.c.user_id.in_(chunk))
+            ))
+        if applied:
+            await self._session.execute(
+                update(_imports).where(_imports.c.id == import_id).values(applied=_imports.c.applied + applied)
+            )
+        return gone
+
+    async def targets_left(self, import_id: int) -> int:
+        query = select(func.count()).select_from(_targets).where(_targets.c.import_id == import_id)
+        return cast(int, (await self._session.execute(query)).scalar_one())
+
+    async def finish(self, import_id: int) -> bool:
+        """``applying`` → ``confirmed`` once nobody waits; False if another run finished it first."""
+        waiting = select(_targets.c.id).where(_targets.c.import_id == import_id).exists()
+        statement = (
+            update(_imports).where(_imports.c.id == import_id, _imports.c.state == APPLYING, ~waiting)
+            .values(state=CONFIRMED).returning(_imports.c.id)
+        )
+        return (await self._session.execute(statement)).first() is not None
 
     async def cancel(self, import_id: int, now: datetime) -> bool:
         """Drop a dry run and every digest it kept; False when it was no longer a draft."""
@@ -141,7 +187,7 @@ class ImportRepository(Repository):
         )
         query = (
             select(_imports)
-            .where(_imports.c.state == CONFIRMED, _imports.c.last_day >= today, _imports.c.id.in_(matched))
+            .where(_imports.c.state.in_(DECIDED), _imports.c.last_day >= today, _imports.c.id.in_(matched))
             .order_by(_imports.c.id)
         )
         records = [_record(row) for row in (await self._session.execute(query)).all()]
@@ -204,8 +250,8 @@ def _record(row: Any) -> ImportRecord:
         first_day=row.first_day, last_day=row.last_day, file_sha256=row.file_sha256, file_bytes=row.file_bytes,
         rows=row.rows, malformed=row.malformed, duplicates=row.duplicates,
         counts=ImportCounts(row.listed, row.matched, row.outside_scope, row.not_registered),
-        late_matched=row.late_matched,
+        late_matched=row.late_matched, applied=row.applied,
     )
 
 
-__all__ = ["CANCELLED", "CHUNK", "CONFIRMED", "DRAFT", "ImportRepository"]
+__all__ = ["APPLYING", "CANCELLED", "CHUNK", "CONFIRMED", "DRAFT", "ImportRepository"]

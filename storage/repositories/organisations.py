@@ -19,7 +19,6 @@ from rules.validators import mask_name
 from storage.encryption import FieldCipher
 from storage.models import (
     AccessLogRow,
-    DeclarationRow,
     ManagerInviteRow,
     MembershipRow,
     OrganisationManagerRow,
@@ -27,8 +26,9 @@ from storage.models import (
     StatusRow,
     UserRow,
 )
-from storage.records import AccessRecord, Organisation, StaffMember, StaffSummary
+from storage.records import AccessRecord, MembershipRecord, Organisation, StaffMember, StaffSummary
 from storage.repositories.base import Repository, RowsSelect, require_aware, rows_changed, table_of
+from storage.repositories.declarations import DeclarationRepository
 from storage.repositories.users import UserRepository
 
 _orgs = table_of(OrganisationRow)
@@ -38,7 +38,6 @@ _members = table_of(MembershipRow)
 _access = table_of(AccessLogRow)
 _users = table_of(UserRow)
 _statuses = table_of(StatusRow)
-_declarations = table_of(DeclarationRow)
 
 PENDING, APPROVED, REJECTED = "pending", "approved", "rejected"
 
@@ -84,7 +83,7 @@ class OrganisationRepository(Repository):
             .where(_orgs.c.status == APPROVED)
             .group_by(_orgs.c.kind)
         )
-        query = _in_regions(query, within)
+        query = in_regions(query, within)
         return {kind: (int(count), int(total)) for kind, count, total in (await self._session.execute(query)).all()}
 
     async def get(self, organisation_id: int) -> Organisation | None:
@@ -99,18 +98,18 @@ class OrganisationRepository(Repository):
 
     async def pending(self, within: Collection[str] | None = None) -> list[Organisation]:
         """Requests waiting for a decision; only those registered in one of ``within``'s regions when given."""
-        query = _in_regions(select(_orgs).where(_orgs.c.status == PENDING), within).order_by(_orgs.c.id)
+        query = in_regions(select(_orgs).where(_orgs.c.status == PENDING), within).order_by(_orgs.c.id)
         return [_organisation(row) for row in (await self._session.execute(query)).all()]
 
     async def approved(self, *, limit: int = 100, offset: int = 0,
                        within: Collection[str] | None = None) -> list[Organisation]:
-        query = _in_regions(select(_orgs).where(_orgs.c.status == APPROVED), within)
+        query = in_regions(select(_orgs).where(_orgs.c.status == APPROVED), within)
         query = query.order_by(_orgs.c.id).limit(limit).offset(offset)
         return [_organisation(row) for row in (await self._session.execute(query)).all()]
 
     async def in_regions(self, organisation_id: int, within: Collection[str] | None) -> bool:
         """True when the organisation exists and is registered in one of ``within``'s regions (any, when None)."""
-        query = _in_regions(select(_orgs.c.id).where(_orgs.c.id == organisation_id), within)
+        query = in_regions(select(_orgs.c.id).where(_orgs.c.id == organisation_id), within)
         return (await self._session.execute(query)).first() is not None
 
     async def decide(
@@ -225,8 +224,9 @@ class OrganisationRepository(Repository):
         return cast("int | None", (await self._session.execute(statement)).scalar_one_or_none())
 
 
-def _in_regions(query: Any, within: Collection[str] | None) -> Any:
-    """Keep organisations registered in one of the region codes ``within`` (no filter when None).
+def in_regions(query: Any, within: Collection[str] | None) -> Any:
+    """Keep organisations registered in one of the region codes ``within`` (no filter when None). Other
+    repositories' statements that join organisations (complaints counted per organisation) use it too.
 
     An organisation's region is digits 3–8 of its unified social credit code (GB 32100: the registering
     authority's administrative division), kept in clear like the rest of the code: no personal data.
@@ -289,6 +289,16 @@ class MembershipRepository(Repository):
         )
         return [_organisation(row) for row in (await self._session.execute(query)).all()]
 
+    async def history(self, user_id: int) -> list[MembershipRecord]:
+        """Every organisation the person joined, including those left (with when), for /mydata."""
+        query = (
+            select(_orgs.c.name, _members.c.joined_at, _members.c.left_at, _members.c.consent_version)
+            .join(_orgs, _orgs.c.id == _members.c.organisation_id)
+            .where(_members.c.user_id == user_id)
+            .order_by(_members.c.joined_at)
+        )
+        return [MembershipRecord(*row) for row in (await self._session.execute(query)).all()]
+
     # --- what managers see -------------------------------------------------------------------
 
     async def summary(self, organisation_id: int, today: date) -> StaffSummary:
@@ -340,14 +350,14 @@ class MembershipRepository(Repository):
         )
 
     def undeclared_telegram_ids(self, organisation_id: int, today: date) -> Select[int]:
-        declared = select(_declarations.c.user_id).where(_declarations.c.day == today)
+        declared = DeclarationRepository.declared_on(today)
         return self.member_telegram_ids(organisation_id).where(_members.c.user_id.not_in(declared))
 
     def member_user_ids(self, organisation_id: int) -> Select[int]:
         return select(_members.c.user_id).where(*_active(organisation_id))
 
     def undeclared_user_ids(self, organisation_id: int, today: date) -> Select[int]:
-        declared = select(_declarations.c.user_id).where(_declarations.c.day == today)
+        declared = DeclarationRepository.declared_on(today)
         return self.member_user_ids(organisation_id).where(_members.c.user_id.not_in(declared))
 
     async def _page(self, organisation_id: int, today: date, condition: Any, declared: Any, offset: int,
@@ -358,12 +368,7 @@ class MembershipRepository(Repository):
         return [self._member(row) for row in rows], total
 
     def _member_query(self, organisation_id: int, declared: Any, condition: Any) -> RowsSelect:
-        last_day = (
-            select(func.max(_declarations.c.day))
-            .where(_declarations.c.user_id == _members.c.user_id)
-            .correlate(_members)
-            .scalar_subquery()
-        )
+        last_day = DeclarationRepository.last_day_of(_members.c.user_id)
         query = (
             select(
                 _members.c.user_id,
@@ -419,21 +424,25 @@ class AccessLogRepository(Repository):
         )
         return rows_changed(await self._session.execute(statement)) or 0
 
+    async def record_review(self, user_id: int, reader: int, reader_scope: str, what: str, now: datetime) -> None:
+        """A reviewer's read of one person's data: no organisation, the reviewer named by their scope."""
+        require_aware("now", now)
+        await self._session.execute(insert(_access).values(
+            user_id=user_id, organisation_id=None, reader_scope=reader_scope, reader_telegram_id=reader, what=what,
+            at=now))
+
     async def for_user(self, user_id: int) -> list[AccessRecord]:
-        """Who read this member's status, newest first (shown to the member in /mydata)."""
+        """Who read this person's data, newest first (shown to them in /mydata): organisations' managers
+        and reviewers."""
         query = (
-            select(_access.c.organisation_id, _orgs.c.name, _access.c.reader_telegram_id, _access.c.what, _access.c.at)
+            select(_access.c.organisation_id, _orgs.c.name, _access.c.reader_telegram_id, _access.c.what, _access.c.at,
+                   _access.c.reader_scope)
             .outerjoin(_orgs, _orgs.c.id == _access.c.organisation_id)
             .where(_access.c.user_id == user_id)
             .order_by(_access.c.at.desc(), _access.c.id.desc())
         )
         return [AccessRecord(*row) for row in (await self._session.execute(query)).all()]
 
-    async def count_for_organisation(self, organisation_id: int, what: str | None = None) -> int:
-        query = select(func.count()).select_from(_access).where(_access.c.organisation_id == organisation_id)
-        if what is not None:
-            query = query.where(_access.c.what == what)
-        return (await self._session.execute(query)).scalar_one()
 
 
 def _active(organisation_id: int) -> list[Any]:
@@ -441,7 +450,7 @@ def _active(organisation_id: int) -> list[Any]:
 
 
 def _declared_on(today: date) -> Any:
-    return select(_declarations.c.user_id).where(_declarations.c.day == today).subquery("declared")
+    return DeclarationRepository.declared_on(today).subquery("declared")
 
 
 __all__ = [

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import Column, Table, select
 
-from storage.models import Base, MembershipRow, OrganisationRow
+from storage.models import Base
 from storage.models.personal import (
     ABOUT_A_PERSON,
     EXPORTED,
@@ -21,26 +21,11 @@ from storage.models.personal import (
     kind_of,
     problems,
 )
-from storage.records import MembershipRecord
-from storage.repositories.base import Repository, table_of
+from storage.repositories.base import Repository
 from storage.repositories.erasure import personal_columns, reference_columns
-
-_memberships = table_of(MembershipRow)
-_organisations = table_of(OrganisationRow)
 
 
 class PersonalDataRepository(Repository):
-    async def memberships(self, user_id: int) -> list[MembershipRecord]:
-        """Every organisation joined, including those left (with when)."""
-        query = (
-            select(_organisations.c.name, _memberships.c.joined_at, _memberships.c.left_at,
-                   _memberships.c.consent_version)
-            .join(_organisations, _organisations.c.id == _memberships.c.organisation_id)
-            .where(_memberships.c.user_id == user_id)
-            .order_by(_memberships.c.joined_at)
-        )
-        return [MembershipRecord(*row) for row in (await self._session.execute(query)).all()]
-
     async def rows_elsewhere(self, telegram_id: int, user_id: int | None,
                              explained: Collection[str]) -> dict[str, list[dict[str, Any]]]:
         """Raw rows naming a person that the ``explained`` tables' sections do not show, by section.

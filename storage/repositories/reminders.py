@@ -9,15 +9,15 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
-from sqlalchemy import Select, and_, exists, func, literal, null, or_, select, true
+from sqlalchemy import Select, and_, func, literal, null, or_, select, true
 
-from storage.models import DeclarationRow, ReminderSettingRow, UserRow
+from storage.models import ReminderSettingRow, UserRow
 from storage.records import ReminderChoice
 from storage.repositories.base import Repository, require_aware, rows_changed, table_of
+from storage.repositories.declarations import DeclarationRepository
 
 _settings = table_of(ReminderSettingRow)
 _users = table_of(UserRow)
-_declarations = table_of(DeclarationRow)
 _CLOCK_TIME = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
 
 
@@ -54,7 +54,7 @@ class ReminderRepository(Repository):
         require_clock_time("local_time", local_time)
         require_clock_time("default_time", default_time)
         require_aware("now", now)
-        declared = exists().where(_declarations.c.user_id == _users.c.id, _declarations.c.day == today)
+        declared = DeclarationRepository.has_declared_on(_users.c.id, today)
         due = (
             select(
                 _users.c.id,

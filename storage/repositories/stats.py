@@ -12,13 +12,13 @@ from typing import Any
 from sqlalchemy import String, case, func, literal, select
 
 from rules.model import Colour
-from storage.models import DeclarationRow, StatusRow, UserRow
+from storage.models import StatusRow, UserRow
 from storage.records import Counts
 from storage.repositories.base import Repository, table_of
+from storage.repositories.declarations import DeclarationRepository
 
 _users = table_of(UserRow)
 _statuses = table_of(StatusRow)
-_declarations = table_of(DeclarationRow)
 
 
 class StatsRepository(Repository):
@@ -37,7 +37,7 @@ class StatsRepository(Repository):
 
     async def _grouped(self, today: date, key: Any, within: Collection[str] | None = None, *,
                        by_policy: bool = False) -> dict[str, Counts]:
-        declared = select(_declarations.c.user_id).where(_declarations.c.day == today).subquery("declared")
+        declared = DeclarationRepository.declared_on(today).subquery("declared")
         group = key if key is not None else literal("", String)
         grouping = [key] if key is not None else []
         query = (

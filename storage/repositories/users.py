@@ -40,9 +40,6 @@ class UserRepository(Repository):
     async def get(self, user_id: int) -> UserProfile | None:
         return await self._one(_users.c.id == user_id)
 
-    async def get_by_subject(self, subject_id: str) -> UserProfile | None:
-        return await self._one(_users.c.subject_id == subject_id)
-
     async def resident_id_registered(self, resident_id: str) -> bool:
         digest = self._resident_id_hash(resident_id)
         query = select(exists().where(_users.c.resident_id_hash == digest))

@@ -50,9 +50,12 @@ class FakeTelegram:
                 self._paused_until = now + self._retry_after
                 self.throttled.append([now, self._retry_after])
                 return self._refuse(now, method, chat_id, bulk, self._retry_after)
-        if method in ("sendMessage", "editMessageText"):
+        if method in ("sendMessage", "editMessageText", "sendPhoto"):
             message = {"message_id": next(self._ids), "date": int(time.time()), "text": text,
                        "chat": {"id": chat_id, "type": "private"}}
+            if method == "sendPhoto":  # what a status card's send returns (bench/bot_api_http.py)
+                message["photo"] = [{"file_id": f"photo-{message['message_id']}", "file_unique_id": "u",
+                                     "width": 700, "height": 700}]
             return self._answer(now, method, chat_id, bulk, message)
         return self._answer(now, method, chat_id, bulk, True)
 

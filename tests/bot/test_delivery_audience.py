@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
+from bot.jobs.reminders import REMINDER, ReminderPayload
+from bot.services.administration.broadcasts import BROADCAST_CAMPAIGN, BroadcastPayload
 from bot.services.delivery import Audience, campaign_progress, count_audience, progress_text, start_campaign
 
 from storage.models import UserRow
@@ -45,7 +47,7 @@ async def test_each_audience_selects_the_right_people_without_duplicates(harness
         chosen = Audience.from_ids([beijing[0], hangzhou[1], beijing[0], 99])  # 99: an admin who never registered
         assert await count_audience(uow, chosen) == 3
         twice = select(UserRow.telegram_id).union_all(select(UserRow.telegram_id))  # the caller's own query
-        campaign_id = await start_campaign(uow, kind="reminder", created_by=0, payload={"day": "2026-03-02"},
+        campaign_id = await start_campaign(uow, kind=REMINDER, created_by=0, payload=ReminderPayload(day=date(2026, 3, 2)),
                                            audience=Audience.from_select(twice), now=NOW)
         progress = await campaign_progress(uow, campaign_id)
         assert progress.total == 5 and progress.remaining == 5 and progress.status == "sending"
@@ -55,7 +57,7 @@ async def test_each_audience_selects_the_right_people_without_duplicates(harness
 
 async def test_a_campaign_with_nobody_is_done_at_once(harness: Harness) -> None:
     async with harness.services.database.unit_of_work() as uow:
-        campaign_id = await start_campaign(uow, kind="broadcast", created_by=1, payload={"text": "x"},
+        campaign_id = await start_campaign(uow, kind=BROADCAST_CAMPAIGN, created_by=1, payload=BroadcastPayload(text="x"),
                                            audience=Audience("colour", "red"), now=NOW)
         progress = await campaign_progress(uow, campaign_id)
         campaign = await uow.deliveries.campaign(campaign_id)

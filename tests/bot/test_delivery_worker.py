@@ -14,24 +14,34 @@ from telegram.error import TimedOut
 from bot.local.bot_api import LocalBotApi
 from bot.rate_limit import OutgoingLimiter, bulk_send
 from bot.replies import Reply, t
-from bot.services.delivery import Audience, campaign_progress, cancel_campaign, register_renderer, start_campaign
+from bot.services.delivery import (
+    Audience,
+    CampaignPayload,
+    campaign_kind,
+    campaign_progress,
+    cancel_campaign,
+    start_campaign,
+)
 from bot.services.delivery.worker import DeliveryWorker
 from handlers.delivery_sender import TelegramSender
 from storage.records import NewUser
 from tests.handlers.conftest import ADMIN_ID, START, Harness, start_harness, stop_harness
 
-KIND = "test_notice"
+class SampleNotice(CampaignPayload):
+    text: str
+    skip: list[int] = []
+    explode: list[int] = []
 
 
-async def _render_notice(services, campaign, delivery, uow) -> Reply | None:
-    if delivery.telegram_id in campaign.payload.get("skip", []):
+async def _render_notice(services, campaign, payload: SampleNotice, delivery, uow) -> Reply | None:
+    if delivery.telegram_id in payload.skip:
         return None
-    if delivery.telegram_id in campaign.payload.get("explode", []):
+    if delivery.telegram_id in payload.explode:
         raise RuntimeError("renderer bug")
-    return Reply("en").say(t("broadcast.notice", text=campaign.payload["text"]))
+    return Reply("en").say(t("broadcast.notice", text=payload.text))
 
 
-register_renderer(KIND, _render_notice)
+KIND = campaign_kind("test_notice", SampleNotice, _render_notice)
 
 
 class TimingOutApi(LocalBotApi):
@@ -88,7 +98,7 @@ def received(api: LocalBotApi, chat_ids: list[int]) -> Counter[int]:
 
 async def start(harness: Harness, audience: Audience, **payload) -> int:
     async with harness.services.database.unit_of_work() as uow:
-        return await start_campaign(uow, kind=KIND, created_by=ADMIN_ID, payload={"text": "hello", **payload},
+        return await start_campaign(uow, kind=KIND, created_by=ADMIN_ID, payload=SampleNotice(text="hello", **payload),
                                     audience=audience, now=harness.clock.now(), progress_chat_id=ADMIN_ID)
 
 
@@ -317,3 +327,20 @@ async def test_only_one_process_sends_on_postgresql_and_another_takes_over(
     finally:
         await one.stop()
         await two.stop()
+
+
+async def test_a_stored_payload_that_does_not_fit_its_kind_fails_its_rows_not_the_worker(harness: Harness) -> None:
+    from sqlalchemy import update
+
+    from storage.models import CampaignRow
+
+    ids = await add_citizens(harness, 2)
+    broken = await start(harness, Audience("everyone"))
+    async with harness.services.database.unit_of_work() as uow:  # a row written by hand, or by older code
+        await uow._session.execute(update(CampaignRow).where(CampaignRow.id == broken).values(payload='{"txt": 1}'))
+    fine = await start(harness, Audience("everyone"))
+    await worker_for(harness).run_once(100)
+    async with harness.services.database.unit_of_work() as uow:
+        assert set((await uow.deliveries.statuses_by_recipient(broken)).values()) == {"failed"}
+        assert (await uow.deliveries.delivery(broken, ids[0]))["last_error"] == "renderer failed: CampaignPayloadError"
+        assert set((await uow.deliveries.statuses_by_recipient(fine)).values()) == {"sent"}

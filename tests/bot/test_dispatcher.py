@@ -9,7 +9,7 @@ import pytest
 
 from bot.replies import button
 from bot.services import conversation
-from bot.services.callbacks import MAX_BYTES, CallbackData, CallbackDataError, DuplicateButtonFamily, text
+from bot.services.callbacks import MAX_BYTES, CallbackData, CallbackDataError, DuplicateButtonFamily, if_garbled, text
 from bot.services.context import Turn
 from bot.services.dispatcher import DuplicateRoute, Routes
 from bot.services.feature import Command, Content, DeepLink, Draft, Feature, Flow, Press, Step
@@ -39,6 +39,11 @@ class _Sample(CallbackData, prefix="tst", action="sample"):
 @dataclass(frozen=True)
 class _Other(CallbackData, prefix="tst", action="other"):
     code: str = text(max_length=60)
+
+
+@dataclass(frozen=True)
+class _Names(CallbackData, prefix="tst", action="names"):
+    organisation_id: int = if_garbled(0)
 
 
 def _feature(name: str, **declared: object) -> Feature:
@@ -98,6 +103,14 @@ def test_typed_callback_data_round_trips_and_refuses_what_does_not_decode() -> N
                    "tst:sample:12.3.purple.2026-03-02", "tst:sample:12.3.dark", "tst:sample:12.3.dark.2026-02-30",
                    "tst:sample:-1.3.dark.2026-03-02", "tst:sample", "tst:unknown:1", ""):
         assert CallbackData.decode(forged) is None, forged
+
+
+def test_a_field_with_a_fallback_reads_a_garbled_press_as_the_fallback() -> None:
+    # So a forged organisation button reaches its requirement (refused and audited), not "stale button".
+    assert CallbackData.decode("tst:names:12") == _Names(12)
+    for garbled in ("tst:names:²", "tst:names:" + "9" * 30, "tst:names:1.2", "tst:names:"):
+        assert CallbackData.decode(garbled) == _Names(0), garbled
+    assert CallbackData.decode("tst:names") is None  # not this family's shape at all
 
 
 def test_a_button_whose_data_does_not_fit_in_64_bytes_fails_when_built() -> None:

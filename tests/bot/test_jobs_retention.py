@@ -18,11 +18,13 @@ from storage.models import (
     AccessLogRow,
     CampaignRow,
     ConversationStateRow,
+    DailyCountRow,
     DeliveryRow,
     OrganisationRow,
 )
 from storage.records import ConversationState, NewUser
 from tests.handlers.conftest import Harness, start_harness, stop_harness
+from tests.table_reads import count_rows
 
 TODAY = date(2026, 4, 20)
 NOW = datetime(2026, 4, 20, 2, 0, tzinfo=timezone.utc)  # 10:00 in Shanghai
@@ -147,7 +149,7 @@ async def test_other_data_follows_its_own_retention(harness: Harness) -> None:
         assert (await session.execute(select(func.count()).select_from(AccessLogRow.__table__))).scalar_one() == 1
         assert [row.telegram_id for row in (await session.execute(select(ConversationStateRow.__table__))).all()] == [30006]
         # Anonymous counts are kept whatever their age.
-        assert await uow.daily_counts.count_rows() == 1
+        assert await count_rows(uow, DailyCountRow) == 1
 
 
 async def _green(services: Services, uow, user_id: int):

@@ -1,6 +1,6 @@
 """Telegram's flood limits, measured where Telegram would measure them: on arrival at a Bot API.
 
-The production Application (bot.application.build_application, ptb's real HTTPXRequest) talks HTTP
+The production Application (bot.application.build_application, its real AiohttpRequest) talks HTTP
 to a fake Bot API on 127.0.0.1 (tests/bot/fake_telegram_server.py), in a process of its own like a
 remote server. It records the arrival time of every request and answers every 50th sendMessage
 (2 %) with 429 retry_after 2, and any request that arrives during such a pause with 429 as well,
@@ -18,32 +18,27 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import subprocess
-import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
 import pytest
 from telegram import Update
-from telegram.request import HTTPXRequest
 
 from bot.application import build_application
 from bot.bootstrap import create_services
+from bot.telegram_http import AiohttpRequest
 from bot.clock import ManualClock
 from bot.replies import Reply, t
-from bot.services.delivery import Audience, campaign_progress, register_renderer, start_campaign
+from tests.bot.fake_telegram import RETRY_AFTER, fake_telegram
+from bot.services.delivery import Audience, CampaignPayload, campaign_kind, campaign_progress, start_campaign
 from bot.services.delivery.worker import DeliveryWorker
 from handlers.delivery_sender import TelegramSender
 from tests.handlers.conftest import ADMIN_ID, START, make_settings
 
-KIND = "rate_test"
-RETRY_AFTER = 2
-THROTTLE_EVERY = 50  # every 50th sendMessage: 2 %
+KIND = "rate_limits_http_test"
 TOTAL_LIMIT = 30
 RECIPIENTS = 150
 REPEATED_CHATS = 8  # three small campaigns to the same chats, sent back to back
@@ -52,11 +47,11 @@ CHAT_TURNS = ("/start", "hello", "/help")
 TOKEN = "1:RATETEST"
 
 
-async def _render(services, campaign, delivery, uow) -> Reply:
+async def _render(services, campaign, payload, delivery, uow) -> Reply:
     return Reply("en").say(t("broadcast.notice", text=f"BULK {campaign.id} {delivery.telegram_id}"))
 
 
-register_renderer(KIND, _render)
+RATE_TEST = campaign_kind(KIND, CampaignPayload, _render)
 
 
 @dataclass(frozen=True)
@@ -66,22 +61,6 @@ class Arrival:
     chat_id: int | None
     bulk_campaign: int | None
     status: int
-
-
-@contextmanager
-def fake_telegram() -> Iterator[str]:
-    """The fake Bot API in a process of its own (so arrival times never wait for this one); its URL."""
-    server = subprocess.Popen(
-        [sys.executable, str(Path(__file__).with_name("fake_telegram_server.py")),
-         "--throttle-every", str(THROTTLE_EVERY), "--retry-after", str(RETRY_AFTER)],
-        stdout=subprocess.PIPE, text=True,
-    )
-    try:
-        port = int(server.stdout.readline())
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.terminate()
-        server.wait(10)
 
 
 async def server_records(url: str) -> tuple[list[Arrival], list[tuple[float, int]]]:
@@ -98,8 +77,8 @@ class ClientCall:
     retry_after: float | None
 
 
-class RecordingRequest(HTTPXRequest):
-    """ptb's real HTTP client; also notes when each request left and when its answer came back."""
+class RecordingRequest(AiohttpRequest):
+    """The production HTTP client; also notes when each request left and when its answer came back."""
 
     def __init__(self, calls: list[ClientCall], **kwargs) -> None:
         super().__init__(**kwargs)
@@ -147,7 +126,7 @@ async def test_broadcasts_and_replies_keep_telegrams_limits_on_the_wire(
         clock = ManualClock(START)
         services = await create_services(make_settings(tmp_path, database_url, **settings_overrides), clock, local=True)
         application = build_application(services)
-        # The production build, with the recording client put in place of ptb's default one.
+        # The production build, with the recording client put in place of its own.
         request = RecordingRequest(client_calls, connection_pool_size=32)
         application.bot._request = (request, request)
         await application.initialize()
@@ -158,7 +137,7 @@ async def test_broadcasts_and_replies_keep_telegrams_limits_on_the_wire(
         async with services.database.unit_of_work() as uow:
             for audience in ([repeated] * 3) + [recipients]:
                 campaigns.append(await start_campaign(
-                    uow, kind=KIND, created_by=ADMIN_ID, payload={}, audience=Audience.from_ids(audience),
+                    uow, kind=RATE_TEST, created_by=ADMIN_ID, payload=CampaignPayload(), audience=Audience.from_ids(audience),
                     now=clock.now(), rate=rate))
         expected = {(campaigns[n], chat) for n in range(3) for chat in repeated}
         expected |= {(campaigns[3], chat) for chat in recipients}

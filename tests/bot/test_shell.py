@@ -45,7 +45,7 @@ async def test_script_registers_and_prints_buttons_and_photos(tmp_path: Path) ->
     assert match, output
     assert "Li*** · Yellow code" in output
     decoded = zxingcpp.read_barcodes(Image.open(match.group(1)), formats=zxingcpp.BarcodeFormat.QRCode)
-    assert decoded[0].text.startswith("http://127.0.0.1:8080/v/")
+    assert decoded[0].text.startswith("HTTP://127.0.0.1:8080/V/")
     assert "never read" not in output
 
 
@@ -124,7 +124,7 @@ def test_every_card_of_the_example_verifies_in_the_shell_and_with_the_cli(tmp_pa
         monkeypatch.setenv(variable, str(value))
     for path, issued in cards:
         decoded = zxingcpp.read_barcodes(Image.open(path), formats=zxingcpp.BarcodeFormat.QRCode)
-        assert len(decoded) == 1 and "/v/" in decoded[0].text, path
+        assert len(decoded) == 1 and "/V/" in decoded[0].text, path
         capsys.readouterr()
         assert cli_main(["verify", path, "--at", issued, "--json"]) == 0, (path, issued, capsys.readouterr())
         assert json.loads(capsys.readouterr().out)["valid"] is True

@@ -199,3 +199,46 @@ def test_describe_renders_every_part_in_both_languages() -> None:
     chinese = [catalogue.render("zh-CN", part) for part in describe(view, language="zh-CN", tz=SHANGHAI)]
     assert chinese[0] == "❌ 无效：已被取代：请持码人出示当前的健康码" and chinese[1] == "签发地：上海市（CN-310100）"
     assert not any("黄码" in part for part in chinese)
+
+
+# -- the compact form: base32 behind an upper-case /V/ URL, and the older base64url form ----------
+
+def test_compact_credential_url_is_upper_case_and_keeps_a_paths_case() -> None:
+    from bot.services.verification import credential_url
+
+    assert credential_url("https://hc.example.cn", "2KCEABC") == "HTTPS://HC.EXAMPLE.CN/V/2KCEABC"
+    assert credential_url("http://127.0.0.1:8080", "2KCEABC") == "HTTP://127.0.0.1:8080/V/2KCEABC"
+    assert credential_url("https://example.cn/hc", "2KCEABC") == "HTTPS://EXAMPLE.CN/hc/V/2KCEABC"
+    # A credential issued before the compact form keeps the URL (and so the picture) it had.
+    assert credential_url("https://hc.example.cn", "0oRNogEn_x") == "https://hc.example.cn/v/0oRNogEn_x"
+
+
+@pytest.mark.parametrize("url_of", [
+    lambda token: f"HTTPS://HC.EXAMPLE.CN/V/{token}",
+    lambda token: f"https://hc.example.cn/v/{token}",
+    lambda token: f"https://HC.example.cn/V/{token}?lang=en",
+])
+async def test_both_forms_verify_behind_either_path(url_of) -> None:
+    from bot.credentials.cwt import token_bytes
+    from bot.credentials.keyring import b64url_encode
+
+    signer = SigningKey.from_private_key(Ed25519PrivateKey.generate())
+    trust = _store(("CN-330100", signer))
+    compact = issue_credential(signer, issuer="CN-330100", colour=Colour.GREEN, issued_at=NOW,
+                               expires_at=NOW + timedelta(hours=30)).token
+    legacy = b64url_encode(token_bytes(compact))
+    assert compact[0] == "2" and legacy[0] == "0"  # 0xD2 (tag 18) spelt in each alphabet
+    for token in (compact, legacy):
+        view = await verify_token(url_of(token), trust=trust, now=NOW)
+        assert view.valid and view.kid == signer.kid, token
+
+
+@pytest.mark.parametrize("spelling", ["lower case", "padded", "non-canonical tail"])
+async def test_a_base32_token_has_one_spelling(spelling: str) -> None:
+    signer = SigningKey.from_private_key(Ed25519PrivateKey.generate())
+    token = issue_credential(signer, issuer="CN-330100", colour=Colour.GREEN, issued_at=NOW,
+                             expires_at=NOW + timedelta(hours=30)).token
+    altered = {"lower case": token.lower(), "padded": token + "=" * (-len(token) % 8 or 8),
+               "non-canonical tail": token[:-1] + ("7" if token[-1] != "7" else "6")}[spelling]
+    view = await verify_token(altered, trust=_store(("CN-330100", signer)), now=NOW)
+    assert not view.valid and view.reason.value in {"malformed", "signature_invalid"}

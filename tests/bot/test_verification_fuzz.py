@@ -4,11 +4,19 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import cbor2
+import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given, settings, strategies as st
 
-from bot.credentials.cwt import CredentialError, VerificationReason, decode_credential, issue_credential
-from bot.credentials.keyring import SigningKey, b64url_decode, b64url_encode
+from bot.credentials.cwt import (
+    CredentialError,
+    VerificationReason,
+    decode_credential,
+    encode_token,
+    issue_credential,
+    token_bytes,
+)
+from bot.credentials.keyring import SigningKey, b64url_encode
 from bot.services.verification import verify_token
 from bot.credentials.trust import TrustStore, parse_trust_list
 from rules.model import Colour
@@ -53,23 +61,26 @@ def test_decoder_on_any_cbor_structure(value: object) -> None:
         raw = cbor2.dumps(value)
     except (ValueError, TypeError, OverflowError):
         return
-    _never_raises_but_credential_error(b64url_encode(raw))
-    _never_raises_but_credential_error(b64url_encode(cbor2.dumps(cbor2.CBORTag(18, value))))
+    for encode in (encode_token, b64url_encode):
+        _never_raises_but_credential_error(encode(raw))
+        _never_raises_but_credential_error(encode(cbor2.dumps(cbor2.CBORTag(18, value))))
 
 
-async def test_every_single_bit_flip_of_a_good_credential_is_refused() -> None:
-    original = b64url_decode(GOOD)
+@pytest.mark.parametrize("encode", [encode_token, b64url_encode], ids=["base32", "base64url"])
+async def test_every_single_bit_flip_of_a_good_credential_is_refused(encode) -> None:
+    original = token_bytes(GOOD)
+    assert (await verify_token(encode(original), trust=TRUST, now=NOW)).valid
     for bit in range(len(original) * 8):
         raw = bytearray(original)
         raw[bit // 8] ^= 1 << (bit % 8)
-        view = await verify_token(b64url_encode(bytes(raw)), trust=TRUST, now=NOW)
+        view = await verify_token(encode(bytes(raw)), trust=TRUST, now=NOW)
         assert not view.valid and view.reason is not VerificationReason.OK, bit
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.binary(max_size=600))
-async def test_use_case_turns_any_bytes_into_a_verdict(raw: bytes) -> None:
-    view = await verify_token(b64url_encode(raw), trust=TRUST, now=NOW)
+@given(st.binary(max_size=600), st.sampled_from([encode_token, b64url_encode]))
+async def test_use_case_turns_any_bytes_into_a_verdict(raw: bytes, encode) -> None:
+    view = await verify_token(encode(raw), trust=TRUST, now=NOW)
     assert not view.valid and view.colour is None and view.reason.value in {
         "malformed", "unsupported_algorithm", "unknown_issuer", "unknown_key", "signature_invalid"}
 

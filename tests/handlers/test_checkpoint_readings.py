@@ -94,7 +94,7 @@ async def test_a_normal_reading_changes_nothing_and_every_read_is_in_mydata(harn
     assert await drain(harness) == 0  # nothing to tell: the code did not change
     messages = await harness.say(CITIZEN, "/mydata")
     summary = messages[0].text
-    assert "by organisations and checkpoints" in summary
+    assert "by organisations, checkpoints and reviewers" in summary
     assert "North Gate" in summary and "measured your temperature" in summary
     assert "Temperatures measured at checkpoints: 1" in summary
     document = json.loads(messages[-1].document)

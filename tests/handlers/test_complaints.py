@@ -7,7 +7,8 @@ import json
 from sqlalchemy import select
 
 from bot.local.chat import LocalUser
-from storage.models import CampaignRow
+from rules.authority import Role
+from storage.models import AccessLogRow, CampaignRow
 from tests.handlers.conftest import Harness
 from tests.handlers.test_corrections import COUNTY, COUNTY_REVIEWER, OTHER_COUNTY_REVIEWER, county_reviewers  # noqa: F401
 from tests.handlers.test_org_fixtures import (
@@ -17,6 +18,8 @@ from tests.handlers.test_org_fixtures import (
 REPORTER = LocalUser(65001, "Xiaoming", "en")
 MANAGER = LocalUser(65002, "Manager", "en")
 STRANGER = LocalUser(65003, "Stranger", "en")
+HERE = LocalUser(65004, "Xihu health authority", "en")
+NEIGHBOUR = LocalUser(65005, "Binjiang health authority", "en")
 NAME = "王小明"
 
 
@@ -73,6 +76,9 @@ async def test_an_anonymous_complaint_cannot_be_traced_by_the_reviewer(harness: 
     async with harness.services.database.unit_of_work() as uow:
         creators = (await uow._session.execute(select(CampaignRow.created_by, CampaignRow.payload))).all()
     assert all(row.created_by != REPORTER.telegram_id for row in creators)
+    # Nor the access log: the reviewer's reads of an anonymous case are written to nobody's.
+    async with harness.services.database.unit_of_work() as uow:
+        assert (await uow._session.execute(select(AccessLogRow))).all() == []
     # Nor the reviewer's own data export, which lists the cases they handled.
     exported_for_reviewer = (await harness.say(ADMIN, "/mydata"))[-1]
     reviewer_document = json.loads(exported_for_reviewer.document)
@@ -83,6 +89,7 @@ async def test_an_anonymous_complaint_cannot_be_traced_by_the_reviewer(harness: 
     assert "Complaints and reports: #1 A checkpoint refused a valid code: closed" in summary.text
     [exported] = json.loads(document.document)["complaints"]
     assert exported["anonymous"] is True and len(exported["messages"]) == 2
+    assert json.loads(document.document)["access_log"] == [] and "No organisation, checkpoint or reviewer" in summary.text
 
 
 async def test_a_named_report_about_an_organisation_is_counted_on_it(harness: Harness) -> None:
@@ -103,9 +110,26 @@ async def test_a_named_report_about_an_organisation_is_counted_on_it(harness: Ha
     await drain(harness)
     [case] = await harness.press(ADMIN, "Open case #1")
     assert "organisation: Acme Ltd · reporter: 王**" in case.text
+    # A case filed under one's name is a read of one's data: in the reporter's access log, by the scope.
+    [summary, document] = await harness.say(REPORTER, "/mydata")
+    assert "reviewer (Hangzhou" in summary.text and "opened the complaint you filed under your name" in summary.text
+    assert str(ADMIN.telegram_id) not in summary.text
+    [read] = json.loads(document.document)["access_log"]
+    assert read["reviewer"] == "330100" and read["what"] == "complaint"
     await harness.press(ADMIN, "Take it")
     [report] = await harness.say(ADMIN, "/org_reports")
     assert report.text == f"Complaints and reports by organisation: Acme Ltd (#{organisation_id}): 1 open, 0 closed"
+    # Counted for the organisation's approving authority: a health authority over its county sees the count,
+    # one over the neighbouring county does not.
+    async with harness.services.database.unit_of_work() as uow:
+        await uow.administrators.appoint(HERE.telegram_id, Role.HEALTH_AUTHORITY, "330106", by=ADMIN.telegram_id,
+                                         now=harness.clock.now())
+        await uow.administrators.appoint(NEIGHBOUR.telegram_id, Role.HEALTH_AUTHORITY, "330108",
+                                         by=ADMIN.telegram_id, now=harness.clock.now())
+    [here] = await harness.say(HERE, "/org_reports")
+    assert here.text == report.text
+    [neighbour] = await harness.say(NEIGHBOUR, "/org_reports")
+    assert neighbour.text != report.text and "Acme" not in neighbour.text
     [entry] = await audit(harness, "complaint.file")
     assert entry.actor_telegram_id == REPORTER.telegram_id and entry.detail["organisation"] == organisation_id
 

@@ -11,16 +11,17 @@ from PIL import Image
 
 from bot.jobs.runtime import TimedJobs
 from bot.local.chat import LocalUser
-from bot.services import roles
-from rules.authority import Authority, Role
+from rules.authority import Role
 from tests.handlers.conftest import Harness
 from tests.handlers.test_org_fixtures import ADMIN, audit, chat, drain, phone, press_data, register, resident_id
 
 CITIZEN = LocalUser(64001, "Citizen", "en")
 COUNTY_REVIEWER = LocalUser(64100, "County", "en")
 OTHER_COUNTY_REVIEWER = LocalUser(64101, "Elsewhere", "en")
+CITY_REVIEWER = LocalUser(64102, "City", "en")
 STRANGER = LocalUser(64200, "Stranger", "en")
 COUNTY = "330106"  # Xihu district, inside the issuer's Hangzhou (330100)
+CITY = "330100"
 
 
 def _png() -> bytes:
@@ -30,25 +31,13 @@ def _png() -> bytes:
 
 
 @pytest.fixture
-def county_reviewers(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Reviewers held below the root, as the administrators in the database will be: a county's (nearest
-    level) and a neighbouring county's. Through the same functions the dispatcher and the job call."""
-    held = {COUNTY_REVIEWER.telegram_id: Authority(COUNTY_REVIEWER.telegram_id, frozenset({Role.REVIEWER}), COUNTY),
-            OTHER_COUNTY_REVIEWER.telegram_id: Authority(OTHER_COUNTY_REVIEWER.telegram_id,
-                                                         frozenset({Role.REVIEWER}), "330102")}
-    root_authorities, root_holders = roles.authorities, roles.holders_covering
-
-    async def authorities(turn):  # type: ignore[no-untyped-def]
-        own = held.get(turn.actor.telegram_id)
-        return [own] if own is not None else await root_authorities(turn)
-
-    async def holders_covering(services, uow, role, region_code):  # type: ignore[no-untyped-def]
-        from bot.regions import region_table
-        below = [a for a in held.values() if a.holds(role) and a.covers(region_table(), region_code)]
-        return below + await root_holders(services, uow, role, region_code)
-
-    monkeypatch.setattr(roles, "authorities", authorities)
-    monkeypatch.setattr(roles, "holders_covering", holders_covering)
+async def county_reviewers(harness: Harness) -> None:
+    """Reviewers held in the database below the root, appointed by the root administrator: the county's
+    (the nearest level), the city's above it, and a neighbouring county's."""
+    async with harness.services.database.unit_of_work() as uow:
+        for reviewer, scope in ((COUNTY_REVIEWER, COUNTY), (CITY_REVIEWER, CITY), (OTHER_COUNTY_REVIEWER, "330102")):
+            await uow.administrators.appoint(reviewer.telegram_id, Role.REVIEWER, scope, by=ADMIN.telegram_id,
+                                             now=harness.clock.now())
 
 
 async def _file_declaration_dispute(harness: Harness, *, photo: bool = False) -> None:
@@ -99,6 +88,9 @@ async def test_a_correction_from_filing_to_decision_to_a_new_card(harness: Harne
     [mydata, document] = await harness.say(CITIZEN, "/mydata")
     assert "Correction requests: #1 (a declaration): accepted" in mydata.text
     exported = json.loads(document.document)
+    # The reviewer's read is in the person's access log, named by the scope (the root's: the issuer's city).
+    assert "reviewer (Hangzhou" in mydata.text and str(ADMIN.telegram_id) not in mydata.text
+    assert exported["access_log"] == [{"reviewer": "330100", "at": entry.at.isoformat(), "what": "correction_request"}]
     assert exported["correction_requests"][0]["state"] == "accepted"
     assert exported["correction_requests"][0]["evidence_file_id"].startswith("photo:")
     assert exported["declarations"][-1]["diagnosis"] == "none"
@@ -151,7 +143,7 @@ async def test_deadline_reminds_then_escalates_on_a_moved_clock(harness: Harness
     await _file_declaration_dispute(harness)
     await drain(harness)
     assert chat(harness, COUNTY_REVIEWER)[-1].text.startswith("New correction request #1")
-    assert not chat(harness, ADMIN) and not chat(harness, OTHER_COUNTY_REVIEWER)
+    assert not chat(harness, ADMIN) and not chat(harness, CITY_REVIEWER) and not chat(harness, OTHER_COUNTY_REVIEWER)
 
     harness.clock.advance(timedelta(hours=23))
     await jobs.run_due()
@@ -159,19 +151,21 @@ async def test_deadline_reminds_then_escalates_on_a_moved_clock(harness: Harness
     harness.clock.advance(timedelta(hours=2))
     await jobs.run_due()
     assert "open for 25 hours (deadline 24 hours)" in chat(harness, COUNTY_REVIEWER)[-1].text
-    assert not chat(harness, ADMIN)
+    assert not chat(harness, ADMIN) and not chat(harness, CITY_REVIEWER)
     harness.clock.advance(timedelta(hours=1))
     await jobs.run_due()
     assert len(chat(harness, COUNTY_REVIEWER)) == 2  # reminded once only
 
     harness.clock.advance(timedelta(hours=23))  # 49 hours: twice the deadline
     await jobs.run_due()
-    [escalated] = chat(harness, ADMIN)
-    assert "twice the 24-hour deadline" in escalated.text and "comes to you" in escalated.text
+    # The next scope up: the city's reviewer, and the root administrator, whose scope is the issuer's city too.
+    for above in (CITY_REVIEWER, ADMIN):
+        [escalated] = chat(harness, above)
+        assert "twice the 24-hour deadline" in escalated.text and "comes to you" in escalated.text
     assert not chat(harness, OTHER_COUNTY_REVIEWER)
     harness.clock.advance(timedelta(hours=1))
     await jobs.run_due()
-    assert len(chat(harness, ADMIN)) == 1
+    assert len(chat(harness, CITY_REVIEWER)) == 1 and len(chat(harness, ADMIN)) == 1
 
     # The neighbouring county's reviewer may not open it: refused and audited.
     await press_data(harness, OTHER_COUNTY_REVIEWER, "crv:open:1")
@@ -180,8 +174,15 @@ async def test_deadline_reminds_then_escalates_on_a_moved_clock(harness: Harness
     await harness.press(COUNTY_REVIEWER, "Review request #1")
     await harness.press(COUNTY_REVIEWER, "Accept: whole day")
     await harness.say(COUNTY_REVIEWER, "A mis-tap.")
-    [empty] = await harness.say(ADMIN, "/corrections")
-    assert empty.text == "No correction requests are open in your scope."
+    for reviewer in (ADMIN, CITY_REVIEWER, COUNTY_REVIEWER):
+        [empty] = await harness.say(reviewer, "/corrections")
+        assert empty.text == "No correction requests are open in your scope."
+    # The person sees the county reviewer's read in /mydata, named by the county, never by their id.
+    [summary, document] = await harness.say(CITIZEN, "/mydata")
+    assert "reviewer (Xihu" in summary.text and "opened your correction request" in summary.text
+    [read] = json.loads(document.document)["access_log"]
+    assert read["reviewer"] == COUNTY and read["what"] == "correction_request"
+    assert str(COUNTY_REVIEWER.telegram_id) not in summary.text + json.dumps(json.loads(document.document)["access_log"])
 
 
 async def test_only_reviewers_review_and_the_person_can_erase_it(harness: Harness) -> None:

@@ -11,12 +11,14 @@ from sqlalchemy.pool import NullPool
 
 from bot.local.chat import LocalUser
 from bot.services import registration
+from bot.services.administration.broadcasts import BROADCAST_CAMPAIGN, BroadcastPayload
 from bot.services.delivery import Audience, start_campaign
 from bot.services.verification import verify
 from rules.model import Colour
 from storage.database import create_engine
 from storage.repositories.erasure import ERASED_ACTOR
 from tests.handlers.conftest import VALID_IDS, Harness
+from tests.table_reads import audit_entries
 
 NAME, RESIDENT_ID, PHONE = "欧阳明日", VALID_IDS[2], "13912345678"
 
@@ -180,7 +182,7 @@ async def test_forget_also_clears_memberships_logs_deliveries_decisions_and_role
         await uow.decisions.add(user.id, Colour.RED, harness.services.today(), 3, "traced contact", by=900001, now=now)
         await uow.audit.record(citizen.telegram_id, "denied", now, target="staff")
         await uow.audit.record(900001, "decision.record", now, target=f"user:{user.id}")
-        campaign = await start_campaign(uow, kind="broadcast", created_by=900001, payload={"text": "hi"},
+        campaign = await start_campaign(uow, kind=BROADCAST_CAMPAIGN, created_by=900001, payload=BroadcastPayload(text="hi"),
                                         audience=Audience.from_ids([citizen.telegram_id, manager.telegram_id]), now=now)
         await uow.citizens.index_new_users()
     row = await _raw_user_row(harness, citizen.telegram_id)
@@ -213,7 +215,7 @@ async def test_forget_also_clears_memberships_logs_deliveries_decisions_and_role
         assert (await uow.organisations.get(own.id)).requested_by == ERASED_ACTOR
         assert await uow.organisations.is_manager(employer.id, manager.telegram_id)
         assert await uow.deliveries.delivery(campaign, manager.telegram_id) is not None
-        [decided] = await uow.audit.recent(action="decision.record")
+        [decided] = await audit_entries(uow, action="decision.record")
         assert decided.actor_telegram_id == 900001 and decided.target is None  # the administrator's act stays
         assert await uow.deliveries.delivery(campaign, citizen.telegram_id) is None
 

@@ -7,6 +7,7 @@ from sqlalchemy import text
 
 from bot.local.bot_api import SentMessage
 from bot.local.chat import LocalUser
+from tests.table_reads import audit_entries
 from tests.handlers.conftest import VALID_IDS, Harness
 
 GUARDIAN = LocalUser(30001, "Zhang", "en")
@@ -159,7 +160,7 @@ async def test_at_most_five_dependants_and_one_record_per_resident_id(harness: H
     [refused] = await harness.press(GUARDIAN, "➕ Add a person")
     assert "the most one account may" in refused.text
     async with harness.services.database.unit_of_work() as uow:
-        [entry] = [e for e in await uow.audit.recent(limit=5) if e.action == "family.refused"]
+        [entry] = [e for e in await audit_entries(uow, limit=5) if e.action == "family.refused"]
         assert entry.detail == {"why": "add:too_many_dependants"}
 
 
@@ -183,7 +184,7 @@ async def test_a_second_guardian_joins_by_invite_a_third_is_refused_and_the_pare
     await harness.say(SECOND, f"/family join {codes[0]}")
     assert await harness.press(SECOND, "Accept as guardian") == []  # used: refused with a toast, nothing sent
     async with harness.services.database.unit_of_work() as uow:
-        actions = [entry.action for entry in await uow.audit.recent(limit=20)]
+        actions = [entry.action for entry in await audit_entries(uow, limit=20)]
         assert "family.refused" in actions and "denied" in actions
 
     # The parent registers from their own account: the record becomes theirs after the name check.

@@ -27,6 +27,7 @@ from tests.handlers.test_family import (
 from tests.handlers.test_org_fixtures import ADMIN, chat, drain, today
 from tests.handlers.test_org_kinds import _request
 from tests.handlers.test_paper_code import _page_qrs
+from tests.table_reads import audit_entries
 
 
 async def test_an_override_on_a_dependant_reaches_the_guardian_with_the_dependants_card(harness: Harness) -> None:
@@ -103,7 +104,7 @@ async def test_a_guardian_prints_a_dependants_paper_code(harness: Harness) -> No
     async with harness.services.database.unit_of_work() as uow:
         holder = (await uow._session.execute(
             text("SELECT u.telegram_id FROM credentials c JOIN users u ON u.id = c.user_id WHERE c.kind = 'paper'"))).scalar_one()
-        [entry] = await uow.audit.recent(limit=10, action="paper.print")
+        [entry] = await audit_entries(uow, limit=10, action="paper.print")
         reads = [a.what for a in await uow.access_log.for_user((await uow.users.get_by_telegram_id(holder)).id)]
     assert is_dependant_id(holder) and entry.detail["for"] == "dependant"
     assert "guardian_print" in reads

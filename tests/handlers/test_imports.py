@@ -1,7 +1,11 @@
 """/import end to end through the real Application: a 50,000-row list, its dry run, the confirmation,
-the decisions, a late registration matched, an out-of-scope row refused, and every kind of bad file."""
+the decisions made in the background by the scheduler's ``imports`` job (and resumed after a run is
+cut short), a citizen declaring while they are made, a late registration matched, an out-of-scope
+row refused, and every kind of bad file."""
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import io
 from datetime import timedelta
@@ -9,10 +13,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from bot.jobs.imports import IMPORT_TICK
+from bot.jobs.runtime import TimedJobs
 from bot.local.bot_api import SentMessage
+from bot.scheduler import RunOutcome
 from bot.local.chat import LocalUser
 from rules.validators import resident_id_check_char
-from storage.models import DecisionRow, ImportPendingRow, ImportRow
+from storage.models import DecisionRow, ImportPendingRow, ImportRow, ImportTargetRow
 from storage.records import NewUser
 from tests.handlers.conftest import START, Harness
 from tests.handlers.test_org_fixtures import ADMIN, audit, chat, drain, today
@@ -68,6 +75,23 @@ async def import_rows(harness: Harness) -> list:
         return (await uow._session.execute(select(ImportRow))).scalars().all()
 
 
+def timed_jobs(harness: Harness, owner: str = "process-a") -> TimedJobs:
+    return TimedJobs(harness.services, harness.application.bot, owner=owner)
+
+
+async def apply_in_background(harness: Harness, jobs: TimedJobs | None = None) -> list[RunOutcome]:
+    """What the scheduler does within a tick of Confirm: the ``imports`` job runs."""
+    jobs = jobs or timed_jobs(harness)
+    await jobs.sync()
+    harness.clock.advance(IMPORT_TICK)
+    return [o for o in await jobs.run_due(drain=False) if o.name == "imports"]
+
+
+async def decided_people(harness: Harness) -> list[int]:
+    async with harness.services.database.unit_of_work() as uow:
+        return list((await uow._session.execute(select(DecisionRow.user_id))).scalars().all())
+
+
 async def test_a_50000_row_list_dry_run_confirm_decisions_late_registration_and_scope(harness: Harness) -> None:
     await add_people(harness, range(IN_SCOPE), "330100")  # inside the root's scope (the issuer's 330100)
     await add_people(harness, range(IN_SCOPE, IN_SCOPE + OUTSIDE), "310100")  # Shanghai: outside it
@@ -92,9 +116,17 @@ async def test_a_50000_row_list_dry_run_confirm_decisions_late_registration_and_
     assert hashlib.sha256(content).hexdigest()[:12] in summary.text
     assert await count(harness, DecisionRow) == 0  # the dry run changes nobody's code
 
-    [recorded] = await harness.press(ADMIN, "Confirm")
-    assert recorded.text.startswith(f"Import recorded: {IN_SCOPE} decision(s), Red until {until:%Y-%m-%d}")
-    assert f"Refused (outside your scope): {OUTSIDE}" in recorded.text
+    [confirmed] = await harness.press(ADMIN, "Confirm")
+    assert confirmed.text.startswith(f"Import 1 confirmed: {IN_SCOPE} decision(s) to record, Red until {until:%Y-%m-%d}")
+    assert f"Refused (outside your scope): {OUTSIDE}" in confirmed.text
+    # Confirm answered at once: the decisions are the background job's.
+    assert await count(harness, DecisionRow) == 0 and await count(harness, ImportTargetRow) == IN_SCOPE
+    [record] = await import_rows(harness)
+    assert record.state == "applying"
+    [outcome] = await apply_in_background(harness)
+    assert outcome.state == "done" and outcome.result["decided"] == IN_SCOPE
+    assert outcome.result["chunks"] > 1  # a chunk per transaction
+    assert await count(harness, ImportTargetRow) == 0
     async with harness.services.database.unit_of_work() as uow:
         decided = (await uow._session.execute(select(DecisionRow.user_id))).scalars().all()
         people = {u: await uow.users.get(u) for u in decided}
@@ -105,12 +137,16 @@ async def test_a_50000_row_list_dry_run_confirm_decisions_late_registration_and_
     [refusal] = [e for e in await audit(harness, "denied") if e.detail["attempt"] == "import:outside_scope"]
     assert refusal.detail["count"] == OUTSIDE
     [record] = await import_rows(harness)
-    assert (record.state, record.matched, record.outside_scope, record.malformed) == ("confirmed", IN_SCOPE, OUTSIDE, 5)
+    assert (record.state, record.matched, record.applied, record.outside_scope, record.malformed) == (
+        "confirmed", IN_SCOPE, IN_SCOPE, OUTSIDE, 5)
     assert record.file_sha256 == hashlib.sha256(content).hexdigest()
     # Only the digests of people not registered are kept, for later registrations.
     assert await count(harness, ImportPendingRow) == listed - IN_SCOPE - OUTSIDE
 
-    assert await drain(harness) == IN_SCOPE
+    assert await drain(harness) == IN_SCOPE + 1  # the people, and the importer's totals
+    report = chat(harness, ADMIN)[-1]
+    assert report.text.startswith(f"Import 1 done: {IN_SCOPE} decision(s) recorded, Red until {until:%Y-%m-%d}")
+    assert f"Waiting for registration until the window ends: {listed - IN_SCOPE - OUTSIDE}" in report.text
     notice = chat(harness, FIRST_TELEGRAM_ID)[-1]
     assert notice.caption.startswith(f"The health authority set your code to Red until {until:%Y-%m-%d}.")
     assert "close contact (health-authority list)" in notice.caption
@@ -134,11 +170,75 @@ async def test_a_50000_row_list_dry_run_confirm_decisions_late_registration_and_
     assert await count(harness, ImportPendingRow) == 0
 
 
+async def confirm_list_of(harness: Harness, people: int) -> None:
+    await add_people(harness, range(people), "330100")
+    await begin(harness)
+    await send_list(harness, csv_list([listed_id(n) for n in range(people)]))
+    [confirmed] = await harness.press(ADMIN, "Confirm")
+    assert f"{people} decision(s) to record" in confirmed.text
+
+
+async def wait_for_decisions(harness: Harness, at_least: int, task: asyncio.Task) -> int:
+    for _ in range(2000):
+        decided = len(await decided_people(harness))
+        if decided >= at_least or task.done():
+            return decided
+        await asyncio.sleep(0.01)
+    raise AssertionError("the import job made no progress")
+
+
+async def test_a_run_cut_short_is_finished_by_the_next_without_two_decisions_for_anyone(harness: Harness) -> None:
+    people = 400
+    await confirm_list_of(harness, people)
+    first = timed_jobs(harness, "process-a")
+    await first.sync()
+    harness.clock.advance(IMPORT_TICK)
+    run = asyncio.create_task(first.run_due(drain=False))
+    decided = await wait_for_decisions(harness, 60, run)
+    assert not run.done()
+    run.cancel()  # the process dies half way
+    with contextlib.suppress(asyncio.CancelledError):
+        await run
+    decided = len(await decided_people(harness))
+    assert 0 < decided < people
+    assert await count(harness, ImportTargetRow) == people - decided  # each chunk whole or not at all
+
+    # Another process: the lease of the dead one runs out, the next tick takes the run over.
+    harness.clock.advance(timedelta(minutes=3))
+    [outcome] = await apply_in_background(harness, timed_jobs(harness, "process-b"))
+    assert outcome.state == "done" and outcome.result["decided"] == people - decided
+    everyone = await decided_people(harness)
+    assert len(everyone) == people and len(set(everyone)) == people
+    [record] = await import_rows(harness)
+    assert (record.state, record.applied) == ("confirmed", people)
+    assert len(await audit(harness, "decision.record")) == people
+    await drain(harness)  # (the three minutes also brought 09:00's reminders)
+    notices = [[m for m in chat(harness, FIRST_TELEGRAM_ID + n)
+                if (m.caption or "").startswith("The health authority set your code")] for n in range(people)]
+    assert [len(told) for told in notices] == [1] * people  # one notice each
+    assert len([m for m in chat(harness, ADMIN) if (m.text or "").startswith("Import 1 done")]) == 1
+    assert (await apply_in_background(harness))[0].result["decided"] == 0  # nothing left to do
+
+
+async def test_a_citizen_declares_while_an_import_applies(harness: Harness) -> None:
+    await harness.register(CITIZEN, resident_id="33010619900101123X", phone="13800138111")
+    people = 400
+    await confirm_list_of(harness, people)
+    run = asyncio.create_task(apply_in_background(harness))
+    await wait_for_decisions(harness, 1, run)
+    replies = await harness.declare(CITIZEN)
+    assert replies[0].text.startswith("Declaration for") and "Green code" in (replies[-1].caption or "")
+    assert not run.done() and len(await decided_people(harness)) < people  # it did not wait for the list
+    [outcome] = await run
+    assert outcome.result["decided"] == people
+
+
 async def test_a_late_registration_outside_the_scope_is_refused(harness: Harness) -> None:
     await begin(harness, colour="Yellow", days="7 days", reason="Same flight, train or venue as a case")
     [summary] = await send_list(harness, csv_list([listed_id(1), listed_id(2)], header="resident_id"))
     assert "Not registered: 2" in summary.text
     await harness.press(ADMIN, "Confirm")
+    await apply_in_background(harness)
     await harness.register(LATE, resident_id=listed_id(1), phone="13700000002", region="310100")
     async with harness.services.database.unit_of_work() as uow:
         user = await uow.users.get_by_telegram_id(LATE.telegram_id)
@@ -260,5 +360,6 @@ async def test_the_shell_plays_an_import_with_a_document(tmp_path) -> None:
     output = out.getvalue()
     assert code == 0, output
     assert "Matched inside your scope: 1" in output and "line 3: A resident ID number has exactly 18" in output
-    assert "Import recorded: 1 decision(s), Yellow" in output
+    assert "Import 1 confirmed: 1 decision(s) to record, Yellow" in output
+    assert "Import 1 done: 1 decision(s) recorded, Yellow" in output
     assert "Yellow code" in output and "密接的密接（卫生健康部门名单）" in output  # in the default language

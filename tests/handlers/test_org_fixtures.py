@@ -14,6 +14,7 @@ from handlers.delivery_sender import TelegramSender
 from rules.validators import credit_code_check_char, resident_id_check_char
 from storage.records import NewUser
 from tests.handlers.conftest import ADMIN_ID, START, Harness
+from tests.table_reads import audit_entries
 
 ADMIN = LocalUser(ADMIN_ID, "Admin", "en")
 
@@ -104,7 +105,7 @@ async def join_directly(harness: Harness, organisation_id: int, telegram_ids: li
 
 async def audit(harness: Harness, action: str | None = None):
     async with harness.services.database.unit_of_work() as uow:
-        return await uow.audit.recent(limit=1000, action=action)
+        return await audit_entries(uow, limit=1000, action=action)
 
 
 def today(harness: Harness) -> date:

@@ -20,6 +20,7 @@ from bot.credentials.trust import TrustStore
 from bot.local.bot_api import SentMessage
 from bot.local.chat import LocalUser
 from bot.services.verification import verify
+from tests.table_reads import audit_entries
 from tests.bot.card_reading import scan
 from tests.handlers.conftest import Harness, start_harness, stop_harness
 
@@ -87,7 +88,7 @@ async def test_the_pdf_has_an_a6_page_and_a_wallet_card_with_every_word_and_a_qr
         assert "/FontFile2" in descriptor  # the CJK font travels inside the PDF
 
     paper_url = _paper_url(document)
-    assert paper_url != card_url and paper_url.startswith("https://hc.example.cn/v/")
+    assert paper_url != card_url and paper_url.startswith("HTTPS://HC.EXAMPLE.CN/V/")
     trust = TrustStore()
     trust.add_own(harness.services.keyring, harness.services.settings.issuer, "Hangzhou")
     result = verify_credential(paper_url.rsplit("/", 1)[1], trust, harness.clock.now())
@@ -145,7 +146,7 @@ async def test_printing_is_audited_without_personal_data_and_listed_in_mydata(ha
     await _print(harness, citizen)
     async with harness.services.database.unit_of_work() as uow:
         user = await uow.users.get_by_telegram_id(citizen.telegram_id)
-        (entry,) = await uow.audit.recent(action="paper.print")
+        (entry,) = await audit_entries(uow, action="paper.print")
         kinds = [credential.kind for credential in await uow.credentials.issued_to(user.id)]
     assert entry.actor_telegram_id == citizen.telegram_id and entry.target == f"user:{user.id}"
     detail = json.loads(entry.detail) if isinstance(entry.detail, str) else entry.detail
@@ -161,7 +162,7 @@ async def test_print_before_any_declaration_or_registration_says_what_to_do_firs
     (reply,) = await harness.say(citizen, "/print")
     assert reply.text == harness.services.catalogue.text("en", "paper.no_declaration")
     async with harness.services.database.unit_of_work() as uow:
-        assert await uow.audit.recent(action="paper.print") == []
+        assert await audit_entries(uow, action="paper.print") == []
 
 
 async def test_paper_days_is_a_setting_up_to_14(tmp_path: Path, database_url: str, citizen: LocalUser) -> None:

@@ -23,7 +23,7 @@ async def test_card_qr_carries_a_verifiable_credential_without_personal_data(har
     await harness.register(citizen, name="张三", phone="13800138000")
     card = (await harness.declare(citizen, temperature="37.6"))[-1]
     url = _decode_qr(card.photo)
-    assert url.startswith("https://hc.example.cn/v/")
+    assert url.startswith("HTTPS://HC.EXAMPLE.CN/V/")  # upper case: the whole URL in QR alphanumeric mode
     token = url.rsplit("/", 1)[1]
 
     trust = TrustStore(grace=timedelta(hours=1))

@@ -11,6 +11,7 @@ from rules.model import Colour, RiskArea, TravelRisk
 from storage.database import Database
 from storage.models import DecisionRow, ResidentIdMaskRow
 from storage.records import UserProfile
+from tests.table_reads import audit_entries, count_rows
 
 TODAY = date(2024, 3, 1)
 
@@ -20,13 +21,13 @@ async def test_audit_entries_are_kept_in_order_with_their_detail(database: Datab
         await uow.audit.record(900001, "riskarea.add", now, target="region:420100", detail={"level": "high"})
         await uow.audit.record(20001, "denied", now, detail={"command": "stats"})
     async with database.unit_of_work() as uow:
-        entries = await uow.audit.recent()
+        entries = await audit_entries(uow)
         assert [(e.actor_telegram_id, e.action, e.target, e.detail) for e in entries] == [
             (20001, "denied", None, {"command": "stats"}),
             (900001, "riskarea.add", "region:420100", {"level": "high"}),
         ]
-        assert [e.action for e in await uow.audit.recent(action="denied")] == ["denied"]
-        assert [e.action for e in await uow.audit.recent(actor=900001)] == ["riskarea.add"]
+        assert [e.action for e in await audit_entries(uow, action="denied")] == ["denied"]
+        assert [e.action for e in await audit_entries(uow, actor=900001)] == ["riskarea.add"]
 
 
 async def test_decisions_keep_their_reason_sealed_and_read_back(
@@ -83,7 +84,7 @@ async def test_citizens_are_found_by_phone_full_id_or_masked_id(
         assert [u.id for u in await uow.citizens.by_masked_id("1101", "001X")] == [alice.id]
         assert [u.id for u in await uow.citizens.by_masked_id("1101", "001x")] == [alice.id]
         assert await uow.citizens.by_masked_id("1101", "9999") == []
-        assert await uow.citizens.count_indexed() == 3
+        assert await count_rows(uow, ResidentIdMaskRow) == 3
     late = await add_user(1004, resident_id="110105199003070018", phone="13800000004")
     async with database.unit_of_work() as uow:
         assert [u.id for u in await uow.citizens.by_masked_id("1101", "0018")] == [late.id]

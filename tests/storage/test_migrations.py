@@ -296,3 +296,37 @@ async def test_organisations_from_before_0012_read_back_as_enterprises(blank_url
             assert (await uow.checkpoints.get(checkpoint.id)) == checkpoint
     finally:
         await db.dispose()
+
+
+async def test_organisations_reads_from_before_0015_stay_and_reviewers_reads_join_them(blank_url: str,
+                                                                                      now: datetime) -> None:
+    """0013 makes the organisation optional in the access log: an organisation's read stays as it was,
+    and a reviewer's read (no organisation, named by its scope) goes next to it."""
+    config = alembic_config(blank_url)
+    engine = create_engine(blank_url, poolclass=NullPool)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(_upgrade_to, config, "0014_import_jobs")
+            await connection.execute(text(
+                "INSERT INTO users (id, telegram_id, subject_id, name_enc, resident_id_enc, resident_id_hash, phone_enc, "
+                "phone_hash, region_code, consent_version, consented_at, created_at) VALUES (3, 30, 's3', :b, :b, :b, "
+                ":b, :b, '330106', 'v1', :now, :now)"), {"b": b"x" * 32, "now": now})
+            await connection.execute(text(
+                "INSERT INTO organisations (id, name, credit_code, status, requested_by, requested_at) "
+                "VALUES (5, 'Old Works', '91330106000000001X', 'approved', 7, :now)"), {"now": now})
+            await connection.execute(text(
+                "INSERT INTO access_log (user_id, organisation_id, reader_telegram_id, what, at) "
+                "VALUES (3, 5, 7, 'staff_list', :now)"), {"now": now})
+    finally:
+        await engine.dispose()
+    await upgrade(blank_url)
+    assert await _inspect(blank_url, _differences) == []
+    db = Database(blank_url, FieldCipher(bytes(32)))
+    try:
+        async with db.unit_of_work() as uow:
+            await uow.access_log.record_review(3, 8, "330106", "correction_request", now)
+            reads = await uow.access_log.for_user(3)
+            assert {(r.organisation_name, r.reader_scope, r.what) for r in reads} == {
+                (None, "330106", "correction_request"), ("Old Works", None, "staff_list")}
+    finally:
+        await db.dispose()

@@ -42,13 +42,12 @@ async def test_subject_ids_are_16_url_safe_characters_and_distinct(add_user: Add
     assert first.subject_id != second.subject_id
 
 
-async def test_lookups_by_telegram_id_internal_id_and_subject(database: Database, add_user: AddUser) -> None:
+async def test_lookups_by_telegram_id_and_internal_id(database: Database, add_user: AddUser) -> None:
     added = await add_user(1001)
     await add_user(1002)
     async with database.unit_of_work() as uow:
         assert await uow.users.get_by_telegram_id(1001) == added
         assert await uow.users.get(added.id) == added
-        assert await uow.users.get_by_subject(added.subject_id) == added
 
 
 async def test_lookups_of_unknown_users_return_none(database: Database, add_user: AddUser) -> None:
@@ -56,7 +55,6 @@ async def test_lookups_of_unknown_users_return_none(database: Database, add_user
     async with database.unit_of_work() as uow:
         assert await uow.users.get_by_telegram_id(999) is None
         assert await uow.users.get(987654) is None
-        assert await uow.users.get_by_subject("AAAAAAAAAAAAAAAA") is None
 
 
 async def test_large_telegram_ids_fit(database: Database, add_user: AddUser) -> None:

@@ -1,9 +1,15 @@
-"""Write the conformance vectors in tests/vectors/cases/ (deterministic: fixed keys, times and ids).
+"""Write the conformance vectors in tests/vectors/cases/v1/ and v2/ (deterministic: fixed keys, times, ids).
 
     python tests/vectors/generate.py
 
 Ed25519 signatures are deterministic, so running it again gives the same files.  The vectors are
-a fixed reference for other implementations: regenerate only when the format itself changes.
+a fixed reference for other implementations: regenerate only when the format itself changes, and
+then as a new version beside the old ones.
+
+- v1 (``healthcode-conformance-vector/1``): tokens in base64url, 10-byte cti: what was issued before
+  the compact form; verifiers still accept it.
+- v2 (``healthcode-conformance-vector/2``): tokens in base32 (RFC 4648, upper case, no padding),
+  8-byte cti, and the URL the QR code holds (``qr_url``): what is issued now.
 """
 from __future__ import annotations
 
@@ -19,12 +25,16 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run from a checkout
 
-from bot.credentials.cwt import issue_credential  # noqa: E402
-from bot.credentials.keyring import SigningKey, b64url_decode, b64url_encode  # noqa: E402
+from bot.credentials.cwt import encode_token, issue_credential, token_bytes  # noqa: E402
+from bot.services.verification import credential_url  # noqa: E402
+from bot.credentials.keyring import SigningKey, b64url_encode  # noqa: E402
 from rules.model import Colour  # noqa: E402
 
 CASES = Path(__file__).resolve().parent / "cases"
-VECTOR_FORMAT = "healthcode-conformance-vector/1"
+VERSIONS = (1, 2)
+VECTOR_FORMAT = "healthcode-conformance-vector/{version}"
+PUBLIC_URL = "https://verify.example.cn"  # the v2 cases' qr_url
+_version = 2  # the encoding being written: build() sets it
 ISSUER, REGION = "CN-330100", "杭州市"
 OTHER_ISSUER, OTHER_REGION = "CN-440300", "深圳市"
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc)  # 09:00 in Hangzhou
@@ -38,7 +48,8 @@ def _key(label: str) -> SigningKey:
 
 
 def _cti(label: str) -> bytes:
-    return hashlib.sha256(f"healthcode conformance vector cti: {label}".encode()).digest()[:10]
+    length = 10 if _version == 1 else 8
+    return hashlib.sha256(f"healthcode conformance vector cti: {label}".encode()).digest()[:length]
 
 
 A1, A2, STRANGER, OTHER = _key("issuer A key 1"), _key("issuer A key 2"), _key("not listed"), _key("issuer B")
@@ -69,8 +80,9 @@ A_LIST = _trust_list(ISSUER, REGION, [(A1, T0 - timedelta(days=30), None)])
 
 def _credential(signer: SigningKey, label: str, *, issuer: str = ISSUER, colour: Colour = Colour.GREEN,
                 iat: datetime = T0, subject: str | None = None) -> str:
-    return issue_credential(signer, issuer=issuer, subject=subject, colour=colour, issued_at=iat,
-                            expires_at=iat + LIFETIME, cti=_cti(label)).token
+    token = issue_credential(signer, issuer=issuer, subject=subject, colour=colour, issued_at=iat,
+                             expires_at=iat + LIFETIME, cti=_cti(label)).token
+    return _token_text(token_bytes(token))
 
 
 def _resigned(signer: SigningKey, label: str, **claims: Any) -> str:
@@ -84,11 +96,15 @@ def _resigned(signer: SigningKey, label: str, **claims: Any) -> str:
 
 
 def _parts(token: str) -> list[Any]:
-    return list(cbor2.loads(b64url_decode(token)).value)
+    return list(cbor2.loads(token_bytes(token)).value)
 
 
 def _token(parts: list[Any]) -> str:
-    return b64url_encode(cbor2.dumps(cbor2.CBORTag(18, parts), canonical=True))
+    return _token_text(cbor2.dumps(cbor2.CBORTag(18, parts), canonical=True))
+
+
+def _token_text(raw: bytes) -> str:
+    return b64url_encode(raw) if _version == 1 else encode_token(raw)
 
 
 def _expected(valid: bool, reason: str | None, *, kid: str | None, issuer: str | None = ISSUER,
@@ -112,8 +128,8 @@ UNREADABLE = dict(kid=None, issuer=None, colour=None, iat=None)
 def _case(name: str, description: str, credential: str, expected: dict[str, Any], *, now: datetime,
           trust_lists: list[dict[str, Any]] | None = None, revocation_lists: list[dict[str, Any]] | None = None,
           ) -> dict[str, Any]:
-    return {
-        "format": VECTOR_FORMAT,
+    case = {
+        "format": VECTOR_FORMAT.format(version=_version),
         "name": name,
         "description": description,
         "now": _iso(now),
@@ -121,11 +137,21 @@ def _case(name: str, description: str, credential: str, expected: dict[str, Any]
         "trust_lists": trust_lists if trust_lists is not None else [A_LIST],
         "revocation_lists": revocation_lists or [],
         "credential": credential,
-        "expected": expected,
     }
+    if _version >= 2:
+        case["qr_url"] = credential_url(PUBLIC_URL, credential)
+    case["expected"] = expected
+    return case
 
 
-def build() -> list[dict[str, Any]]:
+def build(version: int = 2) -> list[dict[str, Any]]:
+    """The cases of one vector version."""
+    global _version
+    _version = version
+    return _build()
+
+
+def _build() -> list[dict[str, Any]]:
     valid = _credential(A1, "valid")
     later = T0 + timedelta(hours=1)
     cases = [
@@ -183,7 +209,8 @@ def build() -> list[dict[str, Any]]:
     cases.append(_case("unsupported_algorithm", "The protected header names ES256 (-7); only EdDSA (-8) is accepted.",
                        _token(parts), _expected(False, "unsupported_algorithm", kid=None, issuer=None, colour=None,
                                                 iat=None), now=later))
-    cases.append(_case("malformed", "Not base64url: the credential cannot be read at all.",
+    what = "base64url" if _version == 1 else "base32"
+    cases.append(_case("malformed", f"Not {what}: the credential cannot be read at all.",
                        valid[:40] + "*" + valid[41:],
                        _expected(False, "malformed", kid=None, issuer=None, colour=None, iat=None), now=later))
     cases += _issue9_cases(later)
@@ -225,11 +252,13 @@ def _issue9_cases(later: datetime) -> list[dict[str, Any]]:
 
 
 def main() -> None:
-    CASES.mkdir(exist_ok=True)
-    for case in build():
-        path = CASES / f"{case['name']}.json"
-        path.write_text(json.dumps(case, ensure_ascii=False, indent=2) + "\n", "utf-8")
-        print(f"wrote {path}")
+    for version in VERSIONS:
+        directory = CASES / f"v{version}"
+        directory.mkdir(parents=True, exist_ok=True)
+        for case in build(version):
+            path = directory / f"{case['name']}.json"
+            path.write_text(json.dumps(case, ensure_ascii=False, indent=2) + "\n", "utf-8")
+            print(f"wrote {path}")
 
 
 if __name__ == "__main__":

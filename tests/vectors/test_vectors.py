@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ from bot.services.verification import verify_token
 from bot.credentials.trust import TrustStore, parse_trust_list
 from bot.credentials.trust_sources import parse_revocation_list
 
-CASES = sorted((Path(__file__).parent / "cases").glob("*.json"))
+CASES = sorted((Path(__file__).parent / "cases").glob("v*/*.json"))
 REQUIRED = {"valid", "expired", "not_yet_valid", "payload_tampered", "signature_tampered", "unknown_kid",
             "wrong_issuer", "revoked", "rotated_key_still_valid", "stale_trust_list",
             # issue 9: times and lifetimes, the unprotected header, credentials with the old subject claim
@@ -25,13 +26,41 @@ def _load(path: Path) -> dict[str, Any]:
     return json.loads(path.read_text("utf-8"))
 
 
-def test_one_vector_per_required_outcome() -> None:
-    names = {_load(path)["name"] for path in CASES}
-    assert REQUIRED <= names
-    assert all(_load(path)["format"] == "healthcode-conformance-vector/1" for path in CASES)
+def _id(path: Path) -> str:
+    return f"{path.parent.name}-{path.stem}"
 
 
-@pytest.mark.parametrize("path", CASES, ids=lambda path: path.stem)
+@pytest.mark.parametrize("version", [1, 2])
+def test_one_vector_per_required_outcome_in_each_version(version: int) -> None:
+    paths = [path for path in CASES if path.parent.name == f"v{version}"]
+    assert REQUIRED <= {_load(path)["name"] for path in paths}
+    assert all(_load(path)["format"] == f"healthcode-conformance-vector/{version}" for path in paths)
+
+
+def test_v2_tokens_are_base32_and_their_qr_url_is_alphanumeric_version_9() -> None:
+    import segno
+
+    for path in CASES:
+        case = _load(path)
+        if case["format"].endswith("/2") and case["name"] != "malformed":
+            assert re.fullmatch(r"[A-Z2-7]+", case["credential"]), path
+            assert re.fullmatch(r"[0-9A-Z $%*+\-./:]+", case["qr_url"]), path
+            symbol = segno.make_qr(case["qr_url"], error="m", boost_error=False)
+            assert (symbol.mode, symbol.version) == ("alphanumeric", 9), path
+
+
+@pytest.mark.parametrize("path", [path for path in CASES if path.parent.name == "v2"], ids=_id)
+async def test_the_qr_url_verifies_as_its_credential(path: Path) -> None:
+    case = _load(path)
+    now = datetime.fromisoformat(case["now"])
+    trust = TrustStore.from_lists([parse_trust_list(document, "t") for document in case["trust_lists"]], now,
+                                  timedelta(hours=case["trust_list_grace_hours"]))
+    by_url = await verify_token(case["qr_url"], trust=trust, now=now)
+    by_token = await verify_token(case["credential"], trust=trust, now=now)
+    assert by_url == by_token
+
+
+@pytest.mark.parametrize("path", CASES, ids=_id)
 async def test_verifier_passes_vector(path: Path) -> None:
     case = _load(path)
     now = datetime.fromisoformat(case["now"])
@@ -48,7 +77,7 @@ async def test_verifier_passes_vector(path: Path) -> None:
     assert {name: result[name] for name in case["expected"]} == case["expected"]
 
 
-@pytest.mark.parametrize("path", CASES, ids=lambda path: path.stem)
+@pytest.mark.parametrize("path", CASES, ids=_id)
 def test_offline_cli_exit_status_follows_vector(path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)  # no .env, no key ring: only the files given
@@ -73,6 +102,7 @@ def test_generator_reproduces_the_committed_vectors() -> None:
     # The files are what the generator (fixed keys, deterministic Ed25519) writes: nothing hand-edited.
     from tests.vectors.generate import build
 
-    built = {case["name"]: case for case in build()}
+    built = {(f"v{version}", case["name"]): case for version in (1, 2) for case in build(version)}
+    assert set(built) == {(path.parent.name, path.stem) for path in CASES}
     for path in CASES:
-        assert _load(path) == built[path.stem]
+        assert _load(path) == built[(path.parent.name, path.stem)]

@@ -81,17 +81,19 @@ def qr_text(png: bytes) -> str:
 
 
 def token_of(card_photo: bytes) -> str:
-    return qr_text(card_photo).rsplit("/v/", 1)[1]
+    from bot.services.verification import extract_token
+
+    return extract_token(qr_text(card_photo))
 
 
 def tamper_signature(token: str) -> str:
     import cbor2
 
-    from bot.credentials.keyring import b64url_decode, b64url_encode
+    from bot.credentials.cwt import encode_token, token_bytes
 
-    protected, unprotected, payload, signature = cbor2.loads(b64url_decode(token)).value
+    protected, unprotected, payload, signature = cbor2.loads(token_bytes(token)).value
     flipped = bytes([signature[0] ^ 0x01]) + signature[1:]
-    return b64url_encode(cbor2.dumps(cbor2.CBORTag(18, [protected, dict(unprotected), payload, flipped])))
+    return encode_token(cbor2.dumps(cbor2.CBORTag(18, [protected, dict(unprotected), payload, flipped])))
 
 
 def stranger_token(issuer: str, now, *, colour: str = "green") -> str:

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from bot.services.verification import credential_url
 from bot.card_image import qr_svg
 from bot.local.chat import LocalUser
 from bot.services import miniapp
+from tests.table_reads import audit_entries
 from tests.handlers.conftest import ADMIN_ID
 from tests.web.conftest import Site, card_token
 from tests.web.miniapp_support import DECLARATION, auth, deliver, init_data_for
@@ -44,7 +46,7 @@ async def test_a_chat_declaration_shows_in_the_app_with_the_same_credential(site
     assert status == 200 and body["registered"] and body["region"] == "Hangzhou"
     code = body["code"]
     assert (code["colour"], code["colour_text"], code["masked_name"]) == ("green", "Green code", "张*")
-    assert code["qr_svg"] == qr_svg(f"https://hc.example.cn/v/{token}")  # the chat card's credential, not another
+    assert code["qr_svg"] == qr_svg(credential_url("https://hc.example.cn", token))  # the chat card's credential, not another
     assert code["validity"] == "2026-03-02 09:00 – 2026-03-03 00:00" or code["validity"].startswith("2026-03-02 09:00 – ")
     assert body["now_ms"] == int(site.harness.clock.now().timestamp() * 1000) and body["tz"] == "Asia/Shanghai"
     assert [c["value"] for c in body["form"]["diagnosis"]] == ["none", "suspected", "confirmed"]
@@ -109,7 +111,7 @@ async def test_scanning_is_for_checkpoint_staff_and_a_refusal_is_audited(site: S
     status, body = await site.post_json("/app/api/scan", {"c": token}, headers=auth(site.harness, citizen))
     assert status == 403 and body["allowed"] is False
     async with site.harness.services.database.unit_of_work() as uow:
-        [denied] = await uow.audit.recent(action="denied")
+        [denied] = await audit_entries(uow, action="denied")
     assert denied.actor_telegram_id == citizen.telegram_id and denied.detail == {"attempt": "miniapp:scan"}
     admin = LocalUser(ADMIN_ID, "Admin", "en")
     status, body = await site.get_json("/app/api/status", headers=auth(site.harness, admin))
@@ -148,9 +150,10 @@ async def test_in_production_the_page_loads_telegrams_script_and_no_stand_in(sit
 
 
 def test_the_notice_kind_has_a_renderer() -> None:
-    from bot.services.delivery.renderers import renderer_for
+    from bot.services.delivery.renderers import kind_named
 
-    assert renderer_for(miniapp.NOTICE_KIND) is miniapp.render_declaration_notice
+    kind = kind_named("miniapp_declaration")
+    assert kind is miniapp.NOTICE_KIND and kind.render is miniapp.render_declaration_notice
 
 
 async def test_odd_bodies_get_a_field_message_or_400_never_a_500(site: Site, citizen: LocalUser) -> None:

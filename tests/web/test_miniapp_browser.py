@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from bot.services.verification import credential_url
 from bot.local.chat import LocalUser
 from bot.web.miniapp_auth import local_app_url
 from tests.web.conftest import Site, card_token, qr_text
@@ -96,7 +97,7 @@ async def test_the_page_shows_the_colour_the_qr_and_a_running_clock(site: Site, 
     shot = await _save(page, "miniapp-light.png")
     band = await page.locator("#band").bounding_box()
     assert _close(_pixel(shot, 5, int(band["y"]) + 5), (0x1A, 0x9E, 0x3F))
-    assert qr_text(shot.read_bytes()) == f"https://hc.example.cn/v/{token}"  # the chat card's credential
+    assert qr_text(shot.read_bytes()) == credential_url("https://hc.example.cn", token)  # the chat card's credential
     assert errors == []
 
 
@@ -166,3 +167,33 @@ async def test_not_registered_is_sent_to_the_chat(site: Site, citizen: LocalUser
     page, _ = await _open(browser, site, citizen)
     assert await _screen(page) == "unregistered"
     assert "send /start" in (await page.text_content("#unregistered-message") or "")
+
+
+async def test_checkpoint_staff_scan_and_record_a_fever_on_the_verdict_screen(site: Site, browser) -> None:
+    from tests.handlers.test_checkpoint_readings import CITIZEN, GUARD, _card, _staffed_checkpoint
+    from tests.handlers.test_org_fixtures import chat, drain
+    from tests.web.conftest import token_of
+
+    await _staffed_checkpoint(site.harness)
+    card = await _card(site.harness)
+    page, errors = await _open(browser, site, GUARD)
+    assert await _screen(page) == "unregistered"  # staff need not be registered citizens to scan
+    assert await page.locator("#scan").is_visible()
+    # The stand-in's scanner prompts for the text a camera would read: Playwright answers the dialog.
+    page.once("dialog", lambda dialog: dialog.accept(f"https://hc.example.cn/v/{token_of(card)}"))
+    await page.click("#scan")
+    await page.locator("#reading").wait_for(state="visible")
+    assert (await page.text_content("#verdict p")) == "✅ VALID · Green code"
+    await page.fill("#reading-temperature", "hot")
+    await page.click("#reading-submit")
+    await page.locator("#reading-problem").wait_for(state="visible")
+    assert await page.text_content("#reading-problem") == "Please send the temperature as a number, for example 36.6."
+    await page.fill("#reading-temperature", "38.4")
+    await page.click("#reading-submit")
+    await page.locator("#reading-result").wait_for(state="visible")
+    assert await page.text_content("#reading-result") == "Temperature recorded for 张*. Code now: Yellow."
+    assert await page.get_attribute("#reading-result", "data-colour") == "yellow"
+    assert await page.locator("#reading").is_hidden()  # one reading per scan: scan the next person again
+    assert await drain(site.harness) == 1
+    assert "38.4 °C" in chat(site.harness, CITIZEN)[-1].caption
+    assert [error for error in errors if not re.fullmatch(r"422 http://[^ ]+/app/api/reading", error)] == []  # "hot"

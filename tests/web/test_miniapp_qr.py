@@ -6,6 +6,7 @@ import re
 import numpy as np
 from hypothesis import given, settings, strategies as st
 
+from bot.services.verification import credential_url
 from bot.card_image import _make_qr, _with_quiet_zone, qr_svg
 
 
@@ -20,7 +21,7 @@ def _modules_of(svg: str) -> np.ndarray:
 @settings(max_examples=40, deadline=None)
 @given(st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", min_size=1, max_size=240))
 def test_the_svg_draws_every_dark_module_and_nothing_else(token: str) -> None:
-    url = f"https://hc.example.cn/v/{token}"
+    url = credential_url("https://hc.example.cn", token)
     svg = qr_svg(url)
     assert "<script" not in svg and svg.startswith('<svg xmlns="http://www.w3.org/2000/svg"')
     assert np.array_equal(_modules_of(svg), _with_quiet_zone(_make_qr(url)))

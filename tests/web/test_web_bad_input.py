@@ -15,6 +15,7 @@ import cbor2
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
+from bot.credentials.cwt import token_bytes
 from bot.credentials.keyring import b64url_decode, b64url_encode
 from storage.migrate import upgrade
 from tests.handlers.conftest import Harness, start_harness, stop_harness
@@ -90,7 +91,7 @@ def _good_parts(server: Server) -> list:
     now = server.harness.clock.now()
     token = issue_credential(server.harness.services.keyring.current_signer(), issuer="CN-330100", subject="fuzz",
                              colour=Colour.GREEN, issued_at=now, expires_at=now + timedelta(hours=5)).token
-    protected, unprotected, payload, signature = cbor2.loads(b64url_decode(token)).value
+    protected, unprotected, payload, signature = cbor2.loads(token_bytes(token)).value
     return [protected, dict(unprotected), payload, signature]
 
 

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 import cbor2
 import pytest
 
-from bot.credentials.cwt import CLAIM_COLOUR
+from bot.credentials.cwt import CLAIM_COLOUR, token_bytes
 from bot.i18n import Catalogue
 from bot.credentials.keyring import b64url_decode, b64url_encode
 from bot.credentials.trust import OWN_MAX_LIFETIME
@@ -39,7 +39,7 @@ def _own_token(site: Site, *, iat: int, exp: int) -> str:
 
 
 def _claims(token: str) -> dict[int, object]:
-    return cbor2.loads(cbor2.loads(b64url_decode(token)).value[2])
+    return cbor2.loads(cbor2.loads(token_bytes(token)).value[2])
 
 
 @pytest.mark.parametrize("case", ["iat_9999", "exp_9999", "over_our_policy"])

@@ -117,3 +117,22 @@ async def test_page_without_a_credential_explains_what_to_do(site: Site) -> None
     status, page, _ = await site.get("/v/")
     assert status == 400 and _attribute(page, "data-reason") == "missing_credential"
     assert EN.text("en", "web.missing_credential") in page
+
+
+async def test_the_cards_qr_is_an_upper_case_v_url_in_alphanumeric_mode_and_it_opens_the_page(
+        site: Site, citizen: LocalUser) -> None:
+    import segno
+
+    from tests.web.conftest import qr_text
+
+    await site.harness.register(citizen)
+    messages = await site.harness.declare(citizen)
+    url = qr_text(messages[-1].photo)
+    prefix, token = url.split("/V/")
+    assert prefix == site.harness.services.settings.public_url.upper()
+    assert re.fullmatch(r"[A-Z2-7]+", token)
+    symbol = segno.make_qr(url, error="m", boost_error=False)
+    assert (symbol.mode, symbol.version) == ("alphanumeric", 9)
+    for path in (f"/V/{token}", f"/v/{token}"):
+        status, page, _ = await site.get(path)
+        assert status == 200 and _attribute(page, "data-valid") == "true", path

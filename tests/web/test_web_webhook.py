@@ -190,3 +190,64 @@ async def test_a_final_refusal_is_acknowledged_since_a_redelivery_cannot_succeed
     hook.api.fail_next("sendMessage", code, description)
     assert (await hook.post(_message(60, "/start"), hook.service.secret)) == (200, "ok")
     assert await _is_processed(hook, 60)
+
+
+# -- the claim lives in the update's own unit of work ------------------------------------------------
+
+def _count_units_of_work(services) -> list[int]:
+    opened = [0]
+    database = services.database
+    original = database.unit_of_work
+
+    def counting(*args, **kwargs):
+        opened[0] += 1
+        return original(*args, **kwargs)
+
+    database.unit_of_work = counting
+    return opened
+
+
+async def test_a_webhook_update_costs_no_transaction_beyond_its_own_turn(hook: Hook) -> None:
+    from telegram import Update
+
+    services = hook.service._services
+    application = hook.service._application
+    await hook.post(_message(80, "/start"), hook.service.secret)  # warm: the first reply may write more
+    opened = _count_units_of_work(services)
+    try:
+        await application.process_update(Update.de_json(_message(81, "/help"), application.bot))
+        direct = opened[0]
+        opened[0] = 0
+        assert (await hook.post(_message(82, "/help"), hook.service.secret)) == (200, "ok")
+        assert opened[0] == direct == 1  # the turn's unit of work, which also claimed the update
+        opened[0] = 0
+        assert (await hook.post(_message(82, "/help"), hook.service.secret)) == (200, "ok: already processed")
+        assert opened[0] == 1  # the redelivery's turn found the claim and rolled back
+    finally:
+        del services.database.unit_of_work
+    assert await _is_processed(hook, 82) and not await _is_processed(hook, 81)
+
+
+async def test_an_update_no_turn_handles_is_recorded_after_it_and_once(hook: Hook) -> None:
+    assert (await hook.post({"update_id": 90}, hook.service.secret)) == (200, "ok")
+    assert await _is_processed(hook, 90)
+    assert (await hook.post({"update_id": 90}, hook.service.secret)) == (200, "ok: already processed")
+
+
+async def test_a_crash_between_commit_and_reply_keeps_the_writes_and_skips_the_redelivery(
+        hook: Hook, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the README says: the claim committed with the turn, the process died before the reply
+    (here: the reply fails and the un-claim that a live process would make never happens)."""
+    from bot.runners.webhook import WebhookReceiver
+
+    async def died_before_releasing(self, update_id: int) -> None:
+        return None
+
+    monkeypatch.setattr(WebhookReceiver, "_release", died_before_releasing)
+    hook.api.fail_next("sendMessage", 500, "Internal Server Error")
+    status, _ = await hook.post(_message(95, "/start"), hook.service.secret)
+    assert status == 500 and await _is_processed(hook, 95)  # committed with the turn
+    assert (await hook.post(_message(95, "/start"), hook.service.secret)) == (200, "ok: already processed")
+    assert hook.replies_to(USER["id"]) == []  # that reply is lost; the next message is answered
+    assert (await hook.post(_message(96, "/start"), hook.service.secret)) == (200, "ok")
+    assert "Privacy notice" in hook.replies_to(USER["id"])[-1]

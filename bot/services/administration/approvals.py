@@ -1,21 +1,29 @@
 """Organisation approvals: /orgs_pending lists the requests; an administrator approves or rejects each.
 
 The requester hears the decision through a campaign (``org_decision``, rendered by
-``bot.services.organisations``); an approved organisation gets its first invite code and its
+``bot.services.org_requests``); an approved organisation gets its first invite code and its
 requester as manager.
 """
 from __future__ import annotations
 
 from bot.replies import t
-from bot.services import delivery, organisations
+from bot.services import delivery
 from bot.regions import region_table
 from bot.services import roles
 from bot.services.access import authority
 from bot.services.administration.common import admin_help
 from bot.services.context import Turn
 from bot.services.feature import Command, Feature, Press
+from bot.services.org_common import new_code
 # The families are defined where the request message with its buttons is built; they are handled here.
-from bot.services.org_requests import ApproveOrganisation, RejectOrganisation, approval_buttons
+from bot.services.org_requests import (
+    ORG_DECISION,
+    ApproveOrganisation,
+    OrganisationPayload,
+    RejectOrganisation,
+    approval_buttons,
+    request_text,
+)
 from rules.authority import Role, within_filter
 
 # Organisation approvals belong to health authorities, each for the organisations registered in its scope
@@ -35,7 +43,7 @@ async def orgs_pending(turn: Turn, args: list[str]) -> None:
         return
     turn.reply.say(t("orgadm.pending_header", count=len(pending)))
     for organisation in pending:
-        turn.reply.say(organisations.request_text(organisation), buttons=approval_buttons(organisation.id))
+        turn.reply.say(request_text(organisation), buttons=approval_buttons(organisation.id))
 
 
 async def _decide(turn: Turn, pressed: ApproveOrganisation | RejectOrganisation) -> None:
@@ -51,7 +59,7 @@ async def _decide(turn: Turn, pressed: ApproveOrganisation | RejectOrganisation)
     approve = isinstance(pressed, ApproveOrganisation)
     organisation = await turn.uow.organisations.decide(
         pressed.organisation_id, approve=approve, by=turn.actor.telegram_id, now=turn.now,
-        invite_code=organisations.new_code() if approve else None,
+        invite_code=new_code() if approve else None,
     )
     if organisation is None:
         turn.reply.toast = t("orgadm.already_decided")
@@ -62,8 +70,8 @@ async def _decide(turn: Turn, pressed: ApproveOrganisation | RejectOrganisation)
     await turn.uow.audit.record(turn.actor.telegram_id, f"org.{pressed.action}", turn.now,
                                 target=f"org:{organisation.id}")
     await delivery.start_campaign(
-        turn.uow, kind="org_decision", created_by=turn.actor.telegram_id, now=turn.now,
-        payload={"organisation_id": organisation.id},
+        turn.uow, kind=ORG_DECISION, created_by=turn.actor.telegram_id, now=turn.now,
+        payload=OrganisationPayload(organisation_id=organisation.id),
         audience=delivery.Audience.from_ids([organisation.requested_by], "requester"),
     )
     turn.reply.say(t(f"orgadm.{'approved' if approve else 'rejected'}", name=organisation.name, id=organisation.id),

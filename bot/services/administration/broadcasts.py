@@ -318,12 +318,12 @@ async def _describe_audience(turn: Turn, kind: AudienceKind, value: str | None) 
 
 async def _send(turn: Turn, pressed: SendBroadcast) -> None:
     draft = turn.draft(BroadcastDraft)
-    assert draft.audience is not None
+    assert draft.audience is not None and draft.text is not None
     settings = turn.services.settings
     campaign_id = await delivery.start_campaign(
-        turn.uow, kind="broadcast", created_by=turn.actor.telegram_id, now=turn.now,
+        turn.uow, kind=BROADCAST_CAMPAIGN, created_by=turn.actor.telegram_id, now=turn.now,
         audience=delivery.Audience(draft.audience.value, draft.value, within=_within(turn)),
-        payload={"text": draft.text, "attachment_id": draft.attachment_id},
+        payload=BroadcastPayload(text=draft.text, attachment_id=draft.attachment_id),
         progress_chat_id=turn.actor.chat_id, rate=settings.broadcast_rate,
     )
     progress = await delivery.campaign_progress(turn.uow, campaign_id)
@@ -356,12 +356,20 @@ async def _notice(uow: UnitOfWork, language: str, text: str, attachment_id: int 
                                    telegram_file_id=stored.telegram_file_id), notice)
 
 
-async def render_broadcast(services: Services, campaign: Campaign, recipient: DeliveryRecord, uow: UnitOfWork) -> Reply:
+class BroadcastPayload(delivery.CampaignPayload):
+    """The administrator's text and the stored picture, if any (rows written without it have none)."""
+
+    text: str
+    attachment_id: int | None = None
+
+
+async def render_broadcast(services: Services, campaign: Campaign, payload: BroadcastPayload,
+                           recipient: DeliveryRecord, uow: UnitOfWork) -> Reply:
     language = await language_of(services, uow, recipient.telegram_id)
-    return await _notice(uow, language, campaign.payload["text"], campaign.payload.get("attachment_id"))
+    return await _notice(uow, language, payload.text, payload.attachment_id)
 
 
-delivery.register_renderer("broadcast", render_broadcast)
+BROADCAST_CAMPAIGN = delivery.campaign_kind("broadcast", BroadcastPayload, render_broadcast)
 
 
 # --- the flow ------------------------------------------------------------------------------------

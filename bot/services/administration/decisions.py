@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
+from pydantic import model_validator
+
 from bot.replies import Message, Reply, Text, button, t
 from bot.services import delivery, status_card
 from bot import regions
@@ -181,34 +183,50 @@ async def record_decisions(services: Services, uow: UnitOfWork, targets: Sequenc
         await status_card.refresh_code(services, uow, target, today, now)
         decisions.append(decision)
     if len(decisions) == 1:
-        payload: dict[str, object] = {"decision_id": decisions[0].sequence}
+        payload = DecisionPayload(decision_id=decisions[0].sequence)
         audience = delivery.Audience.from_ids([targets[0].telegram_id], "citizen")
     elif decisions:
         # Many at once: the campaign names the range of decisions, and storage selects their people.
         first, last = decisions[0].sequence, decisions[-1].sequence
-        payload = {"decisions": [first, last], "decided_by": by}
+        payload = DecisionPayload(decisions=(first, last), decided_by=by)
         audience = delivery.Audience.from_select(uow.decisions.recipients_between(first, last, by), "citizens")
     else:
         return decisions
-    await delivery.start_campaign(uow, kind="decision", created_by=by, now=now, payload=payload, audience=audience)
+    await delivery.start_campaign(uow, kind=DECISION, created_by=by, now=now, payload=payload, audience=audience)
     return decisions
 
 
-def _decision_of(campaign: Campaign, decisions: list[Decision]) -> Decision | None:
+class DecisionPayload(delivery.CampaignPayload):
+    """Which of the recipient's decisions the notice is about: the one decision (/override), or a range
+    of decisions one administrator recorded at once (/import), of which the recipient has one."""
+
+    decision_id: int | None = None
+    decisions: tuple[int, int] | None = None
+    decided_by: int | None = None
+
+    @model_validator(mode="after")
+    def _one_form(self) -> DecisionPayload:
+        if (self.decision_id is None) == (self.decisions is None):
+            raise ValueError("a decision notice names one decision or one range of them")
+        return self
+
+
+def _decision_of(payload: DecisionPayload, decisions: list[Decision]) -> Decision | None:
     """The decision a campaign told this person of: the one it names, or theirs in the range it names."""
-    if "decision_id" in campaign.payload:
-        return next((d for d in decisions if d.sequence == campaign.payload["decision_id"]), None)
-    first, last = campaign.payload["decisions"]
+    if payload.decision_id is not None:
+        return next((d for d in decisions if d.sequence == payload.decision_id), None)
+    assert payload.decisions is not None
+    first, last = payload.decisions
     return next((d for d in reversed(decisions) if first <= d.sequence <= last), None)
 
 
-async def render_decision_notice(services: Services, campaign: Campaign, recipient: DeliveryRecord,
-                                 uow: UnitOfWork) -> Reply | None:
+async def render_decision_notice(services: Services, campaign: Campaign, payload: DecisionPayload,
+                                 recipient: DeliveryRecord, uow: UnitOfWork) -> Reply | None:
     """The citizen's new card, headed by the decision; one message."""
     user = await uow.users.get_by_telegram_id(recipient.telegram_id)
     if user is None:
         return None
-    decision = _decision_of(campaign, await uow.decisions.for_user(user.id))
+    decision = _decision_of(payload, await uow.decisions.for_user(user.id))
     card = (await status_card.refresh_code(services, uow, user, services.today(), services.clock.now())).card
     if decision is None or card is None:
         return None
@@ -221,7 +239,7 @@ async def render_decision_notice(services: Services, campaign: Campaign, recipie
     return reply
 
 
-delivery.register_renderer("decision", render_decision_notice)
+DECISION = delivery.campaign_kind("decision", DecisionPayload, render_decision_notice)
 
 DECISION_FLOW = Flow(
     name=OVERRIDE_FLOW,

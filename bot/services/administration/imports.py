@@ -5,7 +5,9 @@ passengers): a CSV or XLSX file of resident ID numbers or mobile numbers. The fl
 the number of days and the reason code (buttons), then the file, and answers with a dry run:
 matched, not registered, outside the sender's scope, malformed rows with their line numbers. Nothing
 changes until Confirm; then every person matched inside the scope gets a decision exactly as
-/override records one (``decisions.record_decisions``: audited, superseding, notified).
+/override records one (``decisions.record_decisions``: audited, superseding, notified). Confirm
+only records who is to get one and answers at once; the ``imports`` job makes the decisions a chunk
+per transaction and tells the importer the totals (``import_apply``).
 
 Matching goes through the blind indexes ``users`` keeps (``uow.imports``), never by decrypting
 everyone. The list itself is never kept. From the dry run to Confirm the import keeps the digests of
@@ -26,6 +28,7 @@ from bot.replies import Button, Text, button, t
 from bot.services import roles
 from bot.services.access import authority
 from bot.services.administration.decisions import DECISION_DAYS_MAX, record_decisions
+from bot.services.administration.import_apply import decision_reason
 from bot.services.administration.import_files import ListFile, read_list_file
 from bot.services.callbacks import CallbackData
 from bot.services.context import Services, Turn
@@ -285,25 +288,17 @@ async def _on_confirm(turn: Turn, pressed: ConfirmImport) -> None:
     scopes = [turn.authority.scope, record.scope]
     inside = sorted({p.user_id for p in people if _inside(scopes, p.region_code)})
     counts = _counts(turn, scopes, people, record.counts.listed)
-    await turn.uow.imports.confirm(record.id, counts, turn.now)
-    targets = [user for user in [await turn.uow.users.get(user_id) for user_id in inside] if user is not None]
-    await record_decisions(turn.services, turn.uow, targets, record.colour, record.days,
-                           decision_reason(turn.services, record.reason_code), by=turn.actor.telegram_id,
-                           today=turn.today, now=turn.now, audit_detail={"import": record.id})
+    # The intent only: the ``imports`` job makes the decisions, a chunk per transaction.
+    await turn.uow.imports.confirm(record.id, counts, inside, turn.now)
     await turn.uow.audit.record(turn.actor.telegram_id, "import.confirm", turn.now, target=f"import:{record.id}",
                                 detail=_count_detail(counts))
     if counts.outside_scope:
         # The rows for people outside the sender's scope are refused: audited like any refusal.
         await turn.uow.audit.record(turn.actor.telegram_id, roles.DENIED, turn.now, target=f"import:{record.id}",
                                     detail={"attempt": "import:outside_scope", "count": counts.outside_scope})
-    turn.reply.say(t("imports.recorded", matched=len(targets), colour=t(f"colour.{record.colour.value}"),
+    turn.reply.say(t("imports.applying", id=record.id, matched=len(inside), colour=t(f"colour.{record.colour.value}"),
                      until=record.last_day, outside=counts.outside_scope, waiting=counts.not_registered),
                    edit=True)
-
-
-def decision_reason(services: Services, reason_code: str) -> str:
-    """The words a decision keeps (and the citizen's card shows), in the issuer's default language."""
-    return services.catalogue.text(services.settings.default_language, f"imports.decision_reason.{reason_code}")
 
 
 # --- later registrations -------------------------------------------------------------------------

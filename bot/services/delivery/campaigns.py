@@ -5,6 +5,7 @@ from datetime import datetime
 
 from bot.replies import Text, t
 from bot.services.delivery.audience import Audience
+from bot.services.delivery.renderers import CampaignKind, P
 from storage.records import Campaign, Progress
 from storage.unit_of_work import UnitOfWork
 
@@ -16,9 +17,9 @@ _KNOWN_KINDS = frozenset({"broadcast", "org_nudge", "org_request", "org_decision
 async def start_campaign(
     uow: UnitOfWork,
     *,
-    kind: str,
+    kind: CampaignKind[P],
     created_by: int,
-    payload: dict,
+    payload: P,
     audience: Audience,
     now: datetime,
     progress_chat_id: int | None = None,
@@ -27,9 +28,10 @@ async def start_campaign(
     """Create the campaign and its pending deliveries in the caller's transaction; its id.
 
     Recipients are written by one INSERT … SELECT (streamed by the database, never a Python list).
+    A payload that is not of the kind's type, or not valid, is refused (CampaignPayloadError).
     """
     campaign_id = await uow.deliveries.create_campaign(
-        kind=kind, created_by=created_by, payload=payload, audience_kind=audience.kind,
+        kind=kind.name, created_by=created_by, payload=kind.stored(payload), audience_kind=audience.kind,
         audience_value=audience.value, rate=rate, now=now, progress_chat_id=progress_chat_id,
     )
     if await uow.deliveries.add_recipients(campaign_id, audience.recipients(uow), now) == 0:

@@ -41,10 +41,10 @@ from datetime import datetime, timedelta
 
 from bot.rate_limit import BulkTicket, OutgoingLimiter, SendHeldBack, bulk_send
 from bot.replies import Reply
-from bot.services.context import Services, language_of
-from bot.services.delivery.campaigns import progress_text
+from bot.services.context import Services
 from bot.services.delivery.guardians import render_for_guardian
-from bot.services.delivery.renderers import renderer_for
+from bot.services.delivery.progress_reporter import ProgressReporter
+from bot.services.delivery.renderers import kind_named
 from bot.services.delivery.sending import (
     OutcomeUnknown,
     RecipientBlocked,
@@ -120,7 +120,7 @@ class DeliveryWorker:
         self._stopping = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._prepared = False
-        self._last_progress: dict[int, tuple[int, ...]] = {}
+        self.progress = ProgressReporter(services, sender, self.limiter)
         self.leadership = Leadership(services.database)
 
     # --- lifecycle ---------------------------------------------------------------------------
@@ -141,7 +141,7 @@ class DeliveryWorker:
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
             if self.leadership.held:
-                await self._update_progress(force=True)
+                await self.progress.update(force=True)
             await self.leadership.release()
             log.info("delivery worker %s stopped", self.worker_id)
 
@@ -152,7 +152,7 @@ class DeliveryWorker:
         handled = 0
         while handled < max_messages and await self._process_one():
             handled += 1
-        await self._update_progress(force=True)
+        await self.progress.update(force=True)
         return handled
 
     async def _prepare(self) -> None:
@@ -229,13 +229,13 @@ class DeliveryWorker:
             return True
 
     async def _render(self, uow: UnitOfWork, campaign: Campaign, delivery: DeliveryRecord) -> Reply | None:
-        renderer = renderer_for(campaign.kind)
-        if renderer is None:
+        kind = kind_named(campaign.kind)
+        if kind is None:
             raise _RenderFailed(delivery.id, f"no renderer registered for kind {campaign.kind!r}")
-        try:
+        try:  # the stored payload is validated here too: a bad one fails this recipient, not the lane
             if delivery.on_behalf_of:
-                return await render_for_guardian(renderer, self.services, campaign, delivery, uow)
-            return await renderer(self.services, campaign, delivery, uow)
+                return await render_for_guardian(kind, self.services, campaign, delivery, uow)
+            return await kind.render_for(self.services, campaign, delivery, uow)
         except Exception as error:  # noqa: BLE001 - one recipient's bad data must not stop the campaign
             log.error("campaign %d: renderer failed: %s", campaign.id, type(error).__name__)
             raise _RenderFailed(delivery.id, f"renderer failed: {type(error).__name__}") from None
@@ -322,7 +322,7 @@ class DeliveryWorker:
         if expired:
             log.warning("%d deliveries were in flight when their worker stopped: marked unconfirmed", expired)
 
-    # --- progress ----------------------------------------------------------------------------
+    # --- leadership and progress -------------------------------------------------------------
 
     async def _lead(self) -> bool:
         try:
@@ -339,58 +339,12 @@ class DeliveryWorker:
                 continue
             try:
                 await self._expire_leases()
-                await self._update_progress(force=False)
+                await self.progress.update(force=False)
             except Exception as error:  # noqa: BLE001 - progress is cosmetic; never stop sending for it
                 _reraise_cancellation()
                 log.warning("delivery progress update failed: %s", type(error).__name__)
             if not await self._sleep(self.progress_interval):
                 return  # stop() posts the final progress
-
-    async def _update_progress(self, *, force: bool) -> None:
-        now = self.services.clock.now()
-        async with self.services.database.unit_of_work() as uow:
-            active = await uow.deliveries.campaigns(status="sending", limit=50)
-            finished = [c.id for c in active if await uow.deliveries.finish_if_done(c.id, now)]
-        for campaign in active:
-            if campaign.progress_chat_id is None:
-                continue
-            await self._show_progress(campaign.id, force=force or campaign.id in finished)
-
-    async def _show_progress(self, campaign_id: int, *, force: bool) -> None:
-        async with self.services.database.unit_of_work() as uow:
-            campaign = await uow.deliveries.campaign(campaign_id)
-            progress = await uow.deliveries.progress(campaign_id)
-            if campaign is None or progress is None or campaign.progress_chat_id is None:
-                return  # purged meanwhile, or nobody to report to
-            chat_id = campaign.progress_chat_id
-            creating = campaign.progress_message_id is None and await uow.deliveries.claim_progress_message(campaign_id)
-            language = await language_of(self.services, uow, chat_id)
-        fingerprint = (progress.sent, progress.failed, progress.blocked, progress.remaining, progress.skipped,
-                       progress.unconfirmed, progress.cancelled, len(progress.status))
-        if not creating and self._last_progress.get(campaign_id) == fingerprint and not force:
-            return
-        if campaign.progress_message_id is not None and campaign.progress_message_id < 0 and not creating:
-            return  # another process is creating it
-        self._last_progress[campaign_id] = fingerprint
-        reply = Reply(language).say(progress_text(campaign, progress))
-        if self.limiter.paused_for() > 0:
-            return  # Telegram asked us to wait: progress can wait too
-        try:
-            if creating:
-                sent = await self.sender.send(chat_id, reply)
-                async with self.services.database.unit_of_work() as uow:
-                    await uow.deliveries.set_progress_message(campaign_id, sent.message_id)
-            elif campaign.progress_message_id is not None:
-                await self.sender.edit(chat_id, campaign.progress_message_id, reply)
-        except SendError as error:
-            if isinstance(error, RetryLater):
-                self.limiter.pause(error.seconds)
-            if creating:  # let a later tick try again
-                async with self.services.database.unit_of_work() as uow:
-                    await uow.deliveries.set_progress_message(campaign_id, None)
-            self._last_progress.pop(campaign_id, None)
-            log.info("campaign %d: progress message not updated (%s)", campaign_id, type(error).__name__)
-
 
 def _reraise_cancellation() -> None:
     """Database drivers may turn a cancellation into their own error (asyncpg does); a cancelled

@@ -12,6 +12,8 @@
       $(screen).hidden = screen !== id;
     });
     document.body.setAttribute("data-state", id);
+    // Checkpoint mode sits under the code, or under "not registered": staff need not be registered citizens.
+    $("checkpoint").hidden = !(state.status && state.status.checkpoint) || (id !== "code-screen" && id !== "unregistered");
   }
 
   function applyTheme() {
@@ -49,6 +51,7 @@
   }
 
   function outside(reason) {
+    state.status = null;
     $("outside-reason").textContent = reason || "";
     show("outside");
   }
@@ -89,7 +92,6 @@
     $("message").textContent = status.message || "";
     $("notice").hidden = !status.notice;
     $("notice").textContent = status.notice || "";
-    $("scan").hidden = !status.checkpoint;
     buildForm(status.form);
     startClock();
     show("code-screen");
@@ -189,10 +191,36 @@
           paragraph.textContent = line;
           verdict.appendChild(paragraph);
         });
+        // Staff who scanned a valid code: the temperature field, against this scan's random reference.
+        state.scanRef = answer.body.temperature_allowed ? answer.body.ref : null;
+        $("reading").hidden = !state.scanRef;
+        $("reading-temperature").value = "";
+        $("reading-problem").hidden = true;
+        $("reading-result").hidden = true;
         $("scan-result").hidden = false;
+        if (state.scanRef) { $("reading-temperature").focus(); }
       });
       return true;  // close the scanner after the first code
     });
+  }
+
+  function record(event) {
+    event.preventDefault();
+    if (!state.scanRef) { return; }
+    $("reading-problem").hidden = true;
+    $("reading-submit").disabled = true;
+    call("POST", "/app/api/reading", { ref: state.scanRef, temperature: $("reading-temperature").value })
+      .then(function (answer) {
+        $("reading-submit").disabled = false;
+        if (answer.status === 401) { outside(answer.body.reason); return; }
+        var problem = (answer.body.problems || {}).temperature;
+        if (problem) { $("reading-problem").textContent = problem; $("reading-problem").hidden = false; return; }
+        $("reading-result").textContent = answer.body.message || words.unavailable;
+        $("reading-result").setAttribute("data-colour", answer.body.colour || "");
+        $("reading-result").hidden = false;
+        state.scanRef = null;  // one reading per scan: the next person is scanned again
+        $("reading").hidden = true;
+      }).catch(function () { $("reading-submit").disabled = false; $("reading-result").textContent = words.unavailable; $("reading-result").hidden = false; });
   }
 
   document.addEventListener("DOMContentLoaded", function () {
@@ -203,6 +231,7 @@
     $("cancel").addEventListener("click", function () { show("code-screen"); });
     $("declaration").addEventListener("submit", submit);
     $("scan").addEventListener("click", scan);
+    $("reading").addEventListener("submit", record);
     if (app) { app.ready(); if (app.expand) { app.expand(); } }
     load();
   });
