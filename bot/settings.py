@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     card_font: Path | None = None
     # How long a printed code (/print) is valid, in days: paper outlives the chat card.
     paper_days: int = Field(default=7, ge=1, le=14)
+    # How many dependants a manager of an approved community (社区) organisation may act as guardian for
+    # (everyone else: rules.family.MAX_DEPENDANTS, 5); never below that.
+    community_dependants: int = Field(default=50, ge=5, le=500)
     # The Mini App: how old (seconds) the initData Telegram signed may be before the page must be reopened.
     miniapp_max_age: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
 

@@ -198,7 +198,7 @@ class StaffMember:
 
 @dataclass(frozen=True, slots=True)
 class AccessRecord:
-    organisation_id: int | None  # None for a reviewer's read (``reader_scope`` names them)
+    organisation_id: int | None  # None for a reviewer's read (``reader_scope`` names them) or a guardian's (neither)
     organisation_name: str | None
     reader_telegram_id: int
     what: str
@@ -340,6 +340,8 @@ class DeliveryRecord:
     campaign_id: int
     telegram_id: int
     attempts: int  # including the current claim
+    # The dependant whose notice this is, sent to their guardian's chat telegram_id; 0: about the recipient.
+    on_behalf_of: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -192,7 +192,7 @@ async def export(turn: Turn, user: UserProfile) -> dict[str, Any]:
 
 async def _access_log(turn: Turn, user: UserProfile) -> list[dict[str, Any]]:
     """Who read the person's data, newest first: organisations' managers, reviewers (a correction request,
-    a complaint they filed under their name), and checkpoints' staff (each scan and each temperature measured)."""
+    a complaint they filed under their name), guardians (a dependant's card, export, print), and checkpoints' staff (each scan and each temperature measured)."""
     reads = [((a.at, False), _read_entry(a)) for a in await turn.uow.access_log.for_user(user.id)]
     # At the same instant a reading comes after the scan it followed.
     reads += [((v.at, v.what == "checkpoint_reading"), {"checkpoint": v.checkpoint_name, "at": _instant(v.at), "what": v.what})
@@ -201,12 +201,19 @@ async def _access_log(turn: Turn, user: UserProfile) -> list[dict[str, Any]]:
 
 
 def _read_entry(read: AccessRecord) -> dict[str, Any]:
-    """An organisation's read names the organisation; a reviewer's names the region they review, never them."""
-    who = {"organisation": read.organisation_name} if read.organisation_id is not None else {"reviewer": read.reader_scope}
+    """An organisation's read names the organisation; a reviewer's names the region they review, never them;
+    a guardian's (neither) says only that it was a guardian."""
+    if read.organisation_id is not None:
+        who: dict[str, Any] = {"organisation": read.organisation_name}
+    else:
+        who = {"reviewer": read.reader_scope} if read.reader_scope is not None else {"guardian": True}
     return {**who, "at": _instant(read.at), "what": read.what}
 
 
 def _reader(turn: Turn, read: dict[str, Any]) -> str | Text:
+    """Who read, as /mydata names them: the organisation, the reviewer's region, "your guardian", the checkpoint."""
+    if read.get("guardian"):
+        return t("mydata.reader_guardian")
     if "reviewer" in read:
         region = regions.get(read["reviewer"])
         name = read["reviewer"] if region is None else region.name_zh if turn.language == "zh-CN" else region.name_en

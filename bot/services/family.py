@@ -5,7 +5,8 @@ own declarations, status, credential, card (their masked name), /mydata export a
 one is the flow ``ADD_DEPENDANT`` at the end of this module: name, resident ID and region (the
 registration's validators), the relation, then the agreement: for a child under 14 the guardian's own
 consent (PIPL art. 31), for an adult the guardian's attestation that they agreed, recorded with the
-privacy-notice version. At most ``MAX_DEPENDANTS`` per guardian and ``MAX_GUARDIANS`` per dependant;
+privacy-notice version. At most ``MAX_DEPENDANTS`` per guardian (a community worker:
+``HEALTHCODE_COMMUNITY_DEPENDANTS``, ``household.limits``) and ``MAX_GUARDIANS`` per dependant;
 a second guardian joins by the first one's single-use invite. A dependant who registers from their own
 account claims the record (``bot.services.claims``); their guardians then keep read access only until
 released here. The relation is shown only to the guardians and the dependant themselves.
@@ -18,12 +19,12 @@ from datetime import datetime, timedelta
 
 from bot import regions
 from bot.replies import Attachment, Button, Text, button, t
-from bot.services import consent, data_rights, family_invites, household, status_card
+from bot.services import consent, data_rights, family_invites, household, paper_code, status_card
 from bot.services.access import REGISTERED
 from bot.services.callbacks import CallbackData
 from bot.services.context import Turn
 from bot.services.feature import Command, Draft, Feature, Flow, Press, Step, StepAction
-from rules.family import MAX_DEPENDANTS, Basis, Relation, basis_for, may_add_dependant
+from rules.family import Basis, Relation, basis_for, may_add_dependant
 from rules.validators import ValidationError, mask_name, validate_name, validate_region_code, validate_resident_id
 from storage.errors import ResidentIdTaken
 from storage.records import NewUser
@@ -68,6 +69,11 @@ class ExportDependant(CallbackData, prefix="fam", action="export"):
 
 
 @dataclass(frozen=True)
+class PrintDependant(CallbackData, prefix="fam", action="print"):
+    person: int
+
+
+@dataclass(frozen=True)
 class AskErase(CallbackData, prefix="fam", action="ask_erase"):
     person: int
 
@@ -103,7 +109,8 @@ async def overview(turn: Turn, args: list[str]) -> None:
                        relation=t(f"family.relation.{link.relation}")))
         rows.append((button("common.label", ShowDependant(dependant.id), name=dependant.name),))
     rows.append((button("family.button_add", AddDependant()),))
-    parts = [t("family.header", limit=MAX_DEPENDANTS), *lines] if lines else [t("family.none", limit=MAX_DEPENDANTS)]
+    limit = (await household.limits(turn)).dependants
+    parts = [t("family.header", limit=limit), *lines] if lines else [t("family.none", limit=limit)]
     kept = [link for link in await turn.uow.family.of_dependant(turn.user.id) if not link.full]
     if kept:
         parts.append(t("family.guardians_kept", count=len(kept)))
@@ -120,10 +127,16 @@ async def _show(turn: Turn, pressed: ShowDependant) -> None:
     await status_card.present_for(turn, dependant)
     rows: list[tuple[Button, ...]] = [(button("family.button_export", ExportDependant(dependant.id)),)]
     if link.full:
+        rows[0] = (*rows[0], button("family.button_print", PrintDependant(dependant.id)))
         rows.append((button("family.button_invite", family_invites.InviteGuardian(dependant.id)),
                      button("family.button_erase", AskErase(dependant.id))))
     key = "family.actions" if link.full else "family.actions_read"
     turn.reply.say(t(key, name=dependant.name, relation=t(f"family.relation.{link.relation}")), buttons=tuple(rows))
+
+
+async def _print(turn: Turn, pressed: PrintDependant) -> None:
+    """The dependant's paper code (/print's use case decides whether the sender may print it)."""
+    await paper_code.print_code(turn, pressed.person)
 
 
 async def _export(turn: Turn, pressed: ExportDependant) -> None:
@@ -143,10 +156,11 @@ async def _export(turn: Turn, pressed: ExportDependant) -> None:
 
 async def _start_adding(turn: Turn, pressed: AddDependant) -> None:
     assert turn.user is not None
-    refusal = may_add_dependant(await turn.uow.family.count_full(turn.user.id))
+    limits = await household.limits(turn)
+    refusal = may_add_dependant(await turn.uow.family.count_full(turn.user.id), limits)
     if refusal is not None:
         await household.refused(turn, f"add:{refusal.value}")
-        turn.reply.say(t("family.too_many_dependants", limit=MAX_DEPENDANTS))
+        turn.reply.say(t("family.too_many_dependants", limit=limits.dependants))
         return
     await turn.save_state(FLOW, "name", DependantDraft())
     await _ask_name(turn)
@@ -247,11 +261,12 @@ async def _agree(turn: Turn, pressed: Agree) -> None:
     if pressed.basis is not basis:  # the buttons of another summary
         turn.reply.toast = t("common.stale_button")
         return
-    refusal = may_add_dependant(await turn.uow.family.count_full(turn.user.id))
+    limits = await household.limits(turn)
+    refusal = may_add_dependant(await turn.uow.family.count_full(turn.user.id), limits)
     if refusal is not None:
         await household.refused(turn, f"add:{refusal.value}")
         await turn.clear_state()
-        turn.reply.say(t("family.too_many_dependants", limit=MAX_DEPENDANTS), edit=True)
+        turn.reply.say(t("family.too_many_dependants", limit=limits.dependants), edit=True)
         return
     version = consent.current_version()
     new = NewUser(telegram_id=0, name=draft.name, resident_id=draft.resident_id, phone="", region_code=draft.region,
@@ -338,6 +353,7 @@ FEATURE = Feature(
         Press(AddDependant, _start_adding, requires=REGISTERED),
         Press(ShowDependant, _show, requires=REGISTERED),
         Press(ExportDependant, _export, requires=REGISTERED),
+        Press(PrintDependant, _print, requires=REGISTERED),
         *family_invites.PRESSES,
         Press(AskErase, _ask_erase, requires=REGISTERED),
         Press(EraseDependant, _erase, requires=REGISTERED),

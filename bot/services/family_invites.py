@@ -75,7 +75,7 @@ async def _join(turn: Turn, pressed: JoinAsGuardian) -> None:
     refusal = may_join_as_guardian(len(guardians), any(g.guardian_user_id == turn.user.id for g in guardians),
                                    dependant.id == turn.user.id)
     if refusal is None:
-        refusal = may_add_dependant(await turn.uow.family.count_full(turn.user.id))
+        refusal = may_add_dependant(await turn.uow.family.count_full(turn.user.id), await household.limits(turn))
     if refusal is not None:
         await _refuse_join(turn, refusal)
         return

@@ -15,8 +15,8 @@ from bot.services.common_buttons import StartCorrection
 from bot.services.declaration import Declared
 from bot.services.context import Turn
 from rules.declaring import may_repeat
-from rules.family import is_dependant_id
-from rules.model import Answers
+from rules.family import Limits, is_dependant_id
+from rules.model import Answers, OrganisationKind
 from storage.records import GuardianLink, UserProfile
 from storage.unit_of_work import UnitOfWork
 
@@ -70,8 +70,20 @@ async def held(turn: Turn, person: int, *, full: bool) -> tuple[GuardianLink, Us
     return link, dependant
 
 
+async def limits(turn: Turn) -> Limits:
+    """The family limits for the sender: a community worker (a manager of an approved community
+    organisation) may act as guardian for up to ``HEALTHCODE_COMMUNITY_DEPENDANTS`` residents."""
+    managed = await turn.uow.organisations.managed_by(turn.actor.telegram_id)
+    if any(organisation.kind == OrganisationKind.COMMUNITY.value for organisation in managed):
+        return Limits(dependants=turn.services.settings.community_dependants)
+    return Limits()
+
+
 async def read_by_guardian(turn: Turn, dependant: UserProfile, what: str) -> None:
-    """A guardian reading a dependant's data is recorded (the audit log; ``user:<id>`` is cleared at erasure)."""
+    """A guardian reading a dependant's data is recorded: in the dependant's access log (their /mydata,
+    once they claim their record, and the guardian's export of it) and in the audit log (``user:<id>``
+    is cleared at erasure)."""
+    await turn.uow.access_log.record(None, turn.actor.telegram_id, f"guardian_{what}", turn.now, [dependant.id])
     await turn.uow.audit.record(turn.actor.telegram_id, f"family.{what}", turn.now, target=f"user:{dependant.id}")
 
 

@@ -13,8 +13,8 @@ colour (the day-change sweep does so for every colour change), so the supersessi
 the same UPDATE. An offline verifier sees only the signature and the expiry: the paper says so.
 
 Printing is audited (``paper.print``, the holder as the target). The use case takes the id of the
-person to print for: today only oneself (:func:`_printable_person`); a guardian printing for a
-dependant is one more condition there.
+person to print for (:func:`_printable_person`): oneself, or a dependant the sender holds in full
+(/family's "Print their code"), whose printing is also a read in the dependant's access log.
 """
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from bot.cjk_font import cjk_font
 from bot.credentials.cwt import issue_credential
 from bot.replies import CardWords, PaperCode, Text, t
+from bot.services import household
 from bot.services.access import REGISTERED
 from bot.services.context import Turn
 from bot.services.feature import Command, Feature
@@ -56,15 +57,18 @@ async def print_code(turn: Turn, person_id: int) -> None:
     record = await _issue_paper(turn, person, outcome.status)
     await turn.uow.audit.record(turn.actor.telegram_id, AUDIT_ACTION, turn.now, target=f"user:{person.id}",
                                 detail={"colour": record.colour.value, "days": turn.services.settings.paper_days,
-                                        "for": "self" if person == turn.user else "dependant"})
+                                        "for": "self" if household.is_self(turn, person) else "dependant"})
+    if not household.is_self(turn, person):
+        await household.read_by_guardian(turn, person, "print")
     turn.reply.print_paper(describe_paper(turn, person, record), *_caption(turn, record))
 
 
 async def _printable_person(turn: Turn, person_id: int) -> UserProfile | None:
-    """The person whose code the sender may print: themselves. (A dependant: add the guardian check here.)"""
-    if turn.user is not None and person_id == turn.user.id:
-        return turn.user
-    return None
+    """The person whose code the sender may print: themselves, or a dependant they hold in full (a
+    read-only former guardian may not: the person holds their own record)."""
+    if turn.user is None:
+        return None
+    return await household.person(turn, person_id)
 
 
 async def _issue_paper(turn: Turn, person: UserProfile, status: Status) -> CredentialRecord:

@@ -38,7 +38,8 @@ class DeliveryRow(Base):
 
     __tablename__ = "deliveries"
     __table_args__ = (
-        UniqueConstraint("campaign_id", "telegram_id"),
+        # One message per chat and subject: a guardian is told once for each dependant (on_behalf_of).
+        UniqueConstraint("campaign_id", "telegram_id", "on_behalf_of"),
         Index("ix_deliveries_status_id", "status", "id"),  # the claim: oldest pending first
         Index("ix_deliveries_campaign_id_status", "campaign_id", "status"),  # progress counts
     )
@@ -48,6 +49,10 @@ class DeliveryRow(Base):
         SurrogateId, ForeignKey("campaigns.id", ondelete="CASCADE"), info=personal(Personal.ROW)
     )
     telegram_id: Mapped[int] = mapped_column(BigInteger, index=True, info=personal(Personal.TELEGRAM))
+    # The dependant (a person id, rules.family.is_dependant_id) the message is about when it goes to
+    # their guardian's chat ``telegram_id`` instead; 0 for a message about the recipient themself.
+    on_behalf_of: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0",
+                                              info=personal(Personal.TELEGRAM))
     status: Mapped[str] = mapped_column(String(16), info=personal(Personal.CONTENT))
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0", info=personal(Personal.ROW))
     last_error: Mapped[str | None] = mapped_column(String(200), nullable=True, info=personal(Personal.ROW))

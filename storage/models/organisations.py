@@ -83,8 +83,9 @@ class MembershipRow(Base):
 
 
 class AccessLogRow(Base):
-    """Who read what about whom, when: an organisation's manager (``organisation_id``), or a reviewer
-    acting for no organisation (``reader_scope``, the region the person sees them named by)."""
+    """Who read what about whom, when: an organisation's manager (``organisation_id``), a reviewer
+    acting for no organisation (``reader_scope``, the region the person sees them named by), or a
+    guardian reading a dependant's record (neither: bot.services.household.read_by_guardian)."""
 
     __tablename__ = "access_log"
     __table_args__ = (Index("ix_access_log_user_id_at", "user_id", "at"),)

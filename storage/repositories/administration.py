@@ -6,8 +6,9 @@ from collections.abc import Collection
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, or_, select, update
 
+from rules.family import PERSON_ID_OFFSET
 from rules.model import Colour, Decision, RiskArea, RiskAreaList, TravelRisk
 from storage.models import AuditRow, CacheVersionRow, DecisionRow, ResidentIdMaskRow, RiskAreaRow, UserRow
 from storage.caches import RiskAreaCache
@@ -115,7 +116,8 @@ class DecisionRepository(Repository):
             select(_users.c.telegram_id)
             .join(_decisions, _decisions.c.user_id == _users.c.id)
             .where(_decisions.c.id.between(first_id, last_id), _decisions.c.decided_by == decided_by,
-                   _users.c.active.is_(True))
+                   # A dependant (no account, never active) is told through their guardians (add_recipients).
+                   or_(_users.c.active.is_(True), _users.c.telegram_id <= -PERSON_ID_OFFSET))
         )
 
     def _decision(self, row: Any) -> Decision:

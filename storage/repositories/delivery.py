@@ -17,6 +17,7 @@ from sqlalchemy import (
     Integer,
     Select,
     String,
+    and_,
     bindparam,
     exists,
     func,
@@ -28,16 +29,19 @@ from sqlalchemy import (
     update,
 )
 
+from rules.family import PERSON_ID_OFFSET
 from rules.model import Colour
 from storage.models import (
     CampaignAttachmentRow,
     CampaignRow,
     DeliveryRow,
+    GuardianRow,
     MembershipRow,
     StatusRow,
     UserRow,
 )
 from storage.models.base import UTCDateTime
+from storage.models.family import FULL_ACCESS
 from storage.records import (
     CANCELLED,
     Campaign,
@@ -56,6 +60,7 @@ _campaigns = table_of(CampaignRow)
 _deliveries = table_of(DeliveryRow)
 _attachments = table_of(CampaignAttachmentRow)
 _users = table_of(UserRow)
+_guardians = table_of(GuardianRow)
 _members = table_of(MembershipRow)
 _statuses = table_of(StatusRow)
 
@@ -152,19 +157,38 @@ class DeliveryRepository(Repository):
         return cast(int, (await self._session.execute(statement)).scalar_one())
 
     async def add_recipients(self, campaign_id: int, ids: RecipientIds, now: datetime) -> int:
-        """INSERT … SELECT every distinct id of ``ids`` as a pending delivery; returns how many."""
+        """INSERT … SELECT every distinct id of ``ids`` as a pending delivery; returns how many.
+
+        A dependant's person id (no chat of their own) becomes one delivery to each of their guardians
+        with full access, ``on_behalf_of`` the dependant: every notice addressed to a dependant, of any
+        kind, reaches the people who act for them. Read-only guardians are not told: they are left only
+        after a claim, when the person has their own chat and id.
+        """
         require_aware("now", now)
         source = ids.subquery()
-        telegram_id = list(source.c)[0]
+        wanted = list(source.c)[0]
+        dependant = wanted <= -PERSON_ID_OFFSET
+        guardian = _users.alias("guardian")
+        themselves = select(wanted.label("telegram_id"), literal(0, BigInteger).label("on_behalf_of")).where(~dependant)
+        for_them = (
+            select(guardian.c.telegram_id.label("telegram_id"), wanted.label("on_behalf_of"))
+            .select_from(source)
+            .join(_users, _users.c.telegram_id == wanted)
+            .join(_guardians, and_(_guardians.c.dependant_user_id == _users.c.id, _guardians.c.access == FULL_ACCESS))
+            .join(guardian, and_(guardian.c.id == _guardians.c.guardian_user_id, guardian.c.active.is_(True)))
+            .where(dependant)
+        )
+        chats = union_all(themselves, for_them).subquery()
         selection = select(
             literal(campaign_id, BigInteger).label("campaign_id"),
-            telegram_id.label("telegram_id"),
+            chats.c.telegram_id,
+            chats.c.on_behalf_of,
             literal(PENDING, String).label("status"),
             literal(0, Integer).label("attempts"),
             literal(now, _deliveries.c.updated_at.type).label("updated_at"),
         ).distinct()
         statement = insert(_deliveries).from_select(
-            ["campaign_id", "telegram_id", "status", "attempts", "updated_at"], selection
+            ["campaign_id", "telegram_id", "on_behalf_of", "status", "attempts", "updated_at"], selection
         )
         await self._session.execute(statement)
         total = (
@@ -259,7 +283,8 @@ class DeliveryRepository(Repository):
         require_aware("lease_until", lease_until)
         parameters = {"b_worker": worker, "b_now": now, "b_lease_until": lease_until}
         row = (await self._session.execute(_CLAIM, parameters)).first()
-        return None if row is None else DeliveryRecord(row.id, row.campaign_id, row.telegram_id, row.attempts)
+        return None if row is None else DeliveryRecord(row.id, row.campaign_id, row.telegram_id, row.attempts,
+                                                       row.on_behalf_of)
 
     async def settle(
         self,
@@ -371,7 +396,8 @@ _CLAIM = (
     )
     .values(status=SENDING, claimed_by=bindparam("b_worker"), lease_until=bindparam("b_lease_until", type_=UTCDateTime()),
             attempts=_deliveries.c.attempts + 1, updated_at=bindparam("b_now", type_=UTCDateTime()))
-    .returning(_deliveries.c.id, _deliveries.c.campaign_id, _deliveries.c.telegram_id, _deliveries.c.attempts)
+    .returning(_deliveries.c.id, _deliveries.c.campaign_id, _deliveries.c.telegram_id, _deliveries.c.attempts,
+               _deliveries.c.on_behalf_of)
 )
 _SETTLE = (
     update(_deliveries)

@@ -399,9 +399,10 @@ class MembershipRepository(Repository):
 
 class AccessLogRepository(Repository):
     async def record(
-        self, organisation_id: int, reader: int, what: str, now: datetime, user_ids: Select[int] | list[int]
+        self, organisation_id: int | None, reader: int, what: str, now: datetime, user_ids: Select[int] | list[int]
     ) -> int:
-        """One row per member read, written set-based when ``user_ids`` is a SELECT; returns the count."""
+        """One row per member read, written set-based when ``user_ids`` is a SELECT; returns the count.
+        ``organisation_id`` None: the reader is a guardian of the people read."""
         require_aware("now", now)
         if isinstance(user_ids, list):
             if not user_ids:

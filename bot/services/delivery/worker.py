@@ -42,6 +42,7 @@ from datetime import datetime, timedelta
 from bot.rate_limit import BulkTicket, OutgoingLimiter, SendHeldBack, bulk_send
 from bot.replies import Reply
 from bot.services.context import Services
+from bot.services.delivery.guardians import render_for_guardian
 from bot.services.delivery.progress_reporter import ProgressReporter
 from bot.services.delivery.renderers import kind_named
 from bot.services.delivery.sending import (
@@ -232,6 +233,8 @@ class DeliveryWorker:
         if kind is None:
             raise _RenderFailed(delivery.id, f"no renderer registered for kind {campaign.kind!r}")
         try:  # the stored payload is validated here too: a bad one fails this recipient, not the lane
+            if delivery.on_behalf_of:
+                return await render_for_guardian(kind, self.services, campaign, delivery, uow)
             return await kind.render_for(self.services, campaign, delivery, uow)
         except Exception as error:  # noqa: BLE001 - one recipient's bad data must not stop the campaign
             log.error("campaign %d: renderer failed: %s", campaign.id, type(error).__name__)
