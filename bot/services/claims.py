@@ -28,6 +28,8 @@ async def claim(turn: Turn, new: NewUser) -> UserProfile | None:
     if held is None or not names_match(new.name, held.name):
         return None
     claimed = await turn.uow.users.claim(held.id, new)
+    # Notices the guardians were sent about them now name the person's own id (their erasure finds them).
+    await turn.uow.deliveries.repoint_on_behalf_of(held.telegram_id, claimed.telegram_id)
     links = await turn.uow.family.make_read_only(held.id)
     await turn.uow.consents.accept(claimed, new.consent_version, turn.now)
     await turn.uow.audit.record(turn.actor.telegram_id, "family.claim", turn.now, target=f"user:{held.id}",

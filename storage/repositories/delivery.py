@@ -126,6 +126,13 @@ class DeliveryRepository(Repository):
             )
         raise ValueError(f"audience.kind: unknown audience {kind!r} (or its value is missing)")
 
+    async def repoint_on_behalf_of(self, person_id: int, telegram_id: int) -> int:
+        """Notices sent to guardians about a dependant now name the person's own Telegram id, once they
+        claim their record (so their erasure finds them); how many."""
+        result = await self._session.execute(update(_deliveries).where(_deliveries.c.on_behalf_of == person_id)
+                                             .values(on_behalf_of=telegram_id))
+        return rows_changed(result) or 0
+
     async def count_audience(self, ids: RecipientIds) -> int:
         source = ids.subquery()
         column = list(source.c)[0]

@@ -11,12 +11,11 @@ from sqlalchemy.exc import IntegrityError
 
 from rules.family import dependant_id, is_dependant_id
 from storage.errors import AlreadyRegistered, ResidentIdTaken, StorageError, UserNotFound
-from storage.models import DeliveryRow, UserRow
+from storage.models import UserRow
 from storage.records import NewUser, UserProfile
 from storage.repositories.base import Repository, require_aware, table_of
 
 _users = table_of(UserRow)
-_deliveries = table_of(DeliveryRow)
 RESIDENT_ID_PURPOSE = "users.resident_id"
 PHONE_PURPOSE = "users.phone"
 SUBJECT_ID_BYTES = 12  # 16 url-safe characters
@@ -82,9 +81,6 @@ class UserRepository(Repository):
                 await self._session.execute(statement)
         except IntegrityError as error:
             raise _registration_conflict(error) from None
-        # Notices the guardians were sent about them now name the person's own id (their erasure finds them).
-        await self._session.execute(update(_deliveries).where(_deliveries.c.on_behalf_of == current.telegram_id)
-                                    .values(on_behalf_of=new.telegram_id))
         return replace(current, telegram_id=new.telegram_id, phone=new.phone, region_code=new.region_code,
                        consent_version=new.consent_version, consented_at=new.consented_at, active=True)
 

@@ -76,6 +76,7 @@ STILL_SHARED = {
     ("daily_counts.py", "StatusRow"), ("delivery.py", "StatusRow"), ("organisations.py", "StatusRow"),
     ("stats.py", "StatusRow"), ("status_sweep.py", "StatusRow"),
     ("delivery.py", "MembershipRow"),  # an organisation's members as an audience
+    ("delivery.py", "GuardianRow"),  # a dependant's notices go to the guardians who hold them in full
     ("credentials.py", "WithdrawnCredentialRow"), ("withdrawn.py", "CredentialRow"),  # one withdrawal
     # Deleting by age, and checking the data key against every sealed table, span tables by design.
     ("retention.py", "ConversationStateRow"), ("retention.py", "CredentialRow"), ("retention.py", "DeclarationRow"),
