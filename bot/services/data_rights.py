@@ -8,25 +8,22 @@ other row naming the person is exported raw, found through the schema's personal
 declarations, and a test checks both against the declarations so the export never silently
 misses a table or a column.
 
-/forget asks first. The confirmation button carries the time it was shown and expires after
-``CONFIRMATION_MINUTES``. Erasing revokes the person's credentials (their random ids stay on the
-revocation list until they expire) and deletes every row about them; what remains is anonymous
-daily counts, and the bot says so and why.
+/forget asks first and then erases (``bot.services.forget``); this module declares both commands as the
+one data-rights feature.
 """
 from __future__ import annotations
 
 import json
 import logging
 from collections.abc import Collection
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from bot import regions
-from bot.replies import Attachment, Text, button, t
+from bot.replies import Attachment, Text, t
 from bot.services import checkin, consent, household
+from bot.services.forget import ConfirmForget, KeepData, erase, forget, keep
 from bot.services.access import REGISTERED
-from bot.services.callbacks import CallbackData
 from bot.services.context import Turn
 from bot.services.feature import Command, Feature, Press
 from rules.validators import mask_name, masked_phone
@@ -35,7 +32,6 @@ from storage.records import AccessRecord, ConversationState, UserProfile
 log = logging.getLogger("healthcode.data_rights")
 
 EXPORT_FORMAT = "healthcode-personal-data/1"
-CONFIRMATION_MINUTES = 10
 # The stored columns each section below shows, by table (an organisation id shows as its name).
 # tests/storage/test_personal_data_declarations.py fails when a column declared personal is missing.
 EXPLAINED: dict[str, frozenset[str]] = {
@@ -368,55 +364,6 @@ def masked_resident_id(resident_id: str) -> str:
     return f"{resident_id[:4]}{'*' * 10}{resident_id[-4:]}"
 
 
-# --- /forget ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ConfirmForget(CallbackData, prefix="fgt", action="yes"):
-    minute: int  # the minute, since the epoch, the question was shown: the confirmation expires
-
-
-@dataclass(frozen=True)
-class KeepData(CallbackData, prefix="fgt", action="no"):
-    pass
-
-
-async def forget(turn: Turn, args: list[str]) -> None:
-    stamp = int(turn.now.timestamp()) // 60
-    key = "forget.confirm" if turn.user is not None else "forget.confirm_unregistered"
-    turn.reply.say(
-        t(key),
-        buttons=((button("forget.button_erase", ConfirmForget(stamp)), button("forget.button_keep", KeepData())),),
-    )
-
-
-async def _keep(turn: Turn, pressed: KeepData) -> None:
-    turn.reply.say(t("forget.kept"), edit=True)
-
-
-async def _erase(turn: Turn, pressed: ConfirmForget) -> None:
-    if pressed.minute > int(turn.now.timestamp()) // 60:  # one from the future is not a question we asked
-        turn.reply.toast = t("common.stale_button")
-        return
-    shown = datetime.fromtimestamp(pressed.minute * 60, tz=turn.now.tzinfo)
-    if turn.now - shown > timedelta(minutes=CONFIRMATION_MINUTES):
-        turn.reply.say(t("forget.expired", minutes=CONFIRMATION_MINUTES), edit=True)
-        return
-    erasure = turn.uow.erasure
-    if turn.user is None:
-        deleted = await erasure.forget_unregistered(turn.actor.telegram_id)
-    else:
-        # Dependants held by nobody else would be left without anyone to reach them: they go too (the
-        # confirmation said so).
-        deleted = await household.erase_sole_dependants(turn)
-        for name, count in (await erasure.forget(turn.user, turn.now)).items():
-            deleted[name] = deleted.get(name, 0) + count
-    turn.user, turn.state = None, None
-    # Table names and counts only: nothing that says who was erased.
-    log.info("erased on request: %s", ", ".join(f"{name}={count}" for name, count in sorted(deleted.items())) or "nothing")
-    turn.reply.say(t("forget.done"), t("forget.what_remains"), edit=True)
-
-
 # --- a changed privacy notice, accepted again ----------------------------------------------------
 
 
@@ -433,8 +380,8 @@ FEATURE = Feature(
     name="data_rights",
     commands=(Command("mydata", mydata), Command("forget", forget)),
     presses=(
-        Press(ConfirmForget, _erase),
-        Press(KeepData, _keep),
+        Press(ConfirmForget, erase),
+        Press(KeepData, keep),
         Press(consent.AcceptNotice, _accept_notice, requires=REGISTERED),
         Press(consent.DeclineNotice, consent.decline, requires=REGISTERED),
     ),

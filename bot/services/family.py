@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 
 from bot import regions
 from bot.replies import Attachment, Button, Text, button, t
-from bot.services import consent, data_rights, family_invites, household, paper_code, status_card
+from bot.services import consent, data_rights, family_invites, forget, household, paper_code, status_card
 from bot.services.access import REGISTERED
 from bot.services.callbacks import CallbackData
 from bot.services.context import Turn
@@ -30,7 +30,7 @@ from storage.errors import ResidentIdTaken
 from storage.records import NewUser
 
 FLOW = "family_add"
-CONFIRMATION_MINUTES = data_rights.CONFIRMATION_MINUTES
+CONFIRMATION_MINUTES = forget.CONFIRMATION_MINUTES
 
 
 class DependantDraft(Draft):
@@ -298,7 +298,7 @@ async def _ask_erase(turn: Turn, pressed: AskErase) -> None:
     stamp = int(turn.now.timestamp()) // 60
     turn.reply.say(t("family.erase_confirm", name=dependant.name),
                    buttons=((button("family.button_erase_confirm", EraseDependant(dependant.id, stamp)),
-                             button("family.button_keep", data_rights.KeepData())),))
+                             button("family.button_keep", forget.KeepData())),))
 
 
 async def _erase(turn: Turn, pressed: EraseDependant) -> None:
