@@ -32,7 +32,7 @@ from bot.card_image import qr_svg
 from bot.i18n import Catalogue
 from bot.replies import Text, t
 from bot.services import miniapp
-from bot.services.context import Services
+from bot.services.context import Actor, Services
 from bot.services.checkpoint_readings import REF_LENGTH
 from bot.services.miniapp import AppDeclared, AppReading, AppScan, AppStatus
 from bot.services.verification import VerificationUnavailable
@@ -101,6 +101,15 @@ class _MiniAppRoutes:
             raise web.HTTPNotFound()
         return web.Response(text=_stand_in(), content_type="application/javascript", headers={"Cache-Control": "no-store"})
 
+    async def _asked(self, request: web.Request) -> tuple[Actor, dict[str, Any]] | web.Response:
+        """Who asks (the initData's user) and the JSON body they sent; or the 401/4xx refusing them."""
+        try:
+            actor = actor_of(authenticate(request, self._services))
+        except InitDataError as error:
+            return _unauthorised(error)
+        document = await _read_json(request)
+        return document if isinstance(document, web.Response) else (actor, document)
+
     async def status(self, request: web.Request) -> web.Response:
         try:
             actor = actor_of(authenticate(request, self._services))
@@ -109,25 +118,19 @@ class _MiniAppRoutes:
         return _json(self._words.status(await miniapp.status(self._services, actor)))
 
     async def declare(self, request: web.Request) -> web.Response:
-        try:
-            actor = actor_of(authenticate(request, self._services))
-        except InitDataError as error:
-            return _unauthorised(error)
-        document = await _read_json(request)
-        if isinstance(document, web.Response):
-            return document
+        asked = await self._asked(request)
+        if isinstance(asked, web.Response):
+            return asked
+        actor, document = asked
         day = _day(document.get("day"))
         answered = await miniapp.submit_declaration(self._services, actor, day, document)
         return _json(self._words.declared(answered), 422 if answered.problems else 200)
 
     async def scan(self, request: web.Request) -> web.Response:
-        try:
-            actor = actor_of(authenticate(request, self._services))
-        except InitDataError as error:
-            return _unauthorised(error)
-        document = await _read_json(request)
-        if isinstance(document, web.Response):
-            return document
+        asked = await self._asked(request)
+        if isinstance(asked, web.Response):
+            return asked
+        actor, document = asked
         text = document.get("c")
         if not isinstance(text, str) or not text.strip():
             return _json({"reason": "missing_credential", "detail": "give the scanned text as 'c'"}, 400)
@@ -138,13 +141,10 @@ class _MiniAppRoutes:
         return _json(self._words.scanned(scanned), 200 if scanned.allowed else 403)
 
     async def reading(self, request: web.Request) -> web.Response:
-        try:
-            actor = actor_of(authenticate(request, self._services))
-        except InitDataError as error:
-            return _unauthorised(error)
-        document = await _read_json(request)
-        if isinstance(document, web.Response):
-            return document
+        asked = await self._asked(request)
+        if isinstance(asked, web.Response):
+            return asked
+        actor, document = asked
         ref, typed = document.get("ref"), document.get("temperature")
         # A reference of another shape names no scan: refused as "no scan" (and audited) by the use case.
         ref = ref if isinstance(ref, str) and len(ref) == REF_LENGTH else ""
