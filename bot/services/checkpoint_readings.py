@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from bot.replies import Button, Message, Reply, Text, button, t
+from bot.replies import Button, Reply, Text, button, t
 from bot.services import delivery, status_card
 from bot.services.callbacks import CallbackData, text
 from bot.services.checkpoint_staff import CHECKPOINT_STAFF
@@ -226,16 +226,10 @@ async def render_reading_notice(services: Services, campaign: Campaign, payload:
     reading = await uow.checkpoints.reading(payload.reading_id)
     if user is None or reading is None or reading.user_id != user.id:
         return None
-    card = (await status_card.refresh_code(services, uow, user, services.today(), services.clock.now())).card
-    if card is None:
-        return None
-    language = await language_of(services, uow, recipient.telegram_id)
     header = t("reading.notice", checkpoint=reading.checkpoint_name, temperature=str(reading.temperature),
                at=reading.at.astimezone(services.tz))
-    card = replace(card, caption=(header, *card.caption))
-    reply = Reply(language)
-    reply.messages.append(Message(parts=card.caption, buttons=status_card.card_buttons(services), card=card))
-    return reply
+    return await status_card.card_notice(services, uow, user, header,
+                                         await language_of(services, uow, recipient.telegram_id))
 
 
 READING_NOTICE = delivery.campaign_kind("checkpoint_reading", ReadingPayload, render_reading_notice)

@@ -19,7 +19,7 @@ from datetime import date
 from enum import StrEnum
 
 from bot import regions
-from bot.replies import Message, Reply, Text, button, t
+from bot.replies import Reply, Text, button, t
 from bot.services import delivery, roles, status_card
 from bot.services.access import authority
 from bot.services.administration.decisions import DECISION_DAYS_MAX, DECISION_REASON_MAX, record_decision
@@ -29,7 +29,7 @@ from bot.services.correction_states import state_text
 from bot.services.corrections import ReviewCorrection, clean_text, evidence_attachment, review_button, reviews
 from bot.services.feature import Command, Draft, Feature, Flow, Press, Step
 from rules.authority import Role
-from rules.corrections import REASON_MAX, RequestState, WrongAnswer, corrected_answers
+from rules.corrections import RequestState, WrongAnswer, corrected_answers
 from rules.evaluate import DECISION_REASON
 from rules.model import Answers, Colour
 from rules.validators import mask_name, parse_number
@@ -332,16 +332,10 @@ async def render_outcome(services: Services, campaign: Campaign, payload: Outcom
     user = await uow.users.get_by_telegram_id(recipient.telegram_id)
     if request is None or user is None or request.user_id != user.id:
         return None
-    reply = Reply(await language_of(services, uow, recipient.telegram_id))
+    language = await language_of(services, uow, recipient.telegram_id)
     header = t("correction.outcome", state=state_text(request))
-    if not payload.card:
-        return reply.say(header)
-    card = (await status_card.refresh_code(services, uow, user, services.today(), services.clock.now())).card
-    if card is None:
-        return reply.say(header)
-    card = replace(card, caption=(header, *card.caption))
-    reply.messages.append(Message(parts=card.caption, buttons=status_card.card_buttons(services), card=card))
-    return reply
+    notice = await status_card.card_notice(services, uow, user, header, language) if payload.card else None
+    return notice if notice is not None else Reply(language).say(header)
 
 
 OUTCOME_KIND = delivery.campaign_kind("correction_outcome", OutcomePayload, render_outcome)

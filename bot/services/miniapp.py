@@ -26,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from bot.replies import Message, Reply, Text, t, web_app_button
+from bot.replies import Reply, Text, t, web_app_button
 from bot.services import checkpoint, checkpoint_readings, checkpoint_staff, consent, delivery, status_card
 from bot.services.access import REGISTERED, Requirement, authority
 from bot.services.context import Actor, Services, Turn, language_of, turn_for
@@ -170,14 +170,8 @@ async def render_declaration_notice(services: Services, campaign: Campaign, payl
     if user is None or not user.active:
         return None
     await uow.lock_user(user.telegram_id)
-    now = services.clock.now()
-    card = (await status_card.refresh_code(services, uow, user, services.today(), now)).card
-    if card is None:
-        return None
-    reply = Reply(await language_of(services, uow, recipient.telegram_id))
-    header = t("miniapp.declared_notice", day=payload.day)
-    reply.messages.append(Message(parts=(header, *card.caption), buttons=status_card.card_buttons(services), card=card))
-    return reply
+    return await status_card.card_notice(services, uow, user, t("miniapp.declared_notice", day=payload.day),
+                                         await language_of(services, uow, recipient.telegram_id))
 
 
 async def scan(services: Services, actor: Actor, text: str) -> AppScan:

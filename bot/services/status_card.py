@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from bot.credentials.cwt import expiry_for, issue_credential
-from bot.replies import Button, Card, CardWords, Text, button, t, web_app_button
+from bot.replies import Button, Card, CardWords, Message, Reply, Text, button, t, web_app_button
 from bot.services.card_file_ids import LearntFileId
 from bot.services.access import answer_register_first
 from bot.services.common_buttons import RefreshStatus, StartCheckin, StartCorrection
@@ -50,6 +50,19 @@ class CardOutcome:
 
     status: Status | None  # None: no declaration behind a code (never declared, or all of them retired)
     card: Card | None  # None without a status, or when the caller's ``card_if`` wanted none
+
+
+async def card_notice(services: Services, uow: UnitOfWork, user: UserProfile, header: Text,
+                      language: str) -> Reply | None:
+    """A bulk notice: the person's current card (refreshed, as every card is) headed by ``header``, in one
+    message with the card's buttons; None when there is no card to show (nothing declared yet)."""
+    card = (await refresh_code(services, uow, user, services.today(), services.clock.now())).card
+    if card is None:
+        return None
+    card = replace(card, caption=(header, *card.caption))
+    reply = Reply(language)
+    reply.messages.append(Message(parts=card.caption, buttons=card_buttons(services), card=card))
+    return reply
 
 
 async def refresh_code(

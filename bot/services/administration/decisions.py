@@ -10,12 +10,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from pydantic import model_validator
 
-from bot.replies import Message, Reply, Text, button, t
+from bot.replies import Reply, Text, button, t
 from bot.services import delivery, status_card
 from bot import regions
 from bot.services import roles
@@ -227,16 +227,12 @@ async def render_decision_notice(services: Services, campaign: Campaign, payload
     if user is None:
         return None
     decision = _decision_of(payload, await uow.decisions.for_user(user.id))
-    card = (await status_card.refresh_code(services, uow, user, services.today(), services.clock.now())).card
-    if decision is None or card is None:
+    if decision is None:
         return None
-    language = await language_of(services, uow, recipient.telegram_id)
     header = t("override.notice", colour=t(f"colour.{decision.colour.value}"), until=decision.last_day,
                reason=decision.reason)
-    card = replace(card, caption=(header, *card.caption))
-    reply = Reply(language)
-    reply.messages.append(Message(parts=card.caption, buttons=status_card.card_buttons(services), card=card))
-    return reply
+    return await status_card.card_notice(services, uow, user, header,
+                                         await language_of(services, uow, recipient.telegram_id))
 
 
 DECISION = delivery.campaign_kind("decision", DecisionPayload, render_decision_notice)
