@@ -11,7 +11,7 @@ from importlib import resources
 
 from rules.regions import Region, RegionDataError, RegionTable, parse_region_table
 
-__all__ = ["Region", "RegionDataError", "RegionTable", "cities_of", "get", "is_province_prefix", "provinces",
+__all__ = ["Region", "RegionDataError", "RegionTable", "cities_of", "get", "is_province_prefix", "name_in", "provinces",
            "region_table"]
 
 DATA_PACKAGE, DATA_FILE = "rules", "data/gb2260.tsv"
@@ -26,6 +26,14 @@ def region_table() -> RegionTable:
 
 def get(code: str) -> Region | None:
     return region_table().get(code)
+
+
+def name_in(code: str, language: str, *, unknown: str | None = None) -> str:
+    """The region's name in ``language``; for a code the table lacks, ``unknown`` (default: the code)."""
+    region = region_table().get(code)
+    if region is None:
+        return code if unknown is None else unknown
+    return region.name_in(language)
 
 
 def provinces() -> list[Region]:

@@ -161,7 +161,7 @@ def _face(services: Services, card: Card, language: str) -> tuple[CardFace | Non
 
 def _in_language(services: Services, words: CardWords, language: str) -> CardFace:
     render = services.catalogue.render
-    return CardFace(heading=render(language, words.heading), region=region_name(words.region_code, language),
+    return CardFace(heading=render(language, words.heading), region=regions.name_in(words.region_code, language),
                     name=words.name, issued=render(language, words.issued),
                     valid_until=render(language, words.valid_until))
 
@@ -178,14 +178,6 @@ async def _send_paper(services: Services, bot: Bot, chat_id: int, paper: PaperCo
                        valid_until=face.valid_until, offline_note=services.catalogue.render(language, paper.offline_note))
     pdf = await asyncio.to_thread(render_paper, paper.url, paper.colour, words, font, paper.issued_at)
     return await bot.send_document(chat_id, pdf, filename=paper.filename, caption=caption or None)
-
-
-def region_name(code: str, language: str) -> str:
-    """A GB/T 2260 region in ``language`` (the code itself if the table lacks it)."""
-    region = regions.get(code)
-    if region is None:
-        return code
-    return region.name_en if language == "en" else region.name_zh
 
 
 async def _send_card(

@@ -32,6 +32,10 @@ class Region:
     name_en: str
     level: Level
 
+    def name_in(self, language: str) -> str:
+        """The name in the catalogue's ``language`` (``zh-CN`` or ``en``)."""
+        return self.name_zh if language == "zh-CN" else self.name_en
+
     @property
     def province_prefix(self) -> str:
         """The two leading digits shared by a province and everything in it."""

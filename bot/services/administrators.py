@@ -215,8 +215,7 @@ class AdminNotice(delivery.CampaignPayload):
 async def render_notice(services: Services, campaign: Campaign, payload: AdminNotice, recipient: DeliveryRecord,
                         uow: UnitOfWork) -> Reply:
     language = await language_of(services, uow, recipient.telegram_id)
-    region = regions.get(payload.scope)
-    name = payload.scope if region is None else region.name_zh if language == "zh-CN" else region.name_en
+    name = regions.name_in(payload.scope, language)
     reply = Reply(language)
     reply.say(t(f"admins.notice.{payload.event}", id=payload.id, role=t(f"admins.role.{payload.role}"),
                 scope=payload.scope, name=name, holder=payload.holder))

@@ -88,10 +88,7 @@ def visited_text(turn: Turn, codes: list[str]) -> Text:
 
 
 def region_name(turn: Turn, code: str) -> str:
-    region = regions.get(code)
-    if region is None:
-        return code
-    return region.name_zh if turn.language == "zh-CN" else region.name_en
+    return regions.name_in(code, turn.language)
 
 
 def symptoms_text(symptoms: list[Symptom]) -> Text:

@@ -188,10 +188,7 @@ def answers_text(answers: Answers) -> Text:
 
 
 def _region_name(turn: Turn, person: UserProfile) -> str:
-    region = regions.get(person.region_code)
-    if region is None:
-        return person.region_code
-    return region.name_zh if turn.language == "zh-CN" else region.name_en
+    return regions.name_in(person.region_code, turn.language)
 
 
 # --- deciding ---------------------------------------------------------------------------------------

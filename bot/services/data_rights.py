@@ -211,9 +211,7 @@ def _reader(turn: Turn, read: dict[str, Any]) -> str | Text:
     if read.get("guardian"):
         return t("mydata.reader_guardian")
     if "reviewer" in read:
-        region = regions.get(read["reviewer"])
-        name = read["reviewer"] if region is None else region.name_zh if turn.language == "zh-CN" else region.name_en
-        return t("mydata.reviewer", region=name)
+        return t("mydata.reviewer", region=regions.name_in(read["reviewer"], turn.language))
     return read.get("organisation") or read["checkpoint"]
 
 
@@ -261,8 +259,7 @@ def _instant(value: datetime | None) -> str | None:
 
 def summary(turn: Turn, user: UserProfile, document: dict[str, Any]) -> list[Text]:
     """The readable part: counts and dates, the ID and phone masked."""
-    region = regions.get(user.region_code)
-    region_name = (region.name_zh if turn.language == "zh-CN" else region.name_en) if region else user.region_code
+    region_name = regions.name_in(user.region_code, turn.language)
     parts = [
         t("mydata.header", day=turn.today),
         t("mydata.profile", name=mask_name(user.name), resident_id=masked_resident_id(user.resident_id),

@@ -364,7 +364,7 @@ async def _confirm(turn: Turn, pressed: ConfirmRegistration) -> None:
 
 
 def _region_name(turn: Turn, region: regions.Region) -> str:
-    return region.name_zh if turn.language == "zh-CN" else region.name_en
+    return region.name_in(turn.language)
 
 
 def _grid(buttons: Iterable[Button]) -> tuple[tuple[Button, ...], ...]:

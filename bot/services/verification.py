@@ -159,10 +159,7 @@ def issuer_region_name(issuer: str | None, published: str | None, language: str)
     if published is None:
         return None
     match = re.fullmatch(r"CN-(\d{6})", issuer or "")
-    region = regions.get(match.group(1)) if match else None
-    if region is None:
-        return published
-    return region.name_en if language == "en" else region.name_zh
+    return regions.name_in(match.group(1), language, unknown=published) if match else published
 
 
 async def verify_token(

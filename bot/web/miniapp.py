@@ -178,11 +178,10 @@ class _Words:
     def status(self, status: AppStatus) -> dict[str, Any]:
         language, services = status.language, self._services
         render = lambda text: self._render(language, text)  # noqa: E731 - one short local helper
-        region = regions.get(services.issuer_region)
         document: dict[str, Any] = {
             "language": language,
             "words": self.page(language),
-            "region": (region.name_en if language == "en" else region.name_zh) if region else services.settings.issuer,
+            "region": regions.name_in(services.issuer_region, language, unknown=services.settings.issuer),
             "registered": status.registered,
             "today": status.today.isoformat(),
             "now_ms": int(status.now.timestamp() * 1000),
@@ -219,7 +218,7 @@ class _Words:
     def _form(self, status: AppStatus) -> dict[str, Any]:
         render = lambda text: self._render(status.language, text)  # noqa: E731
         choices = lambda prefix, values: [{"value": v, "label": render(t(f"{prefix}.{v}"))} for v in values]  # noqa: E731
-        areas = [{"code": code, "label": render(t("checkin.area_toggle", mark="", name=_region_name(code, status.language),
+        areas = [{"code": code, "label": render(t("checkin.area_toggle", mark="", name=regions.name_in(code, status.language),
                                                     level=t(f"risk.level.{level.value}"))).strip()}
                  for code, level in status.offered_areas]
         return {
@@ -258,13 +257,6 @@ class _Words:
 
     def _time(self, instant: datetime) -> str:
         return instant.astimezone(self._services.tz).strftime("%Y-%m-%d %H:%M")
-
-
-def _region_name(code: str, language: str) -> str:
-    region = regions.get(code)
-    if region is None:
-        return code
-    return region.name_en if language == "en" else region.name_zh
 
 
 def _day(value: object) -> date | None:

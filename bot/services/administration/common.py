@@ -16,10 +16,7 @@ def join_lines(lines: list[Text]) -> Text:
 
 
 def region_name(turn: Turn, code: str) -> str:
-    region = regions.get(code)
-    if region is None:
-        return code
-    return region.name_zh if turn.language == "zh-CN" else region.name_en
+    return regions.name_in(code, turn.language)
 
 
 async def admin_help(turn: Turn) -> Text | None:
