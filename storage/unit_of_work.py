@@ -92,7 +92,6 @@ class UnitOfWork:
         self.audit = AuditRepository(self._session, cipher, dialect)
         self.decisions = DecisionRepository(self._session, cipher, dialect)
         self.risk_areas = RiskAreaRepository(self._session, cipher, dialect, cache=risk_area_cache)
-        self.actors.give_hints_to(self.statuses, self.decisions, self.risk_areas)
         self.administrators = AdministratorRepository(self._session, cipher, dialect)
         self.citizens = CitizenLookupRepository(self.users, self._session, cipher, dialect)
         self.deliveries = DeliveryRepository(self._session, cipher, dialect)
@@ -108,6 +107,7 @@ class UnitOfWork:
         self.imports = ImportRepository(self._session, cipher, dialect)
         # Correction requests and complaints.
         self.corrections = CorrectionRepository(self._session, cipher, dialect)
+        self.actors.give_hints_to(self.statuses, self.decisions, self.risk_areas, self.corrections)
         self.complaints = ComplaintRepository(self._session, cipher, dialect)
         self.family = FamilyRepository(self._session, cipher, dialect)
         # Checkpoints: their staff, scans and the temperatures measured.

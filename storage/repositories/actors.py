@@ -4,9 +4,10 @@ Every update reads the sender's language, conversation state and profile. Three
 queries would triple the hot path's round trips, so one outer-joined SELECT
 loads them together (each part may be missing).
 
-The same SELECT reads what lets a confirmation skip statements (issue: the morning peak): the
+The same SELECT reads what lets a confirmation skip statements (the morning peak): the
 sender's stored status (an unchanged status is not written again), whether any health-authority
-decision names them (none: the decisions query is skipped) and the risk-area change counter (the
+decision names them (none: the decisions query is skipped), whether any correction request is theirs (none:
+the card's request line needs no query) and the risk-area change counter (the
 process's copy of the list is used while it has not moved). Each is handed to its own repository
 as a hint for this transaction only.
 """
@@ -16,11 +17,13 @@ from sqlalchemy import BigInteger, bindparam, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.encryption import FieldCipher
-from storage.models import CacheVersionRow, ConversationStateRow, DecisionRow, PreferenceRow, StatusRow, UserRow
+from storage.models import (CacheVersionRow, ConversationStateRow, CorrectionRequestRow, DecisionRow, PreferenceRow,
+                            StatusRow, UserRow)
 from storage.records import ActorSnapshot, ConversationState
 from storage.repositories.administration import RISK_AREAS_VERSION, DecisionRepository, RiskAreaRepository
 from storage.repositories.base import Repository, RowsSelect, table_of
 from storage.repositories.conversations import ConversationRepository
+from storage.repositories.corrections import CorrectionRepository
 from storage.repositories.statuses import StatusRepository, stored_status_from
 from storage.repositories.users import UserRepository
 
@@ -29,12 +32,14 @@ _states = table_of(ConversationStateRow)
 _users = table_of(UserRow)
 _statuses = table_of(StatusRow)
 _decisions = table_of(DecisionRow)
+_corrections = table_of(CorrectionRequestRow)
 _versions = table_of(CacheVersionRow)
 
 
 def _build_query() -> RowsSelect:
     sender = select(bindparam("telegram_id", type_=BigInteger).label("telegram_id")).subquery("sender")
     has_decisions = exists().where(_decisions.c.user_id == _users.c.id)
+    has_corrections = exists().where(_corrections.c.user_id == _users.c.id)
     risk_areas_version = (select(_versions.c.version).where(_versions.c.name == RISK_AREAS_VERSION)
                           .scalar_subquery())
     return select(
@@ -45,6 +50,7 @@ def _build_query() -> RowsSelect:
         *(column.label(f"user_{column.name}") for column in _users.c),
         *(column.label(f"status_{column.name}") for column in _statuses.c),
         has_decisions.label("has_decisions"),
+        has_corrections.label("has_corrections"),
         risk_areas_version.label("risk_areas_version"),
     ).select_from(
         sender.outerjoin(_preferences, _preferences.c.telegram_id == sender.c.telegram_id)
@@ -64,12 +70,13 @@ class ActorRepository(Repository):
         super().__init__(session, cipher, dialect)
         self._users = users
         self._conversations = conversations
-        self._hinted: tuple[StatusRepository, DecisionRepository, RiskAreaRepository] | None = None
+        self._hinted: tuple[StatusRepository, DecisionRepository, RiskAreaRepository,
+                            CorrectionRepository] | None = None
 
     def give_hints_to(self, statuses: StatusRepository, decisions: DecisionRepository,
-                      risk_areas: RiskAreaRepository) -> None:
+                      risk_areas: RiskAreaRepository, corrections: CorrectionRepository) -> None:
         """The repositories of this unit of work that take what load() read beside the sender."""
-        self._hinted = (statuses, decisions, risk_areas)
+        self._hinted = (statuses, decisions, risk_areas, corrections)
 
     async def load(self, telegram_id: int) -> ActorSnapshot:
         row = (await self._session.execute(_QUERY, {"telegram_id": telegram_id})).one()._mapping
@@ -81,7 +88,7 @@ class ActorRepository(Repository):
         if row["user_id"] is not None:
             user = self._users.profile_from({c.name: row[f"user_{c.name}"] for c in _users.c})
         if self._hinted is not None:
-            statuses, decisions, risk_areas = self._hinted
+            statuses, decisions, risk_areas, corrections = self._hinted
             risk_areas.note_version(row["risk_areas_version"])
             if user is not None:
                 stored = row["status_user_id"]
@@ -89,4 +96,6 @@ class ActorRepository(Repository):
                                      stored_status_from({c.name: row[f"status_{c.name}"] for c in _statuses.c}))
                 if not row["has_decisions"]:
                     decisions.note_none(user.id)
+                if not row["has_corrections"]:
+                    corrections.note_none(user.id)
         return ActorSnapshot(language=row["language"], state=state, user=user)

@@ -21,6 +21,15 @@ def _context(user_id: int, what: str) -> bytes:
 
 
 class CorrectionRepository(Repository):
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self._known_without: set[int] = set()
+
+    def note_none(self, user_id: int) -> None:
+        """The sender's load found no request of this user (same transaction): latest_for needs no query.
+        Every card shows the latest request's state, and almost nobody has one."""
+        self._known_without.add(user_id)
+
     async def file(self, user_id: int, region_code: str, disputed: Disputed, day: date | None, reason: str,
                    evidence_file_id: str | None, now: datetime) -> CorrectionRequest:
         require_aware("now", now)
@@ -34,6 +43,7 @@ class CorrectionRepository(Repository):
             .returning(_requests.c.id)
         )
         request_id = cast(int, (await self._session.execute(statement)).scalar_one())
+        self._known_without.discard(user_id)
         return CorrectionRequest(request_id, user_id, region_code, disputed, day, reason, evidence_file_id,
                                  RequestState.SUBMITTED, now)
 
@@ -42,6 +52,8 @@ class CorrectionRepository(Repository):
         return None if row is None else self._record(row)
 
     async def latest_for(self, user_id: int) -> CorrectionRequest | None:
+        if user_id in self._known_without:
+            return None
         query = select(_requests).where(_requests.c.user_id == user_id).order_by(_requests.c.id.desc()).limit(1)
         row = (await self._session.execute(query)).first()
         return None if row is None else self._record(row)

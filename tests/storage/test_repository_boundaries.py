@@ -70,8 +70,9 @@ STILL_SHARED = {
     # One query loads a turn: the sender, their language and their flow state.
     ("actors.py", "PreferenceRow"), ("actors.py", "ConversationStateRow"),
     # … and, so a cached confirmation needs no more statements, the stored status, whether any decision
-    # names them, and the risk areas' change counter (storage.caches).
+    # or correction request names them, and the risk areas' change counter (storage.caches).
     ("actors.py", "StatusRow"), ("actors.py", "DecisionRow"), ("actors.py", "CacheVersionRow"),
+    ("actors.py", "CorrectionRequestRow"),
     # Stored statuses by colour: the counts, the audiences and the managers' summaries group by them.
     ("daily_counts.py", "StatusRow"), ("delivery.py", "StatusRow"), ("organisations.py", "StatusRow"),
     ("stats.py", "StatusRow"), ("status_sweep.py", "StatusRow"),

@@ -92,6 +92,26 @@ async def test_the_decisions_query_is_skipped_for_someone_with_none(
         assert len(_touching(seen, "decisions", "select")) == 1
 
 
+async def test_the_cards_request_line_needs_no_query_for_someone_without_a_request(
+        database: Database, now, new_user: Callable[..., NewUser]) -> None:
+    from rules.corrections import Disputed
+
+    async with database.unit_of_work() as uow:
+        user = await uow.users.add(new_user(3), now)
+    async with database.unit_of_work() as uow:
+        await uow.actors.load(3)
+        with statements(database) as seen:
+            assert await uow.corrections.latest_for(user.id) is None
+        assert seen == []
+        filed = await uow.corrections.file(user.id, "330106", Disputed.COLOUR, None, "wrong", None, now)
+        assert await uow.corrections.latest_for(user.id) == filed  # filed in this turn: read
+    async with database.unit_of_work() as uow:
+        await uow.actors.load(3)
+        with statements(database) as seen:
+            assert await uow.corrections.latest_for(user.id) == filed
+        assert len(_touching(seen, "correction_requests", "select")) == 1
+
+
 async def test_an_unchanged_status_is_not_written_again(
         database: Database, now, new_user: Callable[..., NewUser]) -> None:
     async with database.unit_of_work() as uow:
