@@ -41,7 +41,8 @@ def build_application(services: Services, *, request: BaseRequest | None = None)
             .request(AiohttpRequest(connection_pool_size=256))
             .get_updates_request(AiohttpRequest(connection_pool_size=1))
             # One limiter for every call to Telegram: chat replies and bulk delivery share its budget.
-            .rate_limiter(TelegramRateLimiter(OutgoingLimiter(bulk_rate=settings.broadcast_rate)))
+            .rate_limiter(TelegramRateLimiter(OutgoingLimiter(bulk_rate=settings.broadcast_rate,
+                                                               total=settings.telegram_rate)))
             .post_init(register_command_menu)
         )
     application = builder.build()

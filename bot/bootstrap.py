@@ -99,6 +99,14 @@ def load_data_key(settings: Settings, *, create: bool) -> bytes:
     return read_data_key(path)
 
 
+def pool_options(settings: Settings) -> dict[str, int]:
+    """PostgreSQL: exactly HEALTHCODE_DATABASE_POOL_SIZE connections per process, never more, so that
+    pool size × processes is a bound start-up can check against max_connections."""
+    if not settings.database_url.startswith("postgresql"):
+        return {}
+    return {"pool_size": settings.database_pool_size, "max_overflow": 0}
+
+
 async def open_database(settings: Settings, now: datetime, *, create_key: bool = False,
                         migrate: bool = True) -> Database:
     """Migrate, then open the database with the data key, refusing a key that is not the database's own.
@@ -116,7 +124,8 @@ async def open_database(settings: Settings, now: datetime, *, create_key: bool =
     if not path.exists() and await _holds_keyed_data(settings.database_url):
         raise StartupError(f"HEALTHCODE_DATA_KEY_FILE: {path} does not exist, but the database holds data "
                            "encrypted with a data key; restore that key file (a new key cannot read the data)")
-    database = Database(settings.database_url, FieldCipher(load_data_key(settings, create=create_key)))
+    database = Database(settings.database_url, FieldCipher(load_data_key(settings, create=create_key)),
+                        **pool_options(settings))
     try:
         async with database.unit_of_work() as uow:
             outcome = await uow.key_check.verify(now, record=migrate)

@@ -43,6 +43,14 @@ class Settings(BaseSettings):
     # Processes serving the web side on that one port (SO_REUSEPORT): verification scales with cores.
     web_workers: int = Field(default=1, ge=1, le=64)
     webhook_url: str | None = None
+    # The secret Telegram echoes in X-Telegram-Bot-Api-Secret-Token. Unset: `healthcode run` draws one at
+    # start and hands it to its own worker processes; set it when processes start apart (several machines).
+    webhook_secret: SecretStr | None = None
+    # Requests per second Telegram accepts from this bot, all processes together (its documented ~30/s).
+    telegram_rate: int = Field(default=30, ge=1, le=1000)
+    # PostgreSQL connections each process keeps (no overflow): pool size × processes must stay under
+    # the server's max_connections, which start-up checks.
+    database_pool_size: int = Field(default=15, ge=1, le=500)
     log_level: str = "INFO"
     # Mutual recognition: other issuers' trust lists, as file paths or http(s) URLs, comma-separated.
     trusted_issuers: Annotated[tuple[str, ...], NoDecode] = ()
@@ -136,6 +144,16 @@ class Settings(BaseSettings):
         if value and not re.fullmatch(r"https://[^\s/]+(/\S*)?", value):
             raise ValueError("Telegram only delivers webhooks to https:// URLs")
         return value or None
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _telegram_secret_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        # Telegram's rule for setWebhook's secret_token: 1-256 characters of A-Z, a-z, 0-9, _ and -.
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()):
+            raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule for secret_token)")
+        return value
 
     @field_validator("database_url")
     @classmethod

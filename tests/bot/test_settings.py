@@ -23,6 +23,10 @@ from bot.settings import SettingsError, load_settings
         ("HEALTHCODE_LOG_LEVEL", "loud", "DEBUG, INFO, WARNING or ERROR"),
         ("HEALTHCODE_REMINDER_TIME", "8am", "HH:MM"),
         ("HEALTHCODE_RETENTION_DAYS", "3", "greater than or equal to 15"),
+        ("HEALTHCODE_WEBHOOK_SECRET", "has spaces", "A-Z, a-z, 0-9, _ and -"),
+        ("HEALTHCODE_WEBHOOK_SECRET", "x" * 257, "1-256 characters"),
+        ("HEALTHCODE_TELEGRAM_RATE", "0", "greater than or equal to 1"),
+        ("HEALTHCODE_DATABASE_POOL_SIZE", "0", "greater than or equal to 1"),
     ],
 )
 def test_bad_values_name_the_variable_and_the_reason(
