@@ -585,3 +585,11 @@ class GuardianLink:
     @property
     def full(self) -> bool:
         return self.access == "full"
+
+
+class Claim(Enum):
+    """What a webhook delivery's claim on its update found (ProcessedUpdateRepository.claim)."""
+
+    FIRST = "first"  # this delivery runs the update
+    DUPLICATE = "duplicate"  # an earlier delivery of the same update_id committed
+    SUPERSEDED = "superseded"  # a later update of the same person was handled already

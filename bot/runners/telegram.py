@@ -16,6 +16,7 @@ from bot.metrics import instrument_application
 from bot.services.context import Services
 from bot.services.delivery.worker import DeliveryWorker
 from bot.settings import Settings
+from bot.runners.scale_out import check_connection_budget
 from bot.runners.web_workers import WebWorkers
 from bot.web.server import PortInUse, WebSide
 from handlers.delivery_sender import TelegramSender
@@ -35,9 +36,23 @@ async def prepare(settings: Settings) -> tuple[Services, Application]:
 def run_polling(settings: Settings, services: Services, application: Application) -> None:
     """Serve until stopped: long polling, or webhook mode when HEALTHCODE_WEBHOOK_URL is set."""
     loop = asyncio.get_event_loop()
+    loop.run_until_complete(check_connection_budget(settings, services.database))
     loop.run_until_complete(services.cards.start())  # fresh cards drawn in worker processes
     try:
         _serve(settings, services, application, loop)
+    finally:
+        loop.run_until_complete(services.cards.shutdown())
+
+
+def run_webhook_worker(services: Services, application: Application, parent_pid: int) -> None:
+    """One of HEALTHCODE_WEB_WORKERS in webhook mode: updates and the web side only. Bulk delivery and
+    the timed jobs run in the first process (one sender of the bot's bulk, one run of each job)."""
+    loop = asyncio.get_event_loop()
+    loop.run_until_complete(services.cards.start())
+    try:
+        from bot.runners.webhook import serve_webhook
+
+        loop.run_until_complete(serve_webhook(services, application, parent_pid=parent_pid))
     finally:
         loop.run_until_complete(services.cards.shutdown())
 
@@ -49,9 +64,6 @@ def _serve(settings: Settings, services: Services, application: Application, loo
     delivery_worker = DeliveryWorker(services, TelegramSender(services, application.bot))
     if settings.webhook_url:
         from bot.runners.webhook import serve_webhook
-
-        if settings.web_workers > 1:  # the webhook must reach the one process that runs the bot
-            log.warning("HEALTHCODE_WEB_WORKERS is ignored in webhook mode; run `healthcode web` apart instead")
 
         try:
             loop.run_until_complete(delivery_worker.start())
