@@ -1,0 +1,193 @@
+"""Two processes on one database (issue 14 §7): what one of them changes, the other answers within the
+bound ARCHITECTURE.md ("Process-local state") gives for each process-local copy.
+
+Each "process" is a full ``create_services`` (its own Database, caches, key ring, trust store) with its
+own Application, local Bot API and web server, sharing only what real processes share: the database,
+the state directory (data key) and the keys directory. Runs on SQLite (one file) and PostgreSQL.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.clock import ManualClock
+from bot.credentials.keyring import KeyRing
+from bot.local.chat import LocalUser
+from bot.services.verification_records import IssuerRecordCache
+from tests.handlers.conftest import START, Harness, start_harness, stop_harness
+from tests.handlers.test_org_fixtures import ADMIN, register
+from tests.web.conftest import Site, card_token, start_site, stop_site
+
+CITIZEN = LocalUser(20001, "Alice", "en")
+VIEWER = LocalUser(63004, "Viewer", "en")
+NOT_PERMITTED = "Not permitted. This has been logged."
+
+
+class Ticks:
+    """The monotonic clock of process B's verification caches, moved by the test."""
+
+    def __init__(self) -> None:
+        self.value = 0.0
+
+    def __call__(self) -> float:
+        return self.value
+
+
+@dataclass
+class Processes:
+    a: Site
+    b: Site
+    ticks: Ticks  # B's caches' monotonic time
+    clock: ManualClock  # the wall clock both processes read
+
+
+async def _start(tmp_path: Path, database_url: str, clock: ManualClock, ticks: Ticks | None = None) -> Site:
+    harness = await start_harness(tmp_path, database_url, clock)
+    if ticks is not None:  # the same cache create_services makes, on a clock the test moves
+        harness.services.issuer_records = IssuerRecordCache(monotonic=ticks)
+        harness.services.issuer_records.watch(harness.services.database)
+    return await start_site(harness)
+
+
+async def _stop(site: Site) -> None:
+    harness = site.harness
+    await stop_site(site)
+    await stop_harness(harness)
+
+
+@pytest.fixture
+async def processes(tmp_path: Path, database_url: str) -> AsyncIterator[Processes]:
+    clock, ticks = ManualClock(START), Ticks()
+    a = await _start(tmp_path, database_url, clock)
+    b = await _start(tmp_path, database_url, clock, ticks)
+    yield Processes(a, b, ticks, clock)
+    await _stop(b)
+    await _stop(a)
+
+
+def _reason(page: str) -> str:
+    match = re.search(r'<main id="result"[^>]* data-reason="([^"]*)"', page)
+    assert match, "no data-reason on the result element"
+    return match.group(1)
+
+
+async def _api(site: Site, token: str) -> dict:
+    _, result = await site.get_json(f"/api/v1/verify?c={token}")
+    return result
+
+
+# --- our credentials: superseded, revoked (erased) ---------------------------------------------
+
+
+async def test_a_code_superseded_on_a_is_refused_by_bs_api_page_and_revocation_list_within_the_bound(
+        processes: Processes) -> None:
+    a, b, ticks = processes.a, processes.b, processes.ticks
+    green = await card_token(a.harness, CITIZEN)
+    assert (await _api(b, green))["valid"] is True  # B now holds it as live in its WithdrawnIndex ...
+    _, page, _ = await b.get(f"/V/{green}")
+    assert _reason(page) == "ok"  # ... and the page's lookup (with the name) in its IssuerRecordCache
+    _, revoked = await b.get_json("/.well-known/healthcode/revoked.json")
+    assert revoked["revoked"] == []
+
+    await card_token(a.harness, CITIZEN, temperature="38.2")  # A supersedes the green code: B is not told
+    # Inside the bound B may still answer from memory (this is the bound being real, not a promise) ...
+    assert (await _api(b, green))["valid"] is True
+    # ... the API's next read of the revocation list (every WithdrawnIndex.refresh_seconds = 1 s) has it:
+    ticks.value += 1.0
+    result = await _api(b, green)
+    assert (result["valid"], result["reason"]) == (False, "superseded")
+    # The page's lookup is kept IssuerRecordCache.ttl_seconds = 2 s.
+    ticks.value += 1.0
+    _, page, _ = await b.get(f"/V/{green}")
+    assert _reason(page) == "superseded"
+    # revoked.json is rebuilt once a second (by the wall clock).
+    processes.clock.advance(timedelta(seconds=1))
+    _, revoked = await b.get_json("/.well-known/healthcode/revoked.json")
+    assert len(revoked["revoked"]) == 1
+
+
+async def test_a_code_erased_on_a_is_revoked_on_b_within_a_second(processes: Processes) -> None:
+    a, b, ticks = processes.a, processes.b, processes.ticks
+    green = await card_token(a.harness, CITIZEN)
+    assert (await _api(b, green))["valid"] is True
+    await a.harness.say(CITIZEN, "/forget")
+    [done] = await a.harness.press(CITIZEN, "Erase everything")
+    assert "Your data has been erased" in done.text
+    ticks.value += 1.0
+    result = await _api(b, green)
+    assert (result["valid"], result["reason"]) == (False, "revoked")
+    ticks.value += 1.0
+    _, page, _ = await b.get(f"/V/{green}")
+    assert _reason(page) == "revoked"
+
+
+async def test_b_verifies_a_code_a_has_just_issued_with_no_wait(processes: Processes) -> None:
+    # Nothing is cached for a credential B has never seen: a new code is valid everywhere at once.
+    token = await card_token(processes.a.harness, CITIZEN)
+    result = await _api(processes.b, token)
+    assert result["valid"] is True and result["colour"] == "green"
+
+
+# --- what an evaluation reads: the risk-area list ------------------------------------------------
+
+
+async def test_a_risk_area_listed_on_a_counts_in_bs_very_next_evaluation(processes: Processes) -> None:
+    a, b = processes.a.harness, processes.b.harness
+    await register(b, CITIZEN, 1)
+    await b.declare(CITIZEN)  # B has read (and keeps) the empty risk-area list
+    await a.say(ADMIN, "/riskareas add 420100 high")
+    await b.say(CITIZEN, "/checkin")
+    await b.say(CITIZEN, "36.5")
+    await b.chat.press_data(CITIZEN, b.chat.latest_with_buttons(CITIZEN), "ci:sym:done")
+    question = (await b.chat.press_data(CITIZEN, b.chat.latest_with_buttons(CITIZEN), "ci:contact:no"))[-1]
+    assert "Wuhan (high-risk)" in str(question.buttons)  # B offers the area A listed
+    [question] = await b.chat.press_data(CITIZEN, question, "ci:area:420100")
+    await b.chat.press_data(CITIZEN, question, "ci:area:done")
+    await b.chat.press_data(CITIZEN, b.chat.latest_with_buttons(CITIZEN), "ci:diag:none")
+    card = (await b.press(CITIZEN, "Confirm"))[-1]
+    assert "Red code" in card.caption and "travel to a high-risk area" in card.caption
+
+
+# --- who may do what: appointed administrators -------------------------------------------------
+
+
+async def test_an_administrator_appointed_on_a_acts_on_b_and_a_revocation_on_a_stops_them_on_b(
+        processes: Processes) -> None:
+    a, b = processes.a.harness, processes.b.harness
+    [refused] = await b.say(VIEWER, "/stats")
+    assert refused.text == NOT_PERMITTED
+    [invitation] = await a.say(ADMIN, "/appoint viewer 3301")
+    code = re.search(r"/accept_admin ([A-Z0-9]{12})", invitation.text)
+    assert code, invitation.text
+    await a.say(VIEWER, f"/accept_admin {code.group(1)}")
+    await a.press(VIEWER, "Accept")
+    allowed = await b.say(VIEWER, "/stats")
+    assert allowed[0].text.startswith("Statistics for")
+    async with a.services.database.unit_of_work() as uow:
+        [appointment] = await uow.administrators.held_by(VIEWER.telegram_id)
+    await a.say(ADMIN, f"/revoke {appointment.id}")
+    [refused] = await b.say(VIEWER, "/stats")
+    assert refused.text == NOT_PERMITTED
+
+
+# --- conversation state -----------------------------------------------------------------------
+
+
+async def test_a_flow_started_on_a_goes_on_on_b(processes: Processes) -> None:
+    a, b = processes.a.harness, processes.b.harness
+    await register(a, CITIZEN, 1)
+    await a.say(CITIZEN, "/checkin")
+    [asked] = await b.say(CITIZEN, "36.6")  # the next update reaches the other process
+    assert "symptoms" in asked.text.lower()
+
+
+# --- the key ring ------------------------------------------------------------------------------
+
+
+async def _stopped(harness: Harness) -> None:
+    await stop_harness(harness)
