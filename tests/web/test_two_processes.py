@@ -19,13 +19,15 @@ from bot.clock import ManualClock
 from bot.credentials.keyring import KeyRing
 from bot.local.chat import LocalUser
 from bot.services.verification_records import IssuerRecordCache
-from tests.handlers.conftest import START, Harness, start_harness, stop_harness
+from tests.handlers.conftest import START, start_harness, stop_harness
 from tests.handlers.test_org_fixtures import ADMIN, register
-from tests.web.conftest import Site, card_token, start_site, stop_site
+from bot.web.server import watch_key_ring
+from tests.web.conftest import Site, card_token, start_site, stop_site, stranger_token
 
 CITIZEN = LocalUser(20001, "Alice", "en")
 VIEWER = LocalUser(63004, "Viewer", "en")
 NOT_PERMITTED = "Not permitted. This has been logged."
+LIFETIME = timedelta(hours=49)
 
 
 class Ticks:
@@ -189,5 +191,43 @@ async def test_a_flow_started_on_a_goes_on_on_b(processes: Processes) -> None:
 # --- the key ring ------------------------------------------------------------------------------
 
 
-async def _stopped(harness: Harness) -> None:
-    await stop_harness(harness)
+async def test_a_code_signed_by_a_key_rotated_in_while_b_ran_verifies_on_b_at_once(
+        tmp_path: Path, database_url: str) -> None:
+    clock = ManualClock(START)
+    b = await _start(tmp_path, database_url, clock)
+    try:
+        watch_key_ring(b.harness.services)  # what `keep_trust_fresh` sets up in every serving process
+        old_kid = b.harness.services.keyring.current_signer().kid
+        clock.advance(timedelta(hours=1))
+        # `healthcode keys rotate`, then a process that starts afterwards (a restarted web worker, a new
+        # bot process): it signs with the new key at once, before B's watcher has looked at the file.
+        new_kid = KeyRing.load(b.harness.services.keyring.directory).rotate(clock.now(), LIFETIME).kid
+        a = await _start(tmp_path, database_url, clock)
+        try:
+            token = await card_token(a.harness, CITIZEN)
+            assert (await _api(a, token))["kid"] == new_kid
+            result = await _api(b, token)
+            assert (result["valid"], result["kid"]) == (True, new_kid), result
+            _, page, _ = await b.get(f"/V/{token}")
+            assert _reason(page) == "ok"
+            # B now publishes the new key too, and goes on signing with the old one for a refresh interval.
+            _, published = await b.get_json("/.well-known/healthcode/trust-list.json")
+            assert {key["kid"] for key in published["keys"]} == {old_kid, new_kid}
+            assert b.harness.services.keyring.current_signer().kid == old_kid
+        finally:
+            await _stop(a)
+    finally:
+        await _stop(b)
+
+
+async def test_a_forged_kid_of_ours_leaves_the_key_ring_in_use_alone(processes: Processes) -> None:
+    b = processes.b.harness.services
+    watch_key_ring(b)
+    ring = b.keyring
+    forged = stranger_token(b.settings.issuer, processes.clock.now())
+    for _ in range(3):  # each looks at the file's size and time only: unchanged, nothing is loaded
+        result = await _api(processes.b, forged)
+        assert (result["valid"], result["reason"]) == (False, "unknown_key")
+    assert b.keyring is ring
+    token = await card_token(processes.a.harness, CITIZEN)
+    assert (await _api(processes.b, token))["valid"] is True
