@@ -22,10 +22,12 @@ from bot.services.verification_records import IssuerRecordCache
 from tests.handlers.conftest import START, start_harness, stop_harness
 from tests.handlers.test_org_fixtures import ADMIN, register
 from bot.web.server import watch_key_ring
+from tests.web.miniapp_support import auth
 from tests.web.conftest import Site, card_token, start_site, stop_site, stranger_token
 
 CITIZEN = LocalUser(20001, "Alice", "en")
 VIEWER = LocalUser(63004, "Viewer", "en")
+GATE = LocalUser(30001, "Gate", "en")
 NOT_PERMITTED = "Not permitted. This has been logged."
 LIFETIME = timedelta(hours=49)
 
@@ -133,6 +135,21 @@ async def test_b_verifies_a_code_a_has_just_issued_with_no_wait(processes: Proce
     token = await card_token(processes.a.harness, CITIZEN)
     result = await _api(processes.b, token)
     assert result["valid"] is True and result["colour"] == "green"
+
+
+async def test_bs_chat_verification_and_mini_app_see_as_change_on_a(processes: Processes) -> None:
+    a, b, ticks = processes.a, processes.b, processes.ticks
+    green = await card_token(a.harness, CITIZEN)
+    [verdict] = await b.harness.say(GATE, f"/verify {green}")
+    assert verdict.body.startswith("✅")
+    _, app = await b.get_json("/app/api/status", headers=auth(b.harness, CITIZEN))
+    assert app["code"]["colour"] == "green"
+    await card_token(a.harness, CITIZEN, temperature="38.2")
+    _, app = await b.get_json("/app/api/status", headers=auth(b.harness, CITIZEN))  # read per request
+    assert app["code"]["colour"] == "yellow"
+    ticks.value += 2.0  # the chat's lookup is kept IssuerRecordCache.ttl_seconds
+    [verdict] = await b.harness.say(GATE, f"/verify {green}")
+    assert verdict.body.startswith("❌ NOT VALID: superseded")
 
 
 # --- what an evaluation reads: the risk-area list ------------------------------------------------
