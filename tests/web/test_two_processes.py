@@ -85,6 +85,17 @@ async def _api(site: Site, token: str) -> dict:
     return result
 
 
+async def _refused_within_the_bound(b: Site, ticks: Ticks, token: str, reason: str) -> None:
+    # The API's next read of the revocation list (every WithdrawnIndex.refresh_seconds = 1 s) has it ...
+    ticks.value += 1.0
+    result = await _api(b, token)
+    assert (result["valid"], result["reason"]) == (False, reason)
+    # ... and the page's lookup (with the name) is kept IssuerRecordCache.ttl_seconds = 2 s.
+    ticks.value += 1.0
+    _, page, _ = await b.get(f"/V/{token}")
+    assert _reason(page) == reason
+
+
 # --- our credentials: superseded, revoked (erased) ---------------------------------------------
 
 
@@ -101,14 +112,7 @@ async def test_a_code_superseded_on_a_is_refused_by_bs_api_page_and_revocation_l
     await card_token(a.harness, CITIZEN, temperature="38.2")  # A supersedes the green code: B is not told
     # Inside the bound B may still answer from memory (this is the bound being real, not a promise) ...
     assert (await _api(b, green))["valid"] is True
-    # ... the API's next read of the revocation list (every WithdrawnIndex.refresh_seconds = 1 s) has it:
-    ticks.value += 1.0
-    result = await _api(b, green)
-    assert (result["valid"], result["reason"]) == (False, "superseded")
-    # The page's lookup is kept IssuerRecordCache.ttl_seconds = 2 s.
-    ticks.value += 1.0
-    _, page, _ = await b.get(f"/V/{green}")
-    assert _reason(page) == "superseded"
+    await _refused_within_the_bound(b, ticks, green, "superseded")
     # revoked.json is rebuilt once a second (by the wall clock).
     processes.clock.advance(timedelta(seconds=1))
     _, revoked = await b.get_json("/.well-known/healthcode/revoked.json")
@@ -119,15 +123,12 @@ async def test_a_code_erased_on_a_is_revoked_on_b_within_a_second(processes: Pro
     a, b, ticks = processes.a, processes.b, processes.ticks
     green = await card_token(a.harness, CITIZEN)
     assert (await _api(b, green))["valid"] is True
+    _, page, _ = await b.get(f"/V/{green}")
+    assert _reason(page) == "ok"
     await a.harness.say(CITIZEN, "/forget")
     [done] = await a.harness.press(CITIZEN, "Erase everything")
     assert "Your data has been erased" in done.text
-    ticks.value += 1.0
-    result = await _api(b, green)
-    assert (result["valid"], result["reason"]) == (False, "revoked")
-    ticks.value += 1.0
-    _, page, _ = await b.get(f"/V/{green}")
-    assert _reason(page) == "revoked"
+    await _refused_within_the_bound(b, ticks, green, "revoked")
 
 
 async def test_b_verifies_a_code_a_has_just_issued_with_no_wait(processes: Processes) -> None:
