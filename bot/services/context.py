@@ -45,6 +45,10 @@ class Actor:
     language_code: str | None = None
 
 
+def _key_ring_unchanged() -> bool:
+    return False
+
+
 @dataclass(slots=True)
 class Services:
     settings: Settings
@@ -65,6 +69,9 @@ class Services:
     # The Bot API is the in-process stand-in (the shell, the tests): the Mini App then signs and serves
     # its own stand-in of telegram-web-app.js, with the local token.
     local_bot_api: bool = False
+    # Looks at the key ring on disk again now; True when the ring in use was replaced. A serving process
+    # sets it (bot.web.server.watch_key_ring); verification calls it for a kid of ours it does not know.
+    reload_key_ring: Callable[[], bool] = _key_ring_unchanged
 
     @property
     def tz(self) -> ZoneInfo:
