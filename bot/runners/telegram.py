@@ -13,6 +13,7 @@ from bot.bootstrap import StartupError, check_web_host, create_services
 from bot.clock import SystemClock
 from bot.jobs.runtime import TimedJobs
 from bot.metrics import instrument_application
+from bot.rate_share import rate_share_for
 from bot.services.context import Services
 from bot.services.delivery.worker import DeliveryWorker
 from bot.settings import Settings
@@ -36,9 +37,13 @@ def run_polling(settings: Settings, services: Services, application: Application
     """Serve until stopped: long polling, or webhook mode when HEALTHCODE_WEBHOOK_URL is set."""
     loop = asyncio.get_event_loop()
     loop.run_until_complete(services.cards.start())  # fresh cards drawn in worker processes
+    # This process's share of the bot's Telegram rate (PostgreSQL; a no-op on SQLite): before anything is sent.
+    rate_share = rate_share_for(application.bot, services.database, settings.telegram_rate)
+    loop.run_until_complete(rate_share.start())
     try:
         _serve(settings, services, application, loop)
     finally:
+        loop.run_until_complete(rate_share.stop())  # after the bot and the delivery worker stopped sending
         loop.run_until_complete(services.cards.shutdown())
 
 
