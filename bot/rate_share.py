@@ -144,6 +144,7 @@ class RateShare:
         self._wake = asyncio.Event()
         self._announced_until = -math.inf  # the end of our latest 429 pause (monotonic)
         self._failing = False
+        self._listening = False
         self.last: Allotment | None = None
 
     @property
@@ -152,12 +153,16 @@ class RateShare:
         return self._limiter is not None and self._database.dialect == "postgresql"
 
     async def start(self) -> None:
-        """Before the bot sends anything: no share until the first renewal (which this makes)."""
+        """Call it before the bot sends anything (before the Application is initialised: getMe goes
+        through the limiter too), so that nothing leaves outside a share. No share until the first
+        renewal, which this makes."""
         if not self.active or self._task is not None:
             return
         assert self._limiter is not None
         self._limiter.set_total(0)
-        self._limiter.on_pause(self._paused)
+        if not self._listening:
+            self._limiter.on_pause(self._paused)
+            self._listening = True
         await self.renew()
         self._task = asyncio.create_task(self._run(), name="rate-share")
 
