@@ -13,6 +13,7 @@ import random
 import secrets
 import sys
 from collections.abc import AsyncIterator, Callable
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import aiohttp
@@ -20,13 +21,19 @@ import pytest
 
 from bot.clock import monotonic_seconds
 from bot.rate_limit import OutgoingLimiter
-from bot.rate_share import RateShare, allot, fair_share
+from bot.application import build_application
+from bot.bootstrap import create_services
+from bot.clock import ManualClock
+from bot.rate_share import RateShare, allot, fair_share, rate_share_for
 from storage.database import Database
 from storage.encryption import FieldCipher
+from storage.records import SenderShare, SenderShareView
 from tests.bot.fake_telegram import busiest_second, fake_telegram
+from tests.handlers.conftest import START, make_settings
 
 PG = bool(os.environ.get("TEST_DATABASE_URL"))
 RATE = 30
+BACKENDS = ["sqlite"] + (["postgresql"] if PG else [])
 FAST = {"renew_every": 0.2, "grant_seconds": 0.5, "forget_after": 2.0}
 postgresql_only = [pytest.mark.parametrize("backend", ["postgresql"]),
                    pytest.mark.skipif(not PG, reason="shares are renewed through PostgreSQL (TEST_DATABASE_URL)")]
@@ -169,8 +176,8 @@ async def _flood(share: RateShare, until: float, log: list[tuple[float, float]])
             permit = await limiter(share).admit_reply()
             left = monotonic_seconds()
             await asyncio.sleep(random.uniform(0.005, 0.08))  # the round trip
+            log.append((left, monotonic_seconds()))  # the answer is back (then the limiter hears of it)
             permit.done()
-            log.append((left, monotonic_seconds()))
 
     await asyncio.gather(*(lane() for _ in range(12)))
 
@@ -227,3 +234,37 @@ async def test_without_the_share_two_os_processes_would_exceed_the_rate(database
     rate = 20
     arrivals, _ = await _two_processes(database_url, rate, "--no-share")
     assert busiest_second(arrivals) > rate * 3 // 2
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_the_runner_finds_the_limiter_on_a_production_bots_wire(tmp_path: Path, database_url: str) -> None:
+    """bot.runners.telegram starts rate_share_for(application.bot, …): it must find the real limiter."""
+    services = await create_services(make_settings(tmp_path, database_url, telegram_token="1:SHARE"), ManualClock(START),
+                                     local=True)
+    try:
+        application = build_application(services)
+        share = rate_share_for(application.bot, services.database, services.settings.telegram_rate)
+        assert share._limiter is application.bot.rate_limiter.limiter
+        assert share.active == (services.database.dialect == "postgresql")
+        await share.start()
+        assert share._limiter.total_now() == services.settings.telegram_rate  # alone: the whole rate
+        await share.stop()
+        async with services.database.unit_of_work() as uow:
+            assert await uow.sender_shares.every() == []  # it left
+    finally:
+        await services.database.dispose()
+
+
+def test_a_share_is_what_the_others_do_not_hold_and_a_pause_is_the_longest_asked() -> None:
+    now = datetime(2026, 12, 2, tzinfo=timezone.utc)
+
+    def row(pid: str, holds: int, pause: float | None = None) -> SenderShare:
+        return SenderShare(pid, now, now, holds, holds, None if pause is None else now + timedelta(seconds=pause))
+
+    view = SenderShareView(now, None, (row("a", 25, pause=2), row("c", 0, pause=-1)))
+    allotment = allot(view, "b", rate=30, footprint=0, own_pause=0)
+    assert (allotment.share, allotment.holds, allotment.processes) == (5, 5, 3)  # fair 10, but a holds 25
+    assert allotment.pause_left == 2 and allotment.paused_until is None
+    mine = allot(view, "b", rate=30, footprint=12, own_pause=3)
+    assert (mine.share, mine.holds) == (5, 12)  # still counts 12 admitted under a larger share
+    assert mine.paused_until == now + timedelta(seconds=3)
