@@ -13,6 +13,7 @@ from bot.bootstrap import StartupError, check_web_host, create_services
 from bot.clock import SystemClock
 from bot.jobs.runtime import TimedJobs
 from bot.metrics import instrument_application
+from bot.rate_share import rate_share_for
 from bot.services.context import Services
 from bot.services.delivery.worker import DeliveryWorker
 from bot.settings import Settings
@@ -38,23 +39,32 @@ def run_polling(settings: Settings, services: Services, application: Application
     loop = asyncio.get_event_loop()
     loop.run_until_complete(check_connection_budget(settings, services.database))
     loop.run_until_complete(services.cards.start())  # fresh cards drawn in worker processes
+    # This process's share of the bot's Telegram rate (PostgreSQL; a no-op on SQLite): before anything is sent.
+    rate_share = rate_share_for(application.bot, services.database, settings.telegram_rate)
+    loop.run_until_complete(rate_share.start())
     try:
         _serve(settings, services, application, loop)
     finally:
+        loop.run_until_complete(rate_share.stop())  # after the bot and the delivery worker stopped sending
         loop.run_until_complete(services.cards.shutdown())
+        loop.run_until_complete(services.database.dispose())  # last: the rate share's goodbye used it
 
 
 def run_webhook_worker(services: Services, application: Application, parent_pid: int) -> None:
     """One of HEALTHCODE_WEB_WORKERS in webhook mode: updates and the web side only. Bulk delivery and
     the timed jobs run in the first process (one sender of the bot's bulk, one run of each job)."""
+    from bot.runners.webhook import serve_webhook
+
     loop = asyncio.get_event_loop()
     loop.run_until_complete(services.cards.start())
+    rate_share = rate_share_for(application.bot, services.database, services.settings.telegram_rate)
+    loop.run_until_complete(rate_share.start())  # each process sends only its share of the bot's rate
     try:
-        from bot.runners.webhook import serve_webhook
-
         loop.run_until_complete(serve_webhook(services, application, parent_pid=parent_pid))
     finally:
+        loop.run_until_complete(rate_share.stop())
         loop.run_until_complete(services.cards.shutdown())
+        loop.run_until_complete(services.database.dispose())
 
 
 def _serve(settings: Settings, services: Services, application: Application, loop: asyncio.AbstractEventLoop) -> None:

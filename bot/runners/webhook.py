@@ -231,4 +231,3 @@ async def serve_webhook(services: Services, application: Application, *, parent_
             orphan_watch.cancel()
         await workers.stop()
         await service.stop()
-        await services.database.dispose()

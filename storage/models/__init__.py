@@ -40,6 +40,7 @@ from storage.models.organisations import (
 )
 from storage.models.reminders import ReminderSettingRow
 from storage.models.scheduling import JobRunRow, ScheduledJobRow
+from storage.models.sender_shares import SenderShareRow
 from storage.models.statistics import DailyCountRow
 
 __all__ = [
@@ -85,6 +86,7 @@ __all__ = [
     "ResidentIdMaskRow",
     "RiskAreaRow",
     "ScheduledJobRow",
+    "SenderShareRow",
     "StatusNoticeRow",
     "StatusRow",
     "SurrogateId",

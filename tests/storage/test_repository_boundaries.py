@@ -55,6 +55,7 @@ OWNER = {
     "GuardianRow": "family.py", "GuardianInviteRow": "family.py",
     "ImportRow": "imports.py", "ImportPendingRow": "imports.py", "ImportTargetRow": "imports.py",
     "CacheVersionRow": "administration.py",
+    "SenderShareRow": "sender_shares.py",
 }
 
 # The cross-table reads that remain, each for a reason; a new one fails below. Declarations are read by
