@@ -21,10 +21,12 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from bot.bootstrap import write_data_key
 from bot.credentials.keyring import KeyRing
 from bot.runners.webhook import SECRET_HEADER
+from tests.bot.fake_telegram import busiest_second
 from tests.bot.processes import alive, free_port, listeners, until
 
 FAKE_TELEGRAM = Path(__file__).with_name("fake_telegram_server.py")
 SECRET = "shared-secret_0123456789"
+RATE = 12  # the bot's Telegram rate, for both processes together
 pytestmark = pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="needs Linux /proc to see listeners")
 
 
@@ -45,6 +47,7 @@ def _env(tmp_path: Path, database_url: str, api_port: int, port: int, workers: i
         "HEALTHCODE_DATABASE_POOL_SIZE": "5",
         "HEALTHCODE_WEB_PORT": str(port),
         "HEALTHCODE_WEB_WORKERS": str(workers),
+        "HEALTHCODE_TELEGRAM_RATE": str(RATE),
         "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
     })
     return env
@@ -112,6 +115,8 @@ async def test_two_processes_share_the_port_the_secret_and_one_registration(
         handled = _processed_per_process(tmp_path / "metrics")
         assert sum(handled.values()) == len(users)
         assert len([count for count in handled.values() if count]) == 2, handled  # both processes served
+        # The two processes together stayed within the bot's one rate (bot/rate_share.py).
+        assert busiest_second([a["at"] for a in arrivals]) <= RATE
     finally:
         bot.send_signal(signal.SIGTERM)
         output, _ = await asyncio.wait_for(bot.communicate(), 60)
