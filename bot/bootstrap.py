@@ -183,7 +183,7 @@ def load_keyring(settings: Settings, clock: Clock, *, create: bool) -> KeyRing:
         if create:
             now = clock.now()
             return KeyRing.ensure(settings.keys_dir, now, valid_from=min(now, SIMULATED_TIME_START))
-        return KeyRing.load(settings.keys_dir)
+        return KeyRing.load(settings.keys_dir, clock.now())  # the signer every process picks now
     except KeyRingError as error:
         raise StartupError(f"HEALTHCODE_KEYS_DIR: {error}") from None
 

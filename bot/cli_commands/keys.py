@@ -50,16 +50,19 @@ def generate(args: argparse.Namespace, settings: Settings) -> int:
 
 def rotate(args: argparse.Namespace, settings: Settings) -> int:
     try:
-        ring = KeyRing.load(settings.keys_dir)
+        now = SystemClock().now()
+        ring = KeyRing.load(settings.keys_dir, now)
         old = ring.current_signer().kid
-        new = ring.rotate(SystemClock().now(), old_key_lifetime(settings)).kid
+        # Published one trust-list refresh ahead: other regions fetch the new key before it signs anything.
+        new = ring.rotate(now, old_key_lifetime(settings),
+                          publish_ahead=timedelta(minutes=settings.trust_refresh_minutes)).kid
     except (KeyRingError, OSError) as error:
         return _fail(str(error))
     retired = next(key for key in ring.public_keys() if key.kid == old)
-    assert retired.not_after is not None, "rotating retires the old key with an end date"
-    print(f"now signing with {new}; {old} is retired and stays in the trust list until {retired.not_after.isoformat()}")
-    print(f"a running bot publishes {new} within seconds and signs with it {settings.trust_refresh_minutes} "
-          "minute(s) later, once other regions have fetched it")
+    assert retired.not_after is not None and ring.switch_at is not None, "rotating retires the old key, ahead"
+    print(f"{new} is published now and signs from {ring.switch_at.isoformat()}, once other regions have fetched "
+          f"it; until then {old} signs, in every process (running or started meanwhile)")
+    print(f"{old} stays in the trust list until {retired.not_after.isoformat()}")
     return 0
 
 

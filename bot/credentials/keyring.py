@@ -18,8 +18,13 @@ so it can be recomputed by anyone holding the key and a mismatch reveals a corru
 
 Rotation retires the active key: its ``not_after`` becomes "rotation time + longest credential
 lifetime", so the public half stays published until the last credential it signed has expired.
-A retired key never signs again, so its private file is deleted at rotation; the public half
-stays in ``keyring.json``.  All times are whole seconds because credential times are.
+A rotation may **publish ahead** (`healthcode keys rotate` does, by one trust-list refresh): the new
+key's ``not_before`` is then that much later, and until then the retired key's private file stays and
+it goes on signing, so other regions have fetched the new key before the first credential it signs
+exists. Every process that loads the ring in that window (a worker restarted, a second machine)
+signs with the same key as the others: the choice is in the files, not in a process's memory. Once
+the new key's ``not_before`` has passed, a load deletes the retired private files: a retired key
+never signs again.  All times are whole seconds because credential times are.
 """
 from __future__ import annotations
 
@@ -151,7 +156,11 @@ class KeyRing:
     # -- construction -------------------------------------------------------------------------
 
     @classmethod
-    def load(cls, path: Path | str) -> KeyRing:
+    def load(cls, path: Path | str, now: datetime | None = None) -> KeyRing:
+        """The ring in ``path``. With ``now`` (whoever signs), the signer is the one every process
+        picks at that moment: the retiring key while a rotation publishes ahead, else the active key
+        (and then the retired keys' private files are deleted). Without, the active key (listing,
+        exporting: nothing is signed)."""
         directory = Path(path)
         if not directory.is_dir():
             raise KeyRingError(f"key directory {directory} does not exist; {_GENERATE_HINT}")
@@ -162,7 +171,13 @@ class KeyRing:
         active = [key for key in keys if key.status is KeyStatus.ACTIVE]
         if len(active) != 1:
             raise KeyRingError(f"{metadata_path}: expected exactly one active key, found {len(active)}")
+        if now is not None and now < active[0].not_before:
+            handing_over = _retiring_signer(directory, keys)
+            if handing_over is not None:
+                return cls(directory, keys, handing_over)
         signer = _read_private_key(directory, active[0])
+        if now is not None:
+            _delete_retired_private_keys(directory, keys)
         return cls(directory, keys, signer)
 
     @classmethod
@@ -192,7 +207,7 @@ class KeyRing:
         """Load the key ring, creating a first key if the directory holds none (local shell)."""
         directory = Path(path)
         if (directory / KEYRING_FILE).exists():
-            return cls.load(directory)
+            return cls.load(directory, now)
         return cls.generate(directory, now, valid_from=valid_from)
 
     # -- use ----------------------------------------------------------------------------------
@@ -207,11 +222,24 @@ class KeyRing:
     def public_keys(self) -> list[PublicKeyInfo]:
         return list(self._keys)
 
-    def rotate(self, now: datetime, max_credential_lifetime: timedelta) -> SigningKey:
-        """Retire the active key and start signing with a new one; returns the new signer."""
+    @property
+    def switch_at(self) -> datetime | None:
+        """When the active key starts signing, if a retiring key still signs until then."""
+        active = next(key for key in self._keys if key.status is KeyStatus.ACTIVE)
+        return active.not_before if self._signer.kid != active.kid else None
+
+    def rotate(self, now: datetime, max_credential_lifetime: timedelta, *,
+               publish_ahead: timedelta = timedelta(0)) -> SigningKey:
+        """Retire the active key for a new one; returns the new key. With ``publish_ahead`` the new key
+        signs from ``now + publish_ahead`` and the old one goes on signing until then."""
         if max_credential_lifetime <= timedelta(0):
             raise ValueError("max_credential_lifetime must be positive")
+        if publish_ahead < timedelta(0):
+            raise ValueError("publish_ahead must not be negative")
         rotated_at = _whole_seconds(now)
+        if self.switch_at is not None:
+            raise KeyRingError(f"a rotation is still being handed over: {self._signer.kid} signs until "
+                               f"{self.switch_at.isoformat()}; rotate again after that")
         new_signer = SigningKey.from_private_key(_new_private_key())
         if any(key.kid == new_signer.kid for key in self._keys):
             raise KeyRingError(f"kid collision: new key {new_signer.kid} matches an existing key in {self._directory}")
@@ -221,13 +249,16 @@ class KeyRing:
             else key
             for key in self._keys
         ]
-        keys = [*retired, _active_info(new_signer, rotated_at)]
+        signs_from = rotated_at + _whole_seconds_delta(publish_ahead)
+        keys = [*retired, _active_info(new_signer, rotated_at, signs_from)]
         old_signer = self._signer
         # New private key first, then metadata: a crash in between leaves the old ring intact.
         _write_private_key(self._directory, new_signer)
         _write_metadata(self._directory / KEYRING_FILE, keys)
-        _private_key_path(self._directory, old_signer.kid).unlink(missing_ok=True)
-        self._keys, self._signer = keys, new_signer
+        if signs_from == rotated_at:
+            _private_key_path(self._directory, old_signer.kid).unlink(missing_ok=True)
+            self._signer = new_signer
+        self._keys = keys
         return new_signer
 
     def export_trust_list(
@@ -273,6 +304,24 @@ def _active_info(signer: SigningKey, created: datetime, not_before: datetime | N
     )
 
 
+def _whole_seconds_delta(delta: timedelta) -> timedelta:
+    return timedelta(seconds=int(delta.total_seconds()))
+
+
+def _retiring_signer(directory: Path, keys: list[PublicKeyInfo]) -> SigningKey | None:
+    """The newest retired key whose private file is still there: the one that signs until the switch."""
+    for info in sorted((k for k in keys if k.status is KeyStatus.RETIRED), key=lambda k: k.created_at, reverse=True):
+        if _private_key_path(directory, info.kid).exists():
+            return _read_private_key(directory, info)
+    return None
+
+
+def _delete_retired_private_keys(directory: Path, keys: list[PublicKeyInfo]) -> None:
+    for info in keys:
+        if info.status is KeyStatus.RETIRED:
+            _private_key_path(directory, info.kid).unlink(missing_ok=True)
+
+
 def _private_key_path(directory: Path, kid: str) -> Path:
     if not _KID_PATTERN.fullmatch(kid):  # kids become file names: keep them inside the directory
         raise KeyRingError(f"invalid kid {kid!r} in {directory / KEYRING_FILE}")
@@ -295,7 +344,7 @@ def _read_private_key(directory: Path, info: PublicKeyInfo) -> SigningKey:
     try:
         mode = path.stat().st_mode
     except FileNotFoundError:
-        raise KeyRingError(f"private key file {path} for active key {info.kid} is missing") from None
+        raise KeyRingError(f"private key file {path} for signing key {info.kid} is missing") from None
     if mode & 0o077:
         raise KeyRingError(
             f"private key file {path} is accessible by group/others (mode {stat.S_IMODE(mode):04o}); "

@@ -6,7 +6,7 @@ import contextlib
 import errno
 import logging
 import socket
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from aiohttp import web
 
@@ -83,19 +83,18 @@ class WebServer:
 class KeyRingWatcher:
     """Picks up `healthcode keys rotate` run by another process while this one serves.
 
-    The new public key is published at once, but this process goes on signing with the key it
-    holds for ``publish_ahead`` (by default one trust-list refresh interval): by the time the first
-    credential with the new kid exists, the other regions have fetched a list that holds it, so a
-    rotation never makes our codes "unknown key" elsewhere.  The old key stays listed until its last
-    credential expires (the rotation sets its not_after with room for this delay).
+    The rotation publishes ahead (bot.credentials.keyring): the new public key is published at once,
+    and the retiring key goes on signing until the new key's ``not_before``, one trust-list refresh
+    later. By the time the first credential with the new kid exists, the other regions have fetched a
+    list that holds it, so a rotation never makes our codes "unknown key" elsewhere. The moment is in
+    the key files, so every process switches at the same time, however late it started. The old key
+    stays listed until its last credential expires (the rotation sets its not_after with room for this).
     """
 
-    def __init__(self, services: Services, publish_ahead: timedelta | None = None) -> None:
+    def __init__(self, services: Services) -> None:
         self._services = services
         self._seen = self._stamp()
-        self._ahead = (timedelta(minutes=services.settings.trust_refresh_minutes)
-                       if publish_ahead is None else publish_ahead)
-        self._next: tuple[KeyRing, datetime] | None = None  # the ring to sign with, and from when
+        self._switch_at = services.keyring.switch_at  # when the ring in use hands over to its new key
 
     def _stamp(self) -> tuple[int, int] | None:
         try:
@@ -105,31 +104,26 @@ class KeyRingWatcher:
         return info.st_mtime_ns, info.st_size
 
     def reload_if_changed(self) -> bool:
-        """Load the ring again when its file changed; True when the ring in use was replaced."""
+        """Load the ring again when its file changed or its hand-over is due; True when the ring in
+        use was replaced."""
         services = self._services
-        if self._next is not None and services.clock.now() >= self._next[1]:
-            self._use(self._next[0])
-            self._next = None
-            return True
+        now = services.clock.now()
         stamp = self._stamp()
-        if stamp is None or stamp == self._seen:
+        due = self._switch_at is not None and now >= self._switch_at
+        if not due and (stamp is None or stamp == self._seen):
             return False
         self._seen = stamp
         try:
-            fresh = KeyRing.load(services.keyring.directory)
+            fresh = KeyRing.load(services.keyring.directory, now)
         except KeyRingError as error:
             log.error("key ring changed on disk but cannot be loaded; still signing with %s: %s",
                       services.keyring.current_signer().kid, error)
             return False
-        signing = services.keyring.current_signer()
-        if fresh.current_signer().kid == signing.kid or self._ahead <= timedelta(0):
-            self._use(fresh)
-            return True
-        # Publish the new key now; sign with it once the other regions have had time to fetch it.
-        self._next = (fresh, services.clock.now() + self._ahead)
-        self._use(KeyRing(fresh.directory, fresh.public_keys(), signing))
-        log.info("key ring rotated: publishing %s now, signing with it from %s",
-                 fresh.current_signer().kid, self._next[1].isoformat())
+        self._switch_at = fresh.switch_at
+        if self._switch_at is not None:
+            log.info("key ring rotated: publishing its new key now, signing with it from %s",
+                     self._switch_at.isoformat())
+        self._use(fresh)
         return True
 
     def _use(self, keyring: KeyRing) -> None:

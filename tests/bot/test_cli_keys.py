@@ -32,11 +32,13 @@ def test_generate_list_rotate_export(env: Path, capsys: pytest.CaptureFixture[st
     assert main(["keys", "rotate"]) == 0
     second = KeyRing.load(env / "keys").current_signer().kid
     out = capsys.readouterr().out
-    assert second != first and f"now signing with {second}; {first} is retired" in out
+    assert second != first and f"{second} is published now and signs from" in out
+    assert f"until then {first} signs, in every process" in out
     retired = next(key for key in KeyRing.load(env / "keys").public_keys() if key.kid == first)
-    # Published for the longest credential (48 h), the publish-ahead delay (60 min) and an hour's margin.
+    # The old key signs until the new one's not_before (published 60 min ahead); then it stays published
+    # for the longest credential it signed last (48 h) and an hour's margin.
     assert retired.not_after - next(
-        key for key in KeyRing.load(env / "keys").public_keys() if key.kid == second).not_before == timedelta(hours=50)
+        key for key in KeyRing.load(env / "keys").public_keys() if key.kid == second).not_before == timedelta(hours=49)
 
     assert main(["keys", "list"]) == 0
     rows = capsys.readouterr().out.splitlines()

@@ -237,3 +237,33 @@ def test_a_real_key_is_valid_from_its_creation_only(keys_dir: Path) -> None:
     with pytest.raises(ValueError):
         KeyRing.generate(keys_dir.parent / "other", NOW, valid_from=NOW + timedelta(days=1))
     assert not (keys_dir.parent / "other").exists()
+
+
+def test_a_rotation_published_ahead_is_handed_over_by_the_files_at_its_time(keys_dir: Path) -> None:
+    ring = KeyRing.generate(keys_dir, NOW)
+    old_kid = ring.current_signer().kid
+    rotated_at = NOW + timedelta(days=1)
+    ahead = timedelta(minutes=60)
+    new_kid = ring.rotate(rotated_at, LIFETIME, publish_ahead=ahead).kid
+    switch = rotated_at.replace(microsecond=0) + ahead
+    # The ring that rotated, and every process that loads the files before the switch, sign with the old key.
+    assert ring.current_signer().kid == old_kid and ring.switch_at == switch
+    during = KeyRing.load(keys_dir, switch - timedelta(seconds=1))
+    assert during.current_signer().kid == old_kid and during.switch_at == switch
+    assert {key.kid for key in during.public_keys()} == {old_kid, new_kid}  # both published meanwhile
+    # A load without a time (listing, exporting) signs nothing and deletes nothing.
+    assert KeyRing.load(keys_dir).current_signer().kid == new_kid and (keys_dir / f"{old_kid}.pem").exists()
+    after = KeyRing.load(keys_dir, switch)
+    assert after.current_signer().kid == new_kid and after.switch_at is None
+    assert not (keys_dir / f"{old_kid}.pem").exists()  # a retired key never signs again
+    assert {key.kid: key.not_before for key in after.public_keys()}[new_kid] == switch
+
+
+def test_a_second_rotation_waits_for_the_first_hand_over(keys_dir: Path) -> None:
+    ring = KeyRing.generate(keys_dir, NOW)
+    ring.rotate(NOW, LIFETIME, publish_ahead=timedelta(minutes=60))
+    with pytest.raises(KeyRingError, match="still being handed over"):
+        KeyRing.load(keys_dir, NOW + timedelta(minutes=59)).rotate(NOW + timedelta(minutes=59), LIFETIME)
+    with pytest.raises(ValueError, match="publish_ahead"):
+        KeyRing.load(keys_dir, NOW + timedelta(minutes=60)).rotate(NOW, LIFETIME, publish_ahead=timedelta(-1))
+    KeyRing.load(keys_dir, NOW + timedelta(minutes=60)).rotate(NOW + timedelta(minutes=60), LIFETIME)

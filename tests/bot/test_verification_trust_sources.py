@@ -163,7 +163,9 @@ async def test_the_refresher_picks_up_a_rotated_key_ring_and_refreshes_lists(tmp
             await asyncio.sleep(0.01)
         assert services.trust.store.issuers() == ["CN-310100", "CN-330100"]
         old = services.keyring.current_signer().kid
-        new = KeyRing.load(services.keyring.directory).rotate(harness.clock.now(), timedelta(hours=49)).kid
+        ahead = timedelta(minutes=services.settings.trust_refresh_minutes)  # as `healthcode keys rotate` does
+        new = KeyRing.load(services.keyring.directory).rotate(harness.clock.now(), timedelta(hours=49),
+                                                              publish_ahead=ahead).kid
         for _ in range(200):
             if set(services.trust.store.trust_list("CN-330100").keys) == {old, new}:
                 break

@@ -209,16 +209,58 @@ async def test_a_flow_started_on_a_goes_on_on_b(processes: Processes) -> None:
 # --- the key ring ------------------------------------------------------------------------------
 
 
-async def test_a_code_signed_by_a_key_rotated_in_while_b_ran_verifies_on_b_at_once(
+async def test_a_process_started_during_a_rotations_hand_over_signs_with_the_same_key_as_the_others(
         tmp_path: Path, database_url: str) -> None:
     clock = ManualClock(START)
     b = await _start(tmp_path, database_url, clock)
     try:
-        watch_key_ring(b.harness.services)  # what `keep_trust_fresh` sets up in every serving process
+        watcher = watch_key_ring(b.harness.services)  # what `keep_trust_fresh` sets up in every serving process
         old_kid = b.harness.services.keyring.current_signer().kid
         clock.advance(timedelta(hours=1))
-        # `healthcode keys rotate`, then a process that starts afterwards (a restarted web worker, a new
-        # bot process): it signs with the new key at once, before B's watcher has looked at the file.
+        # `healthcode keys rotate` (published one refresh ahead), then a process that starts afterwards
+        # (a restarted web worker, a new bot process): it signs with the old key, as B does, because
+        # other regions may not have fetched the new one yet.
+        ahead = timedelta(minutes=60)
+        ring = KeyRing.load(b.harness.services.keyring.directory, clock.now())
+        new_kid = ring.rotate(clock.now(), LIFETIME, publish_ahead=ahead).kid
+        a = await _start(tmp_path, database_url, clock)
+        try:
+            a_watcher = watch_key_ring(a.harness.services)
+            token = await card_token(a.harness, CITIZEN)
+            assert (await _api(a, token))["kid"] == old_kid
+            assert (await _api(b, token))["valid"] is True
+            # Both publish the new key at once.
+            assert watcher.reload_if_changed()
+            for process in (a, b):
+                _, published = await process.get_json("/.well-known/healthcode/trust-list.json")
+                assert {key["kid"] for key in published["keys"]} == {old_kid, new_kid}
+            assert b.harness.services.keyring.current_signer().kid == old_kid
+            # At the hand-over both sign with the new key (each watcher's next tick); what A signs then
+            # verifies on B, whose tick has not come yet.
+            clock.advance(ahead - timedelta(seconds=1))
+            assert not a_watcher.reload_if_changed()
+            clock.advance(timedelta(seconds=1))
+            assert a_watcher.reload_if_changed() and a.harness.services.keyring.current_signer().kid == new_kid
+            token = await card_token(a.harness, CITIZEN, temperature="37.4")
+            result = await _api(b, token)
+            assert (result["valid"], result["kid"]) == (True, new_kid), result
+            assert watcher.reload_if_changed() and b.harness.services.keyring.current_signer().kid == new_kid
+            assert not (b.harness.services.keyring.directory / f"{old_kid}.pem").exists()
+        finally:
+            await _stop(a)
+    finally:
+        await _stop(b)
+
+
+async def test_a_code_signed_by_a_key_rotated_in_at_once_verifies_on_b_at_once(
+        tmp_path: Path, database_url: str) -> None:
+    clock = ManualClock(START)
+    b = await _start(tmp_path, database_url, clock)
+    try:
+        watch_key_ring(b.harness.services)
+        clock.advance(timedelta(hours=1))
+        # A rotation that does not publish ahead (an emergency: the old key is compromised): a process
+        # that starts afterwards signs with the new key at once, before B's watcher has looked.
         new_kid = KeyRing.load(b.harness.services.keyring.directory).rotate(clock.now(), LIFETIME).kid
         a = await _start(tmp_path, database_url, clock)
         try:
@@ -228,10 +270,6 @@ async def test_a_code_signed_by_a_key_rotated_in_while_b_ran_verifies_on_b_at_on
             assert (result["valid"], result["kid"]) == (True, new_kid), result
             _, page, _ = await b.get(f"/V/{token}")
             assert _reason(page) == "ok"
-            # B now publishes the new key too, and goes on signing with the old one for a refresh interval.
-            _, published = await b.get_json("/.well-known/healthcode/trust-list.json")
-            assert {key["kid"] for key in published["keys"]} == {old_kid, new_kid}
-            assert b.harness.services.keyring.current_signer().kid == old_kid
         finally:
             await _stop(a)
     finally:

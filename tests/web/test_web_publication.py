@@ -28,7 +28,8 @@ async def test_trust_list_publishes_our_keys_and_keeps_the_old_one_across_a_rota
     watcher = KeyRingWatcher(services)
     harness.clock.advance(timedelta(hours=1))
     rotated_at = harness.clock.now().replace(microsecond=0)
-    new_kid = KeyRing.load(services.keyring.directory).rotate(harness.clock.now(), LIFETIME).kid
+    ahead = timedelta(minutes=services.settings.trust_refresh_minutes)
+    new_kid = KeyRing.load(services.keyring.directory).rotate(harness.clock.now(), LIFETIME, publish_ahead=ahead).kid
     assert watcher.reload_if_changed()
 
     # The new key is published at once ...
@@ -43,8 +44,11 @@ async def test_trust_list_publishes_our_keys_and_keeps_the_old_one_across_a_rota
     between = await card_token(harness, citizen, temperature="37.4")
     _, result = await site.get_json(f"/api/v1/verify?c={between}")
     assert result["valid"] is True and result["kid"] == old_kid
-    harness.clock.advance(timedelta(minutes=services.settings.trust_refresh_minutes))
+    harness.clock.advance(ahead - timedelta(seconds=1))
+    assert not watcher.reload_if_changed() and services.keyring.current_signer().kid == old_kid
+    harness.clock.advance(timedelta(seconds=1))
     assert watcher.reload_if_changed() and services.keyring.current_signer().kid == new_kid
+    assert not (services.keyring.directory / f"{old_kid}.pem").exists()  # a retired key never signs again
     # What the old key signed still verifies; a new card is signed with the new key.
     _, result = await site.get_json(f"/api/v1/verify?c={between}")
     assert result["valid"] is True and result["kid"] == old_kid
