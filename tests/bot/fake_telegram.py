@@ -13,11 +13,12 @@ RETRY_AFTER = 2
 
 
 @contextmanager
-def fake_telegram() -> Iterator[str]:
+def fake_telegram(*, record_bodies: bool = False) -> Iterator[str]:
     """The fake Bot API in a process of its own (so arrival times never wait for this one); its URL."""
     server = subprocess.Popen(
         [sys.executable, str(Path(__file__).with_name("fake_telegram_server.py")),
-         "--throttle-every", str(THROTTLE_EVERY), "--retry-after", str(RETRY_AFTER)],
+         "--throttle-every", str(THROTTLE_EVERY), "--retry-after", str(RETRY_AFTER),
+         *(["--record-bodies"] if record_bodies else [])],
         stdout=subprocess.PIPE, text=True,
     )
     try:
