@@ -17,7 +17,7 @@ from bot.replies import Button, Card, CardWords, Message, PaperCode, Reply
 from bot.services.card_file_ids import LearntFileId
 from bot.services.context import Services
 from bot.services.status_card import remember_file_ids, write_learnt_file_ids
-from handlers.unparsed_sends import SentMessage, edit_text, send_photo_by_id, send_text
+from handlers.unparsed_sends import MessageRef, edit_text, send_photo_by_id, send_text
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ class SentReply:
     ``telegram.Message`` objects: handlers.unparsed_sends), and the file ids it gave the card images
     uploaded on the way."""
 
-    messages: list[SentMessage] = field(default_factory=list)
+    messages: list[MessageRef] = field(default_factory=list)
     card_file_ids: list[LearntFileId] = field(default_factory=list)
 
 
@@ -96,7 +96,7 @@ async def _send_messages(
     editable = query.message if query is not None and isinstance(query.message, TgMessage) else None
     for message in reply.messages:
         markup = _keyboard(catalogue, language, message.buttons)
-        result: SentMessage | None
+        result: MessageRef | None
         if message.card is not None:
             result, learnt = await _send_card(services, bot, chat_id, message, markup, language)
             if learnt is not None:
@@ -130,21 +130,21 @@ async def edit_message(services: Services, bot: Bot, chat_id: int, message_id: i
 
 async def _send_attachment(
     bot: Bot, chat_id: int, message: Message, markup: InlineKeyboardMarkup | None, caption: str
-) -> SentMessage:
+) -> MessageRef:
     attachment = message.attachment
     assert attachment is not None, "send_reply sends only a message with an attachment here"
     if attachment.as_photo:
-        return SentMessage.of(await bot.send_photo(chat_id, attachment.telegram_file_id or attachment.content,
+        return MessageRef.of(await bot.send_photo(chat_id, attachment.telegram_file_id or attachment.content,
                                                    caption=caption or None, reply_markup=markup,
                                                    filename=attachment.filename))
-    return SentMessage.of(await bot.send_document(chat_id, attachment.telegram_file_id or attachment.content,
+    return MessageRef.of(await bot.send_document(chat_id, attachment.telegram_file_id or attachment.content,
                                                   filename=attachment.filename, caption=caption or None,
                                                   reply_markup=markup))
 
 
 async def _edit_or_send(
     bot: Bot, chat_id: int, target: TgMessage, text: str, markup: InlineKeyboardMarkup | None
-) -> SentMessage | None:
+) -> MessageRef | None:
     try:
         return await edit_text(bot, chat_id, target.message_id, text, markup)
     except BadRequest as error:
@@ -171,7 +171,7 @@ def _in_language(services: Services, words: CardWords, language: str) -> CardFac
 
 
 async def _send_paper(services: Services, bot: Bot, chat_id: int, paper: PaperCode, caption: str,
-                      language: str) -> SentMessage | None:
+                      language: str) -> MessageRef | None:
     """The paper code's PDF as a document (off the event loop: the font's subsetting is pure Python)."""
     font = cjk_font(services.settings.card_font)
     if font is None:  # the use case checked; the font went away since
@@ -181,12 +181,12 @@ async def _send_paper(services: Services, bot: Bot, chat_id: int, paper: PaperCo
     words = PaperWords(heading=face.heading, name=face.name, region=face.region, issued=face.issued,
                        valid_until=face.valid_until, offline_note=services.catalogue.render(language, paper.offline_note))
     pdf = await asyncio.to_thread(render_paper, paper.url, paper.colour, words, font, paper.issued_at)
-    return SentMessage.of(await bot.send_document(chat_id, pdf, filename=paper.filename, caption=caption or None))
+    return MessageRef.of(await bot.send_document(chat_id, pdf, filename=paper.filename, caption=caption or None))
 
 
 async def _send_card(
     services: Services, bot: Bot, chat_id: int, message: Message, markup: InlineKeyboardMarkup | None, language: str
-) -> tuple[SentMessage | None, LearntFileId | None]:
+) -> tuple[MessageRef | None, LearntFileId | None]:
     """Send the card by its file id, else upload it; the message, and the id Telegram gave an upload."""
     card = message.card
     assert card is not None, "send_reply sends only a message with a card here"
@@ -198,7 +198,7 @@ async def _send_card(
             log.info("cached card file id rejected; uploading the image again")
     # A worker process draws it (bot.card_rendering).
     png = await services.cards.png(card.url, card.colour, *_face(services, card, language))
-    sent = SentMessage.of(await bot.send_photo(chat_id, png, caption=caption, reply_markup=markup,
+    sent = MessageRef.of(await bot.send_photo(chat_id, png, caption=caption, reply_markup=markup,
                                                filename="healthcode.png"))
     if sent.photo_file_id is None:
         return sent, None

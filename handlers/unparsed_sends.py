@@ -30,18 +30,18 @@ from telegram._utils.defaultvalue import DEFAULT_NONE
 
 
 @dataclass(frozen=True, slots=True)
-class SentMessage:
+class MessageRef:
     """What a reply's sender may need of a message Telegram accepted."""
 
     message_id: int
     photo_file_id: str | None = None  # the largest size's, for a photo
 
     @classmethod
-    def of(cls, message: Message) -> SentMessage:
+    def of(cls, message: Message) -> MessageRef:
         return cls(message.message_id, message.photo[-1].file_id if message.photo else None)
 
     @classmethod
-    def of_answer(cls, answer: Any) -> SentMessage | None:
+    def of_answer(cls, answer: Any) -> MessageRef | None:
         """Telegram's answer as it came (a message's JSON, or True for an edit of an inline message)."""
         if not isinstance(answer, dict):
             return None
@@ -49,10 +49,10 @@ class SentMessage:
         return cls(int(answer["message_id"]), str(photo[-1]["file_id"]) if photo else None)
 
 
-async def send_text(bot: Bot, chat_id: int, text: str, markup: InlineKeyboardMarkup | None) -> SentMessage | None:
+async def send_text(bot: Bot, chat_id: int, text: str, markup: InlineKeyboardMarkup | None) -> MessageRef | None:
     """``bot.send_message(chat_id, text, reply_markup=markup)``."""
     if _keyboards_replaced(bot):
-        return SentMessage.of(await bot.send_message(chat_id, text, reply_markup=markup))
+        return MessageRef.of(await bot.send_message(chat_id, text, reply_markup=markup))
     return await _post(bot, "sendMessage", {
         "chat_id": chat_id, "text": text, "disable_notification": DEFAULT_NONE,
         "link_preview_options": DEFAULT_NONE, "parse_mode": DEFAULT_NONE, "protect_content": DEFAULT_NONE,
@@ -61,11 +61,11 @@ async def send_text(bot: Bot, chat_id: int, text: str, markup: InlineKeyboardMar
 
 async def edit_text(
     bot: Bot, chat_id: int, message_id: int, text: str, markup: InlineKeyboardMarkup | None
-) -> SentMessage | None:
+) -> MessageRef | None:
     """``bot.edit_message_text(text, chat_id=chat_id, message_id=message_id, reply_markup=markup)``."""
     if _keyboards_replaced(bot):
         edited = await bot.edit_message_text(text, chat_id=chat_id, message_id=message_id, reply_markup=markup)
-        return SentMessage.of(edited) if isinstance(edited, Message) else None
+        return MessageRef.of(edited) if isinstance(edited, Message) else None
     return await _post(bot, "editMessageText", {
         "text": text, "chat_id": chat_id, "message_id": message_id, "disable_notification": DEFAULT_NONE,
         "link_preview_options": DEFAULT_NONE, "parse_mode": DEFAULT_NONE, "protect_content": DEFAULT_NONE,
@@ -74,18 +74,18 @@ async def edit_text(
 
 async def send_photo_by_id(
     bot: Bot, chat_id: int, file_id: str, caption: str | None, markup: InlineKeyboardMarkup | None
-) -> SentMessage | None:
+) -> MessageRef | None:
     """``bot.send_photo(chat_id, file_id, caption=caption, reply_markup=markup)``: a photo Telegram has
     (an upload goes through ``send_photo`` itself: its answer carries the new file id)."""
     if _keyboards_replaced(bot):
-        return SentMessage.of(await bot.send_photo(chat_id, file_id, caption=caption, reply_markup=markup))
+        return MessageRef.of(await bot.send_photo(chat_id, file_id, caption=caption, reply_markup=markup))
     return await _post(bot, "sendPhoto", {
         "chat_id": chat_id, "photo": file_id, "caption": caption, "disable_notification": DEFAULT_NONE,
         "parse_mode": DEFAULT_NONE, "protect_content": DEFAULT_NONE, "reply_markup": markup})
 
 
-async def _post(bot: Bot, method: str, parameters: dict[str, Any]) -> SentMessage | None:
-    return SentMessage.of_answer(await bot._post(method, parameters))
+async def _post(bot: Bot, method: str, parameters: dict[str, Any]) -> MessageRef | None:
+    return MessageRef.of_answer(await bot._post(method, parameters))
 
 
 def _keyboards_replaced(bot: Bot) -> bool:

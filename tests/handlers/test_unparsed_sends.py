@@ -23,7 +23,7 @@ from bot.local.chat import LocalUser
 from bot.rate_limit import OutgoingLimiter
 from bot.telegram_http import AiohttpRequest
 from handlers.rate_limiter import TelegramRateLimiter, retry_seconds
-from handlers.unparsed_sends import SentMessage, edit_text, send_photo_by_id, send_text
+from handlers.unparsed_sends import MessageRef, edit_text, send_photo_by_id, send_text
 from tests.bot.fake_telegram import fake_telegram
 from tests.handlers.conftest import Harness
 
@@ -88,17 +88,17 @@ async def test_the_local_bot_api_receives_what_the_typed_method_sends(
     sent = await ours(our_bot)
     assert our_api.wire == typed_api.wire and [m for m, _ in our_api.wire] == [method]
     assert our_api.calls[-1].params == typed_api.calls[-1].params  # as the stand-in read them
-    assert isinstance(message, Message) and sent == SentMessage.of(message)
+    assert isinstance(message, Message) and sent == MessageRef.of(message)
     if defaults is not None:  # ptb inserted them on both
         assert dict(our_api.wire[0][1])["parse_mode"] == "HTML"
 
 
 async def test_the_card_s_answer_gives_its_file_id_and_the_text_s_its_message_id() -> None:
     bot, _ = await _local_bot(None)
-    assert await send_photo_by_id(bot, CHAT, FILE_ID, "card", None) == SentMessage(2, FILE_ID)
-    assert await send_text(bot, CHAT, "hello", None) == SentMessage(3, None)
-    assert await edit_text(bot, CHAT, 3, "hello again", None) == SentMessage(3, None)
-    assert SentMessage.of_answer(True) is None  # an inline message's edit answers True
+    assert await send_photo_by_id(bot, CHAT, FILE_ID, "card", None) == MessageRef(2, FILE_ID)
+    assert await send_text(bot, CHAT, "hello", None) == MessageRef(3, None)
+    assert await edit_text(bot, CHAT, 3, "hello again", None) == MessageRef(3, None)
+    assert MessageRef.of_answer(True) is None  # an inline message's edit answers True
 
 
 @pytest.mark.parametrize("defaults", [None, DEFAULTS], ids=["no defaults", "defaults"])
