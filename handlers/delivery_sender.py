@@ -45,7 +45,7 @@ class TelegramSender:
         with _translated_errors():
             messages = (await send_reply(self._services, self._bot, chat_id, reply)).messages
         last = messages[-1] if messages else None
-        photo = next((m.photo[-1].file_id for m in messages if m.photo), None)
+        photo = next((m.photo_file_id for m in messages if m.photo_file_id), None)
         return Sent(message_id=last.message_id if last else None, photo_file_id=photo)
 
     async def edit(self, chat_id: int, message_id: int, reply: Reply) -> None:

@@ -17,6 +17,7 @@ from bot.replies import Button, Card, CardWords, Message, PaperCode, Reply
 from bot.services.card_file_ids import LearntFileId
 from bot.services.context import Services
 from bot.services.status_card import remember_file_ids, write_learnt_file_ids
+from handlers.unparsed_sends import MessageRef, edit_text, send_photo_by_id, send_text
 
 log = logging.getLogger(__name__)
 
@@ -63,10 +64,11 @@ async def _answer_button(query: CallbackQuery, toast: str | None) -> None:
 
 @dataclass(slots=True)
 class SentReply:
-    """What sending a reply gave: the messages Telegram returned, in order, and the file ids it gave
-    the card images uploaded on the way."""
+    """What sending a reply gave: the messages Telegram accepted, in order (their ids, not parsed
+    ``telegram.Message`` objects: handlers.unparsed_sends), and the file ids it gave the card images
+    uploaded on the way."""
 
-    messages: list[TgMessage] = field(default_factory=list)
+    messages: list[MessageRef] = field(default_factory=list)
     card_file_ids: list[LearntFileId] = field(default_factory=list)
 
 
@@ -94,7 +96,7 @@ async def _send_messages(
     editable = query.message if query is not None and isinstance(query.message, TgMessage) else None
     for message in reply.messages:
         markup = _keyboard(catalogue, language, message.buttons)
-        result: TgMessage | bool | None
+        result: MessageRef | None
         if message.card is not None:
             result, learnt = await _send_card(services, bot, chat_id, message, markup, language)
             if learnt is not None:
@@ -109,8 +111,8 @@ async def _send_messages(
             result = await _edit_or_send(bot, chat_id, editable, _body(catalogue, language, message, TEXT_LIMIT), markup)
             editable = None  # only the pressed message is replaced; the rest arrive as new messages
         else:
-            result = await bot.send_message(chat_id, _body(catalogue, language, message, TEXT_LIMIT), reply_markup=markup)
-        if isinstance(result, TgMessage):
+            result = await send_text(bot, chat_id, _body(catalogue, language, message, TEXT_LIMIT), markup)
+        if result is not None:
             sent.messages.append(result)
 
 
@@ -120,7 +122,7 @@ async def edit_message(services: Services, bot: Bot, chat_id: int, message_id: i
     text = _body(services.catalogue, reply.language, message, TEXT_LIMIT)
     markup = _keyboard(services.catalogue, reply.language, message.buttons)
     try:
-        await bot.edit_message_text(text, chat_id=chat_id, message_id=message_id, reply_markup=markup)
+        await edit_text(bot, chat_id, message_id, text, markup)
     except BadRequest as error:
         if "not modified" not in str(error).lower():
             raise
@@ -128,26 +130,28 @@ async def edit_message(services: Services, bot: Bot, chat_id: int, message_id: i
 
 async def _send_attachment(
     bot: Bot, chat_id: int, message: Message, markup: InlineKeyboardMarkup | None, caption: str
-) -> TgMessage:
+) -> MessageRef:
     attachment = message.attachment
     assert attachment is not None, "send_reply sends only a message with an attachment here"
     if attachment.as_photo:
-        return await bot.send_photo(chat_id, attachment.telegram_file_id or attachment.content,
-                                    caption=caption or None, reply_markup=markup, filename=attachment.filename)
-    return await bot.send_document(chat_id, attachment.telegram_file_id or attachment.content,
-                                   filename=attachment.filename, caption=caption or None, reply_markup=markup)
+        return MessageRef.of(await bot.send_photo(chat_id, attachment.telegram_file_id or attachment.content,
+                                                   caption=caption or None, reply_markup=markup,
+                                                   filename=attachment.filename))
+    return MessageRef.of(await bot.send_document(chat_id, attachment.telegram_file_id or attachment.content,
+                                                  filename=attachment.filename, caption=caption or None,
+                                                  reply_markup=markup))
 
 
 async def _edit_or_send(
     bot: Bot, chat_id: int, target: TgMessage, text: str, markup: InlineKeyboardMarkup | None
-) -> TgMessage | bool | None:
+) -> MessageRef | None:
     try:
-        return await bot.edit_message_text(text, chat_id=chat_id, message_id=target.message_id, reply_markup=markup)
+        return await edit_text(bot, chat_id, target.message_id, text, markup)
     except BadRequest as error:
         if "not modified" in str(error).lower():
             return None
         # Too old to edit, or deleted by the user: a new message says the same.
-        return await bot.send_message(chat_id, text, reply_markup=markup)
+        return await send_text(bot, chat_id, text, markup)
 
 
 def _face(services: Services, card: Card, language: str) -> tuple[CardFace | None, FontFile | None]:
@@ -167,7 +171,7 @@ def _in_language(services: Services, words: CardWords, language: str) -> CardFac
 
 
 async def _send_paper(services: Services, bot: Bot, chat_id: int, paper: PaperCode, caption: str,
-                      language: str) -> TgMessage | None:
+                      language: str) -> MessageRef | None:
     """The paper code's PDF as a document (off the event loop: the font's subsetting is pure Python)."""
     font = cjk_font(services.settings.card_font)
     if font is None:  # the use case checked; the font went away since
@@ -177,24 +181,25 @@ async def _send_paper(services: Services, bot: Bot, chat_id: int, paper: PaperCo
     words = PaperWords(heading=face.heading, name=face.name, region=face.region, issued=face.issued,
                        valid_until=face.valid_until, offline_note=services.catalogue.render(language, paper.offline_note))
     pdf = await asyncio.to_thread(render_paper, paper.url, paper.colour, words, font, paper.issued_at)
-    return await bot.send_document(chat_id, pdf, filename=paper.filename, caption=caption or None)
+    return MessageRef.of(await bot.send_document(chat_id, pdf, filename=paper.filename, caption=caption or None))
 
 
 async def _send_card(
     services: Services, bot: Bot, chat_id: int, message: Message, markup: InlineKeyboardMarkup | None, language: str
-) -> tuple[TgMessage, LearntFileId | None]:
+) -> tuple[MessageRef | None, LearntFileId | None]:
     """Send the card by its file id, else upload it; the message, and the id Telegram gave an upload."""
     card = message.card
     assert card is not None, "send_reply sends only a message with a card here"
     caption = _body(services.catalogue, language, message, CAPTION_LIMIT)
     if card.telegram_file_id:
         try:
-            return await bot.send_photo(chat_id, card.telegram_file_id, caption=caption, reply_markup=markup), None
+            return await send_photo_by_id(bot, chat_id, card.telegram_file_id, caption, markup), None
         except BadRequest:
             log.info("cached card file id rejected; uploading the image again")
     # A worker process draws it (bot.card_rendering).
     png = await services.cards.png(card.url, card.colour, *_face(services, card, language))
-    sent = await bot.send_photo(chat_id, png, caption=caption, reply_markup=markup, filename="healthcode.png")
-    if not sent.photo:
+    sent = MessageRef.of(await bot.send_photo(chat_id, png, caption=caption, reply_markup=markup,
+                                               filename="healthcode.png"))
+    if sent.photo_file_id is None:
         return sent, None
-    return sent, LearntFileId(card.cti, sent.photo[-1].file_id, replaces=card.telegram_file_id)
+    return sent, LearntFileId(card.cti, sent.photo_file_id, replaces=card.telegram_file_id)

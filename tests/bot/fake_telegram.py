@@ -13,11 +13,12 @@ RETRY_AFTER = 2
 
 
 @contextmanager
-def fake_telegram(throttle_every: int = THROTTLE_EVERY) -> Iterator[str]:
+def fake_telegram(throttle_every: int = THROTTLE_EVERY, *, record_bodies: bool = False) -> Iterator[str]:
     """The fake Bot API in a process of its own (so arrival times never wait for this one); its URL."""
     server = subprocess.Popen(
         [sys.executable, str(Path(__file__).with_name("fake_telegram_server.py")),
-         "--throttle-every", str(throttle_every), "--retry-after", str(RETRY_AFTER)],
+         "--throttle-every", str(throttle_every), "--retry-after", str(RETRY_AFTER),
+         *(["--record-bodies"] if record_bodies else [])],
         stdout=subprocess.PIPE, text=True,
     )
     try:

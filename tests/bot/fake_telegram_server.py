@@ -6,7 +6,7 @@ Prints its port, then serves ``POST /bot<token>/<method>`` like the Bot API. It 
 time (time.monotonic, which is system-wide, so the test can compare it with its own) of every
 request, answers every ``--throttle-every``-th sendMessage with 429 retry_after ``--retry-after``,
 and, like Telegram, answers 429 to anything arriving inside such a pause. ``GET /records`` returns
-what it saw. A process of its own, so that arrival times never wait for the bot's event loop or GIL.
+what it saw (with ``--record-bodies``, also each request's method and body as it arrived). A process of its own, so that arrival times never wait for the bot's event loop or GIL.
 """
 from __future__ import annotations
 
@@ -22,8 +22,9 @@ BULK_PREFIX = "📢 BULK "
 
 
 class FakeTelegram:
-    def __init__(self, throttle_every: int, retry_after: int) -> None:
+    def __init__(self, throttle_every: int, retry_after: int, record_bodies: bool = False) -> None:
         self.arrivals: list[dict] = []
+        self.bodies: list[dict] | None = [] if record_bodies else None
         self.throttled: list[list[float]] = []  # [arrival of the refused send, retry_after]
         self._throttle_every = throttle_every
         self._retry_after = retry_after
@@ -34,6 +35,8 @@ class FakeTelegram:
     async def handle(self, request: web.Request) -> web.Response:
         now = time.monotonic()
         method = request.match_info["method"]
+        if self.bodies is not None:
+            self.bodies.append({"method": method, "body": await request.text()})
         form = await request.post()
         chat_id = int(form["chat_id"]) if "chat_id" in form else None
         text = str(form.get("text", ""))
@@ -60,7 +63,10 @@ class FakeTelegram:
         return self._answer(now, method, chat_id, bulk, True)
 
     async def records(self, request: web.Request) -> web.Response:
-        return web.json_response({"arrivals": self.arrivals, "throttled": self.throttled})
+        records: dict = {"arrivals": self.arrivals, "throttled": self.throttled}
+        if self.bodies is not None:
+            records["bodies"] = self.bodies
+        return web.json_response(records)
 
     def _answer(self, now: float, method: str, chat_id: int | None, bulk: int | None, result: object) -> web.Response:
         self.arrivals.append({"at": now, "method": method, "chat_id": chat_id, "bulk_campaign": bulk, "status": 200})
@@ -90,8 +96,9 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--throttle-every", type=int, default=50)
     parser.add_argument("--retry-after", type=int, default=2)
+    parser.add_argument("--record-bodies", action="store_true")
     options = parser.parse_args()
     try:
-        asyncio.run(serve(FakeTelegram(options.throttle_every, options.retry_after)))
+        asyncio.run(serve(FakeTelegram(options.throttle_every, options.retry_after, options.record_bodies)))
     except KeyboardInterrupt:
         sys.exit(0)
