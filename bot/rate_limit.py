@@ -26,14 +26,23 @@ a row, so a claimed row is never held through a pause or a full window. If a pau
 the reservation and the send, the send is held back (:class:`SendHeldBack`) and the row goes back
 to pending, unsent. The ticket's send leaves through :meth:`admit_bulk`.
 
-The limiter is for one event loop (one process). With several bot processes, one sends bulk at a
-time (storage.leadership.Leadership).
+**The total may change while it runs** (:meth:`OutgoingLimiter.set_total`), and may lapse at a
+given moment: a lowered total holds at once (nothing more leaves until the requests still counted
+drain under it), and a lapsed one is 0 (replies wait, never fail; a reserved bulk send is held back).
+:meth:`OutgoingLimiter.footprint` says how many requests it may still have counted from now on,
+whatever the total becomes later.
+
+The limiter is for one event loop (one process); Telegram's rate is the bot's. With several bot
+processes on PostgreSQL, bot.rate_share.RateShare gives each one its share of the total through the
+database, sets it here, and lets it lapse if it cannot renew it; a 429 one process sees is recorded
+there and paused by the others too. One process sends bulk at a time (storage.leadership.Leadership),
+within its share. On SQLite there is one process, and the total is the whole rate.
 """
 from __future__ import annotations
 
 import asyncio
 import math
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -51,10 +60,13 @@ ChatKey = int | str
 
 
 class SendHeldBack(Exception):
-    """A reserved bulk send was not made (a 429 pause began, or the worker is stopping): nothing left."""
+    """A reserved bulk send was not made (a 429 pause began, the worker is stopping, or this process's
+    share of the rate lapsed): nothing left."""
 
-    def __init__(self, seconds: float) -> None:
-        super().__init__(f"held back for {seconds:.1f} s" if seconds > 0 else "held back: stopping")
+    def __init__(self, seconds: float, reason: str | None = None) -> None:
+        if reason is None:
+            reason = f"held back for {seconds:.1f} s" if seconds > 0 else "held back: stopping"
+        super().__init__(reason)
         self.seconds = seconds
 
 
@@ -93,13 +105,14 @@ class BulkTicket:
     """One bulk slot, reserved before the row is claimed; spent by the send, or released."""
 
     _limiter: OutgoingLimiter
+    total: int = 0  # the total when it was reserved
     open: bool = True
 
     def release(self) -> None:
         """Give the slot back if it was not spent (no row to claim, a skipped recipient, an error)."""
         if self.open:
             self.open = False
-            self._limiter._unreserve()
+            self._limiter._unreserve(self)
 
 
 @dataclass(eq=False)
@@ -109,6 +122,7 @@ class Permit:
     _limiter: OutgoingLimiter
     chat: ChatKey | None  # the chat of a bulk message; None for anything else
     bulk: bool
+    total: int = 0  # the total when it was admitted (or its ticket reserved)
     open: bool = True
 
     def done(self) -> None:
@@ -149,9 +163,8 @@ class OutgoingLimiter:
         self.bulk_rate = bulk_rate
         self._bulk = _window_for(bulk_rate)
         self._all = _Window(total, WINDOW_SECONDS) if total else None
-        # Even pacing inside the windows: the stricter of the bulk rate and the total.
-        self._bulk_interval = max(self._bulk.span / self._bulk.limit,
-                                  self._all.span / self._all.limit if self._all else 0.0)
+        self._total_until = math.inf  # the total lapses to 0 then (set_total's ``until``)
+        self._bulk_interval = self._pacing()
         self._next_bulk = -math.inf
         self._last_bulk_to: dict[ChatKey, float] = {}  # when the chat's last bulk answer came back
         self._bulk_in_flight_to: set[ChatKey] = set()
@@ -160,13 +173,65 @@ class OutgoingLimiter:
         self._bulk_in_flight = 0
         self._replies_waiting = 0
         self._paused_until = -math.inf
+        self._pause_listeners: list[Callable[[float], None]] = []
+        # What each request still counted was admitted under: the totals of reserved tickets and
+        # requests in flight, and (answered at, total) for those answered within the last window.
+        self._busy_totals: Counter[int] = Counter()
+        self._answered_totals: deque[tuple[float, int]] = deque()
         self._changed = asyncio.Event()
+
+    # --- the total ---------------------------------------------------------------------------
+
+    def set_total(self, total: int, *, until: float | None = None) -> None:
+        """From now on at most ``total`` requests per window, until ``until`` (monotonic seconds;
+        then 0 until set again). A lower total holds at once: nothing leaves until what is counted
+        fits under it. 0 stops everything (replies wait, reserved bulk sends are held back)."""
+        if isinstance(total, bool) or not isinstance(total, int) or total < 0:
+            raise ValueError(f"total: expected a whole number of requests per second >= 0, got {total!r}")
+        if self._all is None:
+            self._all = _Window(total, WINDOW_SECONDS)
+        self._all.limit = total
+        self._total_until = math.inf if until is None else until
+        self._bulk_interval = self._pacing()
+        self._notify()
+
+    def total_now(self) -> int | None:
+        """The total in force now (0 once lapsed); None if this limiter limits bulk only."""
+        if self._all is None:
+            return None
+        return self._all.limit if monotonic_seconds() < self._total_until else 0
+
+    def footprint(self) -> int:
+        """How many requests this limiter may have counted at any moment from now on, if its total is
+        never raised again: the current total, or more while requests admitted under a larger one are
+        still counted (reserved, in flight, or answered within the last window)."""
+        now = monotonic_seconds()
+        while self._answered_totals and self._answered_totals[0][0] <= now - WINDOW_SECONDS:
+            self._answered_totals.popleft()
+        totals = [self.total_now() or 0, *(t for t, n in self._busy_totals.items() if n > 0)]
+        totals.extend(t for _, t in self._answered_totals)
+        return max(totals)
+
+    def _pacing(self) -> float:
+        """Even pacing inside the windows: the stricter of the bulk rate and the total."""
+        total = self._all.span / self._all.limit if self._all is not None and self._all.limit else 0.0
+        return max(self._bulk.span / self._bulk.limit, total)
 
     # --- pauses ------------------------------------------------------------------------------
 
-    def pause(self, seconds: float) -> None:
-        """Telegram said 429: nothing leaves, from anyone, for ``seconds`` from now."""
-        self._paused_until = max(self._paused_until, monotonic_seconds() + seconds)
+    def pause(self, seconds: float, *, announce: bool = True) -> None:
+        """Telegram said 429: nothing leaves, from anyone, for ``seconds`` from now. The listeners
+        hear of it (bot.rate_share tells the other processes) unless ``announce`` is False (a pause
+        the other processes told us of)."""
+        until = monotonic_seconds() + seconds
+        self._paused_until = max(self._paused_until, until)
+        if announce:
+            for listener in self._pause_listeners:
+                listener(until)
+
+    def on_pause(self, listener: Callable[[float], None]) -> None:
+        """Call ``listener(until)`` (monotonic seconds) on every announced pause."""
+        self._pause_listeners.append(listener)
 
     def paused_for(self) -> float:
         return max(0.0, self._paused_until - monotonic_seconds())
@@ -189,7 +254,9 @@ class OutgoingLimiter:
             return None
         self._next_bulk = monotonic_seconds() + self._bulk_interval
         self._reserved += 1
-        return BulkTicket(self)
+        total = self.total_now() or 0
+        self._busy_totals[total] += 1
+        return BulkTicket(self, total)
 
     async def admit_bulk(self, chat: ChatKey | None, context: _BulkContext | None = None) -> Permit:
         """Let one bulk request to ``chat`` leave now.
@@ -211,28 +278,35 @@ class OutgoingLimiter:
                 raise SendHeldBack(pause)
             if stopping is not None and stopping.is_set():
                 raise SendHeldBack(0.0)
+            if self.total_now() == 0:  # this process's share lapsed (or is 0): its reservation is void
+                raise SendHeldBack(0.0, "held back: this process has no share of the rate now")
             if (wait := self._chat_delay(chat, now)) <= 0:
                 break
             await self._nap(min(wait, _LONGEST_NAP), stopping)
         ticket.open = False
         self._reserved -= 1
-        return self._leave(chat, bulk=True)
+        self._busy_totals[ticket.total] -= 1
+        return self._leave(chat, bulk=True, total=ticket.total)
 
     # --- internals ---------------------------------------------------------------------------
 
     def _busy(self) -> int:
         return self._reserved + self._in_flight
 
+    def _total_delay(self, now: float) -> float:
+        if self._all is None:
+            return 0.0
+        if now >= self._total_until:
+            return math.inf  # woken when a total is set again
+        return self._all.delay(now, self._busy())
+
     def _reply_delay(self, now: float) -> float:
-        window = self._all.delay(now, self._busy()) if self._all else 0.0
-        return max(self._paused_until - now, window)
+        return max(self._paused_until - now, self._total_delay(now))
 
     def _bulk_delay(self, now: float) -> float:
         if self._replies_waiting:
             return math.inf  # woken when the reply has gone
-        windows = [self._bulk.delay(now, self._reserved + self._bulk_in_flight)]
-        if self._all is not None:
-            windows.append(self._all.delay(now, self._busy()))
+        windows = [self._bulk.delay(now, self._reserved + self._bulk_in_flight), self._total_delay(now)]
         return max(self._paused_until - now, self._next_bulk - now, *windows)
 
     def _chat_delay(self, chat: ChatKey | None, now: float) -> float:
@@ -243,18 +317,25 @@ class OutgoingLimiter:
         last = self._last_bulk_to.get(chat)
         return 0.0 if last is None else last + WINDOW_SECONDS - now
 
-    def _leave(self, chat: ChatKey | None, *, bulk: bool = False) -> Permit:
+    def _leave(self, chat: ChatKey | None, *, bulk: bool = False, total: int | None = None) -> Permit:
+        if total is None:
+            total = self.total_now() or 0
+        self._busy_totals[total] += 1
         self._in_flight += 1
         if bulk:
             self._bulk_in_flight += 1
             if chat is not None:
                 self._bulk_in_flight_to.add(chat)
-        return Permit(self, chat if bulk else None, bulk)
+        return Permit(self, chat if bulk else None, bulk, total)
 
     def _finish(self, permit: Permit) -> None:
         """The answer is back: from now on the request counts for one more window."""
         now = monotonic_seconds()
         self._in_flight -= 1
+        self._busy_totals[permit.total] -= 1
+        self._answered_totals.append((now, permit.total))
+        while self._answered_totals[0][0] <= now - WINDOW_SECONDS:
+            self._answered_totals.popleft()
         if self._all is not None:
             self._all.stamps.append(now)
         if permit.bulk:
@@ -267,8 +348,9 @@ class OutgoingLimiter:
                     self._last_bulk_to = {c: t for c, t in self._last_bulk_to.items() if t > now - WINDOW_SECONDS}
         self._notify()
 
-    def _unreserve(self) -> None:
+    def _unreserve(self, ticket: BulkTicket) -> None:
         self._reserved -= 1
+        self._busy_totals[ticket.total] -= 1
         self._notify()
 
     def _notify(self) -> None:

@@ -10,7 +10,8 @@ concurrent updates, each in its own task, never see each other's.
 ``tracking(update_id, claim=True)`` (the webhook) also asks the update's own unit of work to claim
 its ``update_id`` (``bot.services.context.turn_for``): the claim commits with the turn's writes or
 not at all, instead of costing two transactions of its own.  A turn that finds the id claimed
-already raises :class:`AlreadyProcessed`: nothing of it is written or sent.
+already raises :class:`AlreadyProcessed`, and one that finds a later update of the same person
+handled already raises :class:`Superseded`: nothing of either is written or sent.
 """
 from __future__ import annotations
 
@@ -22,8 +23,17 @@ from dataclasses import dataclass
 _current: ContextVar[UpdateOutcome | None] = ContextVar("healthcode_update_outcome", default=None)
 
 
-class AlreadyProcessed(Exception):
+class NotRun(Exception):
+    """The update's turn did not run, by design (not a failure): it is acknowledged, nothing is sent."""
+
+
+class AlreadyProcessed(NotRun):
     """This update's id was claimed by an earlier delivery that committed: the turn must not run again."""
+
+
+class Superseded(NotRun):
+    """A later update of the same person was handled already: running this one now would reorder
+    their steps (a Confirm pressed before a Change, applied after it), so it is dropped."""
 
 
 @dataclass(slots=True)
@@ -33,6 +43,7 @@ class UpdateOutcome:
     claim: bool = False  # should the update's unit of work claim its id?
     claimed: bool = False  # a unit of work that claimed the id has committed
     duplicate: bool = False  # a unit of work found the id claimed already
+    superseded: bool = False  # a unit of work found a later update of the same person handled
 
     @property
     def succeeded(self) -> bool:

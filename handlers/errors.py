@@ -15,7 +15,7 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, Re
 from telegram.ext import Application, ContextTypes
 
 from bot.services import conversation
-from bot.update_outcome import AlreadyProcessed, record_failure
+from bot.update_outcome import AlreadyProcessed, NotRun, record_failure
 from handlers.common import actor_of, services_of
 from handlers.render import send_reply
 
@@ -33,8 +33,9 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     error = context.error
     assert error is not None, "ptb calls an error handler with context.error set"
     update_id = update.update_id if isinstance(update, Update) else None
-    if isinstance(error, AlreadyProcessed):  # a redelivered webhook update: done before, nothing ran now
-        log.info("update %s: already processed", update_id)
+    if isinstance(error, NotRun):  # a redelivered webhook update, or one a later one overtook: nothing ran
+        log.info("update %s: %s", update_id,
+                 "already processed" if isinstance(error, AlreadyProcessed) else "superseded by a later update")
         return
     if not isinstance(error, (Forbidden, BadRequest, ChatMigrated)):
         record_failure(update_id, type(error).__name__)

@@ -211,6 +211,15 @@ class Database:
         except Exception:  # noqa: BLE001
             return False
 
+    async def connection_limit(self) -> tuple[int, int] | None:
+        """PostgreSQL: (max_connections, connections open now, from anyone); None on SQLite."""
+        if self.dialect != "postgresql":
+            return None
+        async with self._engine.connect() as connection:
+            limit = int((await connection.execute(text("SHOW max_connections"))).scalar_one())
+            open_now = int((await connection.execute(text("SELECT count(*) FROM pg_stat_activity"))).scalar_one())
+        return limit, open_now
+
     async def _checkpoint_after_erasure(self) -> None:
         """Copy the WAL into the file and truncate it, so erased rows survive in neither.
 

@@ -585,3 +585,32 @@ class GuardianLink:
     @property
     def full(self) -> bool:
         return self.access == "full"
+
+
+class Claim(Enum):
+    """What a webhook delivery's claim on its update found (ProcessedUpdateRepository.claim)."""
+
+    FIRST = "first"  # this delivery runs the update
+    DUPLICATE = "duplicate"  # an earlier delivery of the same update_id committed
+    SUPERSEDED = "superseded"  # a later update of the same person was handled already
+
+
+@dataclass(frozen=True, slots=True)
+class SenderShare:
+    """One bot process's part of the outgoing Telegram rate (bot/rate_share.py), as last renewed."""
+
+    process_id: str
+    seen_at: datetime
+    valid_until: datetime
+    share: int
+    holds: int
+    paused_until: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class SenderShareView:
+    """What a renewal sees under the lock: the database's time and every live process's row."""
+
+    now: datetime
+    mine: SenderShare | None
+    others: tuple[SenderShare, ...]

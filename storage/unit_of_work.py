@@ -43,6 +43,7 @@ from storage.repositories.personal_data import PersonalDataRepository
 from storage.repositories.reminders import ReminderRepository
 from storage.repositories.retention import RetentionRepository
 from storage.repositories.schedules import ScheduleRepository
+from storage.repositories.sender_shares import SenderShareRepository
 from storage.repositories.stats import StatsRepository
 from storage.repositories.status_sweep import StatusSweepRepository
 from storage.repositories.withdrawn import WithdrawnCredentialRepository
@@ -112,6 +113,8 @@ class UnitOfWork:
         self.family = FamilyRepository(self._session, cipher, dialect)
         # Checkpoints: their staff, scans and the temperatures measured.
         self.checkpoints = CheckpointRepository(self._session, cipher, dialect)
+        # The bot processes' shares of the outgoing Telegram rate (bot/rate_share.py).
+        self.sender_shares = SenderShareRepository(self._session, cipher, dialect)
 
     async def __aenter__(self) -> UnitOfWork:
         if self._entered:

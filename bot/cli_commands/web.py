@@ -24,11 +24,11 @@ log = logging.getLogger(__name__)
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("web", help="serve the verification web side only (no Telegram)")
     # Internal: started by a parent process as one of HEALTHCODE_WEB_WORKERS; ends when it does.
-    parser.add_argument("--worker-of", type=_pid, metavar="PID", help=argparse.SUPPRESS)
+    parser.add_argument("--worker-of", type=process_id, metavar="PID", help=argparse.SUPPRESS)
     parser.set_defaults(handler=run)
 
 
-def _pid(text: str) -> int:
+def process_id(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"not a process id: {text!r}")
     return int(text)

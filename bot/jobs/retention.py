@@ -23,6 +23,9 @@ from storage.unit_of_work import UnitOfWork
 
 # An abandoned registration or declaration draft may hold a typed ID number: not kept for long.
 IDLE_CONVERSATION = timedelta(days=2)
+# Telegram holds an update it could not deliver for 24 hours: what de-duplicates and orders webhook
+# deliveries is needed no longer than that (two days, for a margin).
+UPDATE_MEMORY = timedelta(days=2)
 # Feature tables with their own retention: (table, timestamp column, setting with the days).
 # A table that is not in this schema is skipped and reported as such.
 # The administrators' audit log names the Telegram ids of those who acted: it follows the access log.
@@ -61,6 +64,9 @@ async def apply_retention(services: Services, today: date, now: datetime, *,
         report["status_notices"] = await uow.notices.delete_before(today - timedelta(days=days))
         report["job_runs"] = await uow.schedules.delete_runs_before(now - timedelta(days=days))
         report["conversation_states"] = await retention.delete_idle_conversations(now - IDLE_CONVERSATION)
+        for table, column in (("processed_updates", "processed_at"), ("last_updates", "handled_at")):
+            removed = await retention.delete_older_than(table, column, now - UPDATE_MEMORY)
+            report[table] = "absent" if removed is None else removed
         report["credentials"] = await retention.delete_credentials_expired_before(now - timedelta(days=days))
         report["withdrawn_credentials"] = await uow.withdrawn.delete_expired(now)
         # An import's blind indexes end with its decision window; an unconfirmed dry run's after a day.

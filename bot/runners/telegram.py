@@ -13,9 +13,11 @@ from bot.bootstrap import StartupError, check_web_host, create_services
 from bot.clock import SystemClock
 from bot.jobs.runtime import TimedJobs
 from bot.metrics import instrument_application
+from bot.rate_share import rate_share_for
 from bot.services.context import Services
 from bot.services.delivery.worker import DeliveryWorker
 from bot.settings import Settings
+from bot.runners.scale_out import check_connection_budget
 from bot.runners.web_workers import WebWorkers
 from bot.web.server import PortInUse, WebSide
 from handlers.delivery_sender import TelegramSender
@@ -35,11 +37,34 @@ async def prepare(settings: Settings) -> tuple[Services, Application]:
 def run_polling(settings: Settings, services: Services, application: Application) -> None:
     """Serve until stopped: long polling, or webhook mode when HEALTHCODE_WEBHOOK_URL is set."""
     loop = asyncio.get_event_loop()
+    loop.run_until_complete(check_connection_budget(settings, services.database))
     loop.run_until_complete(services.cards.start())  # fresh cards drawn in worker processes
+    # This process's share of the bot's Telegram rate (PostgreSQL; a no-op on SQLite): before anything is sent.
+    rate_share = rate_share_for(application.bot, services.database, settings.telegram_rate)
+    loop.run_until_complete(rate_share.start())
     try:
         _serve(settings, services, application, loop)
     finally:
+        loop.run_until_complete(rate_share.stop())  # after the bot and the delivery worker stopped sending
         loop.run_until_complete(services.cards.shutdown())
+        loop.run_until_complete(services.database.dispose())  # last: the rate share's goodbye used it
+
+
+def run_webhook_worker(services: Services, application: Application, parent_pid: int) -> None:
+    """One of HEALTHCODE_WEB_WORKERS in webhook mode: updates and the web side only. Bulk delivery and
+    the timed jobs run in the first process (one sender of the bot's bulk, one run of each job)."""
+    from bot.runners.webhook import serve_webhook
+
+    loop = asyncio.get_event_loop()
+    loop.run_until_complete(services.cards.start())
+    rate_share = rate_share_for(application.bot, services.database, services.settings.telegram_rate)
+    loop.run_until_complete(rate_share.start())  # each process sends only its share of the bot's rate
+    try:
+        loop.run_until_complete(serve_webhook(services, application, parent_pid=parent_pid))
+    finally:
+        loop.run_until_complete(rate_share.stop())
+        loop.run_until_complete(services.cards.shutdown())
+        loop.run_until_complete(services.database.dispose())
 
 
 def _serve(settings: Settings, services: Services, application: Application, loop: asyncio.AbstractEventLoop) -> None:
@@ -49,9 +74,6 @@ def _serve(settings: Settings, services: Services, application: Application, loo
     delivery_worker = DeliveryWorker(services, TelegramSender(services, application.bot))
     if settings.webhook_url:
         from bot.runners.webhook import serve_webhook
-
-        if settings.web_workers > 1:  # the webhook must reach the one process that runs the bot
-            log.warning("HEALTHCODE_WEB_WORKERS is ignored in webhook mode; run `healthcode web` apart instead")
 
         try:
             loop.run_until_complete(delivery_worker.start())

@@ -1,4 +1,5 @@
-"""Extra processes serving the web side on the same port, for HEALTHCODE_WEB_WORKERS > 1.
+"""Extra processes serving the web side (and, in webhook mode, Telegram's updates) on the same
+port, for HEALTHCODE_WEB_WORKERS > 1.
 
 Verification is CPU-bound (an Ed25519 check, CBOR, HTTP), and one Python process uses one core.
 The first process binds the port (so a port held by anything else is still reported); then
@@ -6,6 +7,8 @@ The first process binds the port (so a port held by anything else is still repor
 kernel spreads connections over all of them. The children share the database and the key ring on
 disk; each keeps its own copy of our revocation list (``WithdrawnIndex``), so a status change made
 by another process shows within a second as a rule. They exit when their parent goes, however it goes.
+In webhook mode the children are `healthcode run --worker-of PID` (bot.runners.webhook), each with
+its own Application, sharing the parent's webhook secret.
 """
 from __future__ import annotations
 
@@ -26,8 +29,12 @@ STOP_GRACE_SECONDS = 10.0
 class WebWorkers:
     """Starts, watches (restarting any that die, with back-off) and stops the extra web processes."""
 
-    def __init__(self, count: int) -> None:
+    def __init__(self, count: int, *, command: str = "web", environment: dict[str, str] | None = None) -> None:
+        """``command``: the subcommand each child runs (`web`, or `run` for webhook workers);
+        ``environment``: settings the parent decided and the children must share (the webhook secret)."""
         self.count = max(0, count)
+        self._command = command
+        self._environment = dict(environment or {})
         self._processes: list[subprocess.Popen[bytes] | None] = []
         self._watch: asyncio.Task[None] | None = None
         self._failures = 0
@@ -64,8 +71,8 @@ class WebWorkers:
         # The child reads the same settings (environment and .env) and knows its parent by pid. Its
         # own session keeps a Ctrl-C in the terminal for the parent, which then stops the children.
         try:
-            return subprocess.Popen([sys.executable, "-m", "bot", "web", "--worker-of", str(os.getpid())],
-                                    start_new_session=True)
+            return subprocess.Popen([sys.executable, "-m", "bot", self._command, "--worker-of", str(os.getpid())],
+                                    start_new_session=True, env={**os.environ, **self._environment})
         except OSError as error:
             log.error("cannot start a web worker: %s", error)
             return None

@@ -1,7 +1,13 @@
 """Webhook mode: Telegram POSTs updates to ``/telegram/webhook`` on our aiohttp server.
 
-* The webhook is registered with a random secret token; the header Telegram sends back is compared
-  in constant time, and a mismatch gets 403.
+* The webhook is registered with a secret token (HEALTHCODE_WEBHOOK_SECRET, or drawn at start); the
+  header Telegram sends back is compared in constant time, and a mismatch gets 403.
+* With HEALTHCODE_WEB_WORKERS = N > 1 (PostgreSQL only), N processes serve the one port
+  (SO_REUSEPORT), each with its own Application; the first registers the webhook and hands its secret
+  to the others (:func:`serve_webhook`).
+* A person's updates run in update_id order, across processes too: the turn takes the person's
+  advisory lock, then claims its update_id and moves the person's newest handled id forward; one that
+  arrives after a later one was handled is answered 200 and not run (``Superseded``).
 * An update is processed inline, through the same Application (and the same per-user ordering) as
   in polling mode, and answered 200 only if it succeeded: ptb swallows handler exceptions, so the
   error handler reports them (bot/update_outcome.py).  A handler error, a reply Telegram did not
@@ -39,6 +45,7 @@ from bot.metrics import instrument_application
 from bot.services.context import Services
 from bot.update_outcome import tracking
 from bot.web.app import WEBHOOK_PATH
+from bot.runners.web_workers import WebWorkers, exit_when_parent_goes
 from bot.web.server import Background, PortInUse, WebServer
 
 log = logging.getLogger(__name__)
@@ -105,6 +112,12 @@ class WebhookReceiver:
                 processed = True
                 self._services.metrics.webhook_deliveries.inc(result="duplicate")
                 return web.Response(text="ok: already processed")
+            if outcome.superseded:  # acknowledged: a redelivery would be just as late
+                processed = True
+                self._services.metrics.webhook_deliveries.inc(result="superseded")
+                log.info("webhook update %d arrived after a later update of the same person; not run",
+                         update.update_id)
+                return web.Response(text="ok: superseded by a later update")
             if outcome.succeeded:
                 first = True
                 if not outcome.claimed:  # no unit of work claimed it (an update no turn handles)
@@ -141,15 +154,24 @@ class WebhookReceiver:
 
 
 class WebhookService:
-    """The Application, the web server with the webhook route, and the refresher, started in order."""
+    """The Application, the web server with the webhook route, and the refresher, started in order.
+
+    ``register``: tell Telegram where to post (setWebhook) and set the command menu; only one
+    process of several does, the others would otherwise re-register on every start for nothing.
+    ``share_port``: bind with SO_REUSEPORT, next to the other processes of HEALTHCODE_WEB_WORKERS.
+    """
 
     def __init__(self, services: Services, application: Application, *, host: str | None = None,
-                 port: int | None = None, secret: str | None = None) -> None:
+                 port: int | None = None, secret: str | None = None, register: bool = True,
+                 share_port: bool = False) -> None:
         self._services = services
         self._application = application
-        self.secret = secret or secrets.token_urlsafe(32)  # [A-Za-z0-9_-], as Telegram requires
+        configured = services.settings.webhook_secret
+        # [A-Za-z0-9_-], as Telegram requires; drawn here when no process shares it.
+        self.secret = secret or (configured.get_secret_value() if configured else secrets.token_urlsafe(32))
+        self._register = register
         self._receiver = WebhookReceiver(application, services, self.secret)
-        self.server = WebServer(services, webhook=self._receiver.handle, host=host, port=port)
+        self.server = WebServer(services, webhook=self._receiver.handle, host=host, port=port, share_port=share_port)
         self._background: Background | None = None
 
     async def start(self) -> None:
@@ -162,12 +184,15 @@ class WebhookService:
             await self._application.shutdown()
             raise StartupError(str(error)) from None
         await self._application.start()
+        self._background = Background(self._services)
+        if not self._register:
+            log.info("webhook worker serving on %s", self.server.url)
+            return
         await register_command_menu(self._application)
         endpoint = webhook_endpoint(settings.webhook_url or self.server.url)
         await self._application.bot.set_webhook(
             url=endpoint, secret_token=self.secret, allowed_updates=Update.ALL_TYPES, drop_pending_updates=False,
         )
-        self._background = Background(self._services)
         log.info("webhook registered at %s; serving on %s", endpoint, self.server.url)
 
     async def stop(self) -> None:
@@ -181,16 +206,28 @@ class WebhookService:
         await write_learnt_file_ids(self._application)
 
 
-async def serve_webhook(services: Services, application: Application) -> None:
-    """`healthcode run` in webhook mode: until SIGINT or SIGTERM."""
+async def serve_webhook(services: Services, application: Application, *, parent_pid: int | None = None) -> None:
+    """`healthcode run` in webhook mode, until SIGINT or SIGTERM (a worker: or until its parent goes).
+
+    With HEALTHCODE_WEB_WORKERS = N > 1 the first process registers the webhook and starts N - 1
+    workers (`healthcode run --worker-of PID`), which share its port and its secret; the kernel
+    spreads Telegram's connections over all N, each with its own Application.
+    """
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    service = WebhookService(services, application)
+    several = services.settings.web_workers > 1
+    service = WebhookService(services, application, register=parent_pid is None, share_port=several)
     await service.start()
+    workers = WebWorkers(services.settings.web_workers - 1 if parent_pid is None else 0, command="run",
+                         environment={"HEALTHCODE_WEBHOOK_SECRET": service.secret})
+    orphan_watch = loop.create_task(exit_when_parent_goes(parent_pid, stop)) if parent_pid is not None else None
     try:
+        await workers.start()
         await stop.wait()
     finally:
+        if orphan_watch is not None:
+            orphan_watch.cancel()
+        await workers.stop()
         await service.stop()
-        await services.database.dispose()

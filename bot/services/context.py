@@ -25,7 +25,7 @@ from bot.credentials.trust_sources import TrustSources
 from rules.authority import ALL_ROLES, Authority
 from rules.policy import Policy
 from storage.database import Database
-from storage.records import ConversationState, Organisation, UserProfile
+from storage.records import Claim, ConversationState, Organisation, UserProfile
 from storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger("healthcode.turns")
@@ -43,6 +43,10 @@ class Actor:
     chat_id: int
     first_name: str = ""
     language_code: str | None = None
+
+
+def _key_ring_unchanged() -> bool:
+    return False
 
 
 @dataclass(slots=True)
@@ -65,6 +69,9 @@ class Services:
     # The Bot API is the in-process stand-in (the shell, the tests): the Mini App then signs and serves
     # its own stand-in of telegram-web-app.js, with the local token.
     local_bot_api: bool = False
+    # Looks at the key ring on disk again now; True when the ring in use was replaced. A serving process
+    # sets it (bot.web.server.watch_key_ring); verification calls it for a kid of ours it does not know.
+    reload_key_ring: Callable[[], bool] = _key_ring_unchanged
 
     @property
     def tz(self) -> ZoneInfo:
@@ -174,7 +181,7 @@ async def turn_for(services: Services, actor: Actor) -> AsyncIterator[Turn]:
             yield turn
         if claim is not None:
             claim.claimed = True  # committed with the turn
-    except update_outcome.AlreadyProcessed:
+    except update_outcome.NotRun:
         raise  # nothing ran: no durable writes to redo
     except Exception:
         if durable_writes:
@@ -196,9 +203,8 @@ async def _turn(services: Services, actor: Actor, durable_writes: list[DurableWr
                 claim: update_outcome.UpdateOutcome | None) -> AsyncIterator[Turn]:
     async with services.database.unit_of_work() as uow:
         await uow.lock_user(actor.telegram_id)
-        if claim is not None and not await uow.updates.claim(claim.update_id, services.clock.now()):
-            claim.duplicate = True
-            raise update_outcome.AlreadyProcessed(claim.update_id)
+        if claim is not None:
+            await _claim_update(uow, claim, actor.telegram_id, services.clock.now())
         snapshot = await uow.actors.load(actor.telegram_id)
         language = choose_language(snapshot.language, actor.language_code, services.settings.default_language)
         state, user = snapshot.state, snapshot.user
@@ -212,6 +218,18 @@ async def _turn(services: Services, actor: Actor, durable_writes: list[DurableWr
         yield turn
         # Flow names and step names only: never the answers.
         log.debug("turn %s -> %s, %d message(s)", before, _where(turn.state), len(turn.reply.messages))
+
+
+async def _claim_update(uow: UnitOfWork, claim: update_outcome.UpdateOutcome, telegram_id: int,
+                        now: datetime) -> None:
+    """Under the person's lock: run this update only if it is new and no later one of theirs ran."""
+    result = await uow.updates.claim(claim.update_id, telegram_id, now)
+    if result is Claim.DUPLICATE:
+        claim.duplicate = True
+        raise update_outcome.AlreadyProcessed(claim.update_id)
+    if result is Claim.SUPERSEDED:
+        claim.superseded = True
+        raise update_outcome.Superseded(claim.update_id)
 
 
 async def language_of(services: Services, uow: UnitOfWork, telegram_id: int,

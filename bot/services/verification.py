@@ -227,6 +227,12 @@ async def verify(services: Services, text: str, *, channel: str, uow: UnitOfWork
     try:
         view = await verify_token(text, trust=services.trust.store, now=services.clock.now(),
                                   own_issuer=settings.issuer, records=lookup)
+        if (view.reason is VerificationReason.UNKNOWN_KEY and view.issuer == settings.issuer
+                and services.reload_key_ring()):
+            # A key of ours this process had not loaded yet: a process started after a rotation (or one
+            # whose watcher looked first) signs with it already. Never answer "unknown key" for it.
+            view = await verify_token(text, trust=services.trust.store, now=services.clock.now(),
+                                      own_issuer=settings.issuer, records=lookup)
     except VerificationUnavailable:
         services.metrics.verifications.inc(channel=channel, result="unavailable")
         raise

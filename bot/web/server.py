@@ -140,13 +140,29 @@ class KeyRingWatcher:
         log.info("key ring in use: signing with %s", keyring.current_signer().kid)
 
 
+def watch_key_ring(services: Services) -> KeyRingWatcher:
+    """This process's one watcher of the key ring on disk: ticked by :func:`keep_trust_fresh`, and asked
+    at once by verification when one of our credentials names a kid this process does not hold."""
+    watcher = KeyRingWatcher(services)
+
+    def reload_now() -> bool:
+        try:
+            return watcher.reload_if_changed()
+        except Exception:  # noqa: BLE001 - a verification must not fail because the ring could not be read
+            log.exception("key ring reload failed")
+            return False
+
+    services.reload_key_ring = reload_now
+    return watcher
+
+
 async def keep_trust_fresh(services: Services, *, stop: asyncio.Event | None = None,
                            tick_seconds: float = KEYRING_CHECK_SECONDS) -> None:
     """Until ``stop`` is set: look for a rotated key ring every tick, refresh trust lists on schedule."""
     interval = timedelta(minutes=services.settings.trust_refresh_minutes)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
-    watcher = KeyRingWatcher(services)
+    watcher = watch_key_ring(services)
     next_refresh = loop.time()
     while not stop.is_set():
         try:

@@ -18,6 +18,7 @@ from storage.models.citizens import (
     ConversationStateRow,
     DeclarationRow,
     PreferenceRow,
+    LastUpdateRow,
     ProcessedUpdateRow,
     StatusRow,
     UserRow,
@@ -39,6 +40,7 @@ from storage.models.organisations import (
 )
 from storage.models.reminders import ReminderSettingRow
 from storage.models.scheduling import JobRunRow, ScheduledJobRow
+from storage.models.sender_shares import SenderShareRow
 from storage.models.statistics import DailyCountRow
 
 __all__ = [
@@ -78,11 +80,13 @@ __all__ = [
     "OrganisationManagerRow",
     "OrganisationRow",
     "PreferenceRow",
+    "LastUpdateRow",
     "ProcessedUpdateRow",
     "ReminderSettingRow",
     "ResidentIdMaskRow",
     "RiskAreaRow",
     "ScheduledJobRow",
+    "SenderShareRow",
     "StatusNoticeRow",
     "StatusRow",
     "SurrogateId",

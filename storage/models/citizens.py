@@ -109,6 +109,17 @@ class StatusRow(Base):
     policy_name: Mapped[str | None] = mapped_column(String(200), nullable=True, info=personal(Personal.CONTENT))
 
 
+class LastUpdateRow(Base):
+    """The newest webhook update handled for an account. Deliveries race (Telegram's webhook
+    connections, several bot processes): an update older than this one is not run after it."""
+    __tablename__ = "last_updates"
+
+    telegram_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False,
+                                             info=personal(Personal.TELEGRAM))
+    update_id: Mapped[int] = mapped_column(BigInteger, info=personal(Personal.ROW))
+    handled_at: Mapped[datetime] = mapped_column(UTCDateTime(), info=personal(Personal.ROW))
+
+
 class ProcessedUpdateRow(Base):
     __tablename__ = "processed_updates"
     __table_args__ = holds_no_personal_data("update ids Telegram handed us, kept to skip repeats; nothing says whose")

@@ -20,9 +20,10 @@ from storage.models import (
     ConversationStateRow,
     DailyCountRow,
     DeliveryRow,
+    LastUpdateRow,
     OrganisationRow,
 )
-from storage.records import ConversationState, NewUser
+from storage.records import Claim, ConversationState, NewUser
 from tests.handlers.conftest import Harness, start_harness, stop_harness
 from tests.table_reads import count_rows
 
@@ -159,3 +160,18 @@ async def _green(services: Services, uow, user_id: int):
 async def _declared(services: Services, user_id: int):
     async with services.database.unit_of_work() as uow:
         return await uow.declarations.list_between(user_id, date.min, TODAY)
+
+
+async def test_what_orders_and_deduplicates_webhook_updates_is_kept_two_days(harness: Harness) -> None:
+    services = harness.services
+    async with services.database.unit_of_work() as uow:
+        assert await uow.updates.claim(1, 30007, NOW - timedelta(days=3)) is Claim.FIRST
+        assert await uow.updates.claim(2, 30008, NOW - timedelta(hours=30)) is Claim.FIRST
+    report = await apply_retention(services, TODAY, NOW)
+    assert (report["processed_updates"], report["last_updates"]) == (1, 1)
+    async with services.database.unit_of_work() as uow:
+        assert not await uow.updates.is_processed(1) and await uow.updates.is_processed(2)
+        assert await count_rows(uow, LastUpdateRow) == 1
+        # Forgotten: update 1 of person 30007 would run again; Telegram stopped redelivering it long ago.
+        assert await uow.updates.claim(1, 30007, NOW) is Claim.FIRST
+        assert await uow.updates.claim(1, 30008, NOW) is Claim.DUPLICATE

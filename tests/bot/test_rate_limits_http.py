@@ -32,7 +32,7 @@ from bot.bootstrap import create_services
 from bot.telegram_http import AiohttpRequest
 from bot.clock import ManualClock
 from bot.replies import Reply, t
-from tests.bot.fake_telegram import RETRY_AFTER, fake_telegram
+from tests.bot.fake_telegram import RETRY_AFTER, busiest_second, fake_telegram
 from bot.services.delivery import Audience, CampaignPayload, campaign_kind, campaign_progress, start_campaign
 from bot.services.delivery.worker import DeliveryWorker
 from handlers.delivery_sender import TelegramSender
@@ -94,17 +94,6 @@ class RecordingRequest(AiohttpRequest):
             return status, payload
         finally:
             self.calls.append(ClientCall(started, time.monotonic(), status, retry_after))
-
-
-def busiest_second(times: list[float]) -> int:
-    """The most events in any rolling one-second window [t, t + 1)."""
-    times = sorted(times)
-    best, first = 0, 0
-    for last, moment in enumerate(times):
-        while moment - times[first] >= 1.0:
-            first += 1
-        best = max(best, last - first + 1)
-    return best
 
 
 def chat_update(update_id: int, user_id: int, text: str) -> dict:

@@ -8,10 +8,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import sys
-import time
-from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -20,14 +17,9 @@ import pytest
 
 from bot.bootstrap import write_data_key
 from bot.credentials.keyring import KeyRing
+from tests.bot.processes import alive, free_port, listeners, until
 
 pytestmark = pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="needs Linux /proc to see listeners")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _env(tmp_path: Path, port: int, workers: int) -> dict[str, str]:
@@ -45,43 +37,6 @@ def _env(tmp_path: Path, port: int, workers: int) -> dict[str, str]:
     return env
 
 
-def _listeners(port: int) -> set[int]:
-    """Pids of the processes holding a listening TCP socket on 127.0.0.1:``port``."""
-    inodes = set()
-    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
-        fields = line.split()
-        if fields[1].endswith(f":{port:04X}") and fields[3] == "0A":  # 0A: LISTEN
-            inodes.add(fields[9])
-    pids = set()
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            links = {os.readlink(fd) for fd in (entry / "fd").iterdir()}
-        except OSError:
-            continue
-        if any(link == f"socket:[{inode}]" for inode in inodes for link in links):
-            pids.add(int(entry.name))
-    return pids
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    stat = Path(f"/proc/{pid}/stat")
-    return stat.exists() and stat.read_text().split()[2] != "Z"
-
-
-async def _until(condition: Callable[[], bool], seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting")
-        await asyncio.sleep(0.2)
-
-
 async def _start(tmp_path: Path, port: int, workers: int) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "web", cwd=tmp_path, env=_env(tmp_path, port, workers),
@@ -90,12 +45,12 @@ async def _start(tmp_path: Path, port: int, workers: int) -> asyncio.subprocess.
 
 
 async def test_workers_share_the_port_answer_and_stop_with_the_parent(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     parent = await _start(tmp_path, port, workers=3)
     try:
-        await _until(lambda: len(_listeners(port)) == 3)
-        listeners = _listeners(port)
-        assert parent.pid in listeners
+        await until(lambda: len(listeners(port)) == 3)
+        serving = listeners(port)
+        assert parent.pid in serving
         async with aiohttp.ClientSession() as session:
             for _ in range(6):  # new connections: the kernel spreads them over the listeners
                 async with session.get(f"http://127.0.0.1:{port}/healthz",
@@ -106,22 +61,22 @@ async def test_workers_share_the_port_answer_and_stop_with_the_parent(tmp_path: 
         parent.send_signal(signal.SIGTERM)
         output, _ = await asyncio.wait_for(parent.communicate(), 30)
     assert parent.returncode == 0, output.decode()[-2000:]
-    await _until(lambda: not any(_alive(pid) for pid in listeners - {parent.pid}), seconds=15)
+    await until(lambda: not any(alive(pid) for pid in serving - {parent.pid}), seconds=15)
     assert "Traceback" not in output.decode()
 
 
 async def test_a_dead_worker_is_replaced_and_workers_end_when_the_parent_is_killed(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     parent = await _start(tmp_path, port, workers=2)
     try:
-        await _until(lambda: len(_listeners(port)) == 2)
-        [worker] = _listeners(port) - {parent.pid}
+        await until(lambda: len(listeners(port)) == 2)
+        [worker] = listeners(port) - {parent.pid}
         os.kill(worker, signal.SIGKILL)
-        await _until(lambda: len(_listeners(port) - {parent.pid, worker}) == 1)  # a new one took its place
-        [replacement] = _listeners(port) - {parent.pid}
+        await until(lambda: len(listeners(port) - {parent.pid, worker}) == 1)  # a new one took its place
+        [replacement] = listeners(port) - {parent.pid}
         parent.kill()  # no clean-up runs in the parent: the worker must notice on its own
         await parent.wait()
-        await _until(lambda: not _alive(replacement), seconds=15)
+        await until(lambda: not alive(replacement), seconds=15)
     finally:
         if parent.returncode is None:
             parent.kill()
@@ -130,10 +85,10 @@ async def test_a_dead_worker_is_replaced_and_workers_end_when_the_parent_is_kill
 
 async def test_one_worker_keeps_the_port_exclusive(tmp_path: Path) -> None:
     """Without HEALTHCODE_WEB_WORKERS a second server must find the port taken, not split the traffic."""
-    port = _free_port()
+    port = free_port()
     first = await _start(tmp_path, port, workers=1)
     try:
-        await _until(lambda: len(_listeners(port)) == 1)
+        await until(lambda: len(listeners(port)) == 1)
         second = await _start(tmp_path, port, workers=1)
         output, _ = await asyncio.wait_for(second.communicate(), 60)
         assert second.returncode == 2
@@ -153,11 +108,11 @@ def _samples(exposition: str, name: str) -> dict[tuple[tuple[str, str], ...], fl
 
 async def test_one_metrics_scrape_counts_the_requests_of_every_worker(tmp_path: Path) -> None:
     """prometheus_client's multiprocess mode: whichever process answers /metrics reports the sum."""
-    port = _free_port()
+    port = free_port()
     parent = await _start(tmp_path, port, workers=2)
     requests = 20
     try:
-        await _until(lambda: len(_listeners(port)) == 2)
+        await until(lambda: len(listeners(port)) == 2)
         async with aiohttp.ClientSession() as session:
             for _ in range(requests):  # a new connection each: the kernel spreads them over both processes
                 async with session.get(f"http://127.0.0.1:{port}/healthz", headers={"Connection": "close"}) as response:
