@@ -142,6 +142,13 @@ def _get_json(url: str) -> dict:
         return json.loads(response.read())
 
 
+def _listeners(port: int) -> int:
+    """Sockets listening on 127.0.0.1:``port`` (one per bot process: they share it with SO_REUSEPORT)."""
+    with open("/proc/net/tcp") as table:
+        rows = [line.split() for line in table.readlines()[1:]]
+    return sum(1 for row in rows if row[1].endswith(f":{port:04X}") and row[3] == "0A")
+
+
 @contextmanager
 def bot(directory: Path, url: str, standin_url: str, workers: int) -> Iterator[tuple[Target, list[str]]]:
     """``python -m bot run`` in webhook mode, until /healthz answers and setWebhook has reached the
@@ -163,6 +170,10 @@ def bot(directory: Path, url: str, standin_url: str, workers: int) -> Iterator[t
                     registered = _get_json(f"{standin_url}/standin/webhook")
             except OSError:
                 continue
+        while _listeners(port) < workers:  # the N - 1 workers start after the first has registered
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"only {_listeners(port)} of {workers} bot processes listen on port {port}")
+            time.sleep(0.2)
         notes = []
         if registered["secret_token"] != secret:
             notes.append("HEALTHCODE_WEBHOOK_SECRET not honoured by this runner: used the secret setWebhook sent")
