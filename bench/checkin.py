@@ -5,6 +5,8 @@
     python -m bench.checkin --users 2000 --database-url postgresql+asyncpg://postgres@127.0.0.1:5432/test
     python -m bench.checkin --users 1000 --mixed        # also: cached p99 while fresh cards render
     python -m bench.checkin --users 1000 --render threads   # cards drawn in threads, as before
+    python -m bench.checkin --users 1000 --floor        # also bench.floor, and our cost over it
+    python -m bench.checkin --webhook ...               # the bot as processes, over HTTP: bench/webhook_suite.py
 
 Each synthetic user is registered through storage, then walked through /checkin up to the
 confirm step. What is timed is the last answer (pressing Confirm) until the reply has been
@@ -69,7 +71,8 @@ async def walk_to_confirm(chat: LocalChat, user: LocalUser) -> None:
 
 
 async def timed_confirms(chat: LocalChat, users: list[LocalUser], concurrency: int,
-                         by_user: dict[int, float] | None = None) -> tuple[float, list[float]]:
+                         by_user: dict[int, float] | None = None) -> tuple[float, list[float], float]:
+    """Wall seconds, each confirmation's latency, and this process's CPU seconds meanwhile."""
     gate = asyncio.Semaphore(concurrency)
     latencies: list[float] = []
 
@@ -86,9 +89,9 @@ async def timed_confirms(chat: LocalChat, users: list[LocalUser], concurrency: i
         if not any(reply.photo is not None or reply.photo_file_id is not None for reply in replies):
             raise SystemExit(f"user {user.telegram_id} got no status card after confirming")
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     await asyncio.gather(*(confirm(u) for u in users))
-    return time.perf_counter() - started, latencies
+    return time.perf_counter() - started, latencies, time.process_time() - cpu
 
 
 PHASES = ("fresh QR", "cached QR")
@@ -101,7 +104,7 @@ def _settings(directory: Path, url: str):
 
 
 async def _mixed(chat: LocalChat, clock: ManualClock, users: list[LocalUser], concurrency: int,
-                 barrier: Any) -> dict[str, tuple[float, list[float]]]:
+                 barrier: Any) -> dict[str, tuple[float, list[float], float]]:
     """The next day: the first half confirms once (untimed) so its next confirmation is cached, then
     both halves confirm at once, interleaved: cached and fresh cards in the same load."""
     clock.advance(timedelta(days=1))
@@ -114,14 +117,14 @@ async def _mixed(chat: LocalChat, clock: ManualClock, users: list[LocalUser], co
     interleaved = [user for pair in zip(cached, fresh) for user in pair] + fresh[len(cached):]
     by_user: dict[int, float] = {}
     await asyncio.to_thread(barrier.wait)
-    elapsed, _ = await timed_confirms(chat, interleaved, concurrency, by_user)
-    return {MIXED[0]: (elapsed, [by_user[user.telegram_id] for user in cached]),
-            MIXED[1]: (elapsed, [by_user[user.telegram_id] for user in fresh])}
+    elapsed, _, cpu = await timed_confirms(chat, interleaved, concurrency, by_user)
+    return {MIXED[0]: (elapsed, [by_user[user.telegram_id] for user in cached], cpu),
+            MIXED[1]: (elapsed, [by_user[user.telegram_id] for user in fresh], cpu)}
 
 
 async def _one_process(directory: Path, url: str, first_id: int, users_count: int, concurrency: int,
                        barrier: Any, render: str = "processes", mixed: bool = False,
-                       ) -> dict[str, tuple[float, list[float]]]:
+                       ) -> dict[str, tuple[float, list[float], float]]:
     """One bot process: its own Application and local Bot API, its own users, the shared database.
     The timed phases start together in every process (``barrier``)."""
     clock = ManualClock(START)
@@ -161,7 +164,8 @@ async def _create_keys_and_schema(directory: Path, url: str) -> None:
 
 
 def run(users_count: int, database_url: str | None, concurrency: int, processes: int, timed: frozenset[str],
-        render: str = "processes", mixed: bool = False) -> None:
+        render: str = "processes", mixed: bool = False) -> dict[str, float]:
+    """Prints each phase; returns the bot processes' CPU seconds per confirmation, by phase."""
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
         url = database_url or f"sqlite+aiosqlite:///{directory / 'bench.db'}"
@@ -182,6 +186,7 @@ def run(users_count: int, database_url: str | None, concurrency: int, processes:
             if worker.exitcode != 0:
                 raise SystemExit(f"a bot process failed (exit {worker.exitcode})")
     backend = url.split(":", 1)[0]
+    cpu_per_confirmation = {label: sum(result[label][2] for result in gathered) / users_count for label in PHASES}
     for label in PHASES + (MIXED if mixed else ()):
         if label not in timed and label in PHASES:
             continue
@@ -193,6 +198,10 @@ def run(users_count: int, database_url: str | None, concurrency: int, processes:
         print(f"{backend:<20} {label:<26} {rate}   "
               f"p50 {p50:6.1f} ms   p99 {p99:6.1f} ms   ({users_count} users, concurrency {concurrency} "
               f"in each of {processes} process(es), cards in {render})")
+    for label in PHASES:
+        print(f"{backend:<20} {label:<26} {cpu_per_confirmation[label] * 1e3:8.2f} ms CPU per confirmation in the bot "
+              f"process(es), the local Bot API included, card-render workers not")
+    return cpu_per_confirmation
 
 
 def main() -> None:
@@ -208,13 +217,55 @@ def main() -> None:
                         help="draw cards in the bot's process pool (production) or in threads (as before)")
     parser.add_argument("--mixed", action="store_true",
                         help="also time cached confirmations while fresh cards render (the next day)")
+    parser.add_argument("--floor", action="store_true",
+                        help="also measure bench.floor on the same database and print our CPU per cached "
+                             "confirmation over it")
+    parser.add_argument("--floor-updates", type=int, default=3000, help="bench.floor's --updates for --floor")
+    webhook = parser.add_argument_group("webhook mode (bench/webhook_suite.py)")
+    webhook.add_argument("--webhook", action="store_true",
+                         help="the real bot as processes (python -m bot run, webhook mode, N = --processes), a "
+                              "Bot API stand-in over HTTP, and a load generator POSTing updates")
+    webhook.add_argument("--side-by-side", action="store_true",
+                         help="with --webhook: SQLite 1 process, PostgreSQL (--database-url) 1 and 2, in one run")
+    webhook.add_argument("--repeat", type=int, default=2, help="with --side-by-side: runs per configuration")
     args = parser.parse_args()
+    if args.webhook:
+        _webhook_main(parser, args)
+        return
     if args.mixed and args.users < 2:
         parser.error("--mixed needs at least 2 users (one half cached, one half fresh)")
     if min(args.users, args.concurrency, args.processes) < 1 or args.processes > args.users:
         parser.error("--users, --concurrency and --processes must be at least 1, with no more processes than users")
     timed = frozenset(("fresh QR", "cached QR")) if args.report == "both" else frozenset((args.report,))
-    run(args.users, args.database_url, args.concurrency, args.processes, timed, args.render, args.mixed)
+    cpu = run(args.users, args.database_url, args.concurrency, args.processes, timed, args.render, args.mixed)
+    if args.floor:
+        from bench.floor import run as floor_run
+
+        print(f"bench.floor ({args.floor_updates} updates):")
+        floor = asyncio.run(floor_run(args.floor_updates, args.database_url))["floor_cpu"]
+        print(f"cached confirmation: {cpu['cached QR'] * 1e3:.2f} ms of CPU in the bot process(es) vs the floor's "
+              f"{floor * 1e3:.2f} ms of CPU = {cpu['cached QR'] / floor:.2f}x")
+
+
+def _webhook_main(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    from bench import webhook_suite
+
+    if args.mixed or args.render != "processes" or args.report != "both":
+        parser.error("--mixed, --render and --report are for the in-process mode, not --webhook")
+    if min(args.users, args.concurrency, args.processes, args.repeat) < 1:
+        parser.error("--users, --concurrency, --processes and --repeat must be at least 1")
+    if args.side_by_side:
+        if not (args.database_url or "").startswith("postgresql"):
+            parser.error("--side-by-side needs --database-url postgresql+asyncpg://… (SQLite runs beside it)")
+        runs = webhook_suite.side_by_side(args.users, args.database_url, args.concurrency, args.repeat)
+    else:
+        if args.processes > 1 and not (args.database_url or "").startswith("postgresql"):
+            parser.error("--processes > 1 in webhook mode needs PostgreSQL: the bot refuses N > 1 on SQLite")
+        results = webhook_suite.one(args.users, args.database_url, args.concurrency, args.processes)
+        name = "sqlite" if args.database_url is None else "postgresql"
+        runs = {(name, args.database_url, args.processes): {label: [phase] for label, phase in results.items()}}
+    if args.floor:
+        webhook_suite.floor_ratios(runs, args.floor_updates)
 
 
 if __name__ == "__main__":
