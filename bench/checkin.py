@@ -105,9 +105,11 @@ def _settings(directory: Path, url: str):
 
 async def _mixed(chat: LocalChat, clock: ManualClock, users: list[LocalUser], concurrency: int,
                  barrier: Any) -> dict[str, tuple[float, list[float], float]]:
-    """The next day: the first half confirms once (untimed) so its next confirmation is cached, then
-    both halves confirm at once, interleaved: cached and fresh cards in the same load."""
-    clock.advance(timedelta(days=1))
+    """Two days on: the first half confirms once (untimed) so its next confirmation is cached, then
+    both halves confirm at once, interleaved: cached and fresh cards in the same load. Two days, so
+    that nobody declared yesterday: /checkin then asks its questions instead of offering the one-tap
+    "same as yesterday" (which the walk to the Confirm button does not take)."""
+    clock.advance(timedelta(days=2))
     cached, fresh = users[: len(users) // 2], users[len(users) // 2:]
     for user in cached:
         await walk_to_confirm(chat, user)
@@ -154,8 +156,13 @@ async def _one_process(directory: Path, url: str, first_id: int, users_count: in
 
 def _process_main(directory: Path, url: str, first_id: int, users_count: int, concurrency: int,
                   barrier: Any, results: Any, render: str, mixed: bool) -> None:
-    results.put(asyncio.run(_one_process(directory, url, first_id, users_count, concurrency, barrier,
-                                         render, mixed)))
+    try:
+        results.put(asyncio.run(_one_process(directory, url, first_id, users_count, concurrency, barrier,
+                                             render, mixed)))
+    except BaseException as error:  # the parent must hear of it, not wait for a result forever
+        results.put(f"{type(error).__name__}: {error}")
+        barrier.abort()  # and the other processes must not wait at the barrier for this one
+        raise
 
 
 async def _create_keys_and_schema(directory: Path, url: str) -> None:
@@ -181,6 +188,11 @@ def run(users_count: int, database_url: str | None, concurrency: int, processes:
         for worker in workers:
             worker.start()
         gathered = [results.get() for _ in workers]
+        failures = [result for result in gathered if isinstance(result, str)]
+        if failures:
+            for worker in workers:
+                worker.kill()
+            raise SystemExit(f"a bot process failed: {failures[0]}")
         for worker in workers:
             worker.join()
             if worker.exitcode != 0:

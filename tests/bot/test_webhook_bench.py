@@ -92,3 +92,15 @@ def test_a_tiny_webhook_run_with_the_real_bot_completes() -> None:
 def test_two_processes_on_sqlite_are_refused_before_anything_starts() -> None:
     with pytest.raises(SystemExit, match="needs PostgreSQL"):
         run_webhook(3, None, 3, 2)
+
+
+def test_the_in_process_mixed_run_completes_and_a_failing_process_is_reported_not_waited_for() -> None:
+    # --mixed walks everyone to Confirm on a later day; one day later /checkin offered the one-tap
+    # "same as yesterday" instead, the walk failed in the bot process, and the parent waited forever.
+    import subprocess
+    import sys
+
+    run = subprocess.run([sys.executable, "-m", "bench.checkin", "--users", "4", "--mixed"],
+                         capture_output=True, text=True, timeout=240, check=False)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "cached while fresh render" in run.stdout and "fresh beside cached" in run.stdout
