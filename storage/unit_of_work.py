@@ -37,6 +37,7 @@ from storage.repositories.erasure import ErasureRepository, erased_in
 from storage.repositories.imports import ImportRepository
 from storage.repositories.family import FamilyRepository
 from storage.repositories.key_check import DataKeyCheckRepository
+from storage.repositories.miniapp_notices import MiniAppNoticeRepository
 from storage.repositories.notices import StatusNoticeRepository
 from storage.repositories.organisations import AccessLogRepository, MembershipRepository, OrganisationRepository
 from storage.repositories.personal_data import PersonalDataRepository
@@ -83,6 +84,7 @@ class UnitOfWork:
         self.consents = ConsentRepository(self._session, cipher, dialect)
         self.reminders = ReminderRepository(self._session, cipher, dialect)
         self.notices = StatusNoticeRepository(self._session, cipher, dialect)
+        self.miniapp_notices = MiniAppNoticeRepository(self._session, cipher, dialect)  # the app's chat notices
         self.personal_data = PersonalDataRepository(self._session, cipher, dialect)
         self.erasure = ErasureRepository(self._session, cipher, dialect)
         # Employers and administrators.

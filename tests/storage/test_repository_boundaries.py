@@ -55,6 +55,7 @@ OWNER = {
     "GuardianRow": "family.py", "GuardianInviteRow": "family.py",
     "ImportRow": "imports.py", "ImportPendingRow": "imports.py", "ImportTargetRow": "imports.py",
     "CacheVersionRow": "administration.py",
+    "MiniAppNoticeRow": "miniapp_notices.py",
 }
 
 # The cross-table reads that remain, each for a reason; a new one fails below. Declarations are read by
@@ -63,7 +64,7 @@ STILL_SHARED = {
     # The users table is the join key of audiences, counts and lookups (its sealed columns stay with users.py).
     ("actors.py", "UserRow"), ("administration.py", "UserRow"), ("consents.py", "UserRow"),
     ("daily_counts.py", "UserRow"), ("delivery.py", "UserRow"), ("erasure.py", "UserRow"),
-    ("notices.py", "UserRow"), ("organisations.py", "UserRow"), ("reminders.py", "UserRow"), ("stats.py", "UserRow"),
+    ("notices.py", "UserRow"), ("miniapp_notices.py", "UserRow"), ("organisations.py", "UserRow"), ("reminders.py", "UserRow"), ("stats.py", "UserRow"),
     ("declarations.py", "UserRow"),  # a scope's declaration histories: the clear region code only
     ("imports.py", "UserRow"),  # an authority's list matched on the users' blind indexes, never their sealed data
     ("complaints.py", "OrganisationRow"),  # a case names its organisation; counts per organisation in a scope
