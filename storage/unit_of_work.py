@@ -109,11 +109,12 @@ class UnitOfWork:
         self.imports = ImportRepository(self._session, cipher, dialect)
         # Correction requests and complaints.
         self.corrections = CorrectionRepository(self._session, cipher, dialect)
-        self.actors.give_hints_to(self.statuses, self.decisions, self.risk_areas, self.corrections)
         self.complaints = ComplaintRepository(self._session, cipher, dialect)
         self.family = FamilyRepository(self._session, cipher, dialect)
         # Checkpoints: their staff, scans and the temperatures measured.
         self.checkpoints = CheckpointRepository(self._session, cipher, dialect)
+        self.actors.give_hints_to(self.statuses, self.decisions, self.risk_areas, self.corrections, self.checkpoints,
+                                  self.administrators)
 
     async def __aenter__(self) -> UnitOfWork:
         if self._entered:

@@ -74,6 +74,9 @@ STILL_SHARED = {
     # or correction request names them, and the risk areas' change counter (storage.caches).
     ("actors.py", "StatusRow"), ("actors.py", "DecisionRow"), ("actors.py", "CacheVersionRow"),
     ("actors.py", "CorrectionRequestRow"),
+    # … whether any checkpoint reading is theirs, and whether they are checkpoint staff or hold an appointment
+    # (the Mini App asks "may they scan?" on every status; none of these: no query).
+    ("actors.py", "CheckpointReadingRow"), ("actors.py", "CheckpointStaffRow"), ("actors.py", "AdministratorRow"),
     # Stored statuses by colour: the counts, the audiences and the managers' summaries group by them.
     ("daily_counts.py", "StatusRow"), ("delivery.py", "StatusRow"), ("organisations.py", "StatusRow"),
     ("stats.py", "StatusRow"), ("status_sweep.py", "StatusRow"),
