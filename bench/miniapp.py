@@ -121,7 +121,9 @@ async def _serve_and_load(directory: Path, url: str, users: list[LocalUser], wor
         async with aiohttp.ClientSession(connector=connector) as session:
             await _wait_until_up(session, base, server)
             if workers > 1:
-                await asyncio.sleep(2.0)  # the extra workers bind the port a moment after the first
+                # The extra workers bind the port a moment after the first (each starts its QR process first):
+                # the bench's kept-alive connections must not all land on the first.
+                await asyncio.sleep(6.0)
             for label in PHASES:
                 elapsed, loads, declarations = await _phase(session, base, users, concurrency)
                 print(f"{url.split(':', 1)[0]:<20} mini app {label:<11} {workers} web worker(s) "
