@@ -9,7 +9,7 @@ process(es) (HEALTHCODE_WEB_WORKERS=1, then 2 sharing the port), and this proces
 ``/app/api/declare``, with valid initData signed by the bench's bot token in ``Authorization: tma``.
   * "fresh card"  - the first declaration of the day: a new status, a new credential, a new QR drawn;
   * "cached card" - the same answers again the same day: the credential and its QR are reused.
-Every declaration also hands the chat its card (a one-person campaign for the delivery worker), as in
+Every declaration also hands the chat its card (a queued row the delivery worker hands over in bulk), as in
 production; nobody sends them here. The load generator shares the machine's cores with the server, as
 bench.checkin's in-process chat does. With a PostgreSQL URL, each run uses a database of its own, made
 from that server and dropped afterwards.
@@ -121,7 +121,9 @@ async def _serve_and_load(directory: Path, url: str, users: list[LocalUser], wor
         async with aiohttp.ClientSession(connector=connector) as session:
             await _wait_until_up(session, base, server)
             if workers > 1:
-                await asyncio.sleep(2.0)  # the extra workers bind the port a moment after the first
+                # The extra workers bind the port a moment after the first (each starts its QR process first):
+                # the bench's kept-alive connections must not all land on the first.
+                await asyncio.sleep(6.0)
             for label in PHASES:
                 elapsed, loads, declarations = await _phase(session, base, users, concurrency)
                 print(f"{url.split(':', 1)[0]:<20} mini app {label:<11} {workers} web worker(s) "

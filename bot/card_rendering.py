@@ -47,13 +47,46 @@ def _render(url: str, colour: str, face: CardFace | None = None, font: FontFile 
     return card_png(url, Colour(colour), face, font)
 
 
+def _render_svg(url: str) -> str:
+    """In a worker process: the Mini App's QR of ``url`` as SVG (bot.card_image.qr_svg, cached there too)."""
+    from bot.card_image import qr_svg
+
+    return qr_svg(url)
+
+
+def _end_with_parent(parent_pid: int) -> None:
+    """In each worker, first: end when the process that started the pool does, however it ends (a
+    SIGKILLed web worker or bot would otherwise leave its drawing processes behind, holding its stdout)."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG (Linux)
+    except (OSError, AttributeError):  # not Linux: the thread below notices instead
+        pass
+    if os.getppid() != parent_pid:  # it ended before the line above took effect
+        os._exit(0)
+
+    def watch() -> None:
+        import time
+
+        while os.getppid() == parent_pid:
+            time.sleep(1.0)
+        os._exit(0)
+
+    import threading
+
+    threading.Thread(target=watch, name="end-with-parent", daemon=True).start()
+
+
 class CardRenderer:
-    """Draws cards in a process pool once started, in a thread before that."""
+    """Draws cards (and the Mini App's QR SVGs) in a process pool once started, in a thread before that."""
 
     def __init__(self) -> None:
         self._pool: ProcessPoolExecutor | None = None
         self._workers = 0
         self._kept: OrderedDict[tuple[str, Colour, CardFace | None, FontFile | None], bytes] = OrderedDict()
+        self._kept_svgs: OrderedDict[str, str] = OrderedDict()
 
     @property
     def processes(self) -> int:
@@ -67,7 +100,8 @@ class CardRenderer:
         workers = processes or usable_cores()
         # spawn, not fork: the bot's process has threads (the database driver's, the decoders') and a
         # running event loop, which a forked child would inherit half-copied.
-        self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+        self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                                         initializer=_end_with_parent, initargs=(os.getpid(),))
         self._workers = workers
         loop = asyncio.get_running_loop()
         await asyncio.gather(*(loop.run_in_executor(self._pool, _render, f"{_WARM_URL}{n}", Colour.GREEN.value)
@@ -95,3 +129,19 @@ class CardRenderer:
         if len(self._kept) > KEPT_CARDS:
             self._kept.popitem(last=False)
         return png
+
+    async def svg(self, url: str) -> str:
+        """The QR of ``url`` as the Mini App's SVG: drawn where the cards are (a fresh credential's QR is
+        most of a fresh Mini App declaration's time), kept like them."""
+        kept = self._kept_svgs.get(url)
+        if kept is not None:
+            self._kept_svgs.move_to_end(url)
+            return kept
+        if self._pool is not None:
+            svg = await asyncio.get_running_loop().run_in_executor(self._pool, _render_svg, url)
+        else:
+            svg = await asyncio.to_thread(_render_svg, url)
+        self._kept_svgs[url] = svg
+        if len(self._kept_svgs) > KEPT_CARDS:
+            self._kept_svgs.popitem(last=False)
+        return svg

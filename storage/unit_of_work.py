@@ -37,6 +37,7 @@ from storage.repositories.erasure import ErasureRepository, erased_in
 from storage.repositories.imports import ImportRepository
 from storage.repositories.family import FamilyRepository
 from storage.repositories.key_check import DataKeyCheckRepository
+from storage.repositories.miniapp_notices import MiniAppNoticeRepository
 from storage.repositories.notices import StatusNoticeRepository
 from storage.repositories.organisations import AccessLogRepository, MembershipRepository, OrganisationRepository
 from storage.repositories.personal_data import PersonalDataRepository
@@ -84,6 +85,7 @@ class UnitOfWork:
         self.consents = ConsentRepository(self._session, cipher, dialect)
         self.reminders = ReminderRepository(self._session, cipher, dialect)
         self.notices = StatusNoticeRepository(self._session, cipher, dialect)
+        self.miniapp_notices = MiniAppNoticeRepository(self._session, cipher, dialect)  # the app's chat notices
         self.personal_data = PersonalDataRepository(self._session, cipher, dialect)
         self.erasure = ErasureRepository(self._session, cipher, dialect)
         # Employers and administrators.
@@ -108,13 +110,14 @@ class UnitOfWork:
         self.imports = ImportRepository(self._session, cipher, dialect)
         # Correction requests and complaints.
         self.corrections = CorrectionRepository(self._session, cipher, dialect)
-        self.actors.give_hints_to(self.statuses, self.decisions, self.risk_areas, self.corrections)
         self.complaints = ComplaintRepository(self._session, cipher, dialect)
         self.family = FamilyRepository(self._session, cipher, dialect)
         # Checkpoints: their staff, scans and the temperatures measured.
         self.checkpoints = CheckpointRepository(self._session, cipher, dialect)
         # The bot processes' shares of the outgoing Telegram rate (bot/rate_share.py).
         self.sender_shares = SenderShareRepository(self._session, cipher, dialect)
+        self.actors.give_hints_to(self.statuses, self.decisions, self.risk_areas, self.corrections, self.checkpoints,
+                                  self.administrators)
 
     async def __aenter__(self) -> UnitOfWork:
         if self._entered:

@@ -12,6 +12,7 @@ import logging
 import signal
 
 from bot.bootstrap import StartupError, check_web_host, create_services
+from bot.card_rendering import usable_cores
 from bot.clock import SystemClock
 from bot.metrics import shared_by_web_workers
 from bot.runners.web_workers import WebWorkers, exit_when_parent_goes
@@ -53,6 +54,8 @@ async def serve_web(settings: Settings, *, parent_pid: int | None = None) -> Non
     workers = WebWorkers(0 if parent_pid is not None else settings.web_workers - 1)
     orphan_watch: asyncio.Task[None] | None = None
     try:
+        # The Mini App's QR codes are drawn off the event loop, in the cores' share of this worker.
+        await services.cards.start(max(1, usable_cores() // settings.web_workers))
         try:
             await web_side.start()
         except PortInUse as error:
@@ -67,4 +70,5 @@ async def serve_web(settings: Settings, *, parent_pid: int | None = None) -> Non
             orphan_watch.cancel()
         await workers.stop()
         await web_side.stop()
+        await services.cards.shutdown()
         await services.database.dispose()

@@ -8,7 +8,9 @@ use case (``status_card.refresh_code``), a declaration goes through ``declaratio
 (the chat's). Nothing here is HTTP: ``bot/web/miniapp.py`` turns these answers into JSON.
 
 A declaration made in the app reaches the chat at once as the person's card, through bulk delivery
-(a one-person campaign of kind ``miniapp_declaration``), i.e. the one outgoing path and its limiter.
+(the one outgoing path and its limiter): the declaration queues one row (``uow.miniapp_notices``, in its
+own transaction), and the delivery worker hands everyone waiting over as one campaign of kind
+``miniapp_declaration`` about every half second (``hand_over_notices``, the queue ``NOTICE_QUEUE``).
 
 Seams for features being built beside this one: ``AppStatus.dependants`` (a switcher over the people a
 citizen declares for) and ``AppStatus.same_as_yesterday`` (offer yesterday's answers), both empty
@@ -39,6 +41,7 @@ from storage.records import Campaign, DeliveryRecord
 from storage.unit_of_work import UnitOfWork
 
 CHECKPOINT_AUTHORITY = authority(Role.CHECKPOINT)  # administrators holding the checkpoint role
+NO_ONE = 0  # ``created_by`` of the notice campaigns: many people's declarations started each (bot.jobs' SYSTEM)
 
 
 async def _scanner(turn: Turn, subject: object) -> bool:
@@ -151,10 +154,27 @@ async def submit_declaration(services: Services, actor: Actor, day: date | None,
 
 
 async def _tell_the_chat(turn: Turn) -> None:
-    """The chat shows the new card at once: one message, sent by bulk delivery through the one limiter."""
-    await delivery.start_campaign(turn.uow, kind=NOTICE_KIND, created_by=turn.actor.telegram_id, now=turn.now,
-                                  payload=DeclaredInApp(day=turn.today),
-                                  audience=delivery.Audience.from_ids([turn.actor.telegram_id], "citizen"))
+    """The chat shows the new card at once: queued here (one statement), handed to bulk delivery with
+    everyone else waiting by the worker (``hand_over_notices``), sent through the one limiter."""
+    assert turn.user is not None
+    await turn.uow.miniapp_notices.queue(turn.user.id, turn.today, turn.now)
+
+
+async def hand_over_notices(services: Services, now: datetime) -> int:
+    """Everyone waiting for a Mini App notice, as one campaign per day declared (usually one), in one
+    transaction that also removes the rows it took: none is lost, none handed over twice. How many."""
+    handed = 0
+    async with services.database.unit_of_work() as uow:
+        for day in await uow.miniapp_notices.waiting_days():
+            batch, count = await uow.miniapp_notices.take(day)
+            if count == 0:
+                continue
+            await delivery.start_campaign(uow, kind=NOTICE_KIND, created_by=NO_ONE, now=now,
+                                          payload=DeclaredInApp(day=day),
+                                          audience=delivery.Audience.from_select(uow.miniapp_notices.taken(batch), "citizen"))
+            await uow.miniapp_notices.forget(batch)
+            handed += count
+    return handed
 
 
 class DeclaredInApp(delivery.CampaignPayload):
@@ -218,5 +238,6 @@ async def _app(turn: Turn, args: list[str]) -> None:
 
 
 NOTICE_KIND = delivery.campaign_kind("miniapp_declaration", DeclaredInApp, render_declaration_notice)
+NOTICE_QUEUE = delivery.notice_queue("miniapp_declaration", hand_over_notices)
 
 FEATURE = Feature(name="miniapp", commands=(Command("app", _app),))

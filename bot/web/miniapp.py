@@ -115,7 +115,8 @@ class _MiniAppRoutes:
             actor = actor_of(authenticate(request, self._services))
         except InitDataError as error:
             return _unauthorised(error)
-        return _json(self._words.status(await miniapp.status(self._services, actor)))
+        status = await miniapp.status(self._services, actor)
+        return _json(self._words.status(status, await self._qr(status)))
 
     async def declare(self, request: web.Request) -> web.Response:
         asked = await self._asked(request)
@@ -124,7 +125,13 @@ class _MiniAppRoutes:
         actor, document = asked
         day = _day(document.get("day"))
         answered = await miniapp.submit_declaration(self._services, actor, day, document)
-        return _json(self._words.declared(answered), 422 if answered.problems else 200)
+        return _json(self._words.declared(answered, await self._qr(answered.status)), 422 if answered.problems else 200)
+
+    async def _qr(self, status: AppStatus | None) -> str | None:
+        """The code's QR as SVG, drawn off the event loop where the chat's cards are (bot.card_rendering)."""
+        if status is None or status.code is None:
+            return None
+        return await self._services.cards.svg(status.code.credential_url)
 
     async def scan(self, request: web.Request) -> web.Response:
         asked = await self._asked(request)
@@ -175,7 +182,8 @@ class _Words:
     def _render(self, language: str, text: Text) -> str:
         return self._catalogue.render(language, text)
 
-    def status(self, status: AppStatus) -> dict[str, Any]:
+    def status(self, status: AppStatus, qr: str | None) -> dict[str, Any]:
+        """The status as JSON; ``qr`` is the code's QR as SVG (``qr_svg`` of its credential URL)."""
         language, services = status.language, self._services
         render = lambda text: self._render(language, text)  # noqa: E731 - one short local helper
         document: dict[str, Any] = {
@@ -206,7 +214,7 @@ class _Words:
         document["code"] = {
             "colour": code.colour.value,
             "colour_text": render(t("miniapp.page.colour_code", colour=colour)),
-            "qr_svg": qr_svg(code.credential_url),
+            "qr_svg": qr if qr is not None else qr_svg(code.credential_url),
             "masked_name": code.masked_name,
             "validity": render(t("miniapp.page.validity_value", issued=self._time(code.issued_at),
                                  until=self._time(code.expires_at))),
@@ -229,7 +237,7 @@ class _Words:
             "diagnosis": choices("answer.diagnosis", [d.value for d in Diagnosis]),
         }
 
-    def declared(self, answered: AppDeclared) -> dict[str, Any]:
+    def declared(self, answered: AppDeclared, qr: str | None) -> dict[str, Any]:
         render = lambda text: self._render(answered.language, text)  # noqa: E731
         document: dict[str, Any] = {
             "outcome": answered.outcome.value if answered.outcome else None,
@@ -237,7 +245,7 @@ class _Words:
             "problems": {name: render(text) for name, text in answered.problems.items()},
         }
         if answered.status is not None:
-            document["status"] = self.status(answered.status)
+            document["status"] = self.status(answered.status, qr)
         return document
 
     def scanned(self, scanned: AppScan) -> dict[str, Any]:

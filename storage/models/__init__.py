@@ -30,7 +30,7 @@ from storage.models.delivery import CampaignAttachmentRow, CampaignRow, Delivery
 from storage.models.imports import ImportPendingRow, ImportRow, ImportTargetRow
 from storage.models.family import GuardianInviteRow, GuardianRow
 from storage.models.key_check import DataKeyCheckRow
-from storage.models.notices import StatusNoticeRow
+from storage.models.notices import MiniAppNoticeRow, StatusNoticeRow
 from storage.models.organisations import (
     AccessLogRow,
     ManagerInviteRow,
@@ -76,6 +76,7 @@ __all__ = [
     "ImportTargetRow",
     "JobRunRow",
     "ManagerInviteRow",
+    "MiniAppNoticeRow",
     "MembershipRow",
     "OrganisationManagerRow",
     "OrganisationRow",

@@ -23,11 +23,21 @@ INVITE_PURPOSE = "administrator_invites.code"
 
 
 class AdministratorRepository(Repository):
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self._known_without: set[int] = set()  # Telegram ids the sender's load found no appointment for
+
+    def note_none(self, telegram_id: int) -> None:
+        """The sender's load found no appointment of theirs, live or revoked (same transaction): held_by needs
+        no query."""
+        self._known_without.add(telegram_id)
+
     # --- appointments ----------------------------------------------------------------------------
 
     async def appoint(self, telegram_id: int, role: Role, scope: str, *, by: int, now: datetime) -> AdministratorRecord:
         """Record an appointment; an identical live one is returned instead of a second row."""
         require_aware("now", now)
+        self._known_without.discard(telegram_id)
         existing = await self._first(self._live().where(_admins.c.telegram_id == telegram_id,
                                                         _admins.c.role == role.value, _admins.c.scope == scope))
         if existing is not None:
@@ -45,6 +55,8 @@ class AdministratorRepository(Repository):
 
     async def held_by(self, telegram_id: int) -> list[AdministratorRecord]:
         """The person's live appointments."""
+        if telegram_id in self._known_without:
+            return []
         return await self._all(self._live().where(_admins.c.telegram_id == telegram_id).order_by(_admins.c.id))
 
     async def holding(self, role: Role, within: Collection[str] | None) -> list[AdministratorRecord]:

@@ -50,6 +50,19 @@ def _temperature_context(user_id: int) -> bytes:
 
 
 class CheckpointRepository(Repository):
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self._known_not_staff: set[int] = set()  # Telegram ids the sender's load found no appointment for
+        self._known_without_readings: set[int] = set()  # user ids it found no reading for
+
+    def note_not_staff(self, telegram_id: int) -> None:
+        """The sender's load found them staff of no checkpoint (same transaction): appointed_at needs no query."""
+        self._known_not_staff.add(telegram_id)
+
+    def note_no_readings(self, user_id: int) -> None:
+        """The sender's load found no reading of theirs (same transaction): their readings need no query."""
+        self._known_without_readings.add(user_id)
+
     # --- checkpoints ---------------------------------------------------------------------------
 
     async def create(self, name: str, *, organisation_id: int | None, region_code: str | None, by: int,
@@ -91,6 +104,8 @@ class CheckpointRepository(Repository):
 
     async def appointed_at(self, telegram_id: int) -> list[Checkpoint]:
         """The checkpoints this account is staff of, the latest appointment first."""
+        if telegram_id in self._known_not_staff:
+            return []
         query = (
             select(_checkpoints)
             .join(_staff, _staff.c.checkpoint_id == _checkpoints.c.id)
@@ -107,6 +122,7 @@ class CheckpointRepository(Repository):
     async def add_staff(self, checkpoint_id: int, telegram_id: int, *, by: int, now: datetime) -> bool:
         """True if appointed, False if already staff there."""
         require_aware("now", now)
+        self._known_not_staff.discard(telegram_id)
         statement = (
             self._upsert_insert(_staff)
             .values(checkpoint_id=checkpoint_id, telegram_id=telegram_id, added_by=by, added_at=now)
@@ -154,6 +170,7 @@ class CheckpointRepository(Repository):
     async def add_reading(self, user_id: int, checkpoint_id: int, staff_telegram_id: int, temperature: Decimal,
                           day: date, now: datetime) -> int:
         require_aware("now", now)
+        self._known_without_readings.discard(user_id)
         sealed = self._cipher.seal(str(temperature).encode(), _temperature_context(user_id))
         statement = _readings.insert().values(
             user_id=user_id, checkpoint_id=checkpoint_id, staff_telegram_id=staff_telegram_id,
@@ -166,6 +183,8 @@ class CheckpointRepository(Repository):
 
     async def stored_for(self, user_id: int) -> list[CheckpointReading]:
         """The person's readings, oldest first (their code and /mydata)."""
+        if user_id in self._known_without_readings:
+            return []
         return await self._readings_where(_readings.c.user_id == user_id)
 
     async def readings_for(self, user_id: int, last_day: date) -> list[Reading]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+from pathlib import Path
 
 from bot.card_image import card_png
 from bot.card_rendering import CardRenderer, usable_cores
@@ -57,3 +58,53 @@ async def test_a_card_sent_again_is_not_drawn_again() -> None:
     renderer = CardRenderer()
     first = await renderer.png(URLS[1], Colour.GREEN)
     assert await renderer.png(URLS[1], Colour.GREEN) is first
+
+
+async def test_the_mini_apps_qr_is_drawn_in_the_pool_the_same_and_kept() -> None:
+    from bot.card_image import qr_svg
+
+    renderer = CardRenderer()
+    await renderer.start(1)
+    try:
+        svgs = await asyncio.gather(*(renderer.svg(url) for url in URLS[:4]))
+        assert svgs == [qr_svg(url) for url in URLS[:4]]
+        assert await renderer.svg(URLS[0]) is svgs[0]  # kept: not drawn again
+    finally:
+        await renderer.shutdown()
+    assert await renderer.svg(URLS[5]) == qr_svg(URLS[5])  # not started: in a thread, the same
+
+
+def test_the_drawing_processes_end_when_their_parent_is_killed(tmp_path) -> None:
+    """A SIGKILLed bot or web worker leaves no drawing process behind (they would hold its stdout)."""
+    import signal
+    import subprocess
+    import sys
+
+    script = ("import asyncio, os\n"
+              "from bot.card_rendering import CardRenderer\n"
+              "async def main():\n"
+              "    r = CardRenderer(); await r.start(1)\n"
+              "    print(*[p for p in r._pool._processes], flush=True)\n"
+              "    await asyncio.sleep(60)\n"
+              "asyncio.run(main())\n")
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        [child] = [int(pid) for pid in parent.stdout.readline().split()]
+        parent.send_signal(signal.SIGKILL)
+        parent.wait()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                os.kill(child, 0)
+            except ProcessLookupError:
+                break
+            stat = Path(f"/proc/{child}/stat")
+            if not stat.exists() or stat.read_text().split()[2] == "Z":
+                break
+            time.sleep(0.1)
+        else:
+            os.kill(child, signal.SIGKILL)
+            raise AssertionError("the drawing process outlived its parent")
+    finally:
+        if parent.poll() is None:
+            parent.kill()

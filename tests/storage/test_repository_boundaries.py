@@ -56,6 +56,7 @@ OWNER = {
     "ImportRow": "imports.py", "ImportPendingRow": "imports.py", "ImportTargetRow": "imports.py",
     "CacheVersionRow": "administration.py",
     "SenderShareRow": "sender_shares.py",
+    "MiniAppNoticeRow": "miniapp_notices.py",
 }
 
 # The cross-table reads that remain, each for a reason; a new one fails below. Declarations are read by
@@ -64,7 +65,7 @@ STILL_SHARED = {
     # The users table is the join key of audiences, counts and lookups (its sealed columns stay with users.py).
     ("actors.py", "UserRow"), ("administration.py", "UserRow"), ("consents.py", "UserRow"),
     ("daily_counts.py", "UserRow"), ("delivery.py", "UserRow"), ("erasure.py", "UserRow"),
-    ("notices.py", "UserRow"), ("organisations.py", "UserRow"), ("reminders.py", "UserRow"), ("stats.py", "UserRow"),
+    ("notices.py", "UserRow"), ("miniapp_notices.py", "UserRow"), ("organisations.py", "UserRow"), ("reminders.py", "UserRow"), ("stats.py", "UserRow"),
     ("declarations.py", "UserRow"),  # a scope's declaration histories: the clear region code only
     ("imports.py", "UserRow"),  # an authority's list matched on the users' blind indexes, never their sealed data
     ("complaints.py", "OrganisationRow"),  # a case names its organisation; counts per organisation in a scope
@@ -74,6 +75,9 @@ STILL_SHARED = {
     # or correction request names them, and the risk areas' change counter (storage.caches).
     ("actors.py", "StatusRow"), ("actors.py", "DecisionRow"), ("actors.py", "CacheVersionRow"),
     ("actors.py", "CorrectionRequestRow"),
+    # … whether any checkpoint reading is theirs, and whether they are checkpoint staff or hold an appointment
+    # (the Mini App asks "may they scan?" on every status; none of these: no query).
+    ("actors.py", "CheckpointReadingRow"), ("actors.py", "CheckpointStaffRow"), ("actors.py", "AdministratorRow"),
     # Stored statuses by colour: the counts, the audiences and the managers' summaries group by them.
     ("daily_counts.py", "StatusRow"), ("delivery.py", "StatusRow"), ("organisations.py", "StatusRow"),
     ("stats.py", "StatusRow"), ("status_sweep.py", "StatusRow"),

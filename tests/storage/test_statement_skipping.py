@@ -135,3 +135,40 @@ async def test_an_unchanged_status_is_not_written_again(
     async with database.unit_of_work() as uow:
         stored = await uow.statuses.get(user.id)
     assert stored is not None and stored.colour is Colour.YELLOW and stored.updated_at == now + timedelta(hours=2)
+
+
+async def test_readings_staff_and_appointments_need_no_query_for_someone_with_none(
+        database: Database, now, new_user: Callable[..., NewUser]) -> None:
+    """The Mini App asks "may they scan?" on every status, and every evaluation reads the readings: for
+    someone with no reading, no checkpoint appointment and no administrator appointment, none is queried."""
+    from decimal import Decimal
+
+    from rules.authority import Role
+
+    async with database.unit_of_work() as uow:
+        user = await uow.users.add(new_user(4), now)
+        checkpoint = await uow.checkpoints.create("Gate 1", organisation_id=None, region_code="330100", by=9, now=now)
+    async with database.unit_of_work() as uow:
+        await uow.actors.load(4)
+        with statements(database) as seen:
+            assert await uow.checkpoints.readings_for(user.id, now.date()) == []
+            assert await uow.checkpoints.appointed_at(4) == []
+            assert await uow.administrators.held_by(4) == []
+        assert seen == []
+        # Written in this turn: read from then on.
+        await uow.checkpoints.add_reading(user.id, checkpoint.id, 9, Decimal("37.9"), now.date(), now)
+        await uow.checkpoints.add_staff(checkpoint.id, 4, by=9, now=now)
+        appointment = await uow.administrators.appoint(4, Role.VIEWER, "330100", by=9, now=now)
+        assert [r.temperature for r in await uow.checkpoints.readings_for(user.id, now.date())] == [Decimal("37.9")]
+        assert [c.id for c in await uow.checkpoints.appointed_at(4)] == [checkpoint.id]
+        assert await uow.administrators.held_by(4) == [appointment]
+    async with database.unit_of_work() as uow:
+        await uow.actors.load(4)
+        with statements(database) as seen:
+            assert len(await uow.checkpoints.readings_for(user.id, now.date())) == 1
+            assert len(await uow.checkpoints.appointed_at(4)) == 1
+            assert await uow.administrators.held_by(4) == [appointment]
+        assert len(seen) == 3
+    async with database.unit_of_work() as uow:  # another person's load says nothing about this one
+        await uow.actors.load(5)
+        assert len(await uow.checkpoints.appointed_at(4)) == 1 and await uow.administrators.held_by(4) == [appointment]

@@ -12,6 +12,7 @@ sender's vocabulary are imported from their own modules by the runtime and the a
 from __future__ import annotations
 
 from bot.services.delivery.audience import Audience, count_audience
+from bot.services.delivery.queues import NoticeQueue, notice_queue
 from bot.services.delivery.campaigns import campaign_progress, cancel_campaign, progress_text, start_campaign
 from bot.services.delivery.renderers import CampaignKind, CampaignPayload, CampaignPayloadError, campaign_kind
 
@@ -23,7 +24,9 @@ __all__ = [
     "campaign_kind",
     "campaign_progress",
     "cancel_campaign",
+    "NoticeQueue",
     "count_audience",
+    "notice_queue",
     "progress_text",
     "start_campaign",
 ]

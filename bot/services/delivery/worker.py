@@ -44,6 +44,7 @@ from bot.replies import Reply
 from bot.services.context import Services
 from bot.services.delivery.guardians import render_for_guardian
 from bot.services.delivery.progress_reporter import ProgressReporter
+from bot.services.delivery.queues import QUEUE_INTERVAL_SECONDS, hand_over_queued
 from bot.services.delivery.renderers import kind_named
 from bot.services.delivery.sending import (
     OutcomeUnknown,
@@ -97,6 +98,7 @@ class DeliveryWorker:
         progress_interval: float = PROGRESS_INTERVAL_SECONDS,
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
         idle_poll: float = 0.5,
+        queue_interval: float = QUEUE_INTERVAL_SECONDS,
         worker_id: str | None = None,
     ) -> None:
         self.services = services
@@ -114,6 +116,7 @@ class DeliveryWorker:
         self.progress_interval = progress_interval
         self.max_attempts = max_attempts
         self.idle_poll = idle_poll
+        self.queue_interval = queue_interval
         self.worker_id = worker_id or secrets.token_hex(8)
         self._campaigns: dict[int, Campaign] = {}
         self._file_ids: dict[str, str] = {}
@@ -132,6 +135,7 @@ class DeliveryWorker:
         await self._prepare()
         self._tasks = [asyncio.create_task(self._lane(n), name=f"delivery-lane-{n}") for n in range(self.concurrency)]
         self._tasks.append(asyncio.create_task(self._progress_loop(), name="delivery-progress"))
+        self._tasks.append(asyncio.create_task(self._queue_loop(), name="delivery-queues"))
         log.info("delivery worker %s started: %g msg/s, %d lanes", self.worker_id, self.rate, self.concurrency)
 
     async def stop(self) -> None:
@@ -149,6 +153,7 @@ class DeliveryWorker:
         """Deliver up to ``max_messages`` now, in this task, then update progress; how many were handled."""
         await self._prepare()
         await self._expire_leases()
+        await hand_over_queued(self.services, self.services.clock.now())
         handled = 0
         while handled < max_messages and await self._process_one():
             handled += 1
@@ -345,6 +350,18 @@ class DeliveryWorker:
                 log.warning("delivery progress update failed: %s", type(error).__name__)
             if not await self._sleep(self.progress_interval):
                 return  # stop() posts the final progress
+
+    async def _queue_loop(self) -> None:
+        """The queued notices (bot.services.delivery.queues) become campaigns' rows, in bulk."""
+        while not self._stopping.is_set():
+            _reraise_cancellation()
+            if not await self._lead():
+                await self._sleep(LEADERSHIP_POLL_SECONDS)
+                continue
+            await hand_over_queued(self.services, self.services.clock.now())  # logs its own failures
+            if not await self._sleep(self.queue_interval):
+                return
+
 
 def _reraise_cancellation() -> None:
     """Database drivers may turn a cancellation into their own error (asyncpg does); a cancelled
