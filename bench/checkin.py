@@ -32,6 +32,7 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from bench.scratch_database import scratch_database
 from bot.application import build_application
 from bot.bootstrap import create_services
 from bot.clock import ManualClock
@@ -173,9 +174,9 @@ async def _create_keys_and_schema(directory: Path, url: str) -> None:
 def run(users_count: int, database_url: str | None, concurrency: int, processes: int, timed: frozenset[str],
         render: str = "processes", mixed: bool = False) -> dict[str, float]:
     """Prints each phase; returns the bot processes' CPU seconds per confirmation, by phase."""
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, \
+            scratch_database(database_url, "bench_checkin", f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}") as url:
         directory = Path(tmp)
-        url = database_url or f"sqlite+aiosqlite:///{directory / 'bench.db'}"
         asyncio.run(_create_keys_and_schema(directory, url))  # once, before the processes share them
         base = 5_000_000 + int(time.time()) % 1_000_000 * 100  # fresh ids on a shared PostgreSQL
         share = -(-users_count // processes)

@@ -3,6 +3,8 @@
     python -m bench.half_load --users 400
     python -m bench.half_load --users 400 --database-url postgresql+asyncpg://postgres@127.0.0.1:5432/test
 
+(On PostgreSQL the run creates a database of its own beside the one named, and drops it afterwards.)
+
 One bot process: the real Application, the in-process Bot API, cards drawn in the bot's process pool.
 Each round is a new day on which half the users have already declared once (their next confirmation
 is cached: same status, same card) and the other half declare for the first time (a fresh card):
@@ -25,6 +27,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+from bench import scratch_database
 from bench.checkin import START, _settings, prepare, walk_to_confirm
 from bot.application import build_application
 from bot.bootstrap import create_services
@@ -93,7 +96,11 @@ def _percentiles(values: list[float]) -> str:
 async def run(users_count: int, database_url: str | None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
-        url = database_url or f"sqlite+aiosqlite:///{directory / 'bench.db'}"
+        name = None
+        if database_url:
+            name, url = await scratch_database.create(database_url, "bench_half_load")
+        else:
+            url = f"sqlite+aiosqlite:///{directory / 'bench.db'}"
         clock = ManualClock(START)
         services = await create_services(_settings(directory, url), clock, local=True)
         api = LocalBotApi(clock_seconds=lambda: clock.now().timestamp())
@@ -112,6 +119,8 @@ async def run(users_count: int, database_url: str | None) -> None:
             await services.cards.shutdown()
             await application.shutdown()
             await services.database.dispose()
+            if database_url and name:
+                await scratch_database.drop(database_url, name)
     backend = url.split(":", 1)[0]
     print(f"{backend:<20} maximum mixed load        {maximum:8.0f} confirmations/s (closed loop, {CONCURRENCY} in flight)")
     print(f"{backend:<20} cached at half that load  {_percentiles(latencies[True])}   (arrivals at {maximum / 2:.0f}/s)")

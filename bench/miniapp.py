@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import secrets
 import socket
 import statistics
 import subprocess
@@ -32,6 +31,7 @@ from pathlib import Path
 import aiohttp
 
 from bench import checkin as chat_bench
+from bench.scratch_database import scratch_database
 from bot.bootstrap import create_services
 from bot.clock import ManualClock
 from bot.local.chat import LocalUser
@@ -135,43 +135,17 @@ async def _serve_and_load(directory: Path, url: str, users: list[LocalUser], wor
         server.wait(timeout=30)
 
 
-async def _pg_database(server_url: str, name: str, *, drop: bool) -> str:
-    from sqlalchemy import text
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.ext.asyncio import create_async_engine
-
-    admin = create_async_engine(server_url, isolation_level="AUTOCOMMIT")
-    try:
-        async with admin.connect() as connection:
-            statement = f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)' if drop else f'CREATE DATABASE "{name}"'
-            await connection.execute(text(statement))
-    finally:
-        await admin.dispose()
-    return make_url(server_url).set(database=name).render_as_string(hide_password=False)
-
-
 def run(users_count: int, database_url: str | None, concurrency: int, workers: tuple[int, ...], chat: bool) -> None:
-    pg_name = f"bench_miniapp_{secrets.token_hex(4)}"
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
-        url = asyncio.run(_pg_database(database_url, pg_name, drop=False)) if database_url else \
-            f"sqlite+aiosqlite:///{directory / 'bench.db'}"
-        try:
+        with scratch_database(database_url, "bench_miniapp", f"sqlite+aiosqlite:///{directory / 'bench.db'}") as url:
             base = 7_000_000 + int(time.time()) % 1_000_000 * 100
             for index, count in enumerate(workers):
                 # Fresh users for each server: every run's first phase is the day's first declaration.
                 users = asyncio.run(_register(directory, url, base + index * users_count, users_count))
                 asyncio.run(_serve_and_load(directory, url, users, count, concurrency))
-        finally:
-            if database_url:
-                asyncio.run(_pg_database(database_url, pg_name, drop=True))
     if chat:  # the chat path (bench.checkin), same machine, same run, same users and concurrency
-        chat_url = asyncio.run(_pg_database(database_url, pg_name, drop=False)) if database_url else None
-        try:
-            chat_bench.run(users_count, chat_url, concurrency, 1, frozenset(chat_bench.PHASES))
-        finally:
-            if database_url:
-                asyncio.run(_pg_database(database_url, pg_name, drop=True))
+        chat_bench.run(users_count, database_url, concurrency, 1, frozenset(chat_bench.PHASES))
 
 
 def main() -> None:

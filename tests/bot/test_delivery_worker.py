@@ -224,8 +224,14 @@ async def test_progress_is_edited_in_place_while_sending(harness: Harness) -> No
     await worker.start()
     try:
         # A deadline, not a count of naps: on a loaded machine 120 sends at up to 30/s can take well over 6 s.
+        # The last edit ("Done") follows the last send by up to a progress interval and a turn of the worker.
         deadline = time.monotonic() + 60
-        while sum(received(harness.api, ids).values()) < 120 and time.monotonic() < deadline:
+
+        def finished() -> bool:
+            reports = [m for (c, _), m in harness.api.messages.items() if c == ADMIN_ID]
+            return sum(received(harness.api, ids).values()) == 120 and any("Done" in m.text for m in reports)
+
+        while not finished() and time.monotonic() < deadline:
             await asyncio.sleep(0.02)
     finally:
         await worker.stop()
