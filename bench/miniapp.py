@@ -11,7 +11,8 @@ process(es) (HEALTHCODE_WEB_WORKERS=1, then 2 sharing the port), and this proces
   * "cached card" - the same answers again the same day: the credential and its QR are reused.
 Every declaration also hands the chat its card (a queued row the delivery worker hands over in bulk), as in
 production; nobody sends them here. The load generator shares the machine's cores with the server, as
-bench.checkin's in-process chat does. With a PostgreSQL URL, each run uses a database of its own, made
+bench.checkin's in-process chat does. The chat's figures are printed twice: bench.checkin's Confirm press
+alone, and bench.chat_declaration's whole chat declaration (the six updates a person sends). With a PostgreSQL URL, each run uses a database of its own, made
 from that server and dropped afterwards.
 """
 from __future__ import annotations
@@ -30,6 +31,7 @@ from pathlib import Path
 
 import aiohttp
 
+from bench import chat_declaration
 from bench import checkin as chat_bench
 from bench.scratch_database import scratch_database
 from bot.bootstrap import create_services
@@ -146,6 +148,8 @@ def run(users_count: int, database_url: str | None, concurrency: int, workers: t
                 asyncio.run(_serve_and_load(directory, url, users, count, concurrency))
     if chat:  # the chat path (bench.checkin), same machine, same run, same users and concurrency
         chat_bench.run(users_count, database_url, concurrency, 1, frozenset(chat_bench.PHASES))
+        # ... and the chat's whole declaration (six updates), as the Mini App's is the page and the form.
+        chat_declaration.run(users_count, database_url, concurrency)
 
 
 def main() -> None:
