@@ -18,7 +18,7 @@ import time
 
 
 def _commands(database_url: str, quick: bool) -> list[list[str]]:
-    users, cards, repeat = ("200", "50", "1") if quick else ("1000", "200", "2")
+    users, cards, repeat = ("200", "50", "1") if quick else ("500", "200", "1")
     postgres = ["--database-url", database_url]
     return [
         ["bench.checkin", "--users", users, "--mixed", "--floor"],
