@@ -175,7 +175,13 @@ class Database:
         engine = self._engine.sync_engine
         event.listen(engine, "after_execute", after_execute)
         event.listen(engine, "commit", on_commit)
-        event.listen(engine, "rollback", lambda connection: connection.info.pop(flag, None))
+        def on_rollback(connection: Any) -> None:
+            # An invalidated connection (its socket failed mid-transaction) has no info to clear, and
+            # asking raises: that would replace the error that caused the rollback with its own.
+            if not connection.invalidated:
+                connection.info.pop(flag, None)
+
+        event.listen(engine, "rollback", on_rollback)
 
     def unit_of_work(self) -> UnitOfWork:
         after_erasure = self._checkpoint_after_erasure if self.dialect == "sqlite" else None
