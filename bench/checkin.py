@@ -63,7 +63,10 @@ async def prepare(chat: LocalChat, services, users: list[LocalUser]) -> None:
 
 async def walk_to_confirm(chat: LocalChat, user: LocalUser) -> None:
     await chat.send_text(user, "/checkin")
-    [symptoms] = await chat.send_text(user, "36.6")
+    await chat.send_text(user, "36.6")
+    symptoms = chat.latest_with_buttons(user)  # the symptoms question (its buttons), whatever else came
+    if symptoms is None or not any(data.startswith("ci:sym") for row in symptoms.buttons for _, data in row):
+        raise SystemExit(f"user {user.telegram_id}: the temperature was not followed by the symptoms question")
     for data in ("ci:sym:done", "ci:contact:no", "ci:travel:none", "ci:diag:none"):
         await chat.press_data(user, symptoms, data)
     summary = chat.latest_with_buttons(user)
