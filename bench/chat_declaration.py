@@ -21,11 +21,8 @@ import time
 from pathlib import Path
 
 from bench.checkin import START, _settings, prepare, walk_to_confirm
+from bench.local_bot import local_bot
 from bench.scratch_database import scratch_database
-from bot.application import build_application
-from bot.bootstrap import create_services
-from bot.clock import ManualClock
-from bot.local.bot_api import LocalBotApi
 from bot.local.chat import LocalChat, LocalUser
 
 PHASES = ("whole chat declaration, fresh card", "whole chat declaration, cached card")
@@ -55,23 +52,11 @@ async def _phase(chat: LocalChat, users: list[LocalUser], concurrency: int) -> t
 
 
 async def _run(url: str, directory: Path, users_count: int, concurrency: int) -> dict[str, tuple[float, list[float], float]]:
-    clock = ManualClock(START)
-    services = await create_services(_settings(directory, url), clock, local=True)
-    api = LocalBotApi(clock_seconds=lambda: clock.now().timestamp())
-    api.record_calls = False
-    application = build_application(services, request=api)
-    await application.initialize()
-    await services.cards.start()
-    try:
-        chat = LocalChat(application, api)
+    async with local_bot(_settings(directory, url), START) as bot:
         base = 8_000_000 + int(time.time()) % 1_000_000 * 100
         users = [LocalUser(base + n, f"D{n}", "en") for n in range(users_count)]
-        await prepare(chat, services, users)
-        return {label: await _phase(chat, users, concurrency) for label in PHASES}
-    finally:
-        await services.cards.shutdown()
-        await application.shutdown()
-        await services.database.dispose()
+        await prepare(bot.chat, bot.services, users)
+        return {label: await _phase(bot.chat, users, concurrency) for label in PHASES}
 
 
 def run(users_count: int, database_url: str | None, concurrency: int = 32) -> None:

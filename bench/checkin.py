@@ -32,11 +32,10 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from bench.local_bot import local_bot
 from bench.scratch_database import scratch_database
-from bot.application import build_application
 from bot.bootstrap import create_services
 from bot.clock import ManualClock
-from bot.local.bot_api import LocalBotApi
 from bot.local.chat import LocalChat, LocalUser
 from bot.services.registration import PRIVACY_NOTICE_VERSION
 from bot.settings import load_settings
@@ -133,28 +132,18 @@ async def _one_process(directory: Path, url: str, first_id: int, users_count: in
                        ) -> dict[str, tuple[float, list[float], float]]:
     """One bot process: its own Application and local Bot API, its own users, the shared database.
     The timed phases start together in every process (``barrier``)."""
-    clock = ManualClock(START)
-    services = await create_services(_settings(directory, url), clock, local=True)
-    api = LocalBotApi(clock_seconds=lambda: clock.now().timestamp())
-    api.record_calls = False
-    application = build_application(services, request=api)
-    await application.initialize()
-    if render == "processes":
-        await services.cards.start()
-    chat = LocalChat(application, api)
-    users = [LocalUser(first_id + n, f"U{n}", "en") for n in range(users_count)]
-    await prepare(chat, services, users)
-    results = {}
-    for label in PHASES:
-        for user in users:
-            await walk_to_confirm(chat, user)
-        await asyncio.to_thread(barrier.wait)
-        results[label] = await timed_confirms(chat, users, concurrency)
-    if mixed:
-        results.update(await _mixed(chat, clock, users, concurrency, barrier))
-    await services.cards.shutdown()
-    await application.shutdown()
-    await services.database.dispose()
+    async with local_bot(_settings(directory, url), START, cards_in_processes=render == "processes") as bot:
+        chat = bot.chat
+        users = [LocalUser(first_id + n, f"U{n}", "en") for n in range(users_count)]
+        await prepare(chat, bot.services, users)
+        results = {}
+        for label in PHASES:
+            for user in users:
+                await walk_to_confirm(chat, user)
+            await asyncio.to_thread(barrier.wait)
+            results[label] = await timed_confirms(chat, users, concurrency)
+        if mixed:
+            results.update(await _mixed(chat, bot.clock, users, concurrency, barrier))
     return results
 
 

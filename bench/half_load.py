@@ -27,12 +27,10 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from bench import scratch_database
 from bench.checkin import START, _settings, prepare, walk_to_confirm
-from bot.application import build_application
-from bot.bootstrap import create_services
+from bench.local_bot import local_bot
+from bench.scratch_database import scratch_database
 from bot.clock import ManualClock
-from bot.local.bot_api import LocalBotApi
 from bot.local.chat import LocalChat, LocalUser
 
 CONCURRENCY = 32
@@ -93,34 +91,20 @@ def _percentiles(values: list[float]) -> str:
     return f"p50 {statistics.median(ordered) * 1000:7.1f} ms   p99 {p99 * 1000:7.1f} ms"
 
 
-async def run(users_count: int, database_url: str | None) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        directory = Path(tmp)
-        name = None
-        if database_url:
-            name, url = await scratch_database.create(database_url, "bench_half_load")
-        else:
-            url = f"sqlite+aiosqlite:///{directory / 'bench.db'}"
-        clock = ManualClock(START)
-        services = await create_services(_settings(directory, url), clock, local=True)
-        api = LocalBotApi(clock_seconds=lambda: clock.now().timestamp())
-        api.record_calls = False
-        application = build_application(services, request=api)
-        await application.initialize()
-        await services.cards.start()
-        chat = LocalChat(application, api)
+async def _measure(directory: Path, url: str, users_count: int) -> tuple[float, dict[bool, list[float]]]:
+    async with local_bot(_settings(directory, url), START) as bot:
         base = 7_000_000 + int(time.time()) % 1_000_000 * 100  # fresh ids on a shared PostgreSQL
         users = [LocalUser(base + n, f"H{n}", "en") for n in range(users_count)]
-        await prepare(chat, services, users)
-        try:
-            maximum = await _closed_loop(chat, await _new_day(chat, clock, users))
-            latencies = await _open_loop(chat, await _new_day(chat, clock, users), maximum / 2)
-        finally:
-            await services.cards.shutdown()
-            await application.shutdown()
-            await services.database.dispose()
-            if database_url and name:
-                await scratch_database.drop(database_url, name)
+        await prepare(bot.chat, bot.services, users)
+        maximum = await _closed_loop(bot.chat, await _new_day(bot.chat, bot.clock, users))
+        return maximum, await _open_loop(bot.chat, await _new_day(bot.chat, bot.clock, users), maximum / 2)
+
+
+def run(users_count: int, database_url: str | None) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        directory = Path(tmp)
+        with scratch_database(database_url, "bench_half_load", f"sqlite+aiosqlite:///{directory / 'bench.db'}") as url:
+            maximum, latencies = asyncio.run(_measure(directory, url, users_count))
     backend = url.split(":", 1)[0]
     print(f"{backend:<20} maximum mixed load        {maximum:8.0f} confirmations/s (closed loop, {CONCURRENCY} in flight)")
     print(f"{backend:<20} cached at half that load  {_percentiles(latencies[True])}   (arrivals at {maximum / 2:.0f}/s)")
@@ -134,7 +118,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.users < 4:
         parser.error("--users must be at least 4 (a cached half and a fresh half)")
-    asyncio.run(run(args.users, args.database_url))
+    run(args.users, args.database_url)
 
 
 if __name__ == "__main__":
